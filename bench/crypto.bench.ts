@@ -1,0 +1,249 @@
+/**
+ * Crypto-provider benchmark: every provider × operation side by side in one
+ * run, with each result's ratio to the fastest provider for that operation.
+ * The `auto` provider's per-runtime choices (src/crypto/auto.ts) and
+ * docs/crypto-providers.md come from this table.
+ *
+ * Run:
+ *   npx bun bench/crypto.bench.ts
+ *   npx deno run -A bench/crypto.bench.ts
+ *   npx bun build --target=node bench/crypto.bench.ts --outfile /tmp/crypto.bench.mjs && node /tmp/crypto.bench.mjs
+ *
+ * Flags: `--quick` (shorter runs), `--markdown` (print a Markdown table).
+ *
+ * @module
+ */
+import type { AeadAlgorithm, CryptoProvider, GroupName } from "../src/crypto/provider.ts";
+import { noble } from "../src/crypto/noble.ts";
+import { webcrypto } from "../src/crypto/webcrypto.ts";
+import { node } from "../src/crypto/node.ts";
+import { auto, autoChoices, detectRuntime } from "../src/crypto/auto.ts";
+
+/** One benchmark case: `bytes` set means report MB/s, otherwise µs/op. */
+interface Case {
+  /** Row label. */
+  name: string;
+  /** Bytes processed per op (throughput rows). */
+  bytes?: number;
+  /** Build the op for a provider (setup excluded from timing). */
+  setup(p: CryptoProvider): Promise<() => Promise<unknown>>;
+}
+
+const args: string[] = (globalThis as { Deno?: { args: string[] } }).Deno?.args ??
+  (globalThis as { process?: { argv: string[] } }).process?.argv.slice(2) ?? [];
+const QUICK = args.includes("--quick");
+const MARKDOWN = args.includes("--markdown");
+const BATCH_MS = QUICK ? 40 : 150;
+const BATCHES = QUICK ? 3 : 5;
+
+const PROVIDERS: CryptoProvider[] = [noble, webcrypto, node, auto];
+
+const KIB16 = 16 * 1024;
+
+function aeadSeal(alg: AeadAlgorithm): Case {
+  return {
+    name: `${alg} seal 16 KiB`,
+    bytes: KIB16,
+    async setup(p) {
+      const key = await p.importAeadKey(alg, p.randomBytes(alg === "AES-128-GCM" ? 16 : 32));
+      const nonce = new Uint8Array(12);
+      const aad = new Uint8Array([23, 3, 3, 0x40, 0x11]);
+      const pt = new Uint8Array(KIB16 + 1);
+      return () => key.seal(nonce, aad, pt.subarray(0, KIB16));
+    },
+  };
+}
+
+function aeadOpen(alg: AeadAlgorithm): Case {
+  return {
+    name: `${alg} open 16 KiB`,
+    bytes: KIB16,
+    async setup(p) {
+      const key = await p.importAeadKey(alg, p.randomBytes(alg === "AES-128-GCM" ? 16 : 32));
+      const nonce = new Uint8Array(12);
+      const aad = new Uint8Array([23, 3, 3, 0x40, 0x11]);
+      const ct = await key.seal(nonce, aad, new Uint8Array(KIB16));
+      return async () => {
+        if ((await key.open(nonce, aad, ct)) === null) throw new Error("open failed in benchmark");
+      };
+    },
+  };
+}
+
+function aeadSmall(alg: AeadAlgorithm): Case {
+  return {
+    name: `${alg} seal 256 B`,
+    bytes: 256,
+    async setup(p) {
+      const key = await p.importAeadKey(alg, p.randomBytes(alg === "AES-128-GCM" ? 16 : 32));
+      const nonce = new Uint8Array(12);
+      const aad = new Uint8Array(5);
+      const pt = new Uint8Array(256);
+      return () => key.seal(nonce, aad, pt);
+    },
+  };
+}
+
+function kex(group: GroupName): Case {
+  return {
+    name: `${group} keygen+derive`,
+    async setup(p) {
+      const peer = await p.generateKeyShare(group);
+      return async () => {
+        const mine = await p.generateKeyShare(group);
+        await p.deriveSharedSecret(mine, peer.publicKey);
+      };
+    },
+  };
+}
+
+const CASES: Case[] = [
+  {
+    name: "sha256 1 KiB",
+    async setup(p) {
+      const data = new Uint8Array(1024);
+      return () => p.hash("SHA-256", data);
+    },
+  },
+  {
+    name: "sha384 1 KiB",
+    async setup(p) {
+      const data = new Uint8Array(1024);
+      return () => p.hash("SHA-384", data);
+    },
+  },
+  {
+    name: "hmac-sha256 64 B",
+    async setup(p) {
+      const key = new Uint8Array(32).fill(7);
+      const data = new Uint8Array(64);
+      return () => p.hmac("SHA-256", key, data);
+    },
+  },
+  {
+    name: "hkdf-extract sha256",
+    async setup(p) {
+      const salt = new Uint8Array(32).fill(1);
+      const ikm = new Uint8Array(32).fill(2);
+      return () => p.hkdfExtract("SHA-256", salt, ikm);
+    },
+  },
+  {
+    name: "hkdf-extract sha384",
+    async setup(p) {
+      const salt = new Uint8Array(48).fill(1);
+      const ikm = new Uint8Array(48).fill(2);
+      return () => p.hkdfExtract("SHA-384", salt, ikm);
+    },
+  },
+  {
+    name: "expand-label sha256 (1)",
+    async setup(p) {
+      const secret = new Uint8Array(32).fill(3);
+      const ctx = new Uint8Array(32).fill(4);
+      return () => p.hkdfExpandLabels("SHA-256", secret, [{ label: "c hs traffic", context: ctx, length: 32 }]);
+    },
+  },
+  {
+    name: "expand-label sha256 (key+iv)",
+    async setup(p) {
+      const secret = new Uint8Array(32).fill(3);
+      const empty = new Uint8Array(0);
+      return () =>
+        p.hkdfExpandLabels("SHA-256", secret, [
+          { label: "key", context: empty, length: 16 },
+          { label: "iv", context: empty, length: 12 },
+        ]);
+    },
+  },
+  {
+    name: "expand-label sha384 (1)",
+    async setup(p) {
+      const secret = new Uint8Array(48).fill(3);
+      const ctx = new Uint8Array(48).fill(4);
+      return () => p.hkdfExpandLabels("SHA-384", secret, [{ label: "c hs traffic", context: ctx, length: 48 }]);
+    },
+  },
+  aeadSeal("AES-128-GCM"),
+  aeadSeal("AES-256-GCM"),
+  aeadSeal("CHACHA20-POLY1305"),
+  aeadOpen("AES-128-GCM"),
+  aeadOpen("AES-256-GCM"),
+  aeadOpen("CHACHA20-POLY1305"),
+  aeadSmall("AES-128-GCM"),
+  aeadSmall("CHACHA20-POLY1305"),
+  {
+    name: "import AES-128-GCM key",
+    async setup(p) {
+      const k = new Uint8Array(16).fill(9);
+      return () => p.importAeadKey("AES-128-GCM", k);
+    },
+  },
+  kex("x25519"),
+  kex("secp256r1"),
+  kex("secp384r1"),
+];
+
+/** Median over batches of the mean time per op, in ms. */
+async function measure(op: () => Promise<unknown>): Promise<number> {
+  // Warm up (JIT, lazy probes), then calibrate the batch size.
+  let n = 0;
+  const w0 = performance.now();
+  while (performance.now() - w0 < BATCH_MS / 2 || n < 3) {
+    await op();
+    n++;
+  }
+  const perOp = (performance.now() - w0) / n;
+  const iters = Math.max(3, Math.ceil(BATCH_MS / Math.max(perOp, 1e-4)));
+  const samples: number[] = [];
+  for (let b = 0; b < BATCHES; b++) {
+    const t0 = performance.now();
+    for (let i = 0; i < iters; i++) await op();
+    samples.push((performance.now() - t0) / iters);
+  }
+  samples.sort((a, b) => a - b);
+  return samples[Math.floor(samples.length / 2)]!;
+}
+
+function fmt(c: Case, ms: number): string {
+  if (c.bytes !== undefined) return `${(c.bytes / 1e6 / (ms / 1e3)).toFixed(1)} MB/s`;
+  return `${(ms * 1e3).toFixed(ms < 0.01 ? 2 : 1)} µs`;
+}
+
+function runtimeVersion(): string {
+  const g = globalThis as {
+    Bun?: { version: string };
+    Deno?: { version: { deno: string } };
+    process?: { version: string };
+  };
+  if (g.Bun) return `Bun ${g.Bun.version}`;
+  if (g.Deno) return `Deno ${g.Deno.version.deno}`;
+  return `Node ${g.process?.version ?? "?"}`;
+}
+
+async function main(): Promise<void> {
+  const header = ["op", ...PROVIDERS.map((p) => p.name)];
+  const rows: string[][] = [];
+  console.error(`# ${runtimeVersion()} — ${detectRuntime()}; batch ${BATCH_MS} ms × ${BATCHES}, median`);
+  for (const c of CASES) {
+    const times: number[] = [];
+    for (const p of PROVIDERS) times.push(await measure(await c.setup(p)));
+    const best = Math.min(...times);
+    rows.push([c.name, ...times.map((t) => `${fmt(c, t)} (×${(t / best).toFixed(2)})`)]);
+    console.error(`  done: ${c.name}`);
+  }
+  const choices = Object.entries(autoChoices()).map(([op, impl]) => `${op}=${impl}`).join(", ");
+  console.log(`${runtimeVersion()} (${detectRuntime()}); ratio = time / fastest time; auto: ${choices}`);
+  if (MARKDOWN) {
+    console.log(`| ${header.join(" | ")} |`);
+    console.log(`|${header.map(() => "---").join("|")}|`);
+    for (const r of rows) console.log(`| ${r.join(" | ")} |`);
+    return;
+  }
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (r: string[]) => r.map((x, i) => (i === 0 ? x.padEnd(widths[i]!) : x.padStart(widths[i]!))).join("  ");
+  console.log(line(header));
+  for (const r of rows) console.log(line(r));
+}
+
+await main();

@@ -1,0 +1,96 @@
+/**
+ * Client and server configuration, and the negotiated-parameters object.
+ *
+ * @module
+ */
+import type { CryptoProvider, GroupName } from "./crypto/provider.ts";
+import type { CipherSuite } from "./handshake/constants.ts";
+import type { Psk } from "./psk/external_psk.ts";
+import type { PskSelectionCallback } from "./psk/offered.ts";
+
+/** Key exchange modes with a PSK (RFC 8446 §4.2.9). */
+export type PskKeyExchangeModeName = "psk_ke" | "psk_dhe_ke";
+
+/** s2n `s2n_psk_mode`: which kind of PSK a connection uses; never both (s2n guide). */
+export type PskMode = "external" | "resumption";
+
+/** Cipher suite names this library implements. */
+export type CipherSuiteName = "TLS_AES_128_GCM_SHA256" | "TLS_AES_256_GCM_SHA384" | "TLS_CHACHA20_POLY1305_SHA256";
+
+/** Writes NSS key log lines (SSLKEYLOGFILE format) for debugging with Wireshark. Never enable in production. */
+export type KeyLogCallback = (line: string) => void;
+
+/** Settings shared by both roles. */
+export interface CommonConfig {
+  /** Crypto implementation. Default: the `auto` provider. */
+  provider?: CryptoProvider;
+  /** Cipher suites in preference order. Default: AES-128-GCM, ChaCha20-Poly1305, AES-256-GCM. */
+  cipherSuites?: readonly (CipherSuiteName | CipherSuite)[];
+  /** Key exchange groups in preference order. Default: x25519, secp256r1, secp384r1. */
+  groups?: readonly GroupName[];
+  /** PSKs in preference order (s2n: `s2n_connection_append_psk`). */
+  psks?: readonly Psk[];
+  /** PSK mode (s2n: `s2n_config_set_psk_mode`). Default `"external"`. */
+  pskMode?: PskMode;
+  /** Allowed PSK key exchange modes, in preference order. Default `["psk_dhe_ke", "psk_ke"]`. */
+  pskKeyExchangeModes?: readonly PskKeyExchangeModeName[];
+  /** ALPN protocol names in preference order. */
+  alpnProtocols?: readonly string[];
+  /** Our record_size_limit (RFC 8449) announced to the peer, 64..16385. Default: not sent. */
+  recordSizeLimit?: number;
+  /** Padding policy: extra zero bytes added to each protected record (RFC 8446 §5.4). */
+  padding?: (contentType: number, length: number) => number;
+  /** Largest handshake message accepted, in bytes. Default 65536. */
+  maxHandshakeMessageSize?: number;
+  /** Most bytes of handshake data buffered while a message is incomplete. Default 65536 + 4. */
+  maxHandshakeBuffer?: number;
+  /** Key log sink (SSLKEYLOGFILE lines). Secrets flow here: debugging only. */
+  keyLog?: KeyLogCallback;
+  /** Selfie guard and short-secret guard are per PSK; see {@link Psk}. */
+}
+
+/** Client configuration. */
+export interface ClientConfig extends CommonConfig {
+  /** Host name sent in server_name (SNI). */
+  serverName?: string;
+  /** Groups for which key shares go in the first ClientHello. Default: the first of `groups`. */
+  keyShareGroups?: readonly GroupName[];
+  /** Send a 32-byte legacy_session_id and a dummy change_cipher_spec (RFC 8446 §D.4). Default true. */
+  middleboxCompatibility?: boolean;
+}
+
+/** Server configuration. */
+export interface ServerConfig extends CommonConfig {
+  /** PSK selection callback (s2n: `s2n_config_set_psk_selection_callback`); may be async. */
+  pskSelection?: PskSelectionCallback;
+  /** Send a cookie in HelloRetryRequest. Default true. */
+  helloRetryCookie?: boolean;
+  /** Advertise our supported_groups in EncryptedExtensions (RFC 8446 §4.2.7). Default true. */
+  advertiseGroups?: boolean;
+  /** Limit on identities accepted in one ClientHello. Default 16. */
+  maxOfferedPsks?: number;
+}
+
+/** What a handshake negotiated; `resumed`/`earlyData` stay false until tickets and 0-RTT land. */
+export interface NegotiatedParameters {
+  /** Always `"TLSv1.3"`. */
+  version: "TLSv1.3";
+  /** The cipher suite's name. */
+  cipherSuite: CipherSuiteName;
+  /** `psk_ke`, `psk_dhe_ke`, or `ecdhe` for a certificate handshake. */
+  keyExchange: PskKeyExchangeModeName | "ecdhe";
+  /** The (EC)DHE group, or null for psk_ke. */
+  group: GroupName | null;
+  /** The PSK identity the server selected (s2n: `s2n_connection_get_negotiated_psk_identity`), as text, or null. */
+  pskIdentity: string | null;
+  /** Whether a resumption PSK was used. */
+  resumed: boolean;
+  /** Whether 0-RTT data was accepted. */
+  earlyData: boolean;
+  /** The ALPN protocol, or null. */
+  alpn: string | null;
+  /** The server name the client sent, or null. */
+  serverName: string | null;
+  /** Whether a HelloRetryRequest happened. */
+  helloRetry: boolean;
+}

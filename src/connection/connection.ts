@@ -1,0 +1,522 @@
+/**
+ * The sans-IO TLS 1.3 connection: bytes in, bytes / plaintext / events out.
+ * It owns the record layer (deframing, protection, fragmentation, alerts,
+ * change_cipher_spec, close_notify, KeyUpdate) and drives a client or server
+ * handshake state machine. No sockets, no timers, no globals: the caller
+ * feeds received bytes with {@link TlsConnection.feed} and drains
+ * {@link TlsConnection.takeOutput} / {@link TlsConnection.takePlaintext}.
+ *
+ * All operations are serialised internally (crypto is async), so the caller
+ * may call `feed` and `send` without awaiting each other.
+ *
+ * @module
+ */
+import type { CommonConfig, NegotiatedParameters } from "../config.ts";
+import type { CryptoProvider, HashAlgorithm } from "../crypto/provider.ts";
+import { TlsError } from "../errors.ts";
+import { AlertDescription, alertName, AlertLevel } from "../handshake/alerts.ts";
+import { type CipherSuiteParams, ContentType, HandshakeType, TLS12 } from "../handshake/constants.ts";
+import { HandshakeDeframer } from "../handshake/message_deframer.ts";
+import type { HandshakeMessage } from "../handshake/messages/types.ts";
+import { nextTrafficSecret } from "../handshake/key_schedule.ts";
+import { encodePlaintextRecord, RecordDeframer } from "../record/deframer.ts";
+import { RecordOpener, RecordSealer } from "../record/protect.ts";
+import { MAX_PLAINTEXT } from "../record/limits.ts";
+import { encodeHandshake } from "../handshake/messages/handshake.ts";
+import { decodeKeyUpdate, encodeKeyUpdate } from "../handshake/messages/key_update.ts";
+
+/** The handshake side of a connection: a client or server state machine. */
+export interface HandshakeDriver {
+  /** Begin (the client sends ClientHello; the server waits). */
+  start(): Promise<void>;
+  /** Handle one handshake message received during the handshake. */
+  handle(msg: HandshakeMessage): Promise<void>;
+  /** Handle a post-handshake message other than KeyUpdate (e.g. NewSessionTicket). */
+  handlePostHandshake(msg: HandshakeMessage): Promise<void>;
+  /** Whether a change_cipher_spec may be dropped now (§5: after the first ClientHello, before the peer's Finished). */
+  readonly acceptsChangeCipherSpec: boolean;
+  /** Server only: bytes of rejected early data that may still be skipped (§4.2.10). */
+  skippableEarlyData?: number;
+}
+
+/** The services a handshake state machine uses; implemented by {@link TlsConnection}. */
+export interface HandshakeIO {
+  readonly provider: CryptoProvider;
+  /** Queue a handshake message (header included) on the current write epoch. */
+  sendHandshake(raw: Uint8Array): void;
+  /** Queue a dummy change_cipher_spec record (§D.4). */
+  sendChangeCipherSpec(): void;
+  /** Flush queued handshake bytes, then switch outgoing protection to `secret`. */
+  setWriteSecret(params: CipherSuiteParams, secret: Uint8Array): Promise<void>;
+  /** Switch incoming protection to `secret` (handshake buffer must be empty). */
+  setReadSecret(params: CipherSuiteParams, secret: Uint8Array): Promise<void>;
+  /** Seal and queue early data (client, after ClientHello) under the current write epoch. */
+  sendApplicationData(data: Uint8Array): Promise<void>;
+  /** Mark the handshake complete with these parameters. */
+  complete(params: NegotiatedParameters, secrets: TrafficSecrets): void;
+  /** Emit an NSS key-log line if configured. */
+  keyLog(label: string, clientRandom: Uint8Array, secret: Uint8Array): void;
+  /** Write limit imposed by the peer's record_size_limit (RFC 8449), content bytes per record. */
+  setPeerRecordSizeLimit(limit: number): void;
+}
+
+/** Application traffic secrets, kept for KeyUpdate. */
+export interface TrafficSecrets {
+  params: CipherSuiteParams;
+  clientApplication: Uint8Array;
+  serverApplication: Uint8Array;
+}
+
+/** Lifecycle of a connection. */
+export type ConnectionState = "handshaking" | "connected" | "closed" | "failed";
+
+/** Which side of the connection this is. */
+export type Role = "client" | "server";
+
+function toHexLower(b: Uint8Array): string {
+  let s = "";
+  for (const x of b) s += x.toString(16).padStart(2, "0");
+  return s;
+}
+
+/** A sans-IO TLS 1.3 connection; create with `clientConnection` / `serverConnection`. */
+export class TlsConnection {
+  /** `"client"` or `"server"`. */
+  readonly role: Role;
+  #config: CommonConfig;
+  #provider: CryptoProvider;
+  #driver!: HandshakeDriver;
+  #deframer = new RecordDeframer();
+  #hsDeframer: HandshakeDeframer;
+  #sealer: RecordSealer | undefined;
+  #opener: RecordOpener | undefined;
+  #pendingHandshake: Uint8Array[] = [];
+  #out: Uint8Array[] = [];
+  #plaintext: Uint8Array[] = [];
+  #plaintextBytes = 0;
+  #state: ConnectionState = "handshaking";
+  #error: TlsError | undefined;
+  #negotiated: NegotiatedParameters | undefined;
+  #secrets: TrafficSecrets | undefined;
+  #queue: Promise<unknown> = Promise.resolve();
+  #peerClosed = false;
+  #localClosed = false;
+  #writeLimit = MAX_PLAINTEXT;
+  #readingEarlyData = false;
+  #started = false;
+  #onHandshake: ((p: NegotiatedParameters) => void)[] = [];
+
+  /** @internal Use `clientConnection` / `serverConnection`. */
+  constructor(role: Role, config: CommonConfig, provider: CryptoProvider) {
+    this.role = role;
+    this.#config = config;
+    this.#provider = provider;
+    this.#hsDeframer = new HandshakeDeframer(config.maxHandshakeMessageSize ?? 65536);
+  }
+
+  /** @internal Attach the handshake state machine. */
+  attach(driver: HandshakeDriver): void {
+    this.#driver = driver;
+  }
+
+  /** Current lifecycle state. */
+  get state(): ConnectionState {
+    return this.#state;
+  }
+
+  /** The error that failed the connection, if any. */
+  get error(): TlsError | undefined {
+    return this.#error;
+  }
+
+  /** Negotiated parameters once the handshake completed. */
+  get negotiated(): NegotiatedParameters | undefined {
+    return this.#negotiated;
+  }
+
+  /** True once the handshake completed (keys for application data are in place). */
+  get handshakeComplete(): boolean {
+    return this.#negotiated !== undefined;
+  }
+
+  /** True after the peer sent close_notify (no more plaintext will arrive). */
+  get peerClosed(): boolean {
+    return this.#peerClosed;
+  }
+
+  /** True after we sent close_notify (no more plaintext may be sent). */
+  get localClosed(): boolean {
+    return this.#localClosed;
+  }
+
+  /** Bytes of decrypted plaintext waiting in {@link takePlaintext}. */
+  get plaintextBuffered(): number {
+    return this.#plaintextBytes;
+  }
+
+  /** Bytes of records waiting in {@link takeOutput}. */
+  get outputBuffered(): number {
+    let n = 0;
+    for (const b of this.#out) n += b.length;
+    return n;
+  }
+
+  /** Register a callback for handshake completion (called once). */
+  onHandshake(cb: (p: NegotiatedParameters) => void): void {
+    if (this.#negotiated) cb(this.#negotiated);
+    else this.#onHandshake.push(cb);
+  }
+
+  /** Start the handshake: the client queues its ClientHello; the server is ready for one. */
+  start(): Promise<void> {
+    return this.#serial(async () => {
+      if (this.#started) return;
+      this.#started = true;
+      await this.#driver.start();
+      await this.#flushHandshake();
+    });
+  }
+
+  /** Feed bytes received from the transport. Rejects with the TlsError that failed the connection. */
+  feed(data: Uint8Array): Promise<void> {
+    return this.#serial(async () => {
+      if (!this.#started) {
+        this.#started = true;
+        await this.#driver.start();
+      }
+      // The deframer is drained after every push, so it holds at most this chunk plus one partial record.
+      this.#deframer.push(data);
+      for (let rec = this.#deframer.next(); rec; rec = this.#deframer.next()) {
+        if (this.#state === "closed" || this.#peerClosed) break; // data after close_notify is ignored (§6.1)
+        await this.#record(rec.type, rec.header, rec.fragment);
+      }
+      await this.#flushHandshake();
+    });
+  }
+
+  /** Encrypt application data (fragmented to the record size limit). */
+  send(data: Uint8Array): Promise<void> {
+    return this.#serial(async () => {
+      if (!this.#negotiated) throw this.#usage("not_connected", "send() before the handshake completed");
+      if (this.#localClosed) throw this.#usage("closed", "send() after close()");
+      await this.#sealApplicationData(data);
+    });
+  }
+
+  /** Send close_notify (half-close: the peer may keep sending until it closes too). */
+  close(): Promise<void> {
+    return this.#serial(async () => {
+      if (this.#localClosed) return;
+      this.#localClosed = true;
+      await this.#sendAlert(AlertDescription.close_notify);
+      if (this.#peerClosed) this.#state = "closed";
+    });
+  }
+
+  /** Send a KeyUpdate (§4.6.3); `requestPeer` asks the peer to update its keys too. */
+  updateKeys(requestPeer = false): Promise<void> {
+    return this.#serial(async () => {
+      if (!this.#negotiated) throw this.#usage("not_connected", "updateKeys() before the handshake completed");
+      await this.#sendKeyUpdate(requestPeer);
+    });
+  }
+
+  /** Take every queued outgoing record (to write to the transport). */
+  takeOutput(): Uint8Array[] {
+    const out = this.#out;
+    this.#out = [];
+    return out;
+  }
+
+  /** Take decrypted application data. */
+  takePlaintext(): Uint8Array[] {
+    const p = this.#plaintext;
+    this.#plaintext = [];
+    this.#plaintextBytes = 0;
+    return p;
+  }
+
+  /** Abort: fail the connection locally with `error` and queue its alert if one applies. */
+  abort(error: TlsError): Promise<void> {
+    return this.#serial(() => Promise.reject(error)).catch(() => {});
+  }
+
+  // ---- serialisation and failure --------------------------------------------------------
+
+  #serial<T>(fn: () => Promise<T>): Promise<T> {
+    const run = async (): Promise<T> => {
+      if (this.#state === "failed") throw this.#error!;
+      try {
+        return await fn();
+      } catch (e) {
+        await this.#fail(e);
+        throw this.#error!;
+      }
+    };
+    const p = this.#queue.then(run, run);
+    this.#queue = p.catch(() => {});
+    return p;
+  }
+
+  #usage(code: string, message: string): TlsError {
+    return new TlsError("usage", code, message);
+  }
+
+  async #fail(e: unknown): Promise<void> {
+    if (this.#state === "failed") return;
+    let err: TlsError;
+    if (e instanceof TlsError) err = e;
+    else {
+      err = new TlsError("internal", "internal_error", "internal error while processing the connection", {
+        alert: AlertDescription.internal_error,
+        cause: e,
+      });
+    }
+    if (err.kind === "usage" && this.#state !== "handshaking") {
+      // API misuse after the handshake does not poison a healthy connection.
+      this.#error = undefined;
+      throw err;
+    }
+    this.#state = "failed";
+    this.#error = err;
+    if (err.alert !== undefined && err.kind !== "alert_received") {
+      try {
+        this.#pendingHandshake = [];
+        await this.#sendAlert(err.alert);
+      } catch {
+        // best effort: the connection is failing anyway
+      }
+    }
+  }
+
+  // ---- inbound ----------------------------------------------------------------------------
+
+  async #record(type: number, header: Uint8Array, fragment: Uint8Array): Promise<void> {
+    if (type === ContentType.change_cipher_spec) {
+      // §5: a single 0x01 byte, dropped, only between ClientHello and the peer's Finished.
+      if (fragment.length !== 1 || fragment[0] !== 1 || !this.#driver.acceptsChangeCipherSpec) {
+        throw new TlsError("protocol", "unexpected_change_cipher_spec", "unexpected change_cipher_spec record", {
+          alert: AlertDescription.unexpected_message,
+        });
+      }
+      return;
+    }
+    let contentType = type;
+    let content = fragment;
+    if (this.#opener) {
+      if (type !== ContentType.application_data) {
+        throw new TlsError("protocol", "unprotected_record", `plaintext ${ContentType[type] ?? type} record after keys were set`, {
+          alert: AlertDescription.unexpected_message,
+        });
+      }
+      let opened;
+      try {
+        opened = await this.#opener.open(header, fragment);
+      } catch (e) {
+        // §4.2.10: a server that rejected 0-RTT skips records it cannot decrypt, up to max_early_data_size.
+        const skip = this.#driver.skippableEarlyData ?? 0;
+        if (e instanceof TlsError && e.code === "bad_record_mac" && skip >= fragment.length - 16 - 1) {
+          this.#driver.skippableEarlyData = skip - Math.max(0, fragment.length - 16 - 1);
+          return;
+        }
+        throw e;
+      }
+      contentType = opened.type;
+      content = opened.content;
+    } else if (type === ContentType.application_data) {
+      const skip = this.#driver.skippableEarlyData ?? 0;
+      if (this.role === "server" && skip > 0 && fragment.length - 17 <= skip) {
+        this.#driver.skippableEarlyData = skip - Math.max(0, fragment.length - 17);
+        return;
+      }
+      throw new TlsError("protocol", "unexpected_application_data", "application data before keys were established", {
+        alert: AlertDescription.unexpected_message,
+      });
+    }
+    switch (contentType) {
+      case ContentType.handshake:
+        return await this.#handshakeContent(content);
+      case ContentType.alert:
+        return this.#alert(content);
+      case ContentType.application_data:
+        if (!this.#negotiated && !this.#readingEarlyData) {
+          throw new TlsError("protocol", "unexpected_application_data", "application data before the handshake completed", {
+            alert: AlertDescription.unexpected_message,
+          });
+        }
+        if (this.#hsDeframer.hasPartial) {
+          throw new TlsError("protocol", "interleaved_application_data", "application data inside a fragmented handshake message", {
+            alert: AlertDescription.unexpected_message,
+          });
+        }
+        if (content.length > 0) {
+          this.#plaintext.push(content);
+          this.#plaintextBytes += content.length;
+        }
+        return;
+      default:
+        throw new TlsError("protocol", "unexpected_content_type", `unexpected content type ${contentType}`, {
+          alert: AlertDescription.unexpected_message,
+        });
+    }
+  }
+
+  async #handshakeContent(content: Uint8Array): Promise<void> {
+    this.#hsDeframer.push(content);
+    for (let msg = this.#hsDeframer.next(); msg; msg = this.#hsDeframer.next()) {
+      if (!this.#negotiated) {
+        await this.#driver.handle(msg);
+      } else if (msg.type === HandshakeType.key_update) {
+        await this.#receiveKeyUpdate(msg);
+      } else {
+        await this.#driver.handlePostHandshake(msg);
+      }
+      await this.#flushHandshake();
+    }
+  }
+
+  #alert(content: Uint8Array): void {
+    if (content.length !== 2) {
+      throw new TlsError("decode", "decode_error", "alert record is not 2 bytes", { alert: AlertDescription.decode_error });
+    }
+    const level = content[0]!;
+    const desc = content[1]!;
+    if (desc === AlertDescription.close_notify) {
+      this.#peerClosed = true;
+      if (!this.#negotiated) {
+        throw new TlsError("io", "closed_during_handshake", "peer sent close_notify during the handshake");
+      }
+      if (this.#localClosed) this.#state = "closed";
+      return;
+    }
+    if (desc === AlertDescription.user_canceled) return; // §6.1: informational; close_notify follows
+    if (level !== AlertLevel.fatal && level !== AlertLevel.warning) {
+      throw new TlsError("decode", "illegal_parameter", "bad alert level", { alert: AlertDescription.illegal_parameter });
+    }
+    // §6.2: every other alert is fatal in TLS 1.3, whatever its level byte says.
+    throw new TlsError("alert_received", alertName(desc), `peer sent alert ${alertName(desc)}`, { alert: desc });
+  }
+
+  async #receiveKeyUpdate(msg: HandshakeMessage): Promise<void> {
+    const ku = decodeKeyUpdate(msg.body);
+    this.#hsDeframer.assertEmptyAtKeyChange();
+    const s = this.#secrets!;
+    const hash: HashAlgorithm = s.params.hash;
+    // §4.6.3: update our read key; answer update_requested with our own KeyUpdate.
+    if (this.role === "client") {
+      s.serverApplication = await nextTrafficSecret(this.#provider, hash, s.serverApplication);
+      this.#opener = await RecordOpener.create(this.#provider, s.params, s.serverApplication);
+    } else {
+      s.clientApplication = await nextTrafficSecret(this.#provider, hash, s.clientApplication);
+      this.#opener = await RecordOpener.create(this.#provider, s.params, s.clientApplication);
+    }
+    if (ku.requestUpdate === 1 && !this.#localClosed) await this.#sendKeyUpdate(false);
+  }
+
+  async #sendKeyUpdate(requestPeer: boolean): Promise<void> {
+    const s = this.#secrets!;
+    this.#pendingHandshake.push(encodeHandshake(HandshakeType.key_update, encodeKeyUpdate({ requestUpdate: requestPeer ? 1 : 0 })));
+    await this.#flushHandshake();
+    if (this.role === "client") {
+      s.clientApplication = await nextTrafficSecret(this.#provider, s.params.hash, s.clientApplication);
+      this.#sealer = await RecordSealer.create(this.#provider, s.params, s.clientApplication);
+    } else {
+      s.serverApplication = await nextTrafficSecret(this.#provider, s.params.hash, s.serverApplication);
+      this.#sealer = await RecordSealer.create(this.#provider, s.params, s.serverApplication);
+    }
+  }
+
+  // ---- outbound ---------------------------------------------------------------------------
+
+  async #sealApplicationData(data: Uint8Array): Promise<void> {
+    for (let off = 0; off < data.length || (data.length === 0 && off === 0); off += this.#writeLimit) {
+      const chunk = data.subarray(off, Math.min(data.length, off + this.#writeLimit));
+      await this.#protect(ContentType.application_data, chunk);
+      if (data.length === 0) break;
+    }
+    if (this.#sealer?.needsKeyUpdate && this.#negotiated) await this.#sendKeyUpdate(false);
+  }
+
+  async #protect(type: ContentType, content: Uint8Array): Promise<void> {
+    if (!this.#sealer) {
+      this.#out.push(encodePlaintextRecord(type, TLS12, content));
+      return;
+    }
+    const room = this.#writeLimit - content.length;
+    const pad = Math.max(0, Math.min(room, this.#config.padding?.(type, content.length) ?? 0));
+    this.#out.push(await this.#sealer.seal(type, content, pad));
+  }
+
+  async #flushHandshake(): Promise<void> {
+    if (this.#pendingHandshake.length === 0) return;
+    let total = 0;
+    for (const m of this.#pendingHandshake) total += m.length;
+    const all = new Uint8Array(total);
+    let o = 0;
+    for (const m of this.#pendingHandshake) {
+      all.set(m, o);
+      o += m.length;
+    }
+    this.#pendingHandshake = [];
+    for (let off = 0; off < all.length; off += this.#writeLimit) {
+      await this.#protect(ContentType.handshake, all.subarray(off, Math.min(all.length, off + this.#writeLimit)));
+    }
+  }
+
+  async #sendAlert(desc: AlertDescription): Promise<void> {
+    const level = desc === AlertDescription.close_notify || desc === AlertDescription.user_canceled
+      ? AlertLevel.warning
+      : AlertLevel.fatal;
+    await this.#protect(ContentType.alert, new Uint8Array([level, desc]));
+  }
+
+  // ---- HandshakeIO ----------------------------------------------------------------------------
+
+  /** @internal The interface the handshake state machines use. */
+  get io(): HandshakeIO {
+    const self = this;
+    return {
+      get provider() {
+        return self.#provider;
+      },
+      sendHandshake(raw) {
+        self.#pendingHandshake.push(raw);
+      },
+      sendChangeCipherSpec() {
+        // Plaintext, outside the current epoch: flush order is kept because pending handshake
+        // data is flushed before every key change and CCS is only sent right after one.
+        self.#out.push(encodePlaintextRecord(ContentType.change_cipher_spec, TLS12, new Uint8Array([1])));
+      },
+      async setWriteSecret(params, secret) {
+        await self.#flushHandshake();
+        self.#sealer = await RecordSealer.create(self.#provider, params, secret);
+      },
+      async setReadSecret(params, secret) {
+        self.#hsDeframer.assertEmptyAtKeyChange();
+        self.#opener = await RecordOpener.create(self.#provider, params, secret);
+      },
+      async sendApplicationData(data) {
+        await self.#flushHandshake();
+        await self.#sealApplicationData(data);
+      },
+      complete(params, secrets) {
+        self.#negotiated = params;
+        self.#secrets = secrets;
+        self.#state = "connected";
+        for (const cb of self.#onHandshake.splice(0)) cb(params);
+      },
+      keyLog(label, clientRandom, secret) {
+        self.#config.keyLog?.(`${label} ${toHexLower(clientRandom)} ${toHexLower(secret)}`);
+      },
+      setPeerRecordSizeLimit(limit) {
+        // RFC 8449 §4: the limit counts the inner content type byte in TLS 1.3.
+        self.#writeLimit = Math.max(1, Math.min(MAX_PLAINTEXT, limit - 1));
+      },
+    };
+  }
+
+  /** @internal Server: toggled while 0-RTT data is being read. */
+  set readingEarlyData(v: boolean) {
+    this.#readingEarlyData = v;
+  }
+}

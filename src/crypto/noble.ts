@@ -1,0 +1,119 @@
+/**
+ * The portable default provider: @noble/hashes, @noble/ciphers and
+ * @noble/curves. Pure JavaScript, runs everywhere (browsers included).
+ *
+ * @module
+ */
+import { sha256, sha384 } from "@noble/hashes/sha2.js";
+import { hmac } from "@noble/hashes/hmac.js";
+import { expand, extract } from "@noble/hashes/hkdf.js";
+import { gcm } from "@noble/ciphers/aes.js";
+import { chacha20poly1305 } from "@noble/ciphers/chacha.js";
+import { x25519 } from "@noble/curves/ed25519.js";
+import { p256, p384 } from "@noble/curves/nist.js";
+import {
+  type AeadAlgorithm,
+  type AeadKey,
+  type CryptoProvider,
+  type ExpandLabelRequest,
+  type GroupName,
+  type HashAlgorithm,
+  hashLength,
+  hkdfLabel,
+  type KeyShareKeyPair,
+} from "./provider.ts";
+
+const HASHES = { "SHA-256": sha256, "SHA-384": sha384 } as const;
+
+function hashFn(alg: HashAlgorithm): typeof sha256 {
+  return HASHES[alg];
+}
+
+/** Synchronous HKDF-Expand-Label, shared with the `auto` provider. */
+export function nobleExpandLabel(alg: HashAlgorithm, secret: Uint8Array, r: ExpandLabelRequest): Uint8Array {
+  return expand(hashFn(alg), secret, hkdfLabel(r.label, r.context, r.length), r.length);
+}
+
+class NobleAeadKey implements AeadKey {
+  readonly algorithm: AeadAlgorithm;
+  #key: Uint8Array;
+  constructor(alg: AeadAlgorithm, key: Uint8Array) {
+    this.algorithm = alg;
+    this.#key = key.slice();
+  }
+  #cipher(nonce: Uint8Array, aad: Uint8Array) {
+    return this.algorithm === "CHACHA20-POLY1305" ? chacha20poly1305(this.#key, nonce, aad) : gcm(this.#key, nonce, aad);
+  }
+  seal(nonce: Uint8Array, aad: Uint8Array, plaintext: Uint8Array): Promise<Uint8Array> {
+    return Promise.resolve(this.#cipher(nonce, aad).encrypt(plaintext));
+  }
+  open(nonce: Uint8Array, aad: Uint8Array, ciphertext: Uint8Array): Promise<Uint8Array | null> {
+    try {
+      return Promise.resolve(this.#cipher(nonce, aad).decrypt(ciphertext));
+    } catch {
+      return Promise.resolve(null);
+    }
+  }
+  sealMany(items: readonly { nonce: Uint8Array; aad: Uint8Array; plaintext: Uint8Array }[]): Promise<Uint8Array[]> {
+    return Promise.resolve(items.map((i) => this.#cipher(i.nonce, i.aad).encrypt(i.plaintext)));
+  }
+  dispose(): void {
+    this.#key.fill(0);
+  }
+}
+
+const CURVES = { secp256r1: p256, secp384r1: p384 } as const;
+
+function isAllZero(b: Uint8Array): boolean {
+  let acc = 0;
+  for (const x of b) acc |= x;
+  return acc === 0;
+}
+
+/** Build a noble-backed provider. `random` replaces the RNG (test hook for deterministic traces). */
+export function nobleProvider(options: { random?: (n: number) => Uint8Array } = {}): CryptoProvider {
+  const randomBytes = options.random ?? ((n: number) => crypto.getRandomValues(new Uint8Array(n)));
+  return {
+    name: "noble",
+    hash: (alg, data) => Promise.resolve(hashFn(alg)(data)),
+    hmac: (alg, key, data) => Promise.resolve(hmac(hashFn(alg), key, data)),
+    hkdfExtract: (alg, salt, ikm) =>
+      Promise.resolve(extract(hashFn(alg), ikm, salt.length === 0 ? new Uint8Array(hashLength(alg)) : salt)),
+    hkdfExpand: (alg, prk, info, length) => Promise.resolve(expand(hashFn(alg), prk, info, length)),
+    hkdfExpandLabels: (alg, secret, requests) =>
+      Promise.resolve(requests.map((r) => nobleExpandLabel(alg, secret, r))),
+    importAeadKey: (alg, key) => Promise.resolve(new NobleAeadKey(alg, key)),
+    generateKeyShare(group: GroupName): Promise<KeyShareKeyPair> {
+      if (group === "x25519") {
+        const sk = randomBytes(32);
+        return Promise.resolve({ group, publicKey: x25519.getPublicKey(sk), privateKey: sk });
+      }
+      const curve = CURVES[group];
+      const sk = curve.utils.randomSecretKey(randomBytes(group === "secp256r1" ? 48 : 72));
+      return Promise.resolve({ group, publicKey: curve.getPublicKey(sk, false), privateKey: sk });
+    },
+    deriveSharedSecret(keyPair: KeyShareKeyPair, peer: Uint8Array): Promise<Uint8Array> {
+      try {
+        const sk = keyPair.privateKey as Uint8Array;
+        if (keyPair.group === "x25519") {
+          if (peer.length !== 32) throw new TypeError("x25519 public key must be 32 bytes");
+          const z = x25519.getSharedSecret(sk, peer);
+          // RFC 8446 §7.4.2: an all-zero X25519 result MUST be rejected.
+          if (isAllZero(z)) throw new TypeError("x25519 shared secret is all zero");
+          return Promise.resolve(z);
+        }
+        const size = keyPair.group === "secp256r1" ? 65 : 97;
+        // RFC 8446 §4.2.8.2: only the uncompressed form is allowed.
+        if (peer.length !== size || peer[0] !== 4) throw new TypeError("ECDH public key must be uncompressed");
+        const shared = CURVES[keyPair.group].getSharedSecret(sk, peer, true);
+        return Promise.resolve(shared.subarray(1)); // x-coordinate only (§7.4.2)
+      } catch (e) {
+        return Promise.reject(e instanceof TypeError ? e : new TypeError("invalid peer key share"));
+      }
+    },
+    randomBytes,
+  };
+}
+
+/** The default noble provider instance. */
+export const noble: CryptoProvider = nobleProvider();

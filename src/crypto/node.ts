@@ -1,0 +1,334 @@
+/**
+ * A provider on `node:crypto` (OpenSSL in Node and Deno, BoringSSL in Bun):
+ * native hashing, HMAC, AES-GCM, ChaCha20-Poly1305, ECDH and X25519.
+ *
+ * `node:crypto` is imported here and nowhere else in the library. Bun's
+ * `node:crypto` has no `chacha20-poly1305` cipher; where a probe finds it
+ * missing, that AEAD runs on `@noble/ciphers` instead.
+ *
+ * @module
+ */
+import * as nc from "node:crypto";
+import { p256, p384 } from "@noble/curves/nist.js";
+import { nobleChaChaKey } from "./webcrypto.ts";
+import {
+  type AeadAlgorithm,
+  aeadKeyLength,
+  type AeadKey,
+  type CryptoProvider,
+  type ExpandLabelRequest,
+  type GroupName,
+  type HashAlgorithm,
+  hashLength,
+  hkdfLabel,
+  type KeyShareKeyPair,
+} from "./provider.ts";
+
+/** Options of {@link nodeCryptoProvider}. */
+export interface NodeCryptoProviderOptions {
+  /**
+   * Replaces the RNG for key generation and `randomBytes` (test hook for
+   * deterministic traces). Key shares are then derived from these bytes
+   * exactly as the noble provider derives them.
+   */
+  random?: (n: number) => Uint8Array;
+}
+
+const NODE_HASH = { "SHA-256": "sha256", "SHA-384": "sha384" } as const;
+
+/** Copy a (possibly pooled) Buffer into a plain Uint8Array of its own. */
+function own(b: Uint8Array): Uint8Array {
+  return new Uint8Array(b);
+}
+
+/** Random bytes from OpenSSL's RNG (no 64 KiB cap, unlike getRandomValues). */
+function nodeRandomBytes(n: number): Uint8Array {
+  return nc.randomFillSync(new Uint8Array(n));
+}
+
+function isAllZero(b: Uint8Array): boolean {
+  let acc = 0;
+  for (const x of b) acc |= x;
+  return acc === 0;
+}
+
+// ---------------------------------------------------------------------------
+// Hash, HMAC, HKDF (synchronous cores, exported for the auto provider)
+
+/** Synchronous digest via `createHash`. */
+export function nodeHash(alg: HashAlgorithm, data: Uint8Array): Uint8Array {
+  return own(nc.createHash(NODE_HASH[alg]).update(data).digest());
+}
+
+/** Synchronous HMAC via `createHmac` (zero-length keys are fine here). */
+export function nodeHmac(alg: HashAlgorithm, key: Uint8Array, data: Uint8Array): Uint8Array {
+  return own(nc.createHmac(NODE_HASH[alg], key).update(data).digest());
+}
+
+/** Synchronous HKDF-Extract (RFC 5869 §2.2); an empty salt means HashLen zeros. */
+export function nodeHkdfExtract(alg: HashAlgorithm, salt: Uint8Array, ikm: Uint8Array): Uint8Array {
+  return nodeHmac(alg, salt.length === 0 ? new Uint8Array(hashLength(alg)) : salt, ikm);
+}
+
+/**
+ * Synchronous HKDF-Expand (RFC 5869 §2.3) as an HMAC chain: `hkdfSync` always
+ * runs Extract first, which TLS 1.3 must not. Limits as in noble.
+ */
+export function nodeHkdfExpand(alg: HashAlgorithm, prk: Uint8Array, info: Uint8Array, length: number): Uint8Array {
+  const hashLen = hashLength(alg);
+  if (!Number.isSafeInteger(length) || length < 0) throw new RangeError("HKDF-Expand length must be an integer >= 0");
+  if (prk.length < hashLen) throw new Error('"prk" must be at least HashLen octets');
+  if (length > 255 * hashLen) throw new Error("Length must be <= 255*HashLen");
+  const name = NODE_HASH[alg];
+  const blocks = Math.ceil(length / hashLen);
+  const out = new Uint8Array(length);
+  const counter = new Uint8Array(1);
+  let prev: Uint8Array | undefined;
+  for (let i = 1; i <= blocks; i++) {
+    const h = nc.createHmac(name, prk);
+    if (prev !== undefined) h.update(prev);
+    counter[0] = i;
+    const t = h.update(info).update(counter).digest();
+    const off = (i - 1) * hashLen;
+    out.set(off + hashLen <= length ? t : t.subarray(0, length - off), off);
+    prev?.fill(0);
+    prev = t;
+  }
+  prev?.fill(0);
+  return out;
+}
+
+/** Synchronous HKDF-Expand-Label (RFC 8446 §7.1). */
+export function nodeExpandLabel(alg: HashAlgorithm, secret: Uint8Array, r: ExpandLabelRequest): Uint8Array {
+  return nodeHkdfExpand(alg, secret, hkdfLabel(r.label, r.context, r.length), r.length);
+}
+
+// ---------------------------------------------------------------------------
+// AEAD
+
+const NODE_AEAD = {
+  "AES-128-GCM": "aes-128-gcm",
+  "AES-256-GCM": "aes-256-gcm",
+  "CHACHA20-POLY1305": "chacha20-poly1305",
+} as const;
+
+type NodeAeadName = (typeof NODE_AEAD)[AeadAlgorithm];
+
+let chachaNative: boolean | undefined;
+
+/** Whether this runtime's node:crypto has chacha20-poly1305 (Bun's does not). */
+export function nodeHasChaCha20Poly1305(): boolean {
+  if (chachaNative !== undefined) return chachaNative;
+  try {
+    nc.createCipheriv("chacha20-poly1305", new Uint8Array(32), new Uint8Array(12), { authTagLength: 16 });
+    chachaNative = true;
+  } catch {
+    chachaNative = false;
+  }
+  return chachaNative;
+}
+
+function cipher(name: NodeAeadName, key: nc.KeyObject, nonce: Uint8Array): nc.CipherGCM {
+  // Both AEAD overloads share the AEAD methods we use; authTagLength pins a 16-byte tag.
+  return nc.createCipheriv(name as "aes-128-gcm", key, nonce, { authTagLength: 16 });
+}
+
+function decipher(name: NodeAeadName, key: nc.KeyObject, nonce: Uint8Array): nc.DecipherGCM {
+  return nc.createDecipheriv(name as "aes-128-gcm", key, nonce, { authTagLength: 16 });
+}
+
+class NodeAeadKey implements AeadKey {
+  readonly algorithm: AeadAlgorithm;
+  #name: NodeAeadName;
+  #key: nc.KeyObject;
+  constructor(alg: AeadAlgorithm, key: Uint8Array) {
+    this.algorithm = alg;
+    this.#name = NODE_AEAD[alg];
+    this.#key = nc.createSecretKey(key);
+  }
+  /** Synchronous seal: ciphertext || tag in one fresh Uint8Array. */
+  sealSync(nonce: Uint8Array, aad: Uint8Array, plaintext: Uint8Array): Uint8Array {
+    const c = cipher(this.#name, this.#key, nonce);
+    c.setAAD(aad);
+    const body = c.update(plaintext);
+    const tail = c.final();
+    const tag = c.getAuthTag();
+    const out = new Uint8Array(body.length + tail.length + tag.length);
+    out.set(body, 0);
+    out.set(tail, body.length);
+    out.set(tag, body.length + tail.length);
+    return out;
+  }
+  /** Synchronous open; null when authentication fails. */
+  openSync(nonce: Uint8Array, aad: Uint8Array, ciphertext: Uint8Array): Uint8Array | null {
+    if (ciphertext.length < 16) return null;
+    const split = ciphertext.length - 16;
+    try {
+      const d = decipher(this.#name, this.#key, nonce);
+      d.setAAD(aad);
+      d.setAuthTag(ciphertext.subarray(split));
+      const body = d.update(ciphertext.subarray(0, split));
+      const tail = d.final(); // throws on a bad tag
+      if (tail.length === 0) return own(body);
+      const out = new Uint8Array(body.length + tail.length);
+      out.set(body, 0);
+      out.set(tail, body.length);
+      return out;
+    } catch {
+      return null;
+    }
+  }
+  seal(nonce: Uint8Array, aad: Uint8Array, plaintext: Uint8Array): Promise<Uint8Array> {
+    try {
+      return Promise.resolve(this.sealSync(nonce, aad, plaintext));
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+  open(nonce: Uint8Array, aad: Uint8Array, ciphertext: Uint8Array): Promise<Uint8Array | null> {
+    return Promise.resolve(this.openSync(nonce, aad, ciphertext));
+  }
+  sealMany(items: readonly { nonce: Uint8Array; aad: Uint8Array; plaintext: Uint8Array }[]): Promise<Uint8Array[]> {
+    try {
+      return Promise.resolve(items.map((i) => this.sealSync(i.nonce, i.aad, i.plaintext)));
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+}
+
+/** Synchronously import an AEAD key on node:crypto (ChaCha20-Poly1305 on noble where missing). */
+export function nodeImportAeadKey(alg: AeadAlgorithm, key: Uint8Array): AeadKey {
+  if (key.length !== aeadKeyLength(alg)) throw new TypeError(`${alg} key must be ${aeadKeyLength(alg)} bytes`);
+  if (alg === "CHACHA20-POLY1305" && !nodeHasChaCha20Poly1305()) return nobleChaChaKey(key);
+  return new NodeAeadKey(alg, key);
+}
+
+// ---------------------------------------------------------------------------
+// Key exchange
+
+/** DER prefixes (RFC 8410 §4 and §7); the 32 raw key bytes follow. */
+const X25519_SPKI_PREFIX = new Uint8Array([0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x6e, 0x03, 0x21, 0x00]);
+const X25519_PKCS8_PREFIX = new Uint8Array([
+  0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x6e, 0x04, 0x22, 0x04, 0x20,
+]);
+
+function withPrefix(prefix: Uint8Array, raw: Uint8Array): Uint8Array {
+  const der = new Uint8Array(prefix.length + raw.length);
+  der.set(prefix, 0);
+  der.set(raw, prefix.length);
+  return der;
+}
+
+function x25519PublicRaw(pub: nc.KeyObject): Uint8Array {
+  const der = pub.export({ format: "der", type: "spki" });
+  return own(der.subarray(der.length - 32));
+}
+
+const EC = {
+  secp256r1: { curve: "prime256v1", pointLen: 65, noble: p256, seedLen: 48 },
+  secp384r1: { curve: "secp384r1", pointLen: 97, noble: p384, seedLen: 72 },
+} as const;
+
+/** Synchronous key-share generation on node:crypto. */
+export function nodeGenerateKeyShare(group: GroupName, random?: (n: number) => Uint8Array): KeyShareKeyPair {
+  if (group === "x25519") {
+    let privateKey: nc.KeyObject;
+    let publicKey: nc.KeyObject;
+    if (random === undefined) {
+      ({ privateKey, publicKey } = nc.generateKeyPairSync("x25519"));
+    } else {
+      const der = withPrefix(X25519_PKCS8_PREFIX, random(32));
+      privateKey = nc.createPrivateKey({ key: der as Buffer, format: "der", type: "pkcs8" });
+      der.fill(0);
+      publicKey = nc.createPublicKey(privateKey);
+    }
+    return { group, publicKey: x25519PublicRaw(publicKey), privateKey };
+  }
+  const c = EC[group];
+  const ecdh = nc.createECDH(c.curve);
+  let pub: Uint8Array;
+  if (random === undefined) {
+    pub = ecdh.generateKeys();
+  } else {
+    // Same derivation as the noble provider, so a seeded RNG gives the same share.
+    const sk = c.noble.utils.randomSecretKey(random(c.seedLen));
+    ecdh.setPrivateKey(sk);
+    sk.fill(0);
+    pub = ecdh.getPublicKey();
+  }
+  return { group, publicKey: own(pub), privateKey: ecdh };
+}
+
+/** Synchronous ECDH on node:crypto; throws TypeError on an invalid peer key or all-zero X25519 result. */
+export function nodeDeriveSharedSecret(keyPair: KeyShareKeyPair, peer: Uint8Array): Uint8Array {
+  if (keyPair.group === "x25519") {
+    if (peer.length !== 32) throw new TypeError("x25519 public key must be 32 bytes");
+    let z: Uint8Array;
+    try {
+      const publicKey = nc.createPublicKey({
+        key: withPrefix(X25519_SPKI_PREFIX, peer) as Buffer,
+        format: "der",
+        type: "spki",
+      });
+      z = own(nc.diffieHellman({ privateKey: keyPair.privateKey as nc.KeyObject, publicKey }));
+    } catch {
+      // OpenSSL/BoringSSL fail the derivation of a low-order point (all-zero result).
+      throw new TypeError("x25519 shared secret is all zero or the public key is invalid");
+    }
+    // RFC 8446 §7.4.2: an all-zero X25519 result MUST be rejected.
+    if (isAllZero(z)) throw new TypeError("x25519 shared secret is all zero");
+    return z;
+  }
+  const c = EC[keyPair.group];
+  // RFC 8446 §4.2.8.2: only the uncompressed form is allowed.
+  if (peer.length !== c.pointLen || peer[0] !== 4) throw new TypeError("ECDH public key must be uncompressed");
+  try {
+    // computeSecret validates the point and returns the x-coordinate (§7.4.2).
+    return own((keyPair.privateKey as nc.ECDH).computeSecret(peer));
+  } catch {
+    throw new TypeError("invalid ECDH public key");
+  }
+}
+
+// ---------------------------------------------------------------------------
+// The provider
+
+function attempt<T>(f: () => T): Promise<T> {
+  try {
+    return Promise.resolve(f());
+  } catch (e) {
+    return Promise.reject(e);
+  }
+}
+
+/**
+ * Build a `node:crypto`-backed provider (works under Node, Bun and Deno).
+ * Semantics match the noble provider exactly (empty HKDF salt = HashLen
+ * zeros, `open` returns null on a bad tag, invalid peer keys and all-zero
+ * X25519 results reject with TypeError). Every method is synchronous
+ * underneath; errors surface as rejected promises.
+ */
+export function nodeCryptoProvider(options: NodeCryptoProviderOptions = {}): CryptoProvider {
+  const random = options.random;
+  return {
+    name: "node",
+    hash: (alg, data) => attempt(() => nodeHash(alg, data)),
+    hmac: (alg, key, data) => attempt(() => nodeHmac(alg, key, data)),
+    hkdfExtract: (alg, salt, ikm) => attempt(() => nodeHkdfExtract(alg, salt, ikm)),
+    hkdfExpand: (alg, prk, info, length) => attempt(() => nodeHkdfExpand(alg, prk, info, length)),
+    hkdfExpandLabels: (alg, secret, requests) => attempt(() => requests.map((r) => nodeExpandLabel(alg, secret, r))),
+    importAeadKey: (alg, key) => attempt(() => nodeImportAeadKey(alg, key)),
+    generateKeyShare: (group) => attempt(() => nodeGenerateKeyShare(group, random)),
+    deriveSharedSecret: (keyPair, peer) => attempt(() => nodeDeriveSharedSecret(keyPair, peer)),
+    randomBytes: random ?? nodeRandomBytes,
+  };
+}
+
+
+
+/**
+ * The default node:crypto provider. Construction only allocates closures;
+ * the one capability probe (native ChaCha20-Poly1305) runs on first use.
+ */
+export const node: CryptoProvider = nodeCryptoProvider();

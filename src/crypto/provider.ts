@@ -1,0 +1,106 @@
+/**
+ * The one crypto-provider interface. Every operation is async at this
+ * boundary so that noble (sync underneath), WebCrypto and a worker pool are
+ * interchangeable; coarse operations (`hkdfExpandLabels`, `AeadKey.sealMany`)
+ * exist so that offload to workers pays for its message passing.
+ *
+ * @module
+ */
+
+/** Hash functions TLS 1.3 cipher suites use. */
+export type HashAlgorithm = "SHA-256" | "SHA-384";
+
+/** AEAD algorithms of the TLS 1.3 cipher suites. */
+export type AeadAlgorithm = "AES-128-GCM" | "AES-256-GCM" | "CHACHA20-POLY1305";
+
+/** Key-exchange groups (RFC 8446 §4.2.7 names). */
+export type GroupName = "x25519" | "secp256r1" | "secp384r1";
+
+/** An ephemeral key pair for a key share. `privateKey` is opaque to the core. */
+export interface KeyShareKeyPair {
+  /** The group this key belongs to. */
+  readonly group: GroupName;
+  /** The encoded public key as it goes on the wire (RFC 8446 §4.2.8.2). */
+  readonly publicKey: Uint8Array;
+  /** Provider-specific private key handle; never logged. */
+  readonly privateKey: unknown;
+}
+
+/** One HKDF-Expand-Label request (RFC 8446 §7.1). */
+export interface ExpandLabelRequest {
+  /** Label without the "tls13 " prefix, e.g. `"key"`, `"c hs traffic"`. */
+  label: string;
+  /** The context (often a transcript hash); empty for key/iv. */
+  context: Uint8Array;
+  /** Output length in bytes. */
+  length: number;
+}
+
+/** An imported AEAD key: the per-key setup (AES key expansion, CryptoKey import) happens once. */
+export interface AeadKey {
+  /** The algorithm this key is for. */
+  readonly algorithm: AeadAlgorithm;
+  /** Encrypt and authenticate; returns ciphertext || tag. */
+  seal(nonce: Uint8Array, aad: Uint8Array, plaintext: Uint8Array): Promise<Uint8Array>;
+  /** Verify and decrypt `ciphertext || tag`; returns null when authentication fails. */
+  open(nonce: Uint8Array, aad: Uint8Array, ciphertext: Uint8Array): Promise<Uint8Array | null>;
+  /** Seal several records in one call (results in input order). */
+  sealMany?(items: readonly { nonce: Uint8Array; aad: Uint8Array; plaintext: Uint8Array }[]): Promise<Uint8Array[]>;
+  /** Release resources (worker-side keys); optional. */
+  dispose?(): void;
+}
+
+/**
+ * Everything the TLS core asks of cryptography. Implementations: noble
+ * (portable default), WebCrypto, node:crypto, auto (fastest per operation),
+ * and the worker pool.
+ */
+export interface CryptoProvider {
+  /** Short name for diagnostics and benchmarks, e.g. `"noble"`. */
+  readonly name: string;
+  /** Digest of `data`. */
+  hash(alg: HashAlgorithm, data: Uint8Array): Promise<Uint8Array>;
+  /** HMAC of `data` under `key`. */
+  hmac(alg: HashAlgorithm, key: Uint8Array, data: Uint8Array): Promise<Uint8Array>;
+  /** HKDF-Extract (RFC 5869 §2.2); an empty salt means HashLen zero bytes. */
+  hkdfExtract(alg: HashAlgorithm, salt: Uint8Array, ikm: Uint8Array): Promise<Uint8Array>;
+  /** HKDF-Expand (RFC 5869 §2.3). */
+  hkdfExpand(alg: HashAlgorithm, prk: Uint8Array, info: Uint8Array, length: number): Promise<Uint8Array>;
+  /** Several HKDF-Expand-Label calls on one secret at once (coarse; one round trip to a worker). */
+  hkdfExpandLabels(alg: HashAlgorithm, secret: Uint8Array, requests: readonly ExpandLabelRequest[]): Promise<Uint8Array[]>;
+  /** Import a raw AEAD key. */
+  importAeadKey(alg: AeadAlgorithm, key: Uint8Array): Promise<AeadKey>;
+  /** Generate an ephemeral key pair for `group`. */
+  generateKeyShare(group: GroupName): Promise<KeyShareKeyPair>;
+  /**
+   * ECDH with the peer's encoded public key. Rejects (TypeError) an invalid
+   * point or an all-zero X25519 result; the core maps that to illegal_parameter.
+   */
+  deriveSharedSecret(keyPair: KeyShareKeyPair, peerPublicKey: Uint8Array): Promise<Uint8Array>;
+  /** Cryptographically secure random bytes (sync: every runtime has it locally). */
+  randomBytes(length: number): Uint8Array;
+}
+
+/** Output length of `alg`. */
+export function hashLength(alg: HashAlgorithm): 32 | 48 {
+  return alg === "SHA-256" ? 32 : 48;
+}
+
+/** Key length of an AEAD. */
+export function aeadKeyLength(alg: AeadAlgorithm): 16 | 32 {
+  return alg === "AES-128-GCM" ? 16 : 32;
+}
+
+/** Encode the HkdfLabel structure (RFC 8446 §7.1). Shared by every provider. */
+export function hkdfLabel(label: string, context: Uint8Array, length: number): Uint8Array {
+  const full = new TextEncoder().encode("tls13 " + label);
+  if (full.length > 255 || context.length > 255) throw new RangeError("HkdfLabel label or context too long");
+  const out = new Uint8Array(2 + 1 + full.length + 1 + context.length);
+  out[0] = length >>> 8;
+  out[1] = length & 0xff;
+  out[2] = full.length;
+  out.set(full, 3);
+  out[3 + full.length] = context.length;
+  out.set(context, 4 + full.length);
+  return out;
+}

@@ -1,0 +1,470 @@
+/**
+ * The TLS 1.3 client handshake (RFC 8446 §4, Appendix A.1), PSK-first:
+ *
+ *   START ─ClientHello→ WAIT_SH ─(HRR→ClientHello2)→ WAIT_SH ─ServerHello→
+ *   WAIT_EE ─EncryptedExtensions→ WAIT_FINISHED ─Finished→ CONNECTED
+ *
+ * Each step is a named method with the RFC's checks; every violation throws a
+ * TlsError carrying the alert the connection then sends.
+ *
+ * @module
+ */
+import type { ClientConfig, NegotiatedParameters, PskKeyExchangeModeName } from "../config.ts";
+import type { GroupName, KeyShareKeyPair } from "../crypto/provider.ts";
+import { constantTimeEqual } from "../crypto/constant_time.ts";
+import { protocolError, TlsError, usageError } from "../errors.ts";
+import type { HandshakeDriver, HandshakeIO } from "../connection/connection.ts";
+import { type Psk, pskSecret } from "../psk/external_psk.ts";
+import { AlertDescription } from "./alerts.ts";
+import {
+  type CipherSuiteParams,
+  CIPHER_SUITES,
+  ExtensionType,
+  HandshakeType,
+  NamedGroup,
+  SignatureScheme,
+  TLS12,
+  TLS13,
+} from "./constants.ts";
+import * as ext from "./extensions/index.ts";
+import { decodeEncryptedExtensions } from "./messages/encrypted_extensions.ts";
+import { encodeClientHello } from "./messages/client_hello.ts";
+import { decodeFinished, encodeFinished } from "./messages/finished.ts";
+import { encodeHandshake } from "./messages/handshake.ts";
+import { decodeNewSessionTicket } from "./messages/new_session_ticket.ts";
+import { decodeServerHello, isHelloRetryRequest } from "./messages/server_hello.ts";
+import type { ClientHello, Extension, HandshakeMessage, NewSessionTicket, ServerHello } from "./messages/types.ts";
+import {
+  binderKey,
+  clientApplicationTrafficSecret,
+  clientHandshakeTrafficSecret,
+  earlySecret,
+  finishedKey,
+  finishedVerifyData,
+  handshakeSecret,
+  masterSecret,
+  serverApplicationTrafficSecret,
+  serverHandshakeTrafficSecret,
+  exporterMasterSecret,
+  resumptionMasterSecret,
+} from "./key_schedule.ts";
+import {
+  configuredGroups,
+  configuredPskModes,
+  configuredSuites,
+  encodeAlpnNames,
+  groupName,
+  pskModeCode,
+} from "./negotiation.ts";
+import { Transcript } from "./transcript.ts";
+
+/** Signature schemes we announce (needed by peers even in PSK handshakes; certificates come later). */
+const SIGNATURE_SCHEMES = [
+  SignatureScheme.ecdsa_secp256r1_sha256,
+  SignatureScheme.ecdsa_secp384r1_sha384,
+  SignatureScheme.ed25519,
+  SignatureScheme.rsa_pss_rsae_sha256,
+  SignatureScheme.rsa_pss_rsae_sha384,
+  SignatureScheme.rsa_pss_rsae_sha512,
+];
+
+type ClientState = "start" | "wait_server_hello" | "wait_encrypted_extensions" | "wait_finished" | "connected";
+
+function unexpected(what: string, state: string): TlsError {
+  return protocolError(AlertDescription.unexpected_message, `unexpected ${what} in state ${state}`, "unexpected_message");
+}
+
+function illegal(message: string, code = "illegal_parameter"): TlsError {
+  return protocolError(AlertDescription.illegal_parameter, message, code);
+}
+
+/** Secrets the client keeps after the handshake (exporters, resumption). */
+export interface ClientSessionSecrets {
+  exporterMasterSecret: Uint8Array;
+  resumptionMasterSecret: Uint8Array;
+}
+
+/** The client side of the handshake. */
+export class ClientHandshake implements HandshakeDriver {
+  #io: HandshakeIO;
+  #config: ClientConfig;
+  #state: ClientState = "start";
+  #suites: CipherSuiteParams[];
+  #groups: GroupName[];
+  #pskModes: PskKeyExchangeModeName[];
+  #psks: Psk[];
+  #transcript: Transcript;
+  #random!: Uint8Array;
+  #sessionId!: Uint8Array;
+  #keyShares = new Map<GroupName, KeyShareKeyPair>();
+  #hello!: ClientHello;
+  #offered: Psk[] = [];
+  #retried = false;
+  #suite: CipherSuiteParams | undefined;
+  #psk: Psk | undefined;
+  #mode: PskKeyExchangeModeName | undefined;
+  #group: GroupName | null = null;
+  #handshakeSecret!: Uint8Array;
+  #clientHs!: Uint8Array;
+  #serverHs!: Uint8Array;
+  #alpn: string | null = null;
+  #compatCcsSent = false;
+  /** Tickets received after the handshake (stored by the resumption layer). */
+  readonly tickets: NewSessionTicket[] = [];
+  /** Exporter and resumption secrets after the handshake. */
+  sessionSecrets: ClientSessionSecrets | undefined;
+
+  /** Build a client handshake over `io`. Validates the configuration. */
+  constructor(io: HandshakeIO, config: ClientConfig) {
+    this.#io = io;
+    this.#config = config;
+    this.#suites = configuredSuites(config);
+    this.#groups = configuredGroups(config);
+    this.#pskModes = configuredPskModes(config);
+    const mode = config.pskMode ?? "external";
+    this.#psks = (config.psks ?? []).filter((p) => p.kind === mode);
+    if (this.#psks.length === 0) {
+      throw usageError("no_psk", "client has no PSK for the configured PSK mode (certificate handshakes are not supported yet)");
+    }
+    for (const p of this.#psks) p.claimRole("client");
+    this.#transcript = new Transcript(io.provider);
+  }
+
+  /** True between sending ClientHello and receiving the server's Finished (§5, §D.4). */
+  get acceptsChangeCipherSpec(): boolean {
+    return this.#state === "wait_server_hello" || this.#state === "wait_encrypted_extensions" || this.#state === "wait_finished";
+  }
+
+  /** Send the first ClientHello. */
+  async start(): Promise<void> {
+    const p = this.#io.provider;
+    this.#random = p.randomBytes(32);
+    this.#sessionId = this.#config.middleboxCompatibility === false ? new Uint8Array(0) : p.randomBytes(32);
+    if (this.#pskModes.includes("psk_dhe_ke")) {
+      const initial = this.#config.keyShareGroups ?? [this.#groups[0]!];
+      for (const g of initial) {
+        if (!this.#groups.includes(g)) throw usageError("bad_key_share_group", `key share group ${g} is not in groups`);
+        this.#keyShares.set(g, await p.generateKeyShare(g));
+      }
+    }
+    await this.#sendClientHello(this.#psks, undefined);
+    this.#state = "wait_server_hello";
+  }
+
+  /** Handle a handshake message during the handshake. */
+  async handle(msg: HandshakeMessage): Promise<void> {
+    switch (this.#state) {
+      case "wait_server_hello":
+        if (msg.type !== HandshakeType.server_hello) throw unexpected(`handshake message ${msg.type}`, this.#state);
+        return await this.#processServerHello(msg);
+      case "wait_encrypted_extensions":
+        if (msg.type !== HandshakeType.encrypted_extensions) throw unexpected(`handshake message ${msg.type}`, this.#state);
+        return this.#processEncryptedExtensions(msg);
+      case "wait_finished":
+        // PSK handshakes have no Certificate/CertificateVerify (§2.2, §4.4).
+        if (msg.type !== HandshakeType.finished) throw unexpected(`handshake message ${msg.type}`, this.#state);
+        return await this.#processServerFinished(msg);
+      default:
+        throw unexpected(`handshake message ${msg.type}`, this.#state);
+    }
+  }
+
+  /** Post-handshake: NewSessionTicket is kept; anything else is unexpected (no post-handshake auth offered). */
+  handlePostHandshake(msg: HandshakeMessage): Promise<void> {
+    if (msg.type === HandshakeType.new_session_ticket) {
+      this.tickets.push(decodeNewSessionTicket(msg.body));
+      return Promise.resolve();
+    }
+    return Promise.reject(unexpected(`post-handshake message ${msg.type}`, this.#state));
+  }
+
+  // ---- ClientHello -------------------------------------------------------------------------
+
+  async #sendClientHello(psks: readonly Psk[], retry: { cookie?: Uint8Array } | undefined): Promise<void> {
+    const exts: Extension[] = [];
+    if (this.#config.serverName) {
+      exts.push({ type: ExtensionType.server_name, data: ext.encodeServerNameClientHello(this.#config.serverName) });
+    }
+    exts.push({
+      type: ExtensionType.supported_groups,
+      data: ext.encodeSupportedGroups(this.#groups.map((g) => NamedGroup[g])),
+    });
+    if (this.#keyShares.size > 0) {
+      exts.push({
+        type: ExtensionType.key_share,
+        data: ext.encodeKeyShareClientHello([...this.#keyShares.values()].map((k) => ({ group: NamedGroup[k.group], keyExchange: k.publicKey }))),
+      });
+    }
+    exts.push({ type: ExtensionType.supported_versions, data: ext.encodeSupportedVersionsClientHello([TLS13]) });
+    exts.push({ type: ExtensionType.signature_algorithms, data: ext.encodeSignatureAlgorithms(SIGNATURE_SCHEMES) });
+    if (this.#config.alpnProtocols?.length) {
+      exts.push({
+        type: ExtensionType.application_layer_protocol_negotiation,
+        data: ext.encodeAlpnClientHello(encodeAlpnNames(this.#config.alpnProtocols)),
+      });
+    }
+    if (this.#config.recordSizeLimit !== undefined) {
+      exts.push({ type: ExtensionType.record_size_limit, data: ext.encodeRecordSizeLimit(this.#config.recordSizeLimit) });
+    }
+    if (retry?.cookie) exts.push({ type: ExtensionType.cookie, data: ext.encodeCookie(retry.cookie) });
+    exts.push({
+      type: ExtensionType.psk_key_exchange_modes,
+      data: ext.encodePskKeyExchangeModes(this.#pskModes.map(pskModeCode)),
+    });
+    // §4.2.11: pre_shared_key MUST be the last extension. Binders are filled in below.
+    const placeholder = {
+      identities: psks.map((k) => ({ identity: k.identity, obfuscatedTicketAge: 0 })),
+      binders: psks.map((k) => new Uint8Array(k.hash === "SHA-256" ? 32 : 48)),
+    };
+    const pskExt: Extension = { type: ExtensionType.pre_shared_key, data: ext.encodePreSharedKeyClientHello(placeholder) };
+    exts.push(pskExt);
+    const hello: ClientHello = {
+      legacyVersion: TLS12,
+      random: this.#random,
+      legacySessionId: this.#sessionId,
+      cipherSuites: this.#suites.map((s) => s.suite),
+      legacyCompressionMethods: new Uint8Array([0]),
+      extensions: exts,
+    };
+    const partialRaw = encodeHandshake(HandshakeType.client_hello, encodeClientHello(hello));
+    // §4.2.11.2: binders cover the ClientHello up to (not including) the binders list.
+    const bindersLength = 2 + placeholder.binders.reduce((n, b) => n + 1 + b.length, 0);
+    const partial = partialRaw.subarray(0, partialRaw.length - bindersLength);
+    const binders: Uint8Array[] = [];
+    for (const k of psks) binders.push(await this.#binder(k, partial));
+    pskExt.data = ext.encodePreSharedKeyClientHello({ identities: placeholder.identities, binders });
+    const raw = encodeHandshake(HandshakeType.client_hello, encodeClientHello(hello));
+    this.#hello = hello;
+    this.#offered = [...psks];
+    this.#transcript.add(raw);
+    this.#io.sendHandshake(raw);
+  }
+
+  async #binder(psk: Psk, partial: Uint8Array): Promise<Uint8Array> {
+    const p = this.#io.provider;
+    const es = await earlySecret(p, psk.hash, pskSecret(psk));
+    const bk = await binderKey(p, psk.hash, es, psk.kind);
+    const fk = await finishedKey(p, psk.hash, bk);
+    // CH1: the partial hello alone; CH2: message_hash(CH1) + HRR + partial hello (§4.2.11.2).
+    const th = this.#transcript.byteLength === 0 ? await p.hash(psk.hash, partial) : await this.#transcript.hashWith(partial);
+    return await finishedVerifyData(p, psk.hash, fk, th);
+  }
+
+  // ---- ServerHello / HelloRetryRequest -----------------------------------------------------------
+
+  async #processServerHello(msg: HandshakeMessage): Promise<void> {
+    const sh = decodeServerHello(msg.body);
+    if (sh.legacyVersion !== TLS12) throw protocolError(AlertDescription.protocol_version, "ServerHello legacy_version is not 0x0303");
+    if (sh.legacyCompressionMethod !== 0) throw illegal("ServerHello legacy_compression_method is not 0");
+    if (!constantTimeEqual(sh.legacySessionIdEcho, this.#sessionId)) {
+      throw illegal("ServerHello legacy_session_id_echo does not match (§4.1.3)");
+    }
+    const sv = ext.findExtension(sh.extensions, ExtensionType.supported_versions);
+    if (!sv) throw protocolError(AlertDescription.protocol_version, "server did not negotiate TLS 1.3 (no supported_versions)", "protocol_version");
+    if (ext.decodeSupportedVersionsServerHello(sv) !== TLS13) {
+      throw illegal("server selected a version we did not offer (§4.2.1)");
+    }
+    // §4.1.4: extensions in ServerHello/HRR must have been offered (unsupported_extension otherwise).
+    for (const e of sh.extensions) {
+      if (e.type !== ExtensionType.cookie && !this.#hello.extensions.some((o) => o.type === e.type)) {
+        throw protocolError(AlertDescription.unsupported_extension, `server sent extension ${e.type} that was not offered`, "unsupported_extension");
+      }
+    }
+    const suite = CIPHER_SUITES.get(sh.cipherSuite);
+    if (!suite || !this.#suites.includes(suite)) throw illegal(`server selected cipher suite 0x${sh.cipherSuite.toString(16)} that was not offered`);
+    if (isHelloRetryRequest(sh)) return await this.#processHelloRetryRequest(sh, msg, suite);
+    if (this.#suite && this.#suite !== suite) throw illegal("ServerHello cipher suite differs from HelloRetryRequest (§4.1.4)");
+    this.#suite = suite;
+    this.#transcript.setHash(suite.hash);
+
+    // pre_shared_key: which identity the server chose (§4.2.11).
+    const pskData = ext.findExtension(sh.extensions, ExtensionType.pre_shared_key);
+    if (!pskData) {
+      throw new TlsError("incompatible", "psk_not_accepted", "server did not accept any offered PSK (certificate handshakes are not supported yet)", {
+        alert: AlertDescription.handshake_failure,
+      });
+    }
+    const selected = ext.decodePreSharedKeyServerHello(pskData);
+    const psk = this.#offered[selected];
+    if (!psk) throw illegal(`server selected PSK identity ${selected} of ${this.#offered.length}`, "bad_selected_identity");
+    if (psk.hash !== suite.hash) throw illegal("server selected a cipher suite whose hash does not match the PSK (§4.2.11)");
+    this.#psk = psk;
+
+    // key_share: present ⇒ psk_dhe_ke, absent ⇒ psk_ke; the mode must be one we offered.
+    const ksData = ext.findExtension(sh.extensions, ExtensionType.key_share);
+    let shared: Uint8Array | null = null;
+    if (ksData) {
+      if (!this.#pskModes.includes("psk_dhe_ke")) throw illegal("server sent key_share but psk_dhe_ke was not offered");
+      const entry = ext.decodeKeyShareServerHello(ksData);
+      const name = groupName(entry.group);
+      const mine = name ? this.#keyShares.get(name) : undefined;
+      if (!name || !mine) throw illegal("server key share is for a group we did not send (§4.2.8)");
+      try {
+        shared = await this.#io.provider.deriveSharedSecret(mine, entry.keyExchange);
+      } catch {
+        throw illegal("invalid server key share", "bad_key_share");
+      }
+      this.#mode = "psk_dhe_ke";
+      this.#group = name;
+    } else {
+      if (!this.#pskModes.includes("psk_ke")) {
+        throw protocolError(AlertDescription.missing_extension, "server omitted key_share but psk_ke was not offered", "missing_extension");
+      }
+      this.#mode = "psk_ke";
+    }
+    this.#transcript.add(msg.raw);
+    await this.#establishHandshakeKeys(psk, shared);
+    this.#state = "wait_encrypted_extensions";
+  }
+
+  async #processHelloRetryRequest(hrr: ServerHello, msg: HandshakeMessage, suite: CipherSuiteParams): Promise<void> {
+    // §4.1.4: at most one HelloRetryRequest.
+    if (this.#retried) throw unexpected("second HelloRetryRequest", this.#state);
+    this.#retried = true;
+    this.#suite = suite;
+    const ksData = ext.findExtension(hrr.extensions, ExtensionType.key_share);
+    const cookieData = ext.findExtension(hrr.extensions, ExtensionType.cookie);
+    if (!ksData && !cookieData) throw illegal("HelloRetryRequest would not change the ClientHello (§4.1.4)");
+    if (ext.findExtension(hrr.extensions, ExtensionType.pre_shared_key)) {
+      throw protocolError(AlertDescription.unsupported_extension, "pre_shared_key in HelloRetryRequest", "unsupported_extension");
+    }
+    if (ksData) {
+      const g = ext.decodeKeyShareHelloRetryRequest(ksData);
+      const name = groupName(g);
+      // §4.2.8: the group must be in supported_groups and not one we already sent a share for.
+      if (!name || !this.#groups.includes(name)) throw illegal("HelloRetryRequest selected a group we did not offer");
+      if (this.#keyShares.has(name)) throw illegal("HelloRetryRequest selected a group we already sent a share for");
+      if (!this.#pskModes.includes("psk_dhe_ke")) throw illegal("HelloRetryRequest asked for a key share without psk_dhe_ke");
+      this.#keyShares = new Map([[name, await this.#io.provider.generateKeyShare(name)]]);
+    }
+    // §4.4.1: replace ClientHello1 by message_hash, then add the HRR.
+    this.#transcript.setHash(suite.hash);
+    await this.#transcript.replaceClientHello1ForRetry();
+    this.#transcript.add(msg.raw);
+    // §4.1.4 / §4.2.11: keep only PSKs that fit the suite's hash.
+    const compatible = this.#offered.filter((k) => k.hash === suite.hash);
+    if (compatible.length === 0) {
+      throw new TlsError("incompatible", "no_compatible_psk", "HelloRetryRequest cipher suite does not match any offered PSK", {
+        alert: AlertDescription.illegal_parameter,
+      });
+    }
+    if (this.#sessionId.length > 0 && !this.#compatCcsSent) {
+      this.#io.sendChangeCipherSpec();
+      this.#compatCcsSent = true;
+    }
+    await this.#sendClientHello(compatible, cookieData ? { cookie: ext.decodeCookie(cookieData) } : undefined);
+  }
+
+  async #establishHandshakeKeys(psk: Psk, shared: Uint8Array | null): Promise<void> {
+    const p = this.#io.provider;
+    const suite = this.#suite!;
+    const es = await earlySecret(p, suite.hash, pskSecret(psk));
+    this.#handshakeSecret = await handshakeSecret(p, suite.hash, es, shared);
+    const th = await this.#transcript.current();
+    this.#clientHs = await clientHandshakeTrafficSecret(p, suite.hash, this.#handshakeSecret, th);
+    this.#serverHs = await serverHandshakeTrafficSecret(p, suite.hash, this.#handshakeSecret, th);
+    this.#io.keyLog("CLIENT_HANDSHAKE_TRAFFIC_SECRET", this.#random, this.#clientHs);
+    this.#io.keyLog("SERVER_HANDSHAKE_TRAFFIC_SECRET", this.#random, this.#serverHs);
+    await this.#io.setReadSecret(suite, this.#serverHs);
+  }
+
+  // ---- EncryptedExtensions ---------------------------------------------------------------------
+
+  #processEncryptedExtensions(msg: HandshakeMessage): void {
+    const ee = decodeEncryptedExtensions(msg.body);
+    for (const e of ee.extensions) {
+      switch (e.type) {
+        case ExtensionType.server_name:
+          ext.decodeServerNameEncryptedExtensions(e.data);
+          if (!this.#config.serverName) throw protocolError(AlertDescription.unsupported_extension, "server_name acknowledged but not sent", "unsupported_extension");
+          break;
+        case ExtensionType.supported_groups:
+          ext.decodeSupportedGroups(e.data);
+          break;
+        case ExtensionType.application_layer_protocol_negotiation: {
+          // RFC 7301 §3.1: exactly one protocol (the codec checks), one we offered.
+          const chosen = ext.alpnProtocolName(ext.decodeAlpnEncryptedExtensions(e.data));
+          if (!this.#config.alpnProtocols?.includes(chosen)) {
+            throw illegal("server selected an ALPN protocol we did not offer");
+          }
+          this.#alpn = chosen;
+          break;
+        }
+        case ExtensionType.record_size_limit: {
+          if (this.#config.recordSizeLimit === undefined) {
+            throw protocolError(AlertDescription.unsupported_extension, "record_size_limit not offered", "unsupported_extension");
+          }
+          this.#io.setPeerRecordSizeLimit(ext.decodeRecordSizeLimit(e.data));
+          break;
+        }
+        case ExtensionType.early_data:
+          throw protocolError(AlertDescription.unsupported_extension, "early_data accepted but not offered", "unsupported_extension");
+        default:
+          // §4.2: extensions that are not allowed in EncryptedExtensions, or not offered.
+          if (
+            e.type === ExtensionType.key_share || e.type === ExtensionType.pre_shared_key ||
+            e.type === ExtensionType.supported_versions || e.type === ExtensionType.psk_key_exchange_modes ||
+            e.type === ExtensionType.cookie || e.type === ExtensionType.signature_algorithms
+          ) {
+            throw illegal(`extension ${e.type} is not allowed in EncryptedExtensions`);
+          }
+          if (!this.#hello.extensions.some((o) => o.type === e.type)) {
+            throw protocolError(AlertDescription.unsupported_extension, `server sent extension ${e.type} that was not offered`, "unsupported_extension");
+          }
+      }
+    }
+    this.#transcript.add(msg.raw);
+    this.#state = "wait_finished";
+  }
+
+  // ---- Finished ------------------------------------------------------------------------------------
+
+  async #processServerFinished(msg: HandshakeMessage): Promise<void> {
+    const p = this.#io.provider;
+    const suite = this.#suite!;
+    const fin = decodeFinished(msg.body, suite.hash === "SHA-256" ? 32 : 48);
+    const expected = await finishedVerifyData(p, suite.hash, await finishedKey(p, suite.hash, this.#serverHs), await this.#transcript.current());
+    // §4.4.4: verify in constant time; failure is decrypt_error.
+    if (!constantTimeEqual(fin.verifyData, expected)) {
+      throw new TlsError("crypto", "bad_finished", "server Finished did not verify", { alert: AlertDescription.decrypt_error });
+    }
+    this.#transcript.add(msg.raw);
+    const thServerFinished = await this.#transcript.current();
+    const ms = await masterSecret(p, suite.hash, this.#handshakeSecret);
+    const cAp = await clientApplicationTrafficSecret(p, suite.hash, ms, thServerFinished);
+    const sAp = await serverApplicationTrafficSecret(p, suite.hash, ms, thServerFinished);
+    const exporter = await exporterMasterSecret(p, suite.hash, ms, thServerFinished);
+    this.#io.keyLog("CLIENT_TRAFFIC_SECRET_0", this.#random, cAp);
+    this.#io.keyLog("SERVER_TRAFFIC_SECRET_0", this.#random, sAp);
+    this.#io.keyLog("EXPORTER_SECRET", this.#random, exporter);
+    await this.#io.setReadSecret(suite, sAp);
+
+    // §D.4: the compatibility-mode CCS goes before our second flight.
+    if (this.#sessionId.length > 0 && !this.#compatCcsSent) {
+      this.#io.sendChangeCipherSpec();
+      this.#compatCcsSent = true;
+    }
+    await this.#io.setWriteSecret(suite, this.#clientHs);
+    const verify = await finishedVerifyData(p, suite.hash, await finishedKey(p, suite.hash, this.#clientHs), thServerFinished);
+    const finRaw = encodeHandshake(HandshakeType.finished, encodeFinished({ verifyData: verify }));
+    this.#io.sendHandshake(finRaw);
+    this.#transcript.add(finRaw);
+    await this.#io.setWriteSecret(suite, cAp);
+    const res = await resumptionMasterSecret(p, suite.hash, ms, await this.#transcript.current());
+    this.sessionSecrets = { exporterMasterSecret: exporter, resumptionMasterSecret: res };
+    this.#state = "connected";
+    const params: NegotiatedParameters = {
+      version: "TLSv1.3",
+      cipherSuite: suite.name,
+      keyExchange: this.#mode!,
+      group: this.#group,
+      pskIdentity: this.#psk ? this.#psk.identityText : null,
+      resumed: this.#psk?.kind === "resumption",
+      earlyData: false,
+      alpn: this.#alpn,
+      serverName: this.#config.serverName ?? null,
+      helloRetry: this.#retried,
+    };
+    this.#io.complete(params, { params: suite, clientApplication: cAp, serverApplication: sAp });
+  }
+}

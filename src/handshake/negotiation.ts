@@ -1,0 +1,81 @@
+/**
+ * Pure helpers shared by the client and server state machines: config
+ * defaults, name ↔ code point maps, suite selection under a PSK hash.
+ *
+ * @module
+ */
+import type { CipherSuiteName, CommonConfig, PskKeyExchangeModeName } from "../config.ts";
+import type { GroupName, HashAlgorithm } from "../crypto/provider.ts";
+import { usageError } from "../errors.ts";
+import { CIPHER_SUITES, CipherSuite, type CipherSuiteParams, GROUP_NAMES, NamedGroup, PskKeyExchangeMode } from "./constants.ts";
+
+/** Default suite preference: AES-128-GCM (fast natively), ChaCha20 (fast in pure JS), AES-256-GCM. */
+export const DEFAULT_CIPHER_SUITES: readonly CipherSuite[] = [
+  CipherSuite.TLS_AES_128_GCM_SHA256,
+  CipherSuite.TLS_CHACHA20_POLY1305_SHA256,
+  CipherSuite.TLS_AES_256_GCM_SHA384,
+];
+
+/** Default group preference. */
+export const DEFAULT_GROUPS: readonly GroupName[] = ["x25519", "secp256r1", "secp384r1"];
+
+/** Default PSK key exchange modes: forward secrecy first. */
+export const DEFAULT_PSK_MODES: readonly PskKeyExchangeModeName[] = ["psk_dhe_ke", "psk_ke"];
+
+/** Resolve configured suites to their parameters, rejecting unknown names. */
+export function configuredSuites(config: CommonConfig): CipherSuiteParams[] {
+  const list = config.cipherSuites ?? DEFAULT_CIPHER_SUITES;
+  if (list.length === 0) throw usageError("no_cipher_suites", "cipherSuites is empty");
+  return list.map((s) => {
+    const code = typeof s === "number" ? s : CipherSuite[s as CipherSuiteName];
+    const p = code === undefined ? undefined : CIPHER_SUITES.get(code);
+    if (!p) throw usageError("bad_cipher_suite", `unsupported cipher suite ${String(s)}`);
+    return p;
+  });
+}
+
+/** Resolve configured groups, rejecting unknown names. */
+export function configuredGroups(config: CommonConfig): GroupName[] {
+  const list = [...(config.groups ?? DEFAULT_GROUPS)];
+  for (const g of list) {
+    if (!(g in NamedGroup) || !GROUP_NAMES.has(NamedGroup[g])) throw usageError("bad_group", `unsupported group ${String(g)}`);
+  }
+  if (list.length === 0) throw usageError("no_groups", "groups is empty");
+  return list;
+}
+
+/** Resolve configured PSK key exchange modes. */
+export function configuredPskModes(config: CommonConfig): PskKeyExchangeModeName[] {
+  const list = [...(config.pskKeyExchangeModes ?? DEFAULT_PSK_MODES)];
+  for (const m of list) if (m !== "psk_ke" && m !== "psk_dhe_ke") throw usageError("bad_psk_mode", `unknown PSK key exchange mode ${String(m)}`);
+  if (list.length === 0) throw usageError("no_psk_modes", "pskKeyExchangeModes is empty");
+  return list;
+}
+
+/** Wire code of a PSK key exchange mode. */
+export function pskModeCode(m: PskKeyExchangeModeName): number {
+  return m === "psk_ke" ? PskKeyExchangeMode.psk_ke : PskKeyExchangeMode.psk_dhe_ke;
+}
+
+/** Group name of a code point this library implements, or undefined. */
+export function groupName(code: number): GroupName | undefined {
+  return GROUP_NAMES.get(code as NamedGroup);
+}
+
+/**
+ * The first suite in `preference` that the peer offered and whose hash is
+ * `hash` (the PSK's): a SHA-256 PSK never gets a SHA-384 suite (s2n guide;
+ * RFC 8446 §4.2.11).
+ */
+export function selectSuite(preference: readonly CipherSuiteParams[], offered: readonly number[], hash?: HashAlgorithm): CipherSuiteParams | undefined {
+  return preference.find((p) => offered.includes(p.suite) && (hash === undefined || p.hash === hash));
+}
+
+/** Validate an ALPN protocol list from config (1..255 bytes each). */
+export function encodeAlpnNames(names: readonly string[]): Uint8Array[] {
+  return names.map((n) => {
+    const b = new TextEncoder().encode(n);
+    if (b.length < 1 || b.length > 255) throw usageError("bad_alpn", "ALPN protocol names must be 1..255 bytes");
+    return b;
+  });
+}

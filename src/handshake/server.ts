@@ -1,0 +1,491 @@
+/**
+ * The TLS 1.3 server handshake (RFC 8446 §4, Appendix A.2) for PSK
+ * handshakes:
+ *
+ *   START ─ClientHello→ (HRR → START) → NEGOTIATED: ServerHello,
+ *   EncryptedExtensions, Finished → WAIT_FINISHED ─Finished→ CONNECTED
+ *
+ * PSK choice: the selection callback (or the default: the first server PSK
+ * the client offered), then the binder is verified in constant time before
+ * the PSK is used. Unknown identities are ignored (§4.2.11).
+ *
+ * @module
+ */
+import type { NegotiatedParameters, PskKeyExchangeModeName, ServerConfig } from "../config.ts";
+import type { GroupName } from "../crypto/provider.ts";
+import { constantTimeEqual } from "../crypto/constant_time.ts";
+import { protocolError, TlsError, usageError } from "../errors.ts";
+import type { HandshakeDriver, HandshakeIO } from "../connection/connection.ts";
+import { type Psk, pskSecret } from "../psk/external_psk.ts";
+import { type OfferedPsk, OfferedPskList } from "../psk/offered.ts";
+import { AlertDescription } from "./alerts.ts";
+import {
+  type CipherSuiteParams,
+  ExtensionType,
+  HandshakeType,
+  HELLO_RETRY_REQUEST_RANDOM,
+  NamedGroup,
+  PskKeyExchangeMode,
+  TLS12,
+  TLS13,
+} from "./constants.ts";
+import * as ext from "./extensions/index.ts";
+import { decodeClientHello } from "./messages/client_hello.ts";
+import { encodeEncryptedExtensions } from "./messages/encrypted_extensions.ts";
+import { decodeFinished, encodeFinished } from "./messages/finished.ts";
+import { encodeHandshake } from "./messages/handshake.ts";
+import { encodeServerHello } from "./messages/server_hello.ts";
+import type { ClientHello, Extension, HandshakeMessage, OfferedPsks } from "./messages/types.ts";
+import {
+  binderKey,
+  clientApplicationTrafficSecret,
+  clientHandshakeTrafficSecret,
+  earlySecret,
+  exporterMasterSecret,
+  finishedKey,
+  finishedVerifyData,
+  handshakeSecret,
+  masterSecret,
+  resumptionMasterSecret,
+  serverApplicationTrafficSecret,
+  serverHandshakeTrafficSecret,
+} from "./key_schedule.ts";
+import { configuredGroups, configuredPskModes, configuredSuites, groupName, selectSuite } from "./negotiation.ts";
+import { Transcript } from "./transcript.ts";
+
+type ServerState = "wait_client_hello" | "wait_client_hello_2" | "wait_finished" | "connected";
+
+function unexpected(what: string, state: string): TlsError {
+  return protocolError(AlertDescription.unexpected_message, `unexpected ${what} in state ${state}`, "unexpected_message");
+}
+
+function illegal(message: string, code = "illegal_parameter"): TlsError {
+  return protocolError(AlertDescription.illegal_parameter, message, code);
+}
+
+function missing(message: string): TlsError {
+  return protocolError(AlertDescription.missing_extension, message, "missing_extension");
+}
+
+/** What the server decided from a ClientHello. */
+interface Selection {
+  psk: Psk;
+  offered: OfferedPsk;
+  suite: CipherSuiteParams;
+  mode: PskKeyExchangeModeName;
+}
+
+/** Secrets the server keeps after the handshake (exporters, tickets). */
+export interface ServerSessionSecrets {
+  exporterMasterSecret: Uint8Array;
+  resumptionMasterSecret: Uint8Array;
+}
+
+/** The server side of the handshake. */
+export class ServerHandshake implements HandshakeDriver {
+  #io: HandshakeIO;
+  #config: ServerConfig;
+  #state: ServerState = "wait_client_hello";
+  #suites: CipherSuiteParams[];
+  #groups: GroupName[];
+  #pskModes: PskKeyExchangeModeName[];
+  #psks: Psk[];
+  #transcript: Transcript;
+  #hello1: ClientHello | undefined;
+  #hrrSuite: CipherSuiteParams | undefined;
+  #hrrGroup: GroupName | undefined;
+  #cookie: Uint8Array | undefined;
+  #clientRandom!: Uint8Array;
+  #sel!: Selection;
+  #group: GroupName | null = null;
+  #clientHs!: Uint8Array;
+  #masterSecret!: Uint8Array;
+  #cAp!: Uint8Array;
+  #sAp!: Uint8Array;
+  #alpn: string | null = null;
+  #serverName: string | null = null;
+  #sentCcs = false;
+  /** Exporter and resumption secrets after the handshake. */
+  sessionSecrets: ServerSessionSecrets | undefined;
+  /** Server: bytes of rejected 0-RTT data that may be skipped (§4.2.10). */
+  skippableEarlyData = 0;
+
+  /** Build a server handshake over `io`. Validates the configuration. */
+  constructor(io: HandshakeIO, config: ServerConfig) {
+    this.#io = io;
+    this.#config = config;
+    this.#suites = configuredSuites(config);
+    this.#groups = configuredGroups(config);
+    this.#pskModes = configuredPskModes(config);
+    const mode = config.pskMode ?? "external";
+    this.#psks = (config.psks ?? []).filter((p) => p.kind === mode);
+    for (const p of this.#psks) p.claimRole("server");
+    if (this.#psks.length === 0 && !config.pskSelection) {
+      throw usageError("no_psk", "server has no PSK and no selection callback (certificate handshakes are not supported yet)");
+    }
+    this.#transcript = new Transcript(io.provider);
+  }
+
+  /** True after the first ClientHello and before the client's Finished (§5). */
+  get acceptsChangeCipherSpec(): boolean {
+    return this.#state === "wait_client_hello_2" || this.#state === "wait_finished";
+  }
+
+  /** Servers wait for the ClientHello. */
+  start(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  /** Handle a handshake message during the handshake. */
+  async handle(msg: HandshakeMessage): Promise<void> {
+    switch (this.#state) {
+      case "wait_client_hello":
+      case "wait_client_hello_2":
+        if (msg.type !== HandshakeType.client_hello) throw unexpected(`handshake message ${msg.type}`, this.#state);
+        return await this.#processClientHello(msg);
+      case "wait_finished":
+        if (msg.type !== HandshakeType.finished) throw unexpected(`handshake message ${msg.type}`, this.#state);
+        return await this.#processClientFinished(msg);
+      default:
+        throw unexpected(`handshake message ${msg.type}`, this.#state);
+    }
+  }
+
+  /** Clients send no post-handshake messages other than KeyUpdate (handled by the connection). */
+  handlePostHandshake(msg: HandshakeMessage): Promise<void> {
+    return Promise.reject(unexpected(`post-handshake message ${msg.type}`, this.#state));
+  }
+
+  // ---- ClientHello ----------------------------------------------------------------------------
+
+  async #processClientHello(msg: HandshakeMessage): Promise<void> {
+    const ch = decodeClientHello(msg.body);
+    const retry = this.#state === "wait_client_hello_2";
+    this.#checkClientHelloBasics(ch, retry);
+    const exts = ch.extensions;
+    const find = (t: ExtensionType) => ext.findExtension(exts, t);
+
+    const offeredSuites = ch.cipherSuites;
+    const pskData = find(ExtensionType.pre_shared_key);
+    const modesData = find(ExtensionType.psk_key_exchange_modes);
+    // §4.2.9: a client offering pre_shared_key MUST also send psk_key_exchange_modes.
+    if (pskData && !modesData) throw missing("pre_shared_key without psk_key_exchange_modes (§4.2.9)");
+    const clientModes = modesData ? ext.decodePskKeyExchangeModes(modesData) : [];
+    const groupsData = find(ExtensionType.supported_groups);
+    const ksData = find(ExtensionType.key_share);
+    // §9.2: key_share and supported_groups go together.
+    if (ksData && !groupsData) throw missing("key_share without supported_groups (§9.2)");
+    if (groupsData && !ksData) throw missing("supported_groups without key_share (§9.2)");
+    const clientGroups = groupsData ? ext.decodeSupportedGroups(groupsData) : [];
+    const shares = ksData ? ext.decodeKeyShareClientHello(ksData) : [];
+    // §4.2.8: each share's group must be in supported_groups, no duplicates.
+    const seen = new Set<number>();
+    for (const s of shares) {
+      if (seen.has(s.group)) throw illegal("duplicate key share group (§4.2.8)");
+      seen.add(s.group);
+      if (!clientGroups.includes(s.group)) throw illegal("key share for a group not in supported_groups (§4.2.8)");
+    }
+
+    // SNI and ALPN (read now, answered in EncryptedExtensions).
+    const sni = find(ExtensionType.server_name);
+    this.#serverName = sni ? ext.decodeServerNameClientHello(sni) ?? null : null;
+    const alpnData = find(ExtensionType.application_layer_protocol_negotiation);
+    this.#alpn = null;
+    if (alpnData && this.#config.alpnProtocols?.length) {
+      const offered = ext.decodeAlpnClientHello(alpnData).map(ext.alpnProtocolName);
+      const pick = this.#config.alpnProtocols.find((p) => offered.includes(p));
+      // RFC 7301 §3.2: no overlap → no_application_protocol.
+      if (pick === undefined) throw protocolError(AlertDescription.no_application_protocol, "no common ALPN protocol", "no_application_protocol");
+      this.#alpn = pick;
+    }
+
+    const rsl = find(ExtensionType.record_size_limit);
+    if (rsl) this.#io.setPeerRecordSizeLimit(ext.decodeRecordSizeLimit(rsl));
+
+    if (!pskData) {
+      throw new TlsError("incompatible", "no_psk_offered", "client offered no PSK (certificate handshakes are not supported yet)", {
+        alert: AlertDescription.handshake_failure,
+      });
+    }
+    const offered = ext.decodePreSharedKeyClientHello(pskData);
+    if (offered.identities.length !== offered.binders.length) {
+      throw illegal("pre_shared_key identities and binders differ in count (§4.2.11)");
+    }
+    const maxOffered = this.#config.maxOfferedPsks ?? 16;
+    if (offered.identities.length > maxOffered) {
+      throw illegal(`client offered ${offered.identities.length} PSK identities; the limit is ${maxOffered}`, "too_many_psk_identities");
+    }
+
+    // Key exchange mode: server preference among what the client allows.
+    const modes = this.#pskModes.filter((m) =>
+      clientModes.includes(m === "psk_ke" ? PskKeyExchangeMode.psk_ke : PskKeyExchangeMode.psk_dhe_ke) &&
+      (m === "psk_ke" || clientGroups.some((g) => this.#groups.includes(groupName(g)!)))
+    );
+    if (modes.length === 0) {
+      throw new TlsError("incompatible", "no_common_psk_mode", "no common PSK key exchange mode", {
+        alert: AlertDescription.handshake_failure,
+      });
+    }
+
+    const sel = await this.#selectPsk(offered, offeredSuites, modes[0]!, retry);
+    // On a retried hello the choice must stay consistent with the HRR (§4.1.4).
+    if (retry && sel.suite !== this.#hrrSuite) throw illegal("second ClientHello changed the negotiated cipher suite");
+
+    // (EC)DHE group.
+    let share: { name: GroupName; keyExchange: Uint8Array } | undefined;
+    if (sel.mode === "psk_dhe_ke") {
+      for (const g of this.#groups) {
+        const s = shares.find((x) => x.group === NamedGroup[g]);
+        if (s) {
+          share = { name: g, keyExchange: s.keyExchange };
+          break;
+        }
+      }
+      if (retry) {
+        // §4.1.2: the new ClientHello carries exactly one share, for the HRR's group.
+        if (!share || share.name !== this.#hrrGroup || shares.length !== 1) {
+          throw illegal("second ClientHello does not carry the key share the HelloRetryRequest asked for");
+        }
+      } else if (!share) {
+        const want = this.#groups.find((g) => clientGroups.includes(NamedGroup[g]))!;
+        // Binder first (§4.2.11: verify before using the PSK), then ask for the share.
+        await this.#verifyBinder(sel, offered, msg.raw);
+        return await this.#sendHelloRetryRequest(ch, msg, sel.suite, want);
+      }
+    }
+
+    await this.#verifyBinder(sel, offered, msg.raw);
+    this.#sel = sel;
+    this.#clientRandom = ch.random;
+    this.#transcript.setHash(sel.suite.hash);
+    this.#transcript.add(msg.raw);
+    await this.#sendServerFlight(ch, share);
+  }
+
+  #checkClientHelloBasics(ch: ClientHello, retry: boolean): void {
+    const sv = ext.findExtension(ch.extensions, ExtensionType.supported_versions);
+    // §4.2.1: no supported_versions means TLS 1.2 or older, which we do not speak.
+    if (!sv || !ext.decodeSupportedVersionsClientHello(sv).includes(TLS13)) {
+      throw protocolError(AlertDescription.protocol_version, "client does not offer TLS 1.3", "protocol_version");
+    }
+    // §4.1.2: legacy_compression_methods MUST be exactly [0].
+    if (ch.legacyCompressionMethods.length !== 1 || ch.legacyCompressionMethods[0] !== 0) {
+      throw illegal("legacy_compression_methods is not [null] (§4.1.2)");
+    }
+    if (ch.legacyVersion !== TLS12) throw protocolError(AlertDescription.protocol_version, "ClientHello legacy_version is not 0x0303", "protocol_version");
+    if (retry) {
+      const first = this.#hello1!;
+      // §4.1.2: the retried ClientHello keeps random and session id; early_data is gone.
+      if (!constantTimeEqual(ch.random, first.random) || !constantTimeEqual(ch.legacySessionId, first.legacySessionId)) {
+        throw illegal("second ClientHello changed random or legacy_session_id");
+      }
+      if (ext.findExtension(ch.extensions, ExtensionType.early_data)) throw illegal("early_data in the second ClientHello");
+      if (this.#cookie) {
+        const c = ext.findExtension(ch.extensions, ExtensionType.cookie);
+        if (!c || !constantTimeEqual(ext.decodeCookie(c), this.#cookie)) throw illegal("second ClientHello did not echo the cookie");
+      }
+    }
+  }
+
+  async #selectPsk(offered: OfferedPsks, suites: readonly number[], mode: PskKeyExchangeModeName, retry: boolean): Promise<Selection> {
+    const items: OfferedPsk[] = offered.identities.map((id, index) => ({
+      index,
+      identity: id.identity,
+      identityText: new TextDecoder().decode(id.identity),
+      obfuscatedTicketAge: id.obfuscatedTicketAge,
+    }));
+    const lookup = (identity: Uint8Array) => this.#psks.find((k) => constantTimeEqual(k.identity, identity));
+    const list = new OfferedPskList(items, lookup);
+    if (this.#config.pskSelection) {
+      await this.#config.pskSelection(list);
+    } else {
+      // Default (s2n): the first PSK in the server's list that the client offered.
+      outer: for (const k of this.#psks) {
+        for (const o of items) {
+          if (constantTimeEqual(k.identity, o.identity)) {
+            list.choose(o, k);
+            break outer;
+          }
+        }
+      }
+    }
+    const chosen = list.chosen;
+    if (!chosen) {
+      // No acceptable identity: the same alert whatever was offered, so no identity oracle.
+      throw new TlsError("incompatible", "no_acceptable_psk", retry ? "no acceptable PSK in the second ClientHello" : "no acceptable PSK offered", {
+        alert: AlertDescription.handshake_failure,
+      });
+    }
+    if (chosen.psk.kind !== (this.#config.pskMode ?? "external")) {
+      throw usageError("psk_mode_mismatch", "selection callback chose a PSK of the wrong kind for this connection's PSK mode");
+    }
+    chosen.psk.claimRole("server");
+    const suite = selectSuite(this.#suites, suites, chosen.psk.hash);
+    if (!suite) {
+      throw new TlsError("incompatible", "no_suite_for_psk", "no common cipher suite matches the PSK's hash", {
+        alert: AlertDescription.handshake_failure,
+      });
+    }
+    return { psk: chosen.psk, offered: chosen.offered, suite, mode };
+  }
+
+  async #verifyBinder(sel: Selection, offered: OfferedPsks, chRaw: Uint8Array): Promise<void> {
+    const p = this.#io.provider;
+    const hash = sel.psk.hash;
+    const bindersLength = 2 + offered.binders.reduce((n, b) => n + 1 + b.length, 0);
+    const partial = chRaw.subarray(0, chRaw.length - bindersLength);
+    const es = await earlySecret(p, hash, pskSecret(sel.psk));
+    const fk = await finishedKey(p, hash, await binderKey(p, hash, es, sel.psk.kind));
+    // CH1: the partial hello alone; CH2: message_hash(CH1) + HRR + partial hello (§4.2.11.2).
+    const th = this.#transcript.byteLength === 0 ? await p.hash(hash, partial) : await this.#transcript.hashWith(partial);
+    const expected = await finishedVerifyData(p, hash, fk, th);
+    const got = offered.binders[sel.offered.index]!;
+    // §4.2.11: the binder MUST be verified before the PSK is used; constant-time compare.
+    if (!constantTimeEqual(got, expected)) {
+      throw new TlsError("crypto", "bad_binder", "PSK binder did not verify", { alert: AlertDescription.decrypt_error });
+    }
+  }
+
+  async #sendHelloRetryRequest(ch: ClientHello, msg: HandshakeMessage, suite: CipherSuiteParams, group: GroupName): Promise<void> {
+    const exts: Extension[] = [
+      { type: ExtensionType.key_share, data: ext.encodeKeyShareHelloRetryRequest(NamedGroup[group]) },
+      { type: ExtensionType.supported_versions, data: ext.encodeSupportedVersionsServerHello(TLS13) },
+    ];
+    if (this.#config.helloRetryCookie !== false) {
+      this.#cookie = this.#io.provider.randomBytes(32);
+      exts.push({ type: ExtensionType.cookie, data: ext.encodeCookie(this.#cookie) });
+    }
+    const hrr = encodeHandshake(HandshakeType.server_hello, encodeServerHello({
+      legacyVersion: TLS12,
+      random: HELLO_RETRY_REQUEST_RANDOM,
+      legacySessionIdEcho: ch.legacySessionId,
+      cipherSuite: suite.suite,
+      legacyCompressionMethod: 0,
+      extensions: exts,
+    }));
+    this.#hello1 = ch;
+    this.#hrrSuite = suite;
+    this.#hrrGroup = group;
+    this.#transcript.setHash(suite.hash);
+    this.#transcript.add(msg.raw);
+    // §4.4.1: the transcript continues from message_hash(ClientHello1) + HelloRetryRequest.
+    await this.#transcript.replaceClientHello1ForRetry();
+    this.#transcript.add(hrr);
+    this.#io.sendHandshake(hrr);
+    // §D.4: a compatibility-mode CCS follows the server's first handshake message.
+    if (ch.legacySessionId.length > 0) this.#sendCcsOnce();
+    this.#state = "wait_client_hello_2";
+  }
+
+  #sendCcsOnce(): void {
+    if (this.#sentCcs) return;
+    this.#sentCcs = true;
+    this.#io.sendChangeCipherSpec();
+  }
+
+  // ---- ServerHello, EncryptedExtensions, Finished ----------------------------------------------
+
+  async #sendServerFlight(ch: ClientHello, share: { name: GroupName; keyExchange: Uint8Array } | undefined): Promise<void> {
+    const p = this.#io.provider;
+    const { suite, psk, offered } = this.#sel;
+    const exts: Extension[] = [
+      { type: ExtensionType.pre_shared_key, data: ext.encodePreSharedKeyServerHello(offered.index) },
+    ];
+    let shared: Uint8Array | null = null;
+    if (share) {
+      const mine = await p.generateKeyShare(share.name);
+      try {
+        shared = await p.deriveSharedSecret(mine, share.keyExchange);
+      } catch {
+        throw illegal("invalid client key share", "bad_key_share");
+      }
+      this.#group = share.name;
+      exts.push({ type: ExtensionType.key_share, data: ext.encodeKeyShareServerHello({ group: NamedGroup[share.name], keyExchange: mine.publicKey }) });
+    }
+    exts.push({ type: ExtensionType.supported_versions, data: ext.encodeSupportedVersionsServerHello(TLS13) });
+    const shRaw = encodeHandshake(HandshakeType.server_hello, encodeServerHello({
+      legacyVersion: TLS12,
+      random: p.randomBytes(32),
+      legacySessionIdEcho: ch.legacySessionId,
+      cipherSuite: suite.suite,
+      legacyCompressionMethod: 0,
+      extensions: exts,
+    }));
+    this.#transcript.add(shRaw);
+    this.#io.sendHandshake(shRaw);
+    if (ch.legacySessionId.length > 0) this.#sendCcsOnce();
+
+    const es = await earlySecret(p, suite.hash, pskSecret(psk));
+    const hs = await handshakeSecret(p, suite.hash, es, shared);
+    const th = await this.#transcript.current();
+    this.#clientHs = await clientHandshakeTrafficSecret(p, suite.hash, hs, th);
+    const serverHs = await serverHandshakeTrafficSecret(p, suite.hash, hs, th);
+    this.#io.keyLog("CLIENT_HANDSHAKE_TRAFFIC_SECRET", this.#clientRandom, this.#clientHs);
+    this.#io.keyLog("SERVER_HANDSHAKE_TRAFFIC_SECRET", this.#clientRandom, serverHs);
+    await this.#io.setWriteSecret(suite, serverHs);
+    await this.#io.setReadSecret(suite, this.#clientHs);
+
+    const eeExts: Extension[] = [];
+    if (this.#config.advertiseGroups !== false && share) {
+      eeExts.push({ type: ExtensionType.supported_groups, data: ext.encodeSupportedGroups(this.#groups.map((g) => NamedGroup[g])) });
+    }
+    if (this.#config.recordSizeLimit !== undefined && ext.findExtension(ch.extensions, ExtensionType.record_size_limit)) {
+      eeExts.push({ type: ExtensionType.record_size_limit, data: ext.encodeRecordSizeLimit(this.#config.recordSizeLimit) });
+    }
+    if (this.#serverName !== null) eeExts.push({ type: ExtensionType.server_name, data: ext.encodeServerNameEncryptedExtensions() });
+    if (this.#alpn !== null) {
+      eeExts.push({ type: ExtensionType.application_layer_protocol_negotiation, data: ext.encodeAlpnEncryptedExtensions(ext.alpnProtocol(this.#alpn)) });
+    }
+    // 0-RTT is not accepted yet: a client that offered early_data has it skipped (§4.2.10).
+    if (ext.findExtension(ch.extensions, ExtensionType.early_data)) this.skippableEarlyData = 16384 + 256;
+    const eeRaw = encodeHandshake(HandshakeType.encrypted_extensions, encodeEncryptedExtensions({ extensions: eeExts }));
+    this.#transcript.add(eeRaw);
+    this.#io.sendHandshake(eeRaw);
+
+    const verify = await finishedVerifyData(p, suite.hash, await finishedKey(p, suite.hash, serverHs), await this.#transcript.current());
+    const finRaw = encodeHandshake(HandshakeType.finished, encodeFinished({ verifyData: verify }));
+    this.#transcript.add(finRaw);
+    this.#io.sendHandshake(finRaw);
+
+    const thServerFinished = await this.#transcript.current();
+    this.#masterSecret = await masterSecret(p, suite.hash, hs);
+    this.#cAp = await clientApplicationTrafficSecret(p, suite.hash, this.#masterSecret, thServerFinished);
+    this.#sAp = await serverApplicationTrafficSecret(p, suite.hash, this.#masterSecret, thServerFinished);
+    const exporter = await exporterMasterSecret(p, suite.hash, this.#masterSecret, thServerFinished);
+    this.#io.keyLog("CLIENT_TRAFFIC_SECRET_0", this.#clientRandom, this.#cAp);
+    this.#io.keyLog("SERVER_TRAFFIC_SECRET_0", this.#clientRandom, this.#sAp);
+    this.#io.keyLog("EXPORTER_SECRET", this.#clientRandom, exporter);
+    this.sessionSecrets = { exporterMasterSecret: exporter, resumptionMasterSecret: new Uint8Array(0) };
+    await this.#io.setWriteSecret(suite, this.#sAp);
+    this.#state = "wait_finished";
+  }
+
+  async #processClientFinished(msg: HandshakeMessage): Promise<void> {
+    const p = this.#io.provider;
+    const { suite, psk, mode } = this.#sel;
+    const fin = decodeFinished(msg.body, suite.hash === "SHA-256" ? 32 : 48);
+    const expected = await finishedVerifyData(p, suite.hash, await finishedKey(p, suite.hash, this.#clientHs), await this.#transcript.current());
+    if (!constantTimeEqual(fin.verifyData, expected)) {
+      throw new TlsError("crypto", "bad_finished", "client Finished did not verify", { alert: AlertDescription.decrypt_error });
+    }
+    this.#transcript.add(msg.raw);
+    this.skippableEarlyData = 0;
+    await this.#io.setReadSecret(suite, this.#cAp);
+    const res = await resumptionMasterSecret(p, suite.hash, this.#masterSecret, await this.#transcript.current());
+    this.sessionSecrets = { exporterMasterSecret: this.sessionSecrets!.exporterMasterSecret, resumptionMasterSecret: res };
+    this.#state = "connected";
+    const params: NegotiatedParameters = {
+      version: "TLSv1.3",
+      cipherSuite: suite.name,
+      keyExchange: mode,
+      group: this.#group,
+      pskIdentity: psk.identityText,
+      resumed: psk.kind === "resumption",
+      earlyData: false,
+      alpn: this.#alpn,
+      serverName: this.#serverName,
+      helloRetry: this.#hrrSuite !== undefined,
+    };
+    this.#io.complete(params, { params: suite, clientApplication: this.#cAp, serverApplication: this.#sAp });
+  }
+}

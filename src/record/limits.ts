@@ -1,0 +1,32 @@
+/**
+ * Size limits of the TLS 1.3 record layer (RFC 8446 §5.1–§5.4).
+ *
+ * @module
+ */
+
+/** Length of the record header: type(1) legacy_record_version(2) length(2) (RFC 8446 §5.1). */
+export const RECORD_HEADER_LENGTH = 5;
+
+/** Largest TLSPlaintext.fragment / TLSInnerPlaintext.content: 2^14 (RFC 8446 §5.1). */
+export const MAX_PLAINTEXT = 16_384;
+
+/** Largest encoded TLSInnerPlaintext (content, type byte, padding): 2^14 + 1 (RFC 8446 §5.4). */
+export const MAX_INNER_PLAINTEXT = MAX_PLAINTEXT + 1;
+
+/** Largest TLSCiphertext.encrypted_record: 2^14 + 256 (RFC 8446 §5.2). */
+export const MAX_CIPHERTEXT = MAX_PLAINTEXT + 256;
+
+/** Largest complete record on the wire: header plus the largest ciphertext. */
+export const MAX_RECORD = RECORD_HEADER_LENGTH + MAX_CIPHERTEXT;
+
+/** Authentication tag length of every TLS 1.3 AEAD (AES-GCM, ChaCha20-Poly1305). */
+export const AEAD_TAG_LENGTH = 16;
+
+/** Per-record nonce length (RFC 8446 §5.3: iv_length = max(8, N_MIN) = 12 for all suites). */
+export const NONCE_LENGTH = 12;
+
+/** legacy_record_version of every protected record and of every record after the first ClientHello (§5.1). */
+export const RECORD_VERSION_TLS12 = 0x0303;
+
+/** Default bound on bytes held by the record deframer: one maximal record. */
+export const DEFAULT_DEFRAMER_BUFFER = MAX_RECORD;

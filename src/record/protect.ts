@@ -1,0 +1,298 @@
+/**
+ * Record protection (RFC 8446 §5.2–§5.5): TLSInnerPlaintext framing with
+ * padding, per-record nonce = iv XOR sequence number, the record header as
+ * AAD, and the per-key record limits.
+ *
+ * Ordering: a {@link RecordSealer} assigns the sequence number
+ * synchronously when `seal()` is called and its promises settle in sequence
+ * order, so a caller may start several seals without awaiting (a worker pool
+ * may finish them out of order underneath). A {@link RecordOpener} runs its
+ * opens one after another, because the sequence number advances only when a
+ * record authenticates (a failed trial decryption of skipped 0-RTT data,
+ * §4.2.10, must not advance it).
+ *
+ * @module
+ */
+import type { AeadKey, CryptoProvider } from "../crypto/provider.ts";
+import { protocolError, TlsError, usageError } from "../errors.ts";
+import { AlertDescription } from "../handshake/alerts.ts";
+import { type CipherSuiteParams, ContentType } from "../handshake/constants.ts";
+import { trafficKeys } from "../handshake/key_schedule.ts";
+import {
+  AEAD_TAG_LENGTH,
+  MAX_CIPHERTEXT,
+  MAX_INNER_PLAINTEXT,
+  MAX_PLAINTEXT,
+  NONCE_LENGTH,
+  RECORD_HEADER_LENGTH,
+} from "./limits.ts";
+
+/** nonce = iv XOR (64-bit big-endian sequence number, left-padded to iv length) (RFC 8446 §5.3). */
+function nonceFor(iv: Uint8Array, seq: number): Uint8Array {
+  const nonce = iv.slice();
+  const view = new DataView(nonce.buffer);
+  // seq < 2^53: XOR its high and low 32-bit halves into the last 8 bytes.
+  view.setUint32(NONCE_LENGTH - 8, view.getUint32(NONCE_LENGTH - 8) ^ Math.floor(seq / 0x1_0000_0000));
+  view.setUint32(NONCE_LENGTH - 4, view.getUint32(NONCE_LENGTH - 4) ^ (seq >>> 0));
+  return nonce;
+}
+
+/** The header of a protected record: application_data, legacy 0x0303, `length` (§5.2). */
+function protectedHeader(length: number): Uint8Array {
+  return new Uint8Array([ContentType.application_data, 0x03, 0x03, length >>> 8, length & 0xff]);
+}
+
+/** Records under one key before `needsKeyUpdate` turns true: 7/8 of the suite's limit. */
+function keyUpdateThreshold(limit: number): number {
+  return limit - Math.max(1, Math.floor(limit / 8));
+}
+
+/** The record limit actually enforced: the suite's, capped where a JS number stays exact. */
+function effectiveLimit(params: CipherSuiteParams): { limit: number; code: string } {
+  return params.recordLimit > Number.MAX_SAFE_INTEGER
+    ? { limit: Number.MAX_SAFE_INTEGER, code: "sequence_exhausted" }
+    : { limit: params.recordLimit, code: "key_usage_limit" };
+}
+
+async function importKeys(p: CryptoProvider, params: CipherSuiteParams, secret: Uint8Array): Promise<[AeadKey, Uint8Array]> {
+  const { key, iv } = await trafficKeys(p, params, secret);
+  return [await p.importAeadKey(params.aead, key), iv];
+}
+
+/** One record to seal with {@link RecordSealer.sealMany}. */
+export interface SealItem {
+  /** Inner content type (handshake, alert or application_data). */
+  type: ContentType;
+  /** The content, at most 2^14 bytes. */
+  content: Uint8Array;
+  /** Zero bytes of padding to append (§5.4); default 0. */
+  padding?: number;
+}
+
+/** The sending half of record protection for one traffic secret. */
+export class RecordSealer {
+  readonly #key: AeadKey;
+  readonly #iv: Uint8Array;
+  readonly #limit: number;
+  readonly #limitCode: string;
+  readonly #threshold: number;
+  #seq = 0;
+  /** Settles when the last seal started has settled; chains results into sequence order. */
+  #tail: Promise<unknown> = Promise.resolve();
+  #failed = false;
+
+  private constructor(key: AeadKey, iv: Uint8Array, params: CipherSuiteParams) {
+    this.#key = key;
+    this.#iv = iv;
+    const { limit, code } = effectiveLimit(params);
+    this.#limit = limit;
+    this.#limitCode = code;
+    this.#threshold = keyUpdateThreshold(limit);
+  }
+
+  /** Derive the write key and IV from `secret` (§7.3) and import the key. */
+  static async create(p: CryptoProvider, params: CipherSuiteParams, secret: Uint8Array): Promise<RecordSealer> {
+    const [key, iv] = await importKeys(p, params, secret);
+    return new RecordSealer(key, iv, params);
+  }
+
+  /** Sequence number the next record will use (= records sealed so far). */
+  get sequence(): number {
+    return this.#seq;
+  }
+
+  /** True once 7/8 of the key's record limit is used: time to send a KeyUpdate (§4.6.3, §5.5). */
+  get needsKeyUpdate(): boolean {
+    return this.#seq >= this.#threshold;
+  }
+
+  /** Records that may still be sealed under this key. */
+  get remaining(): number {
+    return this.#limit - this.#seq;
+  }
+
+  #check(items: readonly SealItem[]): void {
+    if (this.#failed) throw new TlsError("internal", "sealer_failed", "an earlier record failed to seal");
+    for (const { type, content, padding = 0 } of items) {
+      if (type !== ContentType.handshake && type !== ContentType.alert && type !== ContentType.application_data) {
+        throw usageError("bad_content_type", `content type ${type} cannot be protected`);
+      }
+      if (content.length > MAX_PLAINTEXT) {
+        throw usageError("record_too_large", `record content of ${content.length} bytes exceeds 2^14`);
+      }
+      // §5.4: Handshake and Alert records MUST NOT have zero-length content.
+      if (content.length === 0 && type !== ContentType.application_data) {
+        throw usageError("empty_record", "handshake and alert records must not be empty");
+      }
+      if (!Number.isInteger(padding) || padding < 0 || content.length + 1 + padding > MAX_INNER_PLAINTEXT) {
+        throw usageError("bad_padding", "padding must be a non-negative integer with content + 1 + padding <= 2^14 + 1");
+      }
+    }
+    if (items.length > this.#limit - this.#seq) {
+      throw new TlsError("limit", this.#limitCode, "record limit of this traffic key reached; a key update is required");
+    }
+  }
+
+  /** Assign the next sequence number and build nonce, header (AAD) and inner plaintext. */
+  #prepare({ type, content, padding = 0 }: SealItem): { nonce: Uint8Array; aad: Uint8Array; plaintext: Uint8Array } {
+    const plaintext = new Uint8Array(content.length + 1 + padding); // padding bytes are already zero
+    plaintext.set(content);
+    plaintext[content.length] = type;
+    const nonce = nonceFor(this.#iv, this.#seq++);
+    return { nonce, aad: protectedHeader(plaintext.length + AEAD_TAG_LENGTH), plaintext };
+  }
+
+  /** Run `work` after every earlier seal settled; a failure poisons the sealer. */
+  #chain<T>(work: Promise<T>): Promise<T> {
+    work.catch(() => undefined); // handled below, once the earlier seals settled
+    const result = this.#tail.then(() => work).catch((e: unknown) => {
+      this.#failed = true;
+      throw e;
+    });
+    this.#tail = result.catch(() => undefined);
+    return result;
+  }
+
+  /**
+   * Protect one record; resolves to the complete record (5-byte header and
+   * encrypted_record). The sequence number is taken when this is called.
+   */
+  seal(type: ContentType, content: Uint8Array, paddingLength = 0): Promise<Uint8Array> {
+    const item: SealItem = { type, content, padding: paddingLength };
+    try {
+      this.#check([item]);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    const { nonce, aad, plaintext } = this.#prepare(item);
+    return this.#chain(this.#key.seal(nonce, aad, plaintext).then((ct) => join(aad, ct)));
+  }
+
+  /**
+   * Protect several records with consecutive sequence numbers, in one
+   * provider call when the key supports `sealMany`. All-or-nothing: nothing
+   * is sealed when any item is invalid or the limit would be passed.
+   */
+  sealMany(items: readonly SealItem[]): Promise<Uint8Array[]> {
+    try {
+      this.#check(items);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    const prepared = items.map((i) => this.#prepare(i));
+    const work = this.#key.sealMany
+      ? this.#key.sealMany(prepared)
+      : Promise.all(prepared.map((r) => this.#key.seal(r.nonce, r.aad, r.plaintext)));
+    return this.#chain(work.then((cts) => {
+      if (cts.length !== prepared.length) throw new TypeError("provider sealMany returned the wrong number of records");
+      return cts.map((ct, i) => join(prepared[i]!.aad, ct));
+    }));
+  }
+
+  /** Release the key (after a key change). */
+  dispose(): void {
+    this.#key.dispose?.();
+    this.#iv.fill(0);
+  }
+}
+
+function join(header: Uint8Array, ciphertext: Uint8Array): Uint8Array {
+  const out = new Uint8Array(header.length + ciphertext.length);
+  out.set(header);
+  out.set(ciphertext, header.length);
+  return out;
+}
+
+/** A decrypted record: its true content type and content, padding removed. */
+export interface OpenedRecord {
+  /** TLSInnerPlaintext.type: handshake, alert or application_data. */
+  type: ContentType;
+  /** TLSInnerPlaintext.content. */
+  content: Uint8Array;
+}
+
+/** The receiving half of record protection for one traffic secret. */
+export class RecordOpener {
+  readonly #key: AeadKey;
+  readonly #iv: Uint8Array;
+  #seq = 0;
+  #tail: Promise<unknown> = Promise.resolve();
+
+  private constructor(key: AeadKey, iv: Uint8Array) {
+    this.#key = key;
+    this.#iv = iv;
+  }
+
+  /** Derive the peer's write key and IV from `secret` (§7.3) and import the key. */
+  static async create(p: CryptoProvider, params: CipherSuiteParams, secret: Uint8Array): Promise<RecordOpener> {
+    const [key, iv] = await importKeys(p, params, secret);
+    return new RecordOpener(key, iv);
+  }
+
+  /** Sequence number the next record is expected to carry (= records opened so far). */
+  get sequence(): number {
+    return this.#seq;
+  }
+
+  /**
+   * Deprotect one record: `header` is its 5 bytes, `body` its
+   * encrypted_record. Opens run in call order; the sequence number advances
+   * only on success. Errors: `unexpected_message` (outer type not
+   * application_data, no non-zero byte, protected change_cipher_spec or
+   * unknown inner type, empty handshake/alert), `record_overflow` (body over
+   * 2^14+256 or inner plaintext over 2^14+1), `bad_record_mac`.
+   */
+  open(header: Uint8Array, body: Uint8Array): Promise<OpenedRecord> {
+    const result = this.#tail.then(() => this.#open(header, body));
+    this.#tail = result.catch(() => undefined);
+    return result;
+  }
+
+  async #open(header: Uint8Array, body: Uint8Array): Promise<OpenedRecord> {
+    if (header.length !== RECORD_HEADER_LENGTH || ((header[3]! << 8) | header[4]!) !== body.length) {
+      throw usageError("bad_record_header", "header must be the 5 record-header bytes whose length matches the body");
+    }
+    // §5.2: every protected record has outer type application_data.
+    if (header[0] !== ContentType.application_data) {
+      throw protocolError(AlertDescription.unexpected_message, `record of type ${header[0]} cannot be decrypted`);
+    }
+    // §5.2: encrypted_record longer than 2^14 + 256 → record_overflow.
+    if (body.length > MAX_CIPHERTEXT) {
+      throw protocolError(AlertDescription.record_overflow, `protected record of ${body.length} bytes exceeds 2^14 + 256`);
+    }
+    const plaintext = body.length < AEAD_TAG_LENGTH
+      ? null
+      : await this.#key.open(nonceFor(this.#iv, this.#seq), header, body);
+    // §5.2: deprotection failure → bad_record_mac.
+    if (plaintext === null) {
+      throw new TlsError("crypto", "bad_record_mac", "record failed authentication", {
+        alert: AlertDescription.bad_record_mac,
+      });
+    }
+    this.#seq++;
+    // §5.4: the encoded TLSInnerPlaintext MUST NOT exceed 2^14 + 1 octets.
+    if (plaintext.length > MAX_INNER_PLAINTEXT) {
+      throw protocolError(AlertDescription.record_overflow, `inner plaintext of ${plaintext.length} bytes exceeds 2^14 + 1`);
+    }
+    let end = plaintext.length - 1;
+    while (end >= 0 && plaintext[end] === 0) end--;
+    // §5.4: no non-zero octet in the cleartext → unexpected_message.
+    if (end < 0) throw protocolError(AlertDescription.unexpected_message, "decrypted record has no content type");
+    const type = plaintext[end]!;
+    if (type !== ContentType.handshake && type !== ContentType.alert && type !== ContentType.application_data) {
+      // §5: a protected change_cipher_spec, like any unknown type, is unexpected_message.
+      throw protocolError(AlertDescription.unexpected_message, `protected record of inner type ${type}`);
+    }
+    // §5.4: Handshake and Alert records with zero-length content → unexpected_message.
+    if (end === 0 && type !== ContentType.application_data) {
+      throw protocolError(AlertDescription.unexpected_message, "empty handshake or alert record");
+    }
+    return { type, content: plaintext.subarray(0, end) };
+  }
+
+  /** Release the key (after a key change). */
+  dispose(): void {
+    this.#key.dispose?.();
+    this.#iv.fill(0);
+  }
+}
