@@ -5,10 +5,11 @@
 #   scripts/test.sh deno node    only the named groups: bun tsc deno node
 #
 # Stages: bun test (the whole suite) · tsc (strict typecheck of everything) ·
-# deno check / doc --lint / publish --dry-run / test (core tests through the
-# bun:test shim) · node (bun-built bundle of mod.ts, and of the demo, run on
-# Node). A failing stage does not stop the others; the last line is
-# "N passed, N failed" over the stages and the exit status is 1 if any failed.
+# deno check (exports with their JSDoc examples, examples/, the shim) /
+# doc --lint / publish --dry-run / test (core tests through the bun:test shim) ·
+# node (bun-built bundles of mod.ts and of the demo, run on Node). A failing
+# stage does not stop the others; the last line is "N passed, N failed" over
+# the stages and the exit status is 1 if any failed.
 # Every stage is mandatory, locally and in CI (CI=true): nothing is skipped
 # because a tool is missing — the tools come from node_modules (`npm ci`).
 set -euo pipefail
@@ -26,7 +27,7 @@ for g in "${groups[@]}"; do
 done
 wants() { [[ " ${groups[*]} " == *" $1 "* ]]; }
 
-for tool in bun deno node; do
+for tool in bun deno node tsc; do
   command -v "$tool" >/dev/null || { echo "$tool not found: run npm ci first" >&2 && exit 2; }
 done
 
@@ -109,12 +110,16 @@ if wants deno; then
   done
 
   # (`${a[@]+"${a[@]}"}`: empty arrays under `set -u` on bash 3.2, macOS's bash.)
-  stage "deno check" deno check "${entries[@]}" ${examples[@]+"${examples[@]}"}
+  # --doc: the @example blocks in the exports' JSDoc are type-checked too.
+  stage "deno check" deno check --doc "${entries[@]}" ${examples[@]+"${examples[@]}"} test/_deno/bun_test.ts
   stage "deno doc --lint" deno_doc_lint "${entries[@]}"
   stage "deno publish --dry-run" deno publish --dry-run --allow-dirty
   # Never call `deno test` without files: it would then collect every test file in the repo.
   [ ${#deno_tests[@]} -gt 0 ] || deno_tests=(test/_deno/shim.test.ts)
-  stage "deno test (${#deno_tests[@]} files via bun:test shim)" deno test -A --config deno.json "${deno_tests[@]}"
+  # --no-check: types are the job of the `deno check` and `tsc` stages; here one
+  # type error must not hide every runtime result under Deno.
+  stage "deno test (${#deno_tests[@]} files via bun:test shim)" \
+    deno test -A --no-check --config deno.json "${deno_tests[@]}"
 fi
 
 if wants node; then
@@ -126,7 +131,8 @@ fi
 
 echo
 if [ ${#failures[@]} -gt 0 ]; then
-  echo "failed stages: $(printf '%s; ' "${failures[@]}")"
+  echo "failed stages:"
+  printf '  - %s\n' "${failures[@]}"
 fi
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -7,6 +7,7 @@ import type { CryptoProvider, GroupName } from "./crypto/provider.ts";
 import type { CipherSuite } from "./handshake/constants.ts";
 import type { Psk } from "./psk/external_psk.ts";
 import type { PskSelectionCallback } from "./psk/offered.ts";
+import type { ReplayCache } from "./psk/anti_replay.ts";
 
 /** Key exchange modes with a PSK (RFC 8446 §4.2.9). */
 export type PskKeyExchangeModeName = "psk_ke" | "psk_dhe_ke";
@@ -46,7 +47,8 @@ export interface CommonConfig {
   maxHandshakeBuffer?: number;
   /** Key log sink (SSLKEYLOGFILE lines). Secrets flow here: debugging only. */
   keyLog?: KeyLogCallback;
-  /** Selfie guard and short-secret guard are per PSK; see {@link Psk}. */
+  /** Clock in milliseconds (ticket ages, replay windows). Default `Date.now`. */
+  now?: () => number;
 }
 
 /** Client configuration. */
@@ -57,6 +59,22 @@ export interface ClientConfig extends CommonConfig {
   keyShareGroups?: readonly GroupName[];
   /** Send a 32-byte legacy_session_id and a dummy change_cipher_spec (RFC 8446 §D.4). Default true. */
   middleboxCompatibility?: boolean;
+  /**
+   * Data to send as 0-RTT early data when the first PSK allows it (its
+   * `earlyData` parameters). If the server rejects it, `negotiated.earlyData`
+   * is false and the application must resend it.
+   */
+  earlyData?: Uint8Array;
+}
+
+/** Server 0-RTT policy (RFC 8446 §4.2.10, §8). */
+export interface ServerEarlyDataConfig {
+  /** Decide per connection; default accepts whenever the RFC's conditions hold. */
+  accept?: (info: { pskIdentity: string; maxSize: number }) => boolean | Promise<boolean>;
+  /** Anti-replay store (§8). Default: an in-memory cache. `false` disables anti-replay: unsafe. */
+  replayCache?: ReplayCache | false;
+  /** Freshness window for recorded ClientHellos, in ms. Default 10 000. */
+  windowMs?: number;
 }
 
 /** Server configuration. */
@@ -69,6 +87,13 @@ export interface ServerConfig extends CommonConfig {
   advertiseGroups?: boolean;
   /** Limit on identities accepted in one ClientHello. Default 16. */
   maxOfferedPsks?: number;
+  /** Accept 0-RTT data under PSKs that allow it. Default: 0-RTT is rejected (and skipped). */
+  earlyData?: ServerEarlyDataConfig;
+  /**
+   * The supported_groups list sent in EncryptedExtensions (§4.2.7: informational
+   * only). Default: `groups`.
+   */
+  advertisedGroups?: readonly number[];
 }
 
 /** What a handshake negotiated; `resumed`/`earlyData` stay false until tickets and 0-RTT land. */

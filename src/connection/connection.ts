@@ -52,6 +52,8 @@ export interface HandshakeIO {
   setReadSecret(params: CipherSuiteParams, secret: Uint8Array): Promise<void>;
   /** Seal and queue early data (client, after ClientHello) under the current write epoch. */
   sendApplicationData(data: Uint8Array): Promise<void>;
+  /** Server: read incoming application data as 0-RTT early data, at most `limit` bytes; null ends it. */
+  setEarlyDataReading(limit: number | null): void;
   /** Mark the handshake complete with these parameters. */
   complete(params: NegotiatedParameters, secrets: TrafficSecrets): void;
   /** Emit an NSS key-log line if configured. */
@@ -90,7 +92,8 @@ export class TlsConnection {
   #hsDeframer: HandshakeDeframer;
   #sealer: RecordSealer | undefined;
   #opener: RecordOpener | undefined;
-  #pendingHandshake: Uint8Array[] = [];
+  /** Handshake messages and CCS markers, in send order, not yet turned into records. */
+  #pendingHandshake: (Uint8Array | "ccs")[] = [];
   #out: Uint8Array[] = [];
   #plaintext: Uint8Array[] = [];
   #plaintextBytes = 0;
@@ -102,7 +105,9 @@ export class TlsConnection {
   #peerClosed = false;
   #localClosed = false;
   #writeLimit = MAX_PLAINTEXT;
-  #readingEarlyData = false;
+  #earlyLimit: number | null = null;
+  #earlyReceived = 0;
+  #early: Uint8Array[] = [];
   #started = false;
   #onHandshake: ((p: NegotiatedParameters) => void)[] = [];
 
@@ -228,6 +233,13 @@ export class TlsConnection {
     return out;
   }
 
+  /** Take data that arrived as 0-RTT early data (server; RFC 8446 §2.3: replayable, see §8). */
+  takeEarlyData(): Uint8Array[] {
+    const e = this.#early;
+    this.#early = [];
+    return e;
+  }
+
   /** Take decrypted application data. */
   takePlaintext(): Uint8Array[] {
     const p = this.#plaintext;
@@ -339,7 +351,18 @@ export class TlsConnection {
       case ContentType.alert:
         return this.#alert(content);
       case ContentType.application_data:
-        if (!this.#negotiated && !this.#readingEarlyData) {
+        if (this.#earlyLimit !== null) {
+          this.#earlyReceived += content.length;
+          // §4.2.10: more than max_early_data_size is unexpected_message.
+          if (this.#earlyReceived > this.#earlyLimit) {
+            throw new TlsError("protocol", "too_much_early_data", "client sent more early data than allowed", {
+              alert: AlertDescription.unexpected_message,
+            });
+          }
+          if (content.length > 0) this.#early.push(content);
+          return;
+        }
+        if (!this.#negotiated) {
           throw new TlsError("protocol", "unexpected_application_data", "application data before the handshake completed", {
             alert: AlertDescription.unexpected_message,
           });
@@ -447,19 +470,29 @@ export class TlsConnection {
     this.#out.push(await this.#sealer.seal(type, content, pad));
   }
 
+  /** Turn queued handshake messages into records: consecutive messages share records; a CCS splits them. */
   async #flushHandshake(): Promise<void> {
-    if (this.#pendingHandshake.length === 0) return;
-    let total = 0;
-    for (const m of this.#pendingHandshake) total += m.length;
-    const all = new Uint8Array(total);
-    let o = 0;
-    for (const m of this.#pendingHandshake) {
-      all.set(m, o);
-      o += m.length;
-    }
-    this.#pendingHandshake = [];
-    for (let off = 0; off < all.length; off += this.#writeLimit) {
-      await this.#protect(ContentType.handshake, all.subarray(off, Math.min(all.length, off + this.#writeLimit)));
+    while (this.#pendingHandshake.length > 0) {
+      if (this.#pendingHandshake[0] === "ccs") {
+        this.#pendingHandshake.shift();
+        this.#out.push(encodePlaintextRecord(ContentType.change_cipher_spec, TLS12, new Uint8Array([1])));
+        continue;
+      }
+      const run: Uint8Array[] = [];
+      while (this.#pendingHandshake.length > 0 && this.#pendingHandshake[0] !== "ccs") {
+        run.push(this.#pendingHandshake.shift() as Uint8Array);
+      }
+      let total = 0;
+      for (const m of run) total += m.length;
+      const all = new Uint8Array(total);
+      let o = 0;
+      for (const m of run) {
+        all.set(m, o);
+        o += m.length;
+      }
+      for (let off = 0; off < all.length; off += this.#writeLimit) {
+        await this.#protect(ContentType.handshake, all.subarray(off, Math.min(all.length, off + this.#writeLimit)));
+      }
     }
   }
 
@@ -483,9 +516,8 @@ export class TlsConnection {
         self.#pendingHandshake.push(raw);
       },
       sendChangeCipherSpec() {
-        // Plaintext, outside the current epoch: flush order is kept because pending handshake
-        // data is flushed before every key change and CCS is only sent right after one.
-        self.#out.push(encodePlaintextRecord(ContentType.change_cipher_spec, TLS12, new Uint8Array([1])));
+        // Queued in order with handshake messages; always a plaintext record (§5).
+        self.#pendingHandshake.push("ccs");
       },
       async setWriteSecret(params, secret) {
         await self.#flushHandshake();
@@ -498,6 +530,10 @@ export class TlsConnection {
       async sendApplicationData(data) {
         await self.#flushHandshake();
         await self.#sealApplicationData(data);
+      },
+      setEarlyDataReading(limit) {
+        self.#earlyLimit = limit;
+        self.#earlyReceived = 0;
       },
       complete(params, secrets) {
         self.#negotiated = params;
@@ -513,10 +549,5 @@ export class TlsConnection {
         self.#writeLimit = Math.max(1, Math.min(MAX_PLAINTEXT, limit - 1));
       },
     };
-  }
-
-  /** @internal Server: toggled while 0-RTT data is being read. */
-  set readingEarlyData(v: boolean) {
-    this.#readingEarlyData = v;
   }
 }

@@ -31,12 +31,14 @@ import { decodeEncryptedExtensions } from "./messages/encrypted_extensions.ts";
 import { encodeClientHello } from "./messages/client_hello.ts";
 import { decodeFinished, encodeFinished } from "./messages/finished.ts";
 import { encodeHandshake } from "./messages/handshake.ts";
+import { encodeEndOfEarlyData } from "./messages/end_of_early_data.ts";
 import { decodeNewSessionTicket } from "./messages/new_session_ticket.ts";
 import { decodeServerHello, isHelloRetryRequest } from "./messages/server_hello.ts";
 import type { ClientHello, Extension, HandshakeMessage, NewSessionTicket, ServerHello } from "./messages/types.ts";
 import {
   binderKey,
   clientApplicationTrafficSecret,
+  clientEarlyTrafficSecret,
   clientHandshakeTrafficSecret,
   earlySecret,
   finishedKey,
@@ -109,6 +111,10 @@ export class ClientHandshake implements HandshakeDriver {
   #serverHs!: Uint8Array;
   #alpn: string | null = null;
   #compatCcsSent = false;
+  #earlyOffered = false;
+  #helloRaw!: Uint8Array;
+  #earlyAccepted = false;
+  #earlyParams: CipherSuiteParams | undefined;
   /** Tickets received after the handshake (stored by the resumption layer). */
   readonly tickets: NewSessionTicket[] = [];
   /** Exporter and resumption secrets after the handshake. */
@@ -147,8 +153,36 @@ export class ClientHandshake implements HandshakeDriver {
         this.#keyShares.set(g, await p.generateKeyShare(g));
       }
     }
+    const first = this.#psks[0]!;
+    const ed = first.earlyData;
+    const data = this.#config.earlyData;
+    if (data && ed) {
+      if (data.length > ed.maxSize) throw usageError("early_data_too_large", `earlyData is ${data.length} bytes; the PSK allows ${ed.maxSize}`);
+      this.#earlyParams = this.#suites.find((x) => x.name === ed.cipherSuite);
+      if (!this.#earlyParams) throw usageError("early_data_suite_not_offered", `the PSK's 0-RTT cipher suite ${ed.cipherSuite} is not configured`);
+      if ((ed.alpn ?? null) !== null && !this.#config.alpnProtocols?.includes(ed.alpn!)) {
+        throw usageError("early_data_alpn_not_offered", "the PSK's 0-RTT ALPN protocol is not offered");
+      }
+      this.#earlyOffered = true;
+    }
     await this.#sendClientHello(this.#psks, undefined);
     this.#state = "wait_server_hello";
+    if (this.#earlyOffered) await this.#sendEarlyData(first, data!);
+  }
+
+  /** §4.2.10: early data under client_early_traffic_secret, right after the ClientHello (and the §D.4 CCS). */
+  async #sendEarlyData(psk: Psk, data: Uint8Array): Promise<void> {
+    const p = this.#io.provider;
+    const params = this.#earlyParams!;
+    const es = await earlySecret(p, psk.hash, pskSecret(psk));
+    const secret = await clientEarlyTrafficSecret(p, psk.hash, es, await p.hash(psk.hash, this.#helloRaw));
+    this.#io.keyLog("CLIENT_EARLY_TRAFFIC_SECRET", this.#random, secret);
+    if (this.#sessionId.length > 0) {
+      this.#io.sendChangeCipherSpec();
+      this.#compatCcsSent = true;
+    }
+    await this.#io.setWriteSecret(params, secret);
+    await this.#io.sendApplicationData(data);
   }
 
   /** Handle a handshake message during the handshake. */
@@ -207,6 +241,8 @@ export class ClientHandshake implements HandshakeDriver {
       exts.push({ type: ExtensionType.record_size_limit, data: ext.encodeRecordSizeLimit(this.#config.recordSizeLimit) });
     }
     if (retry?.cookie) exts.push({ type: ExtensionType.cookie, data: ext.encodeCookie(retry.cookie) });
+    // §4.2.10: early_data only in the first ClientHello.
+    if (this.#earlyOffered && !retry) exts.push({ type: ExtensionType.early_data, data: ext.encodeEarlyDataClientHello() });
     exts.push({
       type: ExtensionType.psk_key_exchange_modes,
       data: ext.encodePskKeyExchangeModes(this.#pskModes.map(pskModeCode)),
@@ -235,6 +271,7 @@ export class ClientHandshake implements HandshakeDriver {
     pskExt.data = ext.encodePreSharedKeyClientHello({ identities: placeholder.identities, binders });
     const raw = encodeHandshake(HandshakeType.client_hello, encodeClientHello(hello));
     this.#hello = hello;
+    this.#helloRaw = raw;
     this.#offered = [...psks];
     this.#transcript.add(raw);
     this.#io.sendHandshake(raw);
@@ -398,7 +435,16 @@ export class ClientHandshake implements HandshakeDriver {
           break;
         }
         case ExtensionType.early_data:
-          throw protocolError(AlertDescription.unsupported_extension, "early_data accepted but not offered", "unsupported_extension");
+          ext.decodeEarlyDataEncryptedExtensions(e.data);
+          if (!this.#earlyOffered || this.#retried) {
+            throw protocolError(AlertDescription.unsupported_extension, "early_data accepted but not offered", "unsupported_extension");
+          }
+          // §4.2.10: acceptance is only valid for the first identity and its own suite.
+          if (this.#offered.indexOf(this.#psk!) !== 0 || this.#suite !== this.#earlyParams) {
+            throw illegal("server accepted early data with a different PSK or cipher suite");
+          }
+          this.#earlyAccepted = true;
+          break;
         default:
           // §4.2: extensions that are not allowed in EncryptedExtensions, or not offered.
           if (
@@ -439,13 +485,20 @@ export class ClientHandshake implements HandshakeDriver {
     this.#io.keyLog("EXPORTER_SECRET", this.#random, exporter);
     await this.#io.setReadSecret(suite, sAp);
 
+    // §4.5: EndOfEarlyData closes accepted 0-RTT, still under the early key.
+    if (this.#earlyAccepted) {
+      const eoed = encodeHandshake(HandshakeType.end_of_early_data, encodeEndOfEarlyData());
+      this.#io.sendHandshake(eoed);
+      this.#transcript.add(eoed);
+    }
     // §D.4: the compatibility-mode CCS goes before our second flight.
     if (this.#sessionId.length > 0 && !this.#compatCcsSent) {
       this.#io.sendChangeCipherSpec();
       this.#compatCcsSent = true;
     }
     await this.#io.setWriteSecret(suite, this.#clientHs);
-    const verify = await finishedVerifyData(p, suite.hash, await finishedKey(p, suite.hash, this.#clientHs), thServerFinished);
+    // Client Finished covers everything through EndOfEarlyData (§4.4.4).
+    const verify = await finishedVerifyData(p, suite.hash, await finishedKey(p, suite.hash, this.#clientHs), await this.#transcript.current());
     const finRaw = encodeHandshake(HandshakeType.finished, encodeFinished({ verifyData: verify }));
     this.#io.sendHandshake(finRaw);
     this.#transcript.add(finRaw);
@@ -460,7 +513,7 @@ export class ClientHandshake implements HandshakeDriver {
       group: this.#group,
       pskIdentity: this.#psk ? this.#psk.identityText : null,
       resumed: this.#psk?.kind === "resumption",
-      earlyData: false,
+      earlyData: this.#earlyAccepted,
       alpn: this.#alpn,
       serverName: this.#config.serverName ?? null,
       helloRetry: this.#retried,

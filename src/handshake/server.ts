@@ -18,6 +18,7 @@ import { protocolError, TlsError, usageError } from "../errors.ts";
 import type { HandshakeDriver, HandshakeIO } from "../connection/connection.ts";
 import { type Psk, pskSecret } from "../psk/external_psk.ts";
 import { type OfferedPsk, OfferedPskList } from "../psk/offered.ts";
+import { MemoryReplayCache, type ReplayCache } from "../psk/anti_replay.ts";
 import { AlertDescription } from "./alerts.ts";
 import {
   type CipherSuiteParams,
@@ -39,6 +40,7 @@ import type { ClientHello, Extension, HandshakeMessage, OfferedPsks } from "./me
 import {
   binderKey,
   clientApplicationTrafficSecret,
+  clientEarlyTrafficSecret,
   clientHandshakeTrafficSecret,
   earlySecret,
   exporterMasterSecret,
@@ -53,7 +55,7 @@ import {
 import { configuredGroups, configuredPskModes, configuredSuites, groupName, selectSuite } from "./negotiation.ts";
 import { Transcript } from "./transcript.ts";
 
-type ServerState = "wait_client_hello" | "wait_client_hello_2" | "wait_finished" | "connected";
+type ServerState = "wait_client_hello" | "wait_client_hello_2" | "wait_end_of_early_data" | "wait_finished" | "connected";
 
 function unexpected(what: string, state: string): TlsError {
   return protocolError(AlertDescription.unexpected_message, `unexpected ${what} in state ${state}`, "unexpected_message");
@@ -105,6 +107,10 @@ export class ServerHandshake implements HandshakeDriver {
   #alpn: string | null = null;
   #serverName: string | null = null;
   #sentCcs = false;
+  #earlyAccepted = false;
+  #chRaw!: Uint8Array;
+  #earlySecret: Uint8Array | undefined;
+  #replayCache: ReplayCache | undefined;
   /** Exporter and resumption secrets after the handshake. */
   sessionSecrets: ServerSessionSecrets | undefined;
   /** Server: bytes of rejected 0-RTT data that may be skipped (§4.2.10). */
@@ -124,11 +130,13 @@ export class ServerHandshake implements HandshakeDriver {
       throw usageError("no_psk", "server has no PSK and no selection callback (certificate handshakes are not supported yet)");
     }
     this.#transcript = new Transcript(io.provider);
+    const rc = config.earlyData?.replayCache;
+    this.#replayCache = rc === false ? undefined : rc ?? (config.earlyData ? new MemoryReplayCache(config.now ? { now: config.now } : {}) : undefined);
   }
 
   /** True after the first ClientHello and before the client's Finished (§5). */
   get acceptsChangeCipherSpec(): boolean {
-    return this.#state === "wait_client_hello_2" || this.#state === "wait_finished";
+    return this.#state === "wait_client_hello_2" || this.#state === "wait_end_of_early_data" || this.#state === "wait_finished";
   }
 
   /** Servers wait for the ClientHello. */
@@ -143,6 +151,9 @@ export class ServerHandshake implements HandshakeDriver {
       case "wait_client_hello_2":
         if (msg.type !== HandshakeType.client_hello) throw unexpected(`handshake message ${msg.type}`, this.#state);
         return await this.#processClientHello(msg);
+      case "wait_end_of_early_data":
+        if (msg.type !== HandshakeType.end_of_early_data) throw unexpected(`handshake message ${msg.type}`, this.#state);
+        return await this.#processEndOfEarlyData(msg);
       case "wait_finished":
         if (msg.type !== HandshakeType.finished) throw unexpected(`handshake message ${msg.type}`, this.#state);
         return await this.#processClientFinished(msg);
@@ -250,6 +261,8 @@ export class ServerHandshake implements HandshakeDriver {
         const want = this.#groups.find((g) => clientGroups.includes(NamedGroup[g]))!;
         // Binder first (§4.2.11: verify before using the PSK), then ask for the share.
         await this.#verifyBinder(sel, offered, msg.raw);
+        // §4.2.10: early data after a HelloRetryRequest is rejected and skipped.
+        if (find(ExtensionType.early_data)) this.skippableEarlyData = sel.psk.earlyData?.maxSize ?? 16640;
         return await this.#sendHelloRetryRequest(ch, msg, sel.suite, want);
       }
     }
@@ -257,9 +270,35 @@ export class ServerHandshake implements HandshakeDriver {
     await this.#verifyBinder(sel, offered, msg.raw);
     this.#sel = sel;
     this.#clientRandom = ch.random;
+    this.#chRaw = msg.raw;
     this.#transcript.setHash(sel.suite.hash);
     this.#transcript.add(msg.raw);
+    if (find(ExtensionType.early_data)) {
+      if (retry) throw illegal("early_data in the second ClientHello (§4.2.10)");
+      this.#earlyAccepted = await this.#acceptEarlyData(sel, offered);
+      if (!this.#earlyAccepted) this.skippableEarlyData = sel.psk.earlyData?.maxSize ?? 16640;
+    }
     await this.#sendServerFlight(ch, share);
+  }
+
+  /** §4.2.10 and §8: every condition for accepting 0-RTT, then policy and anti-replay. */
+  async #acceptEarlyData(sel: Selection, offered: OfferedPsks): Promise<boolean> {
+    const policy = this.#config.earlyData;
+    const ed = sel.psk.earlyData;
+    if (!policy || !ed) return false;
+    // Only with the first identity, the PSK's own suite, and the same ALPN.
+    if (sel.offered.index !== 0 || sel.suite.name !== ed.cipherSuite) return false;
+    if ((ed.alpn ?? null) !== this.#alpn) return false;
+    if (policy.accept && !(await policy.accept({ pskIdentity: sel.psk.identityText, maxSize: ed.maxSize }))) return false;
+    if (this.#replayCache) {
+      try {
+        // The binder is unique per ClientHello: record it within the freshness window.
+        if (!(await this.#replayCache.checkAndRecord(offered.binders[0]!, policy.windowMs ?? 10_000))) return false;
+      } catch {
+        return false; // a store that cannot answer fails closed: 1-RTT only
+      }
+    }
+    return true;
   }
 
   #checkClientHelloBasics(ch: ClientHello, retry: boolean): void {
@@ -423,11 +462,21 @@ export class ServerHandshake implements HandshakeDriver {
     this.#io.keyLog("CLIENT_HANDSHAKE_TRAFFIC_SECRET", this.#clientRandom, this.#clientHs);
     this.#io.keyLog("SERVER_HANDSHAKE_TRAFFIC_SECRET", this.#clientRandom, serverHs);
     await this.#io.setWriteSecret(suite, serverHs);
-    await this.#io.setReadSecret(suite, this.#clientHs);
+    if (this.#earlyAccepted) {
+      // §7.1: client_early_traffic_secret = Derive-Secret(early, "c e traffic", ClientHello).
+      const chHash = await p.hash(suite.hash, this.#chRaw);
+      this.#earlySecret = await clientEarlyTrafficSecret(p, suite.hash, es, chHash);
+      this.#io.keyLog("CLIENT_EARLY_TRAFFIC_SECRET", this.#clientRandom, this.#earlySecret);
+      await this.#io.setReadSecret(suite, this.#earlySecret);
+      this.#io.setEarlyDataReading(psk.earlyData!.maxSize);
+    } else {
+      await this.#io.setReadSecret(suite, this.#clientHs);
+    }
 
     const eeExts: Extension[] = [];
     if (this.#config.advertiseGroups !== false && share) {
-      eeExts.push({ type: ExtensionType.supported_groups, data: ext.encodeSupportedGroups(this.#groups.map((g) => NamedGroup[g])) });
+      const groups = this.#config.advertisedGroups ?? this.#groups.map((g) => NamedGroup[g]);
+      eeExts.push({ type: ExtensionType.supported_groups, data: ext.encodeSupportedGroups(groups) });
     }
     if (this.#config.recordSizeLimit !== undefined && ext.findExtension(ch.extensions, ExtensionType.record_size_limit)) {
       eeExts.push({ type: ExtensionType.record_size_limit, data: ext.encodeRecordSizeLimit(this.#config.recordSizeLimit) });
@@ -436,8 +485,7 @@ export class ServerHandshake implements HandshakeDriver {
     if (this.#alpn !== null) {
       eeExts.push({ type: ExtensionType.application_layer_protocol_negotiation, data: ext.encodeAlpnEncryptedExtensions(ext.alpnProtocol(this.#alpn)) });
     }
-    // 0-RTT is not accepted yet: a client that offered early_data has it skipped (§4.2.10).
-    if (ext.findExtension(ch.extensions, ExtensionType.early_data)) this.skippableEarlyData = 16384 + 256;
+    if (this.#earlyAccepted) eeExts.push({ type: ExtensionType.early_data, data: ext.encodeEarlyDataEncryptedExtensions() });
     const eeRaw = encodeHandshake(HandshakeType.encrypted_extensions, encodeEncryptedExtensions({ extensions: eeExts }));
     this.#transcript.add(eeRaw);
     this.#io.sendHandshake(eeRaw);
@@ -457,6 +505,14 @@ export class ServerHandshake implements HandshakeDriver {
     this.#io.keyLog("EXPORTER_SECRET", this.#clientRandom, exporter);
     this.sessionSecrets = { exporterMasterSecret: exporter, resumptionMasterSecret: new Uint8Array(0) };
     await this.#io.setWriteSecret(suite, this.#sAp);
+    this.#state = this.#earlyAccepted ? "wait_end_of_early_data" : "wait_finished";
+  }
+
+  async #processEndOfEarlyData(msg: HandshakeMessage): Promise<void> {
+    if (msg.body.length !== 0) throw protocolError(AlertDescription.decode_error, "EndOfEarlyData is not empty", "decode_error");
+    this.#transcript.add(msg.raw);
+    this.#io.setEarlyDataReading(null);
+    await this.#io.setReadSecret(this.#sel.suite, this.#clientHs);
     this.#state = "wait_finished";
   }
 
@@ -481,7 +537,7 @@ export class ServerHandshake implements HandshakeDriver {
       group: this.#group,
       pskIdentity: psk.identityText,
       resumed: psk.kind === "resumption",
-      earlyData: false,
+      earlyData: this.#earlyAccepted,
       alpn: this.#alpn,
       serverName: this.#serverName,
       helloRetry: this.#hrrSuite !== undefined,

@@ -15,7 +15,7 @@ import { TlsError, usageError } from "../errors.ts";
 import { HandshakeType } from "./constants.ts";
 
 /** Default bound on the bytes a transcript keeps (256 KiB). */
-export const DEFAULT_TRANSCRIPT_LIMIT = 256 * 1024;
+export const DEFAULT_TRANSCRIPT_LIMIT: number = 256 * 1024;
 
 /** Options of {@link Transcript}. */
 export interface TranscriptOptions {
@@ -91,16 +91,16 @@ export class Transcript {
   }
 
   /** Transcript-Hash of every message added so far. */
-  current(): Promise<Uint8Array> {
-    return this.#provider.hash(this.#requireHash(), this.#concat());
+  async current(): Promise<Uint8Array> {
+    return await this.#provider.hash(this.#requireHash(), this.#concat());
   }
 
   /**
    * Transcript-Hash of the messages so far followed by `extra`, without
    * adding it: the truncated ClientHello of a PSK binder (§4.2.11.2).
    */
-  hashWith(extra: Uint8Array): Promise<Uint8Array> {
-    return this.#provider.hash(this.#requireHash(), this.#concat(extra));
+  async hashWith(extra: Uint8Array): Promise<Uint8Array> {
+    return await this.#provider.hash(this.#requireHash(), this.#concat(extra));
   }
 
   /**

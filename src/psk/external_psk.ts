@@ -43,8 +43,22 @@ export interface PskOptions {
   allowBothRoles?: boolean;
   /** Kind of PSK. Default `"external"`; resumption PSKs are normally made by the ticket machinery. */
   kind?: PskKind;
-  /** Maximum early data (0-RTT) bytes this PSK permits; 0 (default) disables 0-RTT for it. */
-  maxEarlyDataSize?: number;
+  /**
+   * 0-RTT parameters (s2n: `s2n_psk_configure_early_data` and
+   * `s2n_psk_set_application_protocol`). Without them the PSK never carries
+   * early data. Both sides must agree on them.
+   */
+  earlyData?: PskEarlyDataOptions;
+}
+
+/** Early-data parameters of a PSK (RFC 8446 §4.2.10: suite and ALPN must match the original). */
+export interface PskEarlyDataOptions {
+  /** Most early data bytes (max_early_data_size), 1..2^32-1. */
+  maxSize: number;
+  /** The only cipher suite 0-RTT may use with this PSK. */
+  cipherSuite: "TLS_AES_128_GCM_SHA256" | "TLS_AES_256_GCM_SHA384" | "TLS_CHACHA20_POLY1305_SHA256";
+  /** The ALPN protocol 0-RTT requires, if any. */
+  alpn?: string;
 }
 
 /** Minimum secret length accepted without `allowShortSecret` (128 bits). */
@@ -64,18 +78,25 @@ export class Psk {
   readonly hash: HashAlgorithm;
   /** External or resumption. */
   readonly kind: PskKind;
-  /** Maximum early data permitted with this PSK (0 = none). */
-  readonly maxEarlyDataSize: number;
+  /** 0-RTT parameters, or undefined when this PSK carries no early data. */
+  readonly earlyData: Readonly<PskEarlyDataOptions> | undefined;
   /** Whether the Selfie guard is disabled for this PSK. */
   readonly allowBothRoles: boolean;
   #role: "client" | "server" | undefined;
 
   /** @internal Use {@link createPsk}. */
-  constructor(identity: Uint8Array, secret: Uint8Array, hash: HashAlgorithm, kind: PskKind, maxEarlyDataSize: number, allowBothRoles: boolean) {
+  constructor(
+    identity: Uint8Array,
+    secret: Uint8Array,
+    hash: HashAlgorithm,
+    kind: PskKind,
+    earlyData: PskEarlyDataOptions | undefined,
+    allowBothRoles: boolean,
+  ) {
     this.#identity = identity;
     this.hash = hash;
     this.kind = kind;
-    this.maxEarlyDataSize = maxEarlyDataSize;
+    this.earlyData = earlyData === undefined ? undefined : Object.freeze({ ...earlyData });
     this.allowBothRoles = allowBothRoles;
     SECRET_STORE.set(this, secret);
   }
@@ -177,16 +198,21 @@ export function createPsk(options: PskOptions): Psk {
       `PSK secret is ${options.secret.length} bytes; at least ${MIN_PSK_SECRET_LENGTH} are required (RFC 8446 §2.2: low-entropy secrets are open to dictionary attacks; set allowShortSecret to opt out)`,
     );
   }
-  const max = options.maxEarlyDataSize ?? 0;
-  if (!Number.isInteger(max) || max < 0 || max > 0xffffffff) {
-    throw usageError("bad_max_early_data", "maxEarlyDataSize must be an integer 0..2^32-1");
+  const hash = pskHashAlgorithm(options.hash ?? "sha256");
+  const ed = options.earlyData;
+  if (ed !== undefined) {
+    if (!Number.isInteger(ed.maxSize) || ed.maxSize < 1 || ed.maxSize > 0xffffffff) {
+      throw usageError("bad_max_early_data", "earlyData.maxSize must be an integer 1..2^32-1");
+    }
+    const suiteHash = ed.cipherSuite === "TLS_AES_256_GCM_SHA384" ? "SHA-384" : ed.cipherSuite.endsWith("SHA256") ? "SHA-256" : undefined;
+    if (suiteHash !== hash) throw usageError("bad_early_data_suite", "earlyData.cipherSuite must use the PSK's hash");
   }
   return new Psk(
     identity,
     options.secret.slice(),
-    pskHashAlgorithm(options.hash ?? "sha256"),
+    hash,
     options.kind ?? "external",
-    max,
+    ed,
     options.allowBothRoles ?? false,
   );
 }

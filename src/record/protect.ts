@@ -23,17 +23,20 @@ import {
   MAX_CIPHERTEXT,
   MAX_INNER_PLAINTEXT,
   MAX_PLAINTEXT,
-  NONCE_LENGTH,
   RECORD_HEADER_LENGTH,
 } from "./limits.ts";
 
-/** nonce = iv XOR (64-bit big-endian sequence number, left-padded to iv length) (RFC 8446 §5.3). */
-function nonceFor(iv: Uint8Array, seq: number): Uint8Array {
+/**
+ * Per-record nonce: iv XOR the 64-bit big-endian sequence number left-padded
+ * to the iv length (RFC 8446 §5.3). `seq` is a non-negative integer below 2^53.
+ */
+export function recordNonce(iv: Uint8Array, seq: number): Uint8Array {
   const nonce = iv.slice();
   const view = new DataView(nonce.buffer);
   // seq < 2^53: XOR its high and low 32-bit halves into the last 8 bytes.
-  view.setUint32(NONCE_LENGTH - 8, view.getUint32(NONCE_LENGTH - 8) ^ Math.floor(seq / 0x1_0000_0000));
-  view.setUint32(NONCE_LENGTH - 4, view.getUint32(NONCE_LENGTH - 4) ^ (seq >>> 0));
+  const n = nonce.length;
+  view.setUint32(n - 8, view.getUint32(n - 8) ^ Math.floor(seq / 0x1_0000_0000));
+  view.setUint32(n - 4, view.getUint32(n - 4) ^ (seq >>> 0));
   return nonce;
 }
 
@@ -138,7 +141,7 @@ export class RecordSealer {
     const plaintext = new Uint8Array(content.length + 1 + padding); // padding bytes are already zero
     plaintext.set(content);
     plaintext[content.length] = type;
-    const nonce = nonceFor(this.#iv, this.#seq++);
+    const nonce = recordNonce(this.#iv, this.#seq++);
     return { nonce, aad: protectedHeader(plaintext.length + AEAD_TAG_LENGTH), plaintext };
   }
 
@@ -262,7 +265,7 @@ export class RecordOpener {
     }
     const plaintext = body.length < AEAD_TAG_LENGTH
       ? null
-      : await this.#key.open(nonceFor(this.#iv, this.#seq), header, body);
+      : await this.#key.open(recordNonce(this.#iv, this.#seq), header, body);
     // §5.2: deprotection failure → bad_record_mac.
     if (plaintext === null) {
       throw new TlsError("crypto", "bad_record_mac", "record failed authentication", {

@@ -6,9 +6,10 @@
  * (the real thing) and `deno test` (this shim). Only the subset the suite uses
  * is here: `describe`/`test`/`it` (with `.skip`, `.only`, `.todo`, `.if`,
  * `.skipIf`, `.each`), the four hooks, `expect` with the common matchers,
- * `.not`, `.resolves`, `.rejects`, `expect.any`/`expect.anything`, and a basic
- * `mock`/`spyOn`. Anything else fails loudly at import time (missing export),
- * never silently.
+ * `.not`, `.resolves`, `.rejects`, the asymmetric `expect.any`/`anything`/
+ * `objectContaining`/`arrayContaining`/`stringContaining`/`stringMatching`, and a basic
+ * `mock`/`spyOn`. Anything else fails loudly, never silently: a missing export
+ * at import time, a missing `expect.*` helper or matcher as a TypeError.
  *
  * Every test becomes one flat `Deno.test` named `outer > inner > name`, run in
  * registration order. `beforeAll` runs before the first test of its block and
@@ -387,6 +388,43 @@ class Anything extends Asymmetric {
   }
 }
 
+class ObjectContaining extends Asymmetric {
+  constructor(readonly expected: object) {
+    super();
+  }
+  matches(other: unknown): boolean {
+    return typeof other === "object" && other !== null && matchesObject(other, this.expected);
+  }
+  toString(): string {
+    return `ObjectContaining ${format(this.expected)}`;
+  }
+}
+
+class ArrayContaining extends Asymmetric {
+  constructor(readonly expected: readonly unknown[]) {
+    super();
+  }
+  matches(other: unknown): boolean {
+    return Array.isArray(other) && this.expected.every((e) => other.some((o) => equals(o, e, false)));
+  }
+  toString(): string {
+    return `ArrayContaining ${format(this.expected)}`;
+  }
+}
+
+class StringMatching extends Asymmetric {
+  constructor(readonly expected: string | RegExp) {
+    super();
+  }
+  matches(other: unknown): boolean {
+    if (typeof other !== "string") return false;
+    return typeof this.expected === "string" ? other.includes(this.expected) : this.expected.test(other);
+  }
+  toString(): string {
+    return `StringMatching ${format(this.expected)}`;
+  }
+}
+
 function equals(a: unknown, b: unknown, strict: boolean, seen: [unknown, unknown][] = []): boolean {
   if (b instanceof Asymmetric) return b.matches(a);
   if (a instanceof Asymmetric) return a.matches(b);
@@ -721,6 +759,14 @@ export interface Expect {
   any(ctor: unknown): unknown;
   /** Asymmetric matcher: anything but `null` / `undefined`. */
   anything(): unknown;
+  /** Asymmetric matcher: an object with (at least) these properties, compared recursively. */
+  objectContaining(expected: object): unknown;
+  /** Asymmetric matcher: an array holding (at least) these elements, in any order. */
+  arrayContaining(expected: readonly unknown[]): unknown;
+  /** Asymmetric matcher: a string containing `expected`. */
+  stringContaining(expected: string): unknown;
+  /** Asymmetric matcher: a string matching `expected` (a RegExp, or a substring). */
+  stringMatching(expected: string | RegExp): unknown;
   /** Fail: this line must not be reached. */
   unreachable(message?: string): never;
 }
@@ -739,6 +785,10 @@ export const expect: Expect = Object.assign(
   {
     any: (ctor: unknown): unknown => new AnyOf(ctor),
     anything: (): unknown => new Anything(),
+    objectContaining: (expected: object): unknown => new ObjectContaining(expected),
+    arrayContaining: (expected: readonly unknown[]): unknown => new ArrayContaining(expected),
+    stringContaining: (expected: string): unknown => new StringMatching(expected),
+    stringMatching: (expected: string | RegExp): unknown => new StringMatching(expected),
     unreachable: (message?: string): never => {
       throw new AssertionError(message ?? "reached unreachable code");
     },

@@ -83,8 +83,9 @@ describe("matchers", () => {
     expect(1).toBe(1);
     expect(0).not.toBe(-0);
     expect({ a: 1, b: [1, 2] }).toEqual({ a: 1, b: [1, 2] });
-    expect({ a: 1, b: undefined }).toEqual({ a: 1 });
-    expect({ a: 1, b: undefined }).not.toStrictEqual({ a: 1 });
+    const withUndefined: Record<string, unknown> = { a: 1, b: undefined };
+    expect(withUndefined).toEqual({ a: 1 });
+    expect(withUndefined).not.toStrictEqual({ a: 1 });
     expect(new Uint8Array([1, 2, 3])).toEqual(new Uint8Array([1, 2, 3]));
     expect(new Uint8Array([1, 2, 3])).not.toEqual(new Uint8Array([1, 2, 4]));
     expect(new Uint8Array([1])).toStrictEqual(new Uint8Array([1]));
@@ -93,6 +94,14 @@ describe("matchers", () => {
     expect([1, [2, { x: 3n }]]).toStrictEqual([1, [2, { x: 3n }]]);
     expect({ n: 1, s: "x" }).toEqual({ n: expect.any(Number), s: expect.anything() });
     expect({ a: 1, b: { c: 2, d: 3 } }).toMatchObject({ b: { c: 2 } });
+    expect({ a: 1, b: [3, 2, 1], s: "hello" }).toEqual({
+      a: 1,
+      b: expect.arrayContaining([1, 3]),
+      s: expect.stringMatching(/^he/),
+    });
+    expect({ a: 1, b: 2 }).toEqual(expect.objectContaining({ b: 2 }));
+    expect({ a: 1 }).not.toEqual(expect.objectContaining({ b: 2 }));
+    expect("hello").toEqual(expect.stringContaining("ell"));
   });
 
   test("truthiness and nullish", () => {
@@ -139,6 +148,8 @@ describe("matchers", () => {
     expect(boom).toThrow(CustomError);
     expect(boom).toThrow(new Error("bad binder"));
     expect(boom).not.toThrow(TypeError);
+    expect(boom).toThrow(expect.objectContaining({ name: "CustomError", message: "bad binder" }));
+    expect(boom).not.toThrow(expect.objectContaining({ message: "other" }));
     expect(() => {}).not.toThrow();
   });
 

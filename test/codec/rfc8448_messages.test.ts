@@ -162,13 +162,12 @@ function roundTripMessage(name: string, raw: Uint8Array): { views: number } {
  * (the binders are computed afterwards), so the complete message is taken
  * from the record the client sends next.
  */
-function completeMessage(section: TraceSection, index: number, name: string, shown: Uint8Array): Uint8Array {
+function completeMessage(section: TraceSection, name: string, shown: Uint8Array): Uint8Array {
   if (section.number === 4 && name === "ClientHello") {
     const sent = field(section, "client", "send handshake record", "payload");
     expect(toHex(sent.subarray(0, shown.length))).toBe(toHex(shown));
     return sent;
   }
-  void index;
   return shown;
 }
 
@@ -186,7 +185,7 @@ describe("RFC 8448 handshake messages round-trip byte-exact", () => {
       test(`section ${n}: {${step.actor}} ${name} #${i}`, () => {
         const shown = step.fields.get(name);
         if (shown === undefined) throw new Error(`no field ${name}`);
-        roundTripMessage(name, completeMessage(section, i, name, shown));
+        roundTripMessage(name, completeMessage(section, name, shown));
       });
     });
   }
@@ -221,16 +220,17 @@ describe("RFC 8448 records split into the same messages", () => {
       )) {
         const payload = step.fields.get("payload")!;
         let off = 0;
+        let last = 0;
         while (off < payload.length) {
           const m = msgs.readHandshakeMessage(payload, off);
           if (m === undefined) throw new Error(`incomplete message at ${off}`);
           expect(m.raw.length).toBe(4 + m.body.length);
+          last = off;
           off += m.raw.length;
         }
         expect(off).toBe(payload.length);
-        // Any proper prefix of the last message is reported as incomplete.
-        expect(msgs.readHandshakeMessage(payload.subarray(0, payload.length - 1), 0)?.raw.length ?? 0)
-          .toBeLessThan(payload.length);
+        // Without its last byte, the last message is reported as incomplete.
+        expect(msgs.readHandshakeMessage(payload.subarray(0, payload.length - 1), last)).toBeUndefined();
       }
     });
   }
@@ -248,7 +248,7 @@ describe("RFC 8448 section 4: pre_shared_key and the binder", () => {
     const offered = ext.decodeOfferedPsks(last.data);
     expect(offered.identities.length).toBe(1);
     expect(offered.identities[0]!.identity.length).toBe(178);
-    expect(offered.identities[0]!.obfuscatedTicketAge).toBe(0x0b1b3a4f + 0 || offered.identities[0]!.obfuscatedTicketAge);
+    expect(offered.identities[0]!.obfuscatedTicketAge).toBe(0x933d0937);
     expect(offered.binders.length).toBe(1);
     expect(toHex(offered.binders[0]!)).toBe(toHex(field(section, "client", "calculate PSK binder", "finished")));
     expect(ext.bindersLength(offered)).toBe(35);
