@@ -8,6 +8,8 @@ import type { CipherSuite } from "./handshake/constants.ts";
 import type { Psk } from "./psk/external_psk.ts";
 import type { PskSelectionCallback } from "./psk/offered.ts";
 import type { ReplayCache } from "./psk/anti_replay.ts";
+import type { ClientSession } from "./psk/session.ts";
+import type { TicketKeyStore } from "./psk/ticket_keys.ts";
 
 /** Key exchange modes with a PSK (RFC 8446 §4.2.9). */
 export type PskKeyExchangeModeName = "psk_ke" | "psk_dhe_ke";
@@ -31,7 +33,11 @@ export interface CommonConfig {
   groups?: readonly GroupName[];
   /** PSKs in preference order (s2n: `s2n_connection_append_psk`). */
   psks?: readonly Psk[];
-  /** PSK mode (s2n: `s2n_config_set_psk_mode`). Default `"external"`. */
+  /**
+   * PSK mode (s2n: `s2n_config_set_psk_mode`): which kind of PSK a handshake
+   * uses, never both. Client default `"external"`; a server without one
+   * accepts either kind, one per handshake.
+   */
   pskMode?: PskMode;
   /** Allowed PSK key exchange modes, in preference order. Default `["psk_dhe_ke", "psk_ke"]`. */
   pskKeyExchangeModes?: readonly PskKeyExchangeModeName[];
@@ -65,6 +71,10 @@ export interface ClientConfig extends CommonConfig {
    * is false and the application must resend it.
    */
   earlyData?: Uint8Array;
+  /** Sessions (tickets) to offer in pskMode "resumption", freshest first; expired ones are skipped. */
+  sessions?: readonly ClientSession[];
+  /** Called for each NewSessionTicket received, with the session to store. */
+  onSession?: (session: ClientSession) => void;
 }
 
 /** Server 0-RTT policy (RFC 8446 §4.2.10, §8). */
@@ -94,9 +104,25 @@ export interface ServerConfig extends CommonConfig {
    * only). Default: `groups`.
    */
   advertisedGroups?: readonly number[];
+  /** Issue NewSessionTickets for resumption. Default: none. */
+  tickets?: ServerTicketConfig;
+  /** Told when a store (ticket keys, replay cache) fails; the handshake degrades instead of failing. */
+  onStoreError?: (error: unknown, operation: string) => void;
 }
 
-/** What a handshake negotiated; `resumed`/`earlyData` stay false until tickets and 0-RTT land. */
+/** Session-ticket issuing (RFC 8446 §4.6.1). */
+export interface ServerTicketConfig {
+  /** Tickets sent after each handshake. Default 2. */
+  count?: number;
+  /** ticket_lifetime in seconds, at most 604 800 (7 days). Default 7200. */
+  lifetime?: number;
+  /** Ticket key store; default an in-memory store with rotation. Share one (e.g. Redis) across a fleet. */
+  keyStore?: TicketKeyStore;
+  /** max_early_data_size granted in tickets (needs `earlyData` on the server too). Default 0. */
+  maxEarlyData?: number;
+}
+
+/** What a handshake negotiated. */
 export interface NegotiatedParameters {
   /** Always `"TLSv1.3"`. */
   version: "TLSv1.3";
@@ -106,7 +132,11 @@ export interface NegotiatedParameters {
   keyExchange: PskKeyExchangeModeName | "ecdhe";
   /** The (EC)DHE group, or null for psk_ke. */
   group: GroupName | null;
-  /** The PSK identity the server selected (s2n: `s2n_connection_get_negotiated_psk_identity`), as text, or null. */
+  /**
+   * The external PSK identity the server selected (s2n:
+   * `s2n_connection_get_negotiated_psk_identity`), as text; null when resumed
+   * (the identity is then an opaque ticket).
+   */
   pskIdentity: string | null;
   /** Whether a resumption PSK was used. */
   resumed: boolean;

@@ -473,14 +473,15 @@ export class TlsConnection {
   /** Turn queued handshake messages into records: consecutive messages share records; a CCS splits them. */
   async #flushHandshake(): Promise<void> {
     while (this.#pendingHandshake.length > 0) {
-      if (this.#pendingHandshake[0] === "ccs") {
-        this.#pendingHandshake.shift();
+      const head = this.#pendingHandshake.shift()!;
+      if (head === "ccs") {
         this.#out.push(encodePlaintextRecord(ContentType.change_cipher_spec, TLS12, new Uint8Array([1])));
         continue;
       }
-      const run: Uint8Array[] = [];
-      while (this.#pendingHandshake.length > 0 && this.#pendingHandshake[0] !== "ccs") {
-        run.push(this.#pendingHandshake.shift() as Uint8Array);
+      const run: Uint8Array[] = [head];
+      for (let next = this.#pendingHandshake[0]; next !== undefined && next !== "ccs"; next = this.#pendingHandshake[0]) {
+        run.push(next);
+        this.#pendingHandshake.shift();
       }
       let total = 0;
       for (const m of run) total += m.length;

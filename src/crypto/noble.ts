@@ -6,6 +6,7 @@
  */
 import { sha256, sha384 } from "@noble/hashes/sha2.js";
 import { hmac } from "@noble/hashes/hmac.js";
+import type { CHash } from "@noble/hashes/utils.js";
 import { expand, extract } from "@noble/hashes/hkdf.js";
 import { gcm } from "@noble/ciphers/aes.js";
 import { chacha20poly1305 } from "@noble/ciphers/chacha.js";
@@ -25,7 +26,7 @@ import {
 
 const HASHES = { "SHA-256": sha256, "SHA-384": sha384 } as const;
 
-function hashFn(alg: HashAlgorithm): typeof sha256 {
+function hashFn(alg: HashAlgorithm): CHash {
   return HASHES[alg];
 }
 

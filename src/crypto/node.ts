@@ -253,7 +253,8 @@ export function nodeGenerateKeyShare(group: GroupName, random?: (n: number) => U
   } else {
     // Same derivation as the noble provider, so a seeded RNG gives the same share.
     const sk = c.noble.utils.randomSecretKey(random(c.seedLen));
-    ecdh.setPrivateKey(sk);
+    // Hand over a copy: Deno's ECDH keeps a reference to the buffer it is given.
+    ecdh.setPrivateKey(sk.slice());
     sk.fill(0);
     pub = ecdh.getPublicKey();
   }

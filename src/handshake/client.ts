@@ -15,6 +15,7 @@ import { constantTimeEqual } from "../crypto/constant_time.ts";
 import { protocolError, TlsError, usageError } from "../errors.ts";
 import type { HandshakeDriver, HandshakeIO } from "../connection/connection.ts";
 import { type Psk, pskSecret } from "../psk/external_psk.ts";
+import { ClientSession, MAX_TICKET_LIFETIME } from "../psk/session.ts";
 import { AlertDescription } from "./alerts.ts";
 import {
   type CipherSuiteParams,
@@ -45,6 +46,7 @@ import {
   finishedVerifyData,
   handshakeSecret,
   masterSecret,
+  resumptionPsk,
   serverApplicationTrafficSecret,
   serverHandshakeTrafficSecret,
   exporterMasterSecret,
@@ -115,8 +117,9 @@ export class ClientHandshake implements HandshakeDriver {
   #helloRaw!: Uint8Array;
   #earlyAccepted = false;
   #earlyParams: CipherSuiteParams | undefined;
-  /** Tickets received after the handshake (stored by the resumption layer). */
-  readonly tickets: NewSessionTicket[] = [];
+  /** Sessions from NewSessionTickets received after the handshake. */
+  readonly sessions: ClientSession[] = [];
+  #now: () => number;
   /** Exporter and resumption secrets after the handshake. */
   sessionSecrets: ClientSessionSecrets | undefined;
 
@@ -128,9 +131,17 @@ export class ClientHandshake implements HandshakeDriver {
     this.#groups = configuredGroups(config);
     this.#pskModes = configuredPskModes(config);
     const mode = config.pskMode ?? "external";
+    this.#now = config.now ?? (() => Date.now());
     this.#psks = (config.psks ?? []).filter((p) => p.kind === mode);
+    if (mode === "resumption") {
+      // Freshest ticket first (the one 0-RTT would use); expired ones are never offered.
+      const now = this.#now();
+      const live = (config.sessions ?? []).filter((x) => !x.expired(now) && (!x.serverName || x.serverName === (config.serverName ?? null)));
+      live.sort((a, b) => b.receivedAt - a.receivedAt);
+      this.#psks.push(...live.map((x) => x.toPsk()));
+    }
     if (this.#psks.length === 0) {
-      throw usageError("no_psk", "client has no PSK for the configured PSK mode (certificate handshakes are not supported yet)");
+      throw usageError("no_psk", `client has no ${mode} PSK to offer (certificate handshakes are not supported yet)`);
     }
     for (const p of this.#psks) p.claimRole("client");
     this.#transcript = new Transcript(io.provider);
@@ -204,12 +215,33 @@ export class ClientHandshake implements HandshakeDriver {
   }
 
   /** Post-handshake: NewSessionTicket is kept; anything else is unexpected (no post-handshake auth offered). */
-  handlePostHandshake(msg: HandshakeMessage): Promise<void> {
-    if (msg.type === HandshakeType.new_session_ticket) {
-      this.tickets.push(decodeNewSessionTicket(msg.body));
-      return Promise.resolve();
+  async handlePostHandshake(msg: HandshakeMessage): Promise<void> {
+    if (msg.type !== HandshakeType.new_session_ticket) throw unexpected(`post-handshake message ${msg.type}`, this.#state);
+    await this.#processNewSessionTicket(decodeNewSessionTicket(msg.body));
+  }
+
+  /** §4.6.1: derive the ticket's PSK and hand the session to the application. */
+  async #processNewSessionTicket(nst: NewSessionTicket): Promise<void> {
+    if (nst.ticketLifetime > MAX_TICKET_LIFETIME) throw illegal("ticket_lifetime exceeds 7 days (§4.6.1)");
+    let maxEarlyData = 0;
+    for (const e of nst.extensions) {
+      if (e.type === ExtensionType.early_data) maxEarlyData = ext.decodeEarlyDataNewSessionTicket(e.data);
     }
-    return Promise.reject(unexpected(`post-handshake message ${msg.type}`, this.#state));
+    if (nst.ticketLifetime === 0) return; // §4.6.1: discard immediately
+    const suite = this.#suite!;
+    const secret = await resumptionPsk(this.#io.provider, suite.hash, this.sessionSecrets!.resumptionMasterSecret, nst.ticketNonce);
+    const session = new ClientSession({
+      ticket: nst.ticket.slice(),
+      cipherSuite: suite.name,
+      receivedAt: this.#now(),
+      lifetime: nst.ticketLifetime,
+      ageAdd: nst.ticketAgeAdd,
+      maxEarlyData,
+      alpn: this.#alpn,
+      serverName: this.#config.serverName ?? null,
+    }, secret);
+    this.sessions.push(session);
+    this.#config.onSession?.(session);
   }
 
   // ---- ClientHello -------------------------------------------------------------------------
@@ -219,11 +251,12 @@ export class ClientHandshake implements HandshakeDriver {
     if (this.#config.serverName) {
       exts.push({ type: ExtensionType.server_name, data: ext.encodeServerNameClientHello(this.#config.serverName) });
     }
-    exts.push({
-      type: ExtensionType.supported_groups,
-      data: ext.encodeSupportedGroups(this.#groups.map((g) => NamedGroup[g])),
-    });
-    if (this.#keyShares.size > 0) {
+    // §9.2: supported_groups and key_share go together; psk_ke-only hellos carry neither.
+    if (this.#pskModes.includes("psk_dhe_ke")) {
+      exts.push({
+        type: ExtensionType.supported_groups,
+        data: ext.encodeSupportedGroups(this.#groups.map((g) => NamedGroup[g])),
+      });
       exts.push({
         type: ExtensionType.key_share,
         data: ext.encodeKeyShareClientHello([...this.#keyShares.values()].map((k) => ({ group: NamedGroup[k.group], keyExchange: k.publicKey }))),
@@ -249,7 +282,11 @@ export class ClientHandshake implements HandshakeDriver {
     });
     // §4.2.11: pre_shared_key MUST be the last extension. Binders are filled in below.
     const placeholder = {
-      identities: psks.map((k) => ({ identity: k.identity, obfuscatedTicketAge: 0 })),
+      // §4.2.11.1: obfuscated_ticket_age = age in ms + ticket_age_add, mod 2^32; 0 for external PSKs.
+      identities: psks.map((k) => ({
+        identity: k.identity,
+        obfuscatedTicketAge: k.ticketAge ? ((this.#now() - k.ticketAge.receivedAt) + k.ticketAge.ageAdd) >>> 0 : 0,
+      })),
       binders: psks.map((k) => new Uint8Array(k.hash === "SHA-256" ? 32 : 48)),
     };
     const pskExt: Extension = { type: ExtensionType.pre_shared_key, data: ext.encodePreSharedKeyClientHello(placeholder) };
@@ -511,7 +548,7 @@ export class ClientHandshake implements HandshakeDriver {
       cipherSuite: suite.name,
       keyExchange: this.#mode!,
       group: this.#group,
-      pskIdentity: this.#psk ? this.#psk.identityText : null,
+      pskIdentity: this.#psk && this.#psk.kind === "external" ? this.#psk.identityText : null,
       resumed: this.#psk?.kind === "resumption",
       earlyData: this.#earlyAccepted,
       alpn: this.#alpn,

@@ -19,6 +19,11 @@ import type { HandshakeDriver, HandshakeIO } from "../connection/connection.ts";
 import { type Psk, pskSecret } from "../psk/external_psk.ts";
 import { type OfferedPsk, OfferedPskList } from "../psk/offered.ts";
 import { MemoryReplayCache, type ReplayCache } from "../psk/anti_replay.ts";
+import { createPsk } from "../psk/external_psk.ts";
+import { openTicket, sealTicket, type TicketState } from "../psk/ticket.ts";
+import { MemoryTicketKeyStore, type TicketKeyStore } from "../psk/ticket_keys.ts";
+import { MAX_TICKET_LIFETIME } from "../psk/session.ts";
+import { encodeNewSessionTicket } from "./messages/new_session_ticket.ts";
 import { AlertDescription } from "./alerts.ts";
 import {
   type CipherSuiteParams,
@@ -49,6 +54,7 @@ import {
   handshakeSecret,
   masterSecret,
   resumptionMasterSecret,
+  resumptionPsk,
   serverApplicationTrafficSecret,
   serverHandshakeTrafficSecret,
 } from "./key_schedule.ts";
@@ -75,6 +81,8 @@ interface Selection {
   offered: OfferedPsk;
   suite: CipherSuiteParams;
   mode: PskKeyExchangeModeName;
+  /** For a ticket: whether the client's ticket age is within the 0-RTT freshness window (§8.3). */
+  fresh?: boolean;
 }
 
 /** Secrets the server keeps after the handshake (exporters, tickets). */
@@ -111,6 +119,9 @@ export class ServerHandshake implements HandshakeDriver {
   #chRaw!: Uint8Array;
   #earlySecret: Uint8Array | undefined;
   #replayCache: ReplayCache | undefined;
+  #ticketStore: TicketKeyStore | undefined;
+  #acceptKinds: readonly ("external" | "resumption")[];
+  #now: () => number;
   /** Exporter and resumption secrets after the handshake. */
   sessionSecrets: ServerSessionSecrets | undefined;
   /** Server: bytes of rejected 0-RTT data that may be skipped (§4.2.10). */
@@ -123,11 +134,20 @@ export class ServerHandshake implements HandshakeDriver {
     this.#suites = configuredSuites(config);
     this.#groups = configuredGroups(config);
     this.#pskModes = configuredPskModes(config);
-    const mode = config.pskMode ?? "external";
-    this.#psks = (config.psks ?? []).filter((p) => p.kind === mode);
+    // No pskMode on a server: either kind, one per handshake (never mixed).
+    this.#acceptKinds = config.pskMode ? [config.pskMode] : ["external", "resumption"];
+    this.#psks = (config.psks ?? []).filter((p) => this.#acceptKinds.includes(p.kind));
     for (const p of this.#psks) p.claimRole("server");
-    if (this.#psks.length === 0 && !config.pskSelection) {
-      throw usageError("no_psk", "server has no PSK and no selection callback (certificate handshakes are not supported yet)");
+    this.#now = config.now ?? (() => Date.now());
+    if (config.tickets) {
+      const life = config.tickets.lifetime ?? 7200;
+      if (!Number.isInteger(life) || life < 1 || life > MAX_TICKET_LIFETIME) {
+        throw usageError("bad_ticket_lifetime", "tickets.lifetime must be 1..604800 seconds (§4.6.1)");
+      }
+      this.#ticketStore = config.tickets.keyStore ?? defaultTicketStore(config.now);
+    }
+    if (this.#psks.length === 0 && !config.pskSelection && !this.#ticketStore) {
+      throw usageError("no_psk", "server has no PSK, ticket store or selection callback (certificate handshakes are not supported yet)");
     }
     this.#transcript = new Transcript(io.provider);
     const rc = config.earlyData?.replayCache;
@@ -289,6 +309,7 @@ export class ServerHandshake implements HandshakeDriver {
     // Only with the first identity, the PSK's own suite, and the same ALPN.
     if (sel.offered.index !== 0 || sel.suite.name !== ed.cipherSuite) return false;
     if ((ed.alpn ?? null) !== this.#alpn) return false;
+    if (sel.fresh === false) return false;
     if (policy.accept && !(await policy.accept({ pskIdentity: sel.psk.identityText, maxSize: ed.maxSize }))) return false;
     if (this.#replayCache) {
       try {
@@ -326,6 +347,42 @@ export class ServerHandshake implements HandshakeDriver {
     }
   }
 
+  /** The first offered identity that is one of our tickets, still valid, with a usable suite. */
+  async #selectTicket(items: readonly OfferedPsk[], suites: readonly number[], mode: PskKeyExchangeModeName): Promise<Selection | undefined> {
+    const store = this.#ticketStore;
+    if (!store || !this.#acceptKinds.includes("resumption")) return undefined;
+    const p = this.#io.provider;
+    const now = this.#now();
+    for (const item of items) {
+      let state: TicketState | undefined;
+      try {
+        state = await openTicket(p, store, item.identity);
+      } catch (e) {
+        this.#config.onStoreError?.(e, "ticket_key_lookup");
+        return undefined; // store down: full handshake (or none), never a crash
+      }
+      if (!state) continue; // not ours, tampered, unknown key: ignored (§4.2.11)
+      const age = now - state.issuedAt;
+      if (age < 0 || age >= state.lifetime * 1000) continue; // expired
+      const suite = this.#suites.find((x) => x.name === state.cipherSuite);
+      if (!suite || !suites.includes(suite.suite)) continue;
+      const psk = createPsk({
+        identity: item.identity,
+        secret: state.psk,
+        hash: suite.hash === "SHA-384" ? "sha384" : "sha256",
+        kind: "resumption",
+        ...(state.maxEarlyData > 0
+          ? { earlyData: { maxSize: state.maxEarlyData, cipherSuite: state.cipherSuite, ...(state.alpn ? { alpn: state.alpn } : {}) } }
+          : {}),
+      });
+      // §8.3: the client's view of the ticket age must match ours within the window for 0-RTT.
+      const clientAge = (item.obfuscatedTicketAge - state.ageAdd) >>> 0;
+      const window = this.#config.earlyData?.windowMs ?? 10_000;
+      return { psk, offered: item, suite, mode, fresh: Math.abs(clientAge - age) <= window };
+    }
+    return undefined;
+  }
+
   async #selectPsk(offered: OfferedPsks, suites: readonly number[], mode: PskKeyExchangeModeName, retry: boolean): Promise<Selection> {
     const items: OfferedPsk[] = offered.identities.map((id, index) => ({
       index,
@@ -333,6 +390,8 @@ export class ServerHandshake implements HandshakeDriver {
       identityText: new TextDecoder().decode(id.identity),
       obfuscatedTicketAge: id.obfuscatedTicketAge,
     }));
+    const resumed = await this.#selectTicket(items, suites, mode);
+    if (resumed) return resumed;
     const lookup = (identity: Uint8Array) => this.#psks.find((k) => constantTimeEqual(k.identity, identity));
     const list = new OfferedPskList(items, lookup);
     if (this.#config.pskSelection) {
@@ -355,7 +414,7 @@ export class ServerHandshake implements HandshakeDriver {
         alert: AlertDescription.handshake_failure,
       });
     }
-    if (chosen.psk.kind !== (this.#config.pskMode ?? "external")) {
+    if (!this.#acceptKinds.includes(chosen.psk.kind)) {
       throw usageError("psk_mode_mismatch", "selection callback chose a PSK of the wrong kind for this connection's PSK mode");
     }
     chosen.psk.claimRole("server");
@@ -535,7 +594,7 @@ export class ServerHandshake implements HandshakeDriver {
       cipherSuite: suite.name,
       keyExchange: mode,
       group: this.#group,
-      pskIdentity: psk.identityText,
+      pskIdentity: psk.kind === "external" ? psk.identityText : null,
       resumed: psk.kind === "resumption",
       earlyData: this.#earlyAccepted,
       alpn: this.#alpn,
@@ -543,5 +602,58 @@ export class ServerHandshake implements HandshakeDriver {
       helloRetry: this.#hrrSuite !== undefined,
     };
     this.#io.complete(params, { params: suite, clientApplication: this.#cAp, serverApplication: this.#sAp });
+    await this.#sendTickets(res);
   }
+
+  /** §4.6.1: NewSessionTickets after the handshake, each with its own nonce and age_add. */
+  async #sendTickets(res: Uint8Array): Promise<void> {
+    const cfg = this.#config.tickets;
+    const store = this.#ticketStore;
+    if (!cfg || !store) return;
+    const p = this.#io.provider;
+    const { suite, psk } = this.#sel;
+    const count = cfg.count ?? 2;
+    const lifetime = cfg.lifetime ?? 7200;
+    const maxEarly = this.#config.earlyData ? cfg.maxEarlyData ?? 0 : 0;
+    for (let i = 0; i < count; i++) {
+      const nonce = new Uint8Array([i]);
+      const ageBytes = p.randomBytes(4);
+      const ageAdd = ((ageBytes[0]! << 24) | (ageBytes[1]! << 16) | (ageBytes[2]! << 8) | ageBytes[3]!) >>> 0;
+      let ticket: Uint8Array;
+      try {
+        ticket = await sealTicket(p, store, {
+          cipherSuite: suite.name,
+          psk: await resumptionPsk(p, suite.hash, res, nonce),
+          issuedAt: this.#now(),
+          lifetime,
+          ageAdd,
+          maxEarlyData: maxEarly,
+          alpn: this.#alpn ?? "",
+          serverName: this.#serverName ?? "",
+          originalIdentity: psk.kind === "external" ? psk.identityText : "",
+        });
+      } catch (e) {
+        this.#config.onStoreError?.(e, "ticket_key_issue");
+        return; // no tickets this time; the connection is fine
+      }
+      this.#io.sendHandshake(encodeHandshake(HandshakeType.new_session_ticket, encodeNewSessionTicket({
+        ticketLifetime: lifetime,
+        ticketAgeAdd: ageAdd,
+        ticketNonce: nonce,
+        ticket,
+        extensions: maxEarly > 0 ? [{ type: ExtensionType.early_data, data: ext.encodeEarlyDataNewSessionTicket(maxEarly) }] : [],
+      })));
+    }
+  }
+}
+
+/** One in-memory ticket key store per clock (so default servers in one process share keys). */
+const defaultStores = new Map<unknown, TicketKeyStore>();
+function defaultTicketStore(now: (() => number) | undefined): TicketKeyStore {
+  let s = defaultStores.get(now);
+  if (!s) {
+    s = new MemoryTicketKeyStore(now ? { now } : {});
+    defaultStores.set(now, s);
+  }
+  return s;
 }

@@ -49,6 +49,8 @@ export interface PskOptions {
    * early data. Both sides must agree on them.
    */
   earlyData?: PskEarlyDataOptions;
+  /** For resumption PSKs: when the ticket arrived and its ticket_age_add (§4.2.11.1). Set by sessions. */
+  ticketAge?: { receivedAt: number; ageAdd: number };
 }
 
 /** Early-data parameters of a PSK (RFC 8446 §4.2.10: suite and ALPN must match the original). */
@@ -82,6 +84,8 @@ export class Psk {
   readonly earlyData: Readonly<PskEarlyDataOptions> | undefined;
   /** Whether the Selfie guard is disabled for this PSK. */
   readonly allowBothRoles: boolean;
+  /** Ticket age inputs for resumption PSKs. */
+  readonly ticketAge: Readonly<{ receivedAt: number; ageAdd: number }> | undefined;
   #role: "client" | "server" | undefined;
 
   /** @internal Use {@link createPsk}. */
@@ -92,7 +96,9 @@ export class Psk {
     kind: PskKind,
     earlyData: PskEarlyDataOptions | undefined,
     allowBothRoles: boolean,
+    ticketAge?: { receivedAt: number; ageAdd: number },
   ) {
+    this.ticketAge = ticketAge;
     this.#identity = identity;
     this.hash = hash;
     this.kind = kind;
@@ -214,5 +220,6 @@ export function createPsk(options: PskOptions): Psk {
     options.kind ?? "external",
     ed,
     options.allowBothRoles ?? false,
+    options.ticketAge,
   );
 }

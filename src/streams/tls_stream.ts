@@ -118,9 +118,9 @@ export function tlsStream(conn: TlsConnection, transport: ByteDuplex, options: T
     if (inflight) return inflight;
     inflight = (async () => {
       if (transportEnded) return false;
-      let chunk: ReadableStreamReadResult<Uint8Array>;
+      let chunk: { done: true; value?: undefined } | { done: false; value: Uint8Array };
       try {
-        chunk = await reader.read();
+        chunk = (await reader.read()) as typeof chunk;
       } catch (e) {
         throw await fail(e);
       }
@@ -201,7 +201,7 @@ export function tlsStream(conn: TlsConnection, transport: ByteDuplex, options: T
     cancel(reason) {
       void fail(reason instanceof TlsError ? reason : new TlsError("io", "cancelled", "plaintext reader cancelled"));
     },
-  }, { highWaterMark: hwm, size: (c) => c.byteLength });
+  }, { highWaterMark: hwm, size: (c) => c?.byteLength ?? 0 });
 
   const writable = new WritableStream<Uint8Array>({
     async write(chunk) {

@@ -183,6 +183,16 @@ for (const p of PROVIDERS) {
         expect(many.map(toHex)).toEqual(one.map(toHex));
       });
 
+      test(`${alg}: importAeadKey copies the key (callers wipe their buffers)`, async () => {
+        const raw = new Uint8Array(keyLen(alg)).fill(0x5a);
+        const nonce = new Uint8Array(12).fill(1);
+        const want = await (await p.importAeadKey(alg, raw.slice())).seal(nonce, new Uint8Array(0), new Uint8Array(40));
+        const key = await p.importAeadKey(alg, raw);
+        raw.fill(0);
+        expect(toHex(await key.seal(nonce, new Uint8Array(0), new Uint8Array(40)))).toBe(toHex(want));
+        expect(toHex((await key.open(nonce, new Uint8Array(0), want))!)).toBe("00".repeat(40));
+      });
+
       test(`${alg}: output does not alias the inputs`, async () => {
         const key = await p.importAeadKey(alg, new Uint8Array(keyLen(alg)).fill(1));
         const nonce = new Uint8Array(12);

@@ -13,7 +13,7 @@ import type { TlsConnection } from "../../src/connection/connection.ts";
 import type { CryptoProvider } from "../../src/crypto/provider.ts";
 import { TlsError } from "../../src/errors.ts";
 import { AlertDescription, alertName } from "../../src/handshake/alerts.ts";
-import { ContentType, ExtensionType, HandshakeType } from "../../src/handshake/constants.ts";
+import { CIPHER_SUITES, CipherSuite, type CipherSuiteParams, ContentType, ExtensionType, HandshakeType } from "../../src/handshake/constants.ts";
 import * as ext from "../../src/handshake/extensions/index.ts";
 import { binderKey, earlySecret, finishedKey, finishedVerifyData } from "../../src/handshake/key_schedule.ts";
 import { decodeClientHello } from "../../src/handshake/messages/client_hello.ts";
@@ -21,6 +21,7 @@ import { encodeHandshake } from "../../src/handshake/messages/handshake.ts";
 import { decodeServerHello, encodeServerHello } from "../../src/handshake/messages/server_hello.ts";
 import type { ClientHello, Extension, HandshakeMessage, ServerHello } from "../../src/handshake/messages/types.ts";
 import { type Psk, pskSecret } from "../../src/psk/external_psk.ts";
+import { RecordOpener, RecordSealer } from "../../src/record/protect.ts";
 import { Writer } from "../../src/wire/writer.ts";
 
 export type Side = "client" | "server";
@@ -403,4 +404,51 @@ export function flipBit(rec: Uint8Array, offsetFromEnd = 1, bit = 0): Uint8Array
 /** Name of an alert value (for readable expectations). */
 export function alertNameOf(a: AlertDescription | undefined): string | undefined {
   return a === undefined ? undefined : alertName(a);
+}
+
+// ---- key log capture and record forging ------------------------------------------------------
+
+/**
+ * Collects NSS key-log lines (pass `log` as a config's `keyLog`) so a test can
+ * read and forge protected records of that connection.
+ */
+export class KeyLog {
+  readonly lines: string[] = [];
+  /** The `keyLog` callback. */
+  readonly log = (line: string): void => {
+    this.lines.push(line);
+  };
+
+  /** The secret logged under `label` (e.g. "SERVER_HANDSHAKE_TRAFFIC_SECRET"); throws if absent. */
+  secret(label: string): Uint8Array {
+    const line = this.lines.find((l) => l.startsWith(`${label} `));
+    if (!line) throw new Error(`key log has no ${label}`);
+    const hex = line.split(" ")[2]!;
+    return Uint8Array.from(hex.match(/../g)!, (h) => parseInt(h, 16));
+  }
+}
+
+/** Suite parameters by name. */
+export function suiteParams(name: string): CipherSuiteParams {
+  const code = CipherSuite[name as keyof typeof CipherSuite];
+  const p = CIPHER_SUITES.get(code);
+  if (!p) throw new Error(`unknown suite ${name}`);
+  return p;
+}
+
+/** Decrypts a sequence of protected records of one traffic secret (sequence numbers from 0). */
+export async function recordOpener(provider: CryptoProvider, suite: string, secret: Uint8Array): Promise<RecordOpener> {
+  return await RecordOpener.create(provider, suiteParams(suite), secret);
+}
+
+/** Seals records under one traffic secret, sequence numbers from `startSeq` (earlier ones are burned). */
+export async function recordSealer(provider: CryptoProvider, suite: string, secret: Uint8Array, startSeq = 0): Promise<RecordSealer> {
+  const s = await RecordSealer.create(provider, suiteParams(suite), secret);
+  for (let i = 0; i < startSeq; i++) await s.seal(ContentType.application_data, new Uint8Array(0));
+  return s;
+}
+
+/** Open a protected record with `opener`, returning its inner type and content. */
+export async function openRecord(opener: RecordOpener, rec: Uint8Array): Promise<{ type: number; content: Uint8Array }> {
+  return await opener.open(rec.subarray(0, 5), rec.subarray(5));
 }

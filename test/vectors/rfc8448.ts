@@ -27,8 +27,11 @@ export interface TraceSection {
 
 function referencePath(): string {
   const here = dirname(fileURLToPath(import.meta.url));
+  // A verbatim copy is committed beside this file so a clone is self-contained;
+  // the shared reference is used when present (CI has it beside the checkout).
   const candidates = [
     join(here, "..", "..", "..", "shared", "reference", "rfc8448-traces.txt"),
+    join(here, "rfc8448-traces.txt"),
     join(here, "..", "..", "shared", "reference", "rfc8448-traces.txt"),
   ];
   for (const c of candidates) if (existsSync(c)) return c;

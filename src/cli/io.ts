@@ -1,0 +1,54 @@
+/**
+ * Standard streams and files for the CLI, through `node:process` and
+ * `node:fs`, which Bun, Deno and Node all implement (Node runs the CLI as a
+ * bundle built with `bun build --target=node`).
+ *
+ * @module
+ */
+import { appendFileSync, readFileSync } from "node:fs";
+import process from "node:process";
+
+/** Write `chunk` to a Node-style writable and resolve once it has been taken (backpressure). */
+function writeTo(stream: typeof process.stdout, chunk: Uint8Array | string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    stream.write(chunk, (err?: Error | null) => (err ? reject(err) : resolve()));
+  });
+}
+
+/** Write bytes (or text) to stdout; resolves when stdout has taken them. */
+export function writeStdout(chunk: Uint8Array | string): Promise<void> {
+  return writeTo(process.stdout, chunk);
+}
+
+/** Write one line of text to stderr (a newline is added). */
+export function writeStderrLine(line: string): Promise<void> {
+  return writeTo(process.stderr, `${line}\n`);
+}
+
+/** Write one JSON value as a line on stderr. */
+export function writeJsonLine(value: unknown): Promise<void> {
+  return writeStderrLine(JSON.stringify(value));
+}
+
+/** Stdin as an async iterable of byte chunks, ending at EOF. */
+export async function* readStdin(): AsyncGenerator<Uint8Array> {
+  for await (const chunk of process.stdin as AsyncIterable<Uint8Array | string>) {
+    yield typeof chunk === "string" ? new TextEncoder().encode(chunk) : new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+  }
+}
+
+/** Read a whole text file (UTF-8). */
+export function readTextFile(path: string): string {
+  return readFileSync(path, "utf8");
+}
+
+/** A key-log sink appending SSLKEYLOGFILE lines to `path` (created if missing). */
+export function keyLogFile(path: string): (line: string) => void {
+  return (line) => appendFileSync(path, `${line}\n`, { mode: 0o600 });
+}
+
+/** End the process with `code` once stdout and stderr have been flushed. */
+export async function exit(code: number): Promise<never> {
+  await Promise.all([writeTo(process.stdout, ""), writeTo(process.stderr, "")]).catch(() => {});
+  process.exit(code);
+}

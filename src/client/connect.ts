@@ -1,0 +1,57 @@
+/**
+ * A PSK-TLS client over TCP.
+ *
+ * @example
+ * ```ts
+ * import { connect } from "./connect.ts";
+ * import { createPsk } from "../psk/external_psk.ts";
+ *
+ * const psk = createPsk({ identity: "client-1", secret: new Uint8Array(32) });
+ * const tls = await connect({ host: "127.0.0.1", port: 8443, tls: { psks: [psk] } });
+ * console.log(await tls.handshake); // the negotiated parameters
+ * const writer = tls.writable.getWriter();
+ * await writer.write(new TextEncoder().encode("hello"));
+ * await writer.close(); // close_notify
+ * ```
+ *
+ * @module
+ */
+import type { ClientConfig } from "../config.ts";
+import { connectTls, type TlsStream, type TlsStreamOptions } from "../streams/tls_stream.ts";
+import { connectTcp } from "../transport/index.ts";
+
+/** Options of {@link connect}. */
+export interface ConnectOptions {
+  /** Server host name or IP address. */
+  host: string;
+  /** Server TCP port. */
+  port: number;
+  /** The TLS client configuration (PSKs, suites, server name, …). */
+  tls: ClientConfig;
+  /** Fail the handshake after this many milliseconds. Default 30 000; 0 disables. */
+  handshakeTimeout?: number;
+  /** Plaintext bytes buffered for a reader that does not keep up. Default 65 536. */
+  maxPlaintextBuffer?: number;
+}
+
+/**
+ * Open a TCP connection and start a TLS client on it. Resolves once TCP is
+ * connected (rejects if it cannot be); the handshake runs on
+ * `tls.handshake`, which rejects with a TlsError if it fails, and the TCP
+ * connection is closed then.
+ */
+export async function connect(options: ConnectOptions): Promise<TlsStream> {
+  const streamOptions: TlsStreamOptions = {};
+  if (options.handshakeTimeout !== undefined) streamOptions.handshakeTimeout = options.handshakeTimeout;
+  if (options.maxPlaintextBuffer !== undefined) streamOptions.maxPlaintextBuffer = options.maxPlaintextBuffer;
+  const tcp = await connectTcp({ host: options.host, port: options.port });
+  let tls: TlsStream;
+  try {
+    tls = connectTls(tcp, options.tls, streamOptions);
+  } catch (e) {
+    tcp.close();
+    throw e;
+  }
+  tls.handshake.catch(() => tcp.close());
+  return tls;
+}

@@ -1,0 +1,249 @@
+/**
+ * Shared machinery of the TCP adapters: the WHATWG duplex built over a
+ * push-style socket (Node's `net.Socket`, Bun's socket handlers), the
+ * lifecycle that releases the socket once both directions are done, and a
+ * registry that tells the server when a connection's socket is gone.
+ *
+ * Internal to `src/transport` and `src/server`; not part of the public API.
+ *
+ * @module
+ */
+import { DEFAULT_READ_BUFFER, type TcpConnection } from "./types.ts";
+
+const CLOSED = new WeakMap<TcpConnection, Promise<void>>();
+
+/**
+ * A promise that resolves once `conn`'s socket is closed (by either side, or
+ * released after both directions finished). `undefined` for a connection no
+ * adapter of this module made.
+ * @internal
+ */
+export function whenTcpClosed(conn: TcpConnection): Promise<void> | undefined {
+  return CLOSED.get(conn);
+}
+
+/**
+ * Register the close promise of a connection made by an adapter.
+ * @internal
+ */
+export function registerTcpClosed(conn: TcpConnection, closed: Promise<void>): void {
+  CLOSED.set(conn, closed);
+}
+
+/** The error a pending or later read/write gets when the socket is gone. */
+export function socketClosedError(what = "socket closed"): Error {
+  const e = new Error(what);
+  e.name = "ConnectionClosed";
+  return e;
+}
+
+/** A promise with its settle functions (Promise.withResolvers is not in Node 20). */
+export interface Deferred<T> {
+  /** The promise. */
+  promise: Promise<T>;
+  /** Resolve it. */
+  resolve(value: T): void;
+  /** Reject it. */
+  reject(reason: unknown): void;
+}
+
+/** Make a {@link Deferred}. */
+export function deferred<T>(): Deferred<T> {
+  let resolve!: (v: T) => void;
+  let reject!: (e: unknown) => void;
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { promise, resolve, reject };
+}
+
+/** What a push-style socket must offer to {@link pushConnection}. */
+export interface PushSocket {
+  /** The peer's IP address. */
+  readonly remoteAddress: string;
+  /** The peer's port. */
+  readonly remotePort: number;
+  /** Whether `pause()` really stops reading; if not, the read buffer has a hard bound instead. */
+  readonly canPause: boolean;
+  /** Stop delivering data (stop reading the kernel buffer). */
+  pause(): void;
+  /** Deliver data again. */
+  resume(): void;
+  /** Write all of `chunk`; settles once the socket took it (after "drain" if its buffer is full). */
+  write(chunk: Uint8Array): Promise<void>;
+  /** Send FIN after the data already written (half-close). */
+  shutdownWrite(): Promise<void>;
+  /** Close the socket (both directions). */
+  destroy(): void;
+}
+
+/** Events the adapter forwards from its socket into {@link pushConnection}. */
+export interface PushEvents {
+  /** Bytes arrived. The chunk must not be reused by the socket afterwards. */
+  data(chunk: Uint8Array): void;
+  /** The peer sent FIN. */
+  end(): void;
+  /** The socket failed (reset, …). */
+  error(err: unknown): void;
+  /** The socket is closed (whoever closed it); `err` if abnormally. */
+  closed(err?: unknown): void;
+}
+
+/**
+ * When the socket cannot be paused, the most bytes buffered for a reader that
+ * does not pull before the connection is failed (the documented bound).
+ */
+export const UNPAUSABLE_READ_LIMIT = 4 * 1024 * 1024;
+
+/**
+ * Build a {@link TcpConnection} over a push-style socket, and the event sink
+ * the adapter must call from the socket's callbacks.
+ */
+export function pushConnection(
+  sock: PushSocket,
+  readBuffer: number = DEFAULT_READ_BUFFER,
+): { conn: TcpConnection; events: PushEvents } {
+  let controller!: ReadableStreamDefaultController<Uint8Array>;
+  let readOpen = true; // the readable can still get chunks / be closed / errored
+  let readDone = false; // EOF seen or the reader cancelled
+  let writeDone = false; // FIN sent (or the writer aborted)
+  let released = false;
+  let paused = false;
+  let queued = 0; // bytes enqueued, for the unpausable bound only
+  const closed = deferred<void>();
+
+  const pause = (): void => {
+    if (!paused && !released) {
+      paused = true;
+      sock.pause();
+    }
+  };
+  const resume = (): void => {
+    if (paused && !released) {
+      paused = false;
+      sock.resume();
+    }
+  };
+
+  const endReadable = (err?: unknown): void => {
+    if (!readOpen) return;
+    readOpen = false;
+    try {
+      if (err === undefined) controller.close();
+      else controller.error(err);
+    } catch {
+      // already closed by the stream machinery
+    }
+  };
+
+  const release = (err?: unknown): void => {
+    if (released) return;
+    readDone = true;
+    writeDone = true;
+    try {
+      sock.destroy();
+    } catch {
+      // already gone
+    }
+    released = true;
+    endReadable(err ?? socketClosedError("socket closed locally"));
+    closed.resolve();
+  };
+
+  const maybeRelease = (): void => {
+    if (readDone && writeDone) release();
+  };
+
+  const readable = new ReadableStream<Uint8Array>(
+    {
+      start(c) {
+        controller = c;
+      },
+      pull() {
+        queued = 0;
+        resume();
+      },
+      cancel() {
+        readOpen = false;
+        readDone = true;
+        pause();
+        maybeRelease();
+      },
+    },
+    { highWaterMark: readBuffer, size: (c) => c.byteLength },
+  );
+
+  const writable = new WritableStream<Uint8Array>({
+    async write(chunk) {
+      if (released || writeDone) throw socketClosedError();
+      await sock.write(chunk);
+    },
+    async close() {
+      if (released || writeDone) return;
+      writeDone = true;
+      try {
+        await sock.shutdownWrite();
+      } finally {
+        maybeRelease();
+      }
+    },
+    abort() {
+      release();
+    },
+  });
+
+  const events: PushEvents = {
+    data(chunk) {
+      if (!readOpen || chunk.byteLength === 0) return;
+      controller.enqueue(chunk);
+      if (!sock.canPause) {
+        queued += chunk.byteLength;
+        if (queued > UNPAUSABLE_READ_LIMIT) {
+          release(socketClosedError(`read buffer over ${UNPAUSABLE_READ_LIMIT} bytes and the socket cannot pause`));
+        }
+        return;
+      }
+      if ((controller.desiredSize ?? 0) <= 0) pause();
+    },
+    end() {
+      readDone = true;
+      endReadable();
+      maybeRelease();
+    },
+    error(err) {
+      release(err);
+    },
+    closed(err) {
+      if (released) return;
+      released = true;
+      readDone = true;
+      writeDone = true;
+      // A close without error after our FIN (or the peer's) is an orderly end of the stream.
+      endReadable(err);
+      closed.resolve();
+    },
+  };
+
+  const conn: TcpConnection = {
+    readable,
+    writable,
+    remoteAddress: sock.remoteAddress,
+    remotePort: sock.remotePort,
+    close() {
+      release();
+    },
+  };
+  registerTcpClosed(conn, closed.promise);
+  return { conn, events };
+}
+
+/** Mark a timer as not keeping the process alive (Node, Bun and Deno timers alike). */
+export function unrefTimer(t: unknown): void {
+  if (typeof t === "object" && t !== null && typeof (t as { unref?: unknown }).unref === "function") {
+    (t as { unref(): void }).unref();
+    return;
+  }
+  const deno = (globalThis as { Deno?: { unrefTimer?: (id: number) => void } }).Deno;
+  if (typeof t === "number" && deno?.unrefTimer) deno.unrefTimer(t);
+}

@@ -1,0 +1,229 @@
+/**
+ * TCP adapter over Deno's native sockets (`Deno.connect` / `Deno.listen`).
+ *
+ * Deno sockets are pull-based already: the readable here calls `conn.read()`
+ * only when the consumer pulls (small high-water mark), and `write()` awaits
+ * `conn.write()` until the kernel took every byte. Half-close is
+ * `conn.closeWrite()`; the resource is closed once both directions are done
+ * or on `close()`. (`conn.readable` / `conn.writable` are not used directly
+ * because closing `conn.writable` closes the whole resource, which would
+ * break TLS half-close.)
+ *
+ * Deno's globals are typed locally, so this file also type-checks under
+ * `tsc` with Bun's types.
+ *
+ * @module
+ */
+import { deferred, registerTcpClosed, socketClosedError } from "./common.ts";
+import {
+  DEFAULT_LISTEN_HOST,
+  DEFAULT_READ_BUFFER,
+  type TcpConnection,
+  type TcpConnectionHandler,
+  type TcpConnectOptions,
+  type TcpListener,
+  type TcpListenOptions,
+} from "./types.ts";
+
+/** The subset of `Deno.TcpConn` this adapter uses. */
+interface DenoConn {
+  read(p: Uint8Array): Promise<number | null>;
+  write(p: Uint8Array): Promise<number>;
+  closeWrite(): Promise<void>;
+  close(): void;
+  setNoDelay?: (noDelay?: boolean) => void;
+  readonly remoteAddr: { hostname?: string; port?: number };
+}
+
+interface DenoListener {
+  accept(): Promise<DenoConn>;
+  close(): void;
+  readonly addr: { hostname?: string; port?: number };
+}
+
+interface DenoApi {
+  connect(options: { hostname: string; port: number; transport: "tcp" }): Promise<DenoConn>;
+  listen(options: { hostname: string; port: number; transport: "tcp" }): DenoListener;
+}
+
+/** Whether `Deno.connect` / `Deno.listen` are present. */
+export function hasDenoSockets(): boolean {
+  const deno = (globalThis as { Deno?: Partial<DenoApi> }).Deno;
+  return typeof deno?.connect === "function" && typeof deno.listen === "function";
+}
+
+function denoApi(): DenoApi {
+  const deno = (globalThis as { Deno?: DenoApi }).Deno;
+  if (!deno) throw new Error("Deno socket API unavailable");
+  return deno;
+}
+
+/** Bytes asked of one `conn.read()`: a few TLS records. */
+const READ_SIZE = 64 * 1024;
+
+/** Wrap a `Deno.TcpConn` as a {@link TcpConnection}. */
+function wrapDenoConn(c: DenoConn, readBuffer: number = DEFAULT_READ_BUFFER): TcpConnection {
+  try {
+    c.setNoDelay?.(true);
+  } catch {
+    // not fatal
+  }
+  let readDone = false;
+  let writeDone = false;
+  let released = false;
+  let readController: ReadableStreamDefaultController<Uint8Array> | undefined;
+  const closed = deferred<void>();
+
+  const release = (): void => {
+    if (released) return;
+    released = true;
+    readDone = true;
+    writeDone = true;
+    try {
+      c.close();
+    } catch {
+      // already closed
+    }
+    closed.resolve();
+  };
+  const maybeRelease = (): void => {
+    if (readDone && writeDone) release();
+  };
+
+  const readable = new ReadableStream<Uint8Array>(
+    {
+      start(ctrl) {
+        readController = ctrl;
+      },
+      async pull(ctrl) {
+        if (released) throw socketClosedError("socket closed locally");
+        const buf = new Uint8Array(READ_SIZE);
+        let n: number | null;
+        try {
+          n = await c.read(buf);
+        } catch (e) {
+          if (released) throw socketClosedError("socket closed locally");
+          release();
+          throw e;
+        }
+        if (n === null) {
+          readDone = true;
+          ctrl.close();
+          maybeRelease();
+          return;
+        }
+        if (n > 0) ctrl.enqueue(n < READ_SIZE / 2 ? buf.slice(0, n) : buf.subarray(0, n));
+      },
+      cancel() {
+        readDone = true;
+        maybeRelease();
+      },
+    },
+    { highWaterMark: readBuffer, size: (ch) => ch.byteLength },
+  );
+
+  const writable = new WritableStream<Uint8Array>({
+    async write(chunk) {
+      if (released || writeDone) throw socketClosedError();
+      let off = 0;
+      try {
+        while (off < chunk.byteLength) off += await c.write(off === 0 ? chunk : chunk.subarray(off));
+      } catch (e) {
+        release();
+        throw e;
+      }
+    },
+    async close() {
+      if (released || writeDone) return;
+      writeDone = true;
+      try {
+        await c.closeWrite();
+      } catch {
+        // the peer may be gone; the read side reports that
+      }
+      maybeRelease();
+    },
+    abort() {
+      release();
+    },
+  });
+
+  const conn: TcpConnection = {
+    readable,
+    writable,
+    remoteAddress: c.remoteAddr.hostname ?? "",
+    remotePort: c.remoteAddr.port ?? 0,
+    close() {
+      if (released) return;
+      release();
+      try {
+        readController?.error(socketClosedError("socket closed locally"));
+      } catch {
+        // the readable already ended
+      }
+    },
+  };
+  registerTcpClosed(conn, closed.promise);
+  return conn;
+}
+
+/** Connect with `Deno.connect`; resolves once the TCP connection is established. */
+export async function connectTcpDeno(options: TcpConnectOptions): Promise<TcpConnection> {
+  const c = await denoApi().connect({ hostname: options.host, port: options.port, transport: "tcp" });
+  return wrapDenoConn(c);
+}
+
+/** Listen with `Deno.listen`; `onConnection` gets each accepted connection. */
+export function listenTcpDeno(options: TcpListenOptions, onConnection: TcpConnectionHandler): Promise<TcpListener> {
+  let listener: DenoListener;
+  try {
+    listener = denoApi().listen({ hostname: options.host ?? DEFAULT_LISTEN_HOST, port: options.port, transport: "tcp" });
+  } catch (e) {
+    return Promise.reject(e);
+  }
+  let stopped = false;
+  const loop = (async () => {
+    while (!stopped) {
+      let c: DenoConn;
+      try {
+        c = await listener.accept();
+      } catch {
+        if (stopped) return;
+        // e.g. too many open files: back off instead of spinning
+        await new Promise((r) => setTimeout(r, 50));
+        continue;
+      }
+      let conn: TcpConnection | undefined;
+      try {
+        conn = wrapDenoConn(c);
+        onConnection(conn);
+      } catch {
+        if (conn) conn.close();
+        else {
+          try {
+            c.close();
+          } catch {
+            // gone
+          }
+        }
+      }
+    }
+  })();
+  let closing: Promise<void> | undefined;
+  return Promise.resolve({
+    host: listener.addr.hostname ?? "",
+    port: listener.addr.port ?? 0,
+    close() {
+      closing ??= (async () => {
+        stopped = true;
+        try {
+          listener.close();
+        } catch {
+          // already closed
+        }
+        await loop;
+      })();
+      return closing;
+    },
+  });
+}
