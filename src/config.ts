@@ -95,8 +95,10 @@ export interface ServerConfig extends CommonConfig {
   helloRetryCookie?: boolean;
   /** Advertise our supported_groups in EncryptedExtensions (RFC 8446 §4.2.7). Default true. */
   advertiseGroups?: boolean;
-  /** Limit on identities accepted in one ClientHello. Default 16. */
+  /** Limit on identities accepted in one ClientHello (more → illegal_parameter). Default 16. */
   maxOfferedPsks?: number;
+  /** Limit on one offered identity's length in bytes (longer → illegal_parameter). Default 1024. */
+  maxPskIdentityLength?: number;
   /** Accept 0-RTT data under PSKs that allow it. Default: 0-RTT is rejected (and skipped). */
   earlyData?: ServerEarlyDataConfig;
   /**

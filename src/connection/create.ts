@@ -6,7 +6,7 @@
 import type { ClientConfig, PskMode, ServerConfig } from "../config.ts";
 import type { Psk } from "../psk/external_psk.ts";
 import type { CryptoProvider } from "../crypto/provider.ts";
-import { noble } from "../crypto/noble.ts";
+import { auto } from "../crypto/auto.ts";
 import { ClientHandshake } from "../handshake/client.ts";
 import { ServerHandshake } from "../handshake/server.ts";
 import { TlsConnection } from "./connection.ts";
@@ -29,7 +29,7 @@ function merge<T extends ClientConfig | ServerConfig>(config: T, options: Connec
 }
 
 function providerOf(config: { provider?: CryptoProvider }): CryptoProvider {
-  return config.provider ?? noble;
+  return config.provider ?? auto;
 }
 
 /**

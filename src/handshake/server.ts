@@ -246,6 +246,10 @@ export class ServerHandshake implements HandshakeDriver {
     if (offered.identities.length > maxOffered) {
       throw illegal(`client offered ${offered.identities.length} PSK identities; the limit is ${maxOffered}`, "too_many_psk_identities");
     }
+    const maxIdentity = this.#config.maxPskIdentityLength ?? 1024;
+    if (offered.identities.some((i) => i.identity.length > maxIdentity)) {
+      throw illegal(`a PSK identity exceeds the limit of ${maxIdentity} bytes`, "psk_identity_too_long");
+    }
 
     // Key exchange mode: server preference among what the client allows.
     const modes = this.#pskModes.filter((m) =>

@@ -109,7 +109,7 @@ export function pushConnection(
   let readDone = false; // EOF seen or the reader cancelled
   let writeDone = false; // FIN sent (or the writer aborted)
   let released = false;
-  let paused = false;
+  let paused = true; // adapters hand the socket over paused (or harmlessly flowing); the first pull resumes it
   let queued = 0; // bytes enqueued, for the unpausable bound only
   const closed = deferred<void>();
 

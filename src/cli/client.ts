@@ -1,0 +1,77 @@
+/**
+ * `psk-tls client`: a PSK-TLS client in the spirit of `openssl s_client`.
+ *
+ * stdin goes to the server; at stdin EOF the client sends close_notify and
+ * keeps reading until the server closes; server data goes to stdout. After
+ * the handshake the negotiated parameters go to stderr as one JSON line
+ * ({@link sessionSummary}). Exit status 0 after a clean close (close_notify
+ * both ways); 1 with an `{error, code, alert}` JSON line and a message naming
+ * the alert when the connection or the handshake fails.
+ *
+ * @module
+ */
+import { connect, type ConnectOptions } from "../client/connect.ts";
+import type { TlsStream } from "../streams/tls_stream.ts";
+import type { ClientCommand } from "./args.ts";
+import { readStdin, writeJsonLine, writeStderrLine, writeStdout } from "./io.ts";
+import { clientConfigOf, errorSummary, sessionSummary } from "./tls_config.ts";
+
+/** Copy stdin to the TLS stream; close_notify at EOF. Stops quietly when the stream is gone. */
+async function pumpStdin(tls: TlsStream, stop: Promise<void>): Promise<void> {
+  const writer = tls.writable.getWriter();
+  let stopped = false;
+  void stop.then(() => {
+    stopped = true;
+  });
+  const input = readStdin();
+  for (;;) {
+    const next = await Promise.race([input.next(), stop.then(() => null)]);
+    if (next === null || stopped) return;
+    if (next.done) break;
+    await writer.write(next.value);
+  }
+  await writer.close();
+}
+
+/** Report a failure on stderr and return the exit status. */
+async function fail(e: unknown, fallbackCode: string): Promise<number> {
+  const summary = errorSummary(e, fallbackCode);
+  await writeJsonLine(summary);
+  await writeStderrLine(`psk-tls client: ${summary.error}${summary.alert && !summary.error.includes(summary.alert) ? ` [alert ${summary.alert}]` : ""}`);
+  return 1;
+}
+
+/** Run the client; resolves with the exit status. */
+export async function runClient(command: ClientCommand): Promise<number> {
+  const options: ConnectOptions = { host: command.host, port: command.port, tls: clientConfigOf(command) };
+  if (command.handshakeTimeout !== undefined) options.handshakeTimeout = command.handshakeTimeout;
+  let tls: TlsStream;
+  try {
+    tls = await connect(options);
+  } catch (e) {
+    return await fail(e, "connect_failed");
+  }
+  try {
+    const params = await tls.handshake;
+    await writeJsonLine(sessionSummary(params));
+  } catch (e) {
+    return await fail(e, "handshake_failed");
+  }
+
+  let peerDone!: () => void;
+  const peerClosed = new Promise<void>((resolve) => (peerDone = resolve));
+  const upstream = pumpStdin(tls, peerClosed);
+  upstream.catch(() => {});
+  try {
+    for await (const chunk of tls.readable) await writeStdout(chunk);
+    peerDone();
+    // The server closed first (or after our close_notify): finish our side too.
+    await upstream.catch(() => {});
+    await tls.close();
+    await tls.closed;
+  } catch (e) {
+    peerDone();
+    return await fail(e, "connection_failed");
+  }
+  return 0;
+}

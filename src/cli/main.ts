@@ -1,0 +1,28 @@
+/**
+ * Entry point of the `psk-tls` command line tool:
+ *
+ * ```sh
+ * npx bun src/cli/main.ts keygen --identity alice > alice.psk
+ * npx bun src/cli/main.ts server --port 4433 --psk-file alice.psk --echo
+ * echo hello | npx deno run -A src/cli/main.ts client --host 127.0.0.1 --port 4433 --psk-file alice.psk
+ * npx bun build src/cli/main.ts --target=node --outfile=dist/cli.mjs && node dist/cli.mjs help
+ * ```
+ *
+ * `npm run cli -- …` and `deno task cli …` run it too. See {@link USAGE} for
+ * the options.
+ *
+ * @module
+ */
+import process from "node:process";
+import { USAGE } from "./args.ts";
+import { exit } from "./io.ts";
+import { runCli } from "./run.ts";
+
+export { USAGE };
+
+try {
+  await exit(await runCli(process.argv.slice(2)));
+} catch (e) {
+  process.stderr.write(`psk-tls: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+  await exit(70);
+}

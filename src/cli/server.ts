@@ -1,0 +1,112 @@
+/**
+ * `psk-tls server`: a PSK-TLS server in the spirit of `openssl s_server`.
+ *
+ * - stderr: first `{"listening":{"host":…,"port":…}}`, then one JSON line per
+ *   connection: the negotiated parameters (see {@link sessionSummary}) when
+ *   the handshake completes, or `{error, code, alert}` when it fails (a later
+ *   failure of an established connection adds an `{error, code, alert}` line).
+ * - default: received plaintext goes to stdout; when the client closes, the
+ *   server closes too. `--echo` sends every byte back; `--http` answers one
+ *   HTTP/1.x request with a page describing the session, then closes.
+ * - `--naccept N`: exit after N connections have ended (status 1 if any failed).
+ *
+ * @module
+ */
+import { listen, type TlsServer } from "../server/listen.ts";
+import type { TlsStream } from "../streams/tls_stream.ts";
+import type { ServerCommand } from "./args.ts";
+import { serveHttp } from "./http.ts";
+import { exit, writeJsonLine, writeStdout } from "./io.ts";
+import { errorSummary, serverConfigOf, sessionSummary } from "./tls_config.ts";
+
+/** How long an HTTP connection waits for the client's close_notify after the response. */
+const HTTP_LINGER_MS = 5_000;
+
+/** Read and drop whatever is left on `readable` until it ends, for at most `ms`; then cancel it. */
+async function drain(readable: ReadableStream<Uint8Array>, ms: number): Promise<void> {
+  const reader = readable.getReader();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<"timeout">((resolve) => {
+    timer = setTimeout(() => resolve("timeout"), ms);
+  });
+  try {
+    for (;;) {
+      const r = await Promise.race([reader.read(), timeout]);
+      if (r === "timeout") {
+        await reader.cancel().catch(() => {});
+        return;
+      }
+      if (r.done) return;
+    }
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Serve one established connection in the command's mode. */
+async function serveConnection(tls: TlsStream, command: ServerCommand): Promise<void> {
+  const params = await tls.handshake;
+  await writeJsonLine(sessionSummary(params));
+  switch (command.mode) {
+    case "echo":
+      await tls.readable.pipeTo(tls.writable);
+      break;
+    case "print":
+      for await (const chunk of tls.readable) await writeStdout(chunk);
+      await tls.close();
+      break;
+    case "http":
+      await serveHttp(tls.readable, tls.writable, params);
+      await tls.close();
+      await drain(tls.readable, HTTP_LINGER_MS);
+      break;
+  }
+  await tls.closed;
+}
+
+/** Run the server until killed (or until `--naccept` connections have ended). */
+export async function runServer(command: ServerCommand): Promise<number> {
+  const tls = serverConfigOf(command);
+  let ended = 0;
+  let failed = 0;
+  let server: TlsServer | undefined;
+  let finishing = false;
+  const connectionEnded = (ok: boolean): void => {
+    ended++;
+    if (!ok) failed++;
+    if (command.naccept !== undefined && ended >= command.naccept && !finishing) {
+      finishing = true;
+      void (async () => {
+        await server?.close({ graceMs: 0 });
+        await exit(failed > 0 ? 1 : 0);
+      })();
+    }
+  };
+
+  const options: Parameters<typeof listen>[0] = {
+    host: command.host,
+    port: command.port,
+    tls,
+    onError: (err, info) => {
+      // Handler errors are reported by the handler itself.
+      if (info.phase === "handler") return;
+      void writeJsonLine(errorSummary(err)).finally(() => connectionEnded(false));
+    },
+  };
+  if (command.handshakeTimeout !== undefined) options.handshakeTimeout = command.handshakeTimeout;
+
+  server = await listen(options, async (stream) => {
+    let ok = true;
+    try {
+      await serveConnection(stream, command);
+    } catch (e) {
+      ok = false;
+      await writeJsonLine(errorSummary(e));
+    } finally {
+      connectionEnded(ok);
+    }
+  });
+  await writeJsonLine({ listening: { host: server.host, port: server.port } });
+  // Runs until the process is killed or --naccept ends it.
+  return await new Promise<number>(() => {});
+}
