@@ -232,7 +232,9 @@ async function main(): Promise<void> {
     rows.push([c.name, ...times.map((t) => `${fmt(c, t)} (×${(t / best).toFixed(2)})`)]);
     console.error(`  done: ${c.name}`);
   }
-  const choices = Object.entries(autoChoices()).map(([op, impl]) => `${op}=${impl}`).join(", ");
+  const choices = Object.entries(autoChoices())
+    .map(([op, c]) => `${op}=${typeof c === "object" ? `${c.small}<${c.threshold}B≤${c.large}` : c}`)
+    .join(", ");
   console.log(`${runtimeVersion()} (${detectRuntime()}); ratio = time / fastest time; auto: ${choices}`);
   if (MARKDOWN) {
     console.log(`| ${header.join(" | ")} |`);

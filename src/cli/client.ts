@@ -14,7 +14,7 @@ import { connect, type ConnectOptions } from "../client/connect.ts";
 import type { TlsStream } from "../streams/tls_stream.ts";
 import type { ClientCommand } from "./args.ts";
 import { readStdin, writeJsonLine, writeStderrLine, writeStdout } from "./io.ts";
-import { clientConfigOf, errorSummary, sessionSummary } from "./tls_config.ts";
+import { clientConfigOf, errorSummary, forEachChunk, sessionSummary } from "./tls_config.ts";
 
 /** Copy stdin to the TLS stream; close_notify at EOF. Stops quietly when the stream is gone. */
 async function pumpStdin(tls: TlsStream, stop: Promise<void>): Promise<void> {
@@ -63,7 +63,7 @@ export async function runClient(command: ClientCommand): Promise<number> {
   const upstream = pumpStdin(tls, peerClosed);
   upstream.catch(() => {});
   try {
-    for await (const chunk of tls.readable) await writeStdout(chunk);
+    await forEachChunk(tls.readable, writeStdout);
     peerDone();
     // The server closed first (or after our close_notify): finish our side too.
     await upstream.catch(() => {});

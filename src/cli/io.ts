@@ -8,8 +8,13 @@
 import { appendFileSync, readFileSync } from "node:fs";
 import process from "node:process";
 
+/** The part of a Node-style writable stream used here. */
+interface NodeWritable {
+  write(chunk: Uint8Array | string, callback: (err?: Error | null) => void): boolean;
+}
+
 /** Write `chunk` to a Node-style writable and resolve once it has been taken (backpressure). */
-function writeTo(stream: typeof process.stdout, chunk: Uint8Array | string): Promise<void> {
+function writeTo(stream: NodeWritable, chunk: Uint8Array | string): Promise<void> {
   return new Promise((resolve, reject) => {
     stream.write(chunk, (err?: Error | null) => (err ? reject(err) : resolve()));
   });

@@ -17,7 +17,7 @@ import type { TlsStream } from "../streams/tls_stream.ts";
 import type { ServerCommand } from "./args.ts";
 import { serveHttp } from "./http.ts";
 import { exit, writeJsonLine, writeStdout } from "./io.ts";
-import { errorSummary, serverConfigOf, sessionSummary } from "./tls_config.ts";
+import { errorSummary, forEachChunk, serverConfigOf, sessionSummary } from "./tls_config.ts";
 
 /** How long an HTTP connection waits for the client's close_notify after the response. */
 const HTTP_LINGER_MS = 5_000;
@@ -52,7 +52,7 @@ async function serveConnection(tls: TlsStream, command: ServerCommand): Promise<
       await tls.readable.pipeTo(tls.writable);
       break;
     case "print":
-      for await (const chunk of tls.readable) await writeStdout(chunk);
+      await forEachChunk(tls.readable, writeStdout);
       await tls.close();
       break;
     case "http":

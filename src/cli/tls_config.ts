@@ -134,3 +134,17 @@ export function errorSummary(e: unknown, fallbackCode = "error"): ErrorSummary {
   const code = typeof err?.code === "string" ? err.code : fallbackCode;
   return { error: message, code, alert: null };
 }
+
+/** Call `onChunk` for every chunk of `readable` until it ends (rejects when it errors). */
+export async function forEachChunk(readable: ReadableStream<Uint8Array>, onChunk: (chunk: Uint8Array) => Promise<void>): Promise<void> {
+  const reader = readable.getReader();
+  try {
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) return;
+      await onChunk(value);
+    }
+  } finally {
+    reader.releaseLock();
+  }
+}

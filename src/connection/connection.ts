@@ -105,6 +105,8 @@ export class TlsConnection {
   #peerClosed = false;
   #localClosed = false;
   #writeLimit = MAX_PLAINTEXT;
+  /** Our record_size_limit, enforced on protected records once both sides negotiated it (RFC 8449 §4). */
+  #readLimit: number | undefined;
   #earlyLimit: number | null = null;
   #earlyReceived = 0;
   #early: Uint8Array[] = [];
@@ -316,6 +318,8 @@ export class TlsConnection {
     let contentType = type;
     let content = fragment;
     if (this.#opener) {
+      // A peer that fails mid-handshake may still send its alert in plaintext; accept it then.
+      if (type === ContentType.alert && !this.#negotiated && fragment.length === 2) return this.#alert(fragment);
       if (type !== ContentType.application_data) {
         throw new TlsError("protocol", "unprotected_record", `plaintext ${ContentType[type] ?? type} record after keys were set`, {
           alert: AlertDescription.unexpected_message,
@@ -335,6 +339,12 @@ export class TlsConnection {
       }
       contentType = opened.type;
       content = opened.content;
+      // RFC 8449 §4: in TLS 1.3 the limit counts the inner content type byte.
+      if (this.#readLimit !== undefined && content.length + 1 > this.#readLimit) {
+        throw new TlsError("protocol", "record_overflow", `record exceeds our record_size_limit of ${this.#readLimit}`, {
+          alert: AlertDescription.record_overflow,
+        });
+      }
     } else if (type === ContentType.application_data) {
       const skip = this.#driver.skippableEarlyData ?? 0;
       if (this.role === "server" && skip > 0 && fragment.length - 17 <= skip) {
@@ -548,6 +558,8 @@ export class TlsConnection {
       setPeerRecordSizeLimit(limit) {
         // RFC 8449 §4: the limit counts the inner content type byte in TLS 1.3.
         self.#writeLimit = Math.max(1, Math.min(MAX_PLAINTEXT, limit - 1));
+        // Both sides sent the extension: our own limit now binds the peer.
+        if (self.#config.recordSizeLimit !== undefined) self.#readLimit = self.#config.recordSizeLimit;
       },
     };
   }

@@ -28,47 +28,68 @@ export type Runtime = "bun" | "deno" | "node" | "web";
 /** The implementations `auto` chooses between. */
 export type Implementation = "noble" | "webcrypto" | "node";
 
+/**
+ * An AEAD choice that depends on the record size: records of at least
+ * `threshold` plaintext bytes go to `large`, shorter ones to `small`.
+ * (Deno: node:crypto has the lower per-call cost, WebCrypto the higher throughput.)
+ */
+export interface SizeSplit {
+  /** Implementation for records shorter than `threshold`. */
+  small: Implementation;
+  /** Implementation for records of `threshold` bytes or more. */
+  large: Implementation;
+  /** Plaintext length (bytes) from which `large` is used. */
+  threshold: number;
+}
+
 /** Which implementation `auto` uses for each operation. */
 export interface AutoChoices {
   /** `hash`. */
   hash: Implementation;
-  /** `hmac`, `hkdfExtract`, `hkdfExpand`, `hkdfExpandLabels`. */
-  hmac: Implementation;
-  /** AES-128-GCM `importAeadKey` (and thus seal/open). */
-  "AES-128-GCM": Implementation;
-  /** AES-256-GCM. */
-  "AES-256-GCM": Implementation;
-  /** ChaCha20-Poly1305. */
+  /** `hmac`, `hkdfExtract`, `hkdfExpand` and `hkdfExpandLabels` with SHA-256. */
+  "hmac-SHA-256": Implementation;
+  /** The same with SHA-384. */
+  "hmac-SHA-384": Implementation;
+  /** AES-128-GCM keys (`importAeadKey`, then seal/open). */
+  "AES-128-GCM": Implementation | SizeSplit;
+  /** AES-256-GCM keys. */
+  "AES-256-GCM": Implementation | SizeSplit;
+  /** ChaCha20-Poly1305 keys. */
   "CHACHA20-POLY1305": Implementation;
   /** X25519 key generation and derivation (always the same implementation). */
   x25519: Implementation;
-  /** secp256r1. */
+  /** secp256r1 key generation and derivation. */
   secp256r1: Implementation;
-  /** secp384r1. */
+  /** secp384r1 key generation and derivation. */
   secp384r1: Implementation;
 }
 
+/** Deno: node:crypto AES-GCM wins below ~8 KiB, WebCrypto above (docs/crypto-providers.md). */
+const DENO_AES: SizeSplit = { small: "node", large: "webcrypto", threshold: 8192 };
+
 /**
  * The decision table, from `bench/crypto.bench.ts` on the reference machine
- * (see docs/crypto-providers.md for the numbers). "node" means `node:crypto`
- * as that runtime implements it.
+ * (numbers and reasoning in docs/crypto-providers.md). "node" means
+ * `node:crypto` as that runtime implements it.
  */
 const TABLE: Record<Runtime, AutoChoices> = {
   bun: {
     hash: "node",
-    hmac: "node",
+    "hmac-SHA-256": "node",
+    "hmac-SHA-384": "node",
     "AES-128-GCM": "node",
     "AES-256-GCM": "node",
-    "CHACHA20-POLY1305": "noble", // Bun's node:crypto lacks chacha20-poly1305
+    "CHACHA20-POLY1305": "noble", // Bun's node:crypto has no chacha20-poly1305; noble is what every provider uses there
     x25519: "node",
     secp256r1: "node",
-    secp384r1: "node",
+    secp384r1: "webcrypto", // Bun's createECDH("secp384r1") is ~2x slower than subtle ECDH P-384
   },
   deno: {
-    hash: "noble",
-    hmac: "noble",
-    "AES-128-GCM": "node",
-    "AES-256-GCM": "node",
+    hash: "node",
+    "hmac-SHA-256": "noble",
+    "hmac-SHA-384": "node",
+    "AES-128-GCM": DENO_AES,
+    "AES-256-GCM": DENO_AES,
     "CHACHA20-POLY1305": "node",
     x25519: "node",
     secp256r1: "node",
@@ -76,7 +97,8 @@ const TABLE: Record<Runtime, AutoChoices> = {
   },
   node: {
     hash: "node",
-    hmac: "node",
+    "hmac-SHA-256": "node",
+    "hmac-SHA-384": "node",
     "AES-128-GCM": "node",
     "AES-256-GCM": "node",
     "CHACHA20-POLY1305": "node",
@@ -86,7 +108,8 @@ const TABLE: Record<Runtime, AutoChoices> = {
   },
   web: {
     hash: "noble",
-    hmac: "noble",
+    "hmac-SHA-256": "noble",
+    "hmac-SHA-384": "noble",
     "AES-128-GCM": "webcrypto",
     "AES-256-GCM": "webcrypto",
     "CHACHA20-POLY1305": "noble",
@@ -95,9 +118,6 @@ const TABLE: Record<Runtime, AutoChoices> = {
     secp384r1: "webcrypto",
   },
 };
-
-/** Used in place of "node" when node:crypto cannot be loaded. */
-const WITHOUT_NODE: AutoChoices = TABLE.web;
 
 /** The runtime this code runs on. */
 export function detectRuntime(): Runtime {
@@ -108,9 +128,15 @@ export function detectRuntime(): Runtime {
   return "web";
 }
 
-/** The decision table row for `runtime` (default: the current one). */
+/** The decision table row for `runtime` (default: the current one), as a copy. */
 export function autoChoices(runtime: Runtime = detectRuntime()): AutoChoices {
-  return { ...TABLE[runtime] };
+  const row = TABLE[runtime];
+  const copy = { ...row };
+  for (const k of ["AES-128-GCM", "AES-256-GCM"] as const) {
+    const c = row[k];
+    if (typeof c === "object") copy[k] = { ...c };
+  }
+  return copy;
 }
 
 /** Options of {@link autoProvider}. */
@@ -123,70 +149,166 @@ export interface AutoProviderOptions {
   choices?: Partial<AutoChoices>;
 }
 
+type Item = { nonce: Uint8Array; aad: Uint8Array; plaintext: Uint8Array };
+
+/** Routes each record by size to one of two keys; the `large` key is imported on first use. */
+class SizeSplitAeadKey implements AeadKey {
+  readonly algorithm: AeadAlgorithm;
+  #small: AeadKey;
+  #largeProvider: CryptoProvider;
+  #large: Promise<AeadKey> | undefined;
+  /** Copy of the raw key until the large key is imported (the caller may wipe theirs). */
+  #raw: Uint8Array;
+  #threshold: number;
+  constructor(alg: AeadAlgorithm, small: AeadKey, large: CryptoProvider, raw: Uint8Array, threshold: number) {
+    this.algorithm = alg;
+    this.#small = small;
+    this.#largeProvider = large;
+    this.#raw = raw.slice();
+    this.#threshold = threshold;
+  }
+  #largeKey(): Promise<AeadKey> {
+    if (this.#large === undefined) {
+      const raw = this.#raw;
+      this.#large = call(() => this.#largeProvider.importAeadKey(this.algorithm, raw)).finally(() => raw.fill(0));
+    }
+    return this.#large;
+  }
+  seal(nonce: Uint8Array, aad: Uint8Array, plaintext: Uint8Array): Promise<Uint8Array> {
+    if (plaintext.length < this.#threshold) return this.#small.seal(nonce, aad, plaintext);
+    return this.#largeKey().then((k) => k.seal(nonce, aad, plaintext));
+  }
+  open(nonce: Uint8Array, aad: Uint8Array, ciphertext: Uint8Array): Promise<Uint8Array | null> {
+    if (ciphertext.length - 16 < this.#threshold) return this.#small.open(nonce, aad, ciphertext);
+    return this.#largeKey().then((k) => k.open(nonce, aad, ciphertext));
+  }
+  sealMany(items: readonly Item[]): Promise<Uint8Array[]> {
+    return Promise.all(items.map((i) => this.seal(i.nonce, i.aad, i.plaintext)));
+  }
+  dispose(): void {
+    this.#raw.fill(0);
+    this.#small.dispose?.();
+    void this.#large?.then((k) => k.dispose?.(), () => {});
+  }
+}
+
 type NodeModule = typeof import("./node.ts");
+
+/** Which provider serves each operation, once node:crypto has (or has not) loaded. */
+interface Resolved {
+  hash: CryptoProvider;
+  "hmac-SHA-256": CryptoProvider;
+  "hmac-SHA-384": CryptoProvider;
+  "CHACHA20-POLY1305": CryptoProvider;
+  x25519: CryptoProvider;
+  secp256r1: CryptoProvider;
+  secp384r1: CryptoProvider;
+  "AES-128-GCM": CryptoProvider | { small: CryptoProvider; large: CryptoProvider; threshold: number };
+  "AES-256-GCM": CryptoProvider | { small: CryptoProvider; large: CryptoProvider; threshold: number };
+}
+
+/** Turn a synchronous throw into a rejection (noble throws synchronously on bad arguments). */
+function call<T>(f: () => Promise<T>): Promise<T> {
+  try {
+    return f();
+  } catch (e) {
+    return Promise.reject(e);
+  }
+}
 
 /**
  * Build an `auto` provider: each operation goes to the implementation the
  * decision table names for this runtime. Key generation and derivation for a
  * group always use the same implementation, so private-key handles match.
+ * Where node:crypto is named but cannot be loaded, WebCrypto serves AES-GCM
+ * and key exchange and noble the rest (the "web" row).
  */
 export function autoProvider(options: AutoProviderOptions = {}): CryptoProvider {
   const random = options.random;
   const runtime = options.runtime ?? detectRuntime();
-  const table: AutoChoices = { ...TABLE[runtime], ...options.choices };
+  const table: AutoChoices = { ...autoChoices(runtime), ...options.choices };
   const opts = random === undefined ? {} : { random };
-  const noble = nobleProvider(opts);
-  const web = webCryptoProvider(opts);
-  const wantsNode = runtime !== "web" && Object.values(table).includes("node");
+  const impls: Record<Exclude<Implementation, "node">, CryptoProvider> = {
+    noble: nobleProvider(opts),
+    webcrypto: webCryptoProvider(opts),
+  };
+  const usesNode = JSON.stringify(table).includes('"node"');
 
-  let nodeProvider: CryptoProvider | null | undefined = wantsNode ? undefined : null;
-  let loading: Promise<CryptoProvider | null> | undefined;
-  function loadNode(): Promise<CryptoProvider | null> {
-    loading ??= import("./node.ts").then(
-      (m: NodeModule) => (nodeProvider = m.nodeCryptoProvider(opts)),
-      () => (nodeProvider = null),
-    );
-    return loading;
-  }
-  if (wantsNode) void loadNode();
+  let resolved: Resolved | undefined;
+  let resolving: Promise<Resolved> | undefined;
 
-  /** The provider for operation `op`; awaits node:crypto only the first time. */
-  async function pick(op: keyof AutoChoices): Promise<CryptoProvider> {
-    const impl = table[op];
-    if (impl === "noble") return noble;
-    if (impl === "webcrypto") return web;
-    const n = nodeProvider === undefined ? await loadNode() : nodeProvider;
-    if (n !== null) return n;
-    return WITHOUT_NODE[op] === "webcrypto" ? web : noble;
+  function build(nodeProvider: CryptoProvider | null): Resolved {
+    const fallback = TABLE.web;
+    const get = (impl: Implementation, op: keyof AutoChoices): CryptoProvider => {
+      if (impl !== "node") return impls[impl];
+      if (nodeProvider !== null) return nodeProvider;
+      const f = fallback[op];
+      const alt = typeof f === "object" ? f.large : f;
+      return impls[alt === "node" ? "noble" : alt];
+    };
+    const aes = (op: "AES-128-GCM" | "AES-256-GCM") => {
+      const c = table[op];
+      return typeof c === "object"
+        ? { small: get(c.small, op), large: get(c.large, op), threshold: c.threshold }
+        : get(c, op);
+    };
+    return {
+      hash: get(table.hash, "hash"),
+      "hmac-SHA-256": get(table["hmac-SHA-256"], "hmac-SHA-256"),
+      "hmac-SHA-384": get(table["hmac-SHA-384"], "hmac-SHA-384"),
+      "CHACHA20-POLY1305": get(table["CHACHA20-POLY1305"], "CHACHA20-POLY1305"),
+      x25519: get(table.x25519, "x25519"),
+      secp256r1: get(table.secp256r1, "secp256r1"),
+      secp384r1: get(table.secp384r1, "secp384r1"),
+      "AES-128-GCM": aes("AES-128-GCM"),
+      "AES-256-GCM": aes("AES-256-GCM"),
+    };
   }
+
+  function resolve(): Promise<Resolved> {
+    resolving ??= (usesNode && runtime !== "web"
+      ? import("./node.ts").then((m: NodeModule) => m.nodeCryptoProvider(opts), () => null)
+      : Promise.resolve(null)
+    ).then((n) => (resolved = build(n)));
+    return resolving;
+  }
+  // Start loading node:crypto now, so the first handshake does not wait for it.
+  void resolve();
+
+  /** Run `f` on the resolved table; synchronous once node:crypto has loaded. */
+  function run<T>(f: (r: Resolved) => Promise<T>): Promise<T> {
+    const r = resolved;
+    return r !== undefined ? call(() => f(r)) : resolve().then(f);
+  }
+
+  const mac = (r: Resolved, alg: HashAlgorithm): CryptoProvider =>
+    alg === "SHA-256" ? r["hmac-SHA-256"] : r["hmac-SHA-384"];
 
   return {
     name: "auto",
-    async hash(alg: HashAlgorithm, data: Uint8Array) {
-      return (await pick("hash")).hash(alg, data);
-    },
-    async hmac(alg: HashAlgorithm, key: Uint8Array, data: Uint8Array) {
-      return (await pick("hmac")).hmac(alg, key, data);
-    },
-    async hkdfExtract(alg: HashAlgorithm, salt: Uint8Array, ikm: Uint8Array) {
-      return (await pick("hmac")).hkdfExtract(alg, salt, ikm);
-    },
-    async hkdfExpand(alg: HashAlgorithm, prk: Uint8Array, info: Uint8Array, length: number) {
-      return (await pick("hmac")).hkdfExpand(alg, prk, info, length);
-    },
-    async hkdfExpandLabels(alg: HashAlgorithm, secret: Uint8Array, requests: readonly ExpandLabelRequest[]) {
-      return (await pick("hmac")).hkdfExpandLabels(alg, secret, requests);
-    },
-    async importAeadKey(alg: AeadAlgorithm, key: Uint8Array): Promise<AeadKey> {
-      return (await pick(alg)).importAeadKey(alg, key);
-    },
-    async generateKeyShare(group: GroupName): Promise<KeyShareKeyPair> {
-      return (await pick(group)).generateKeyShare(group);
-    },
-    async deriveSharedSecret(keyPair: KeyShareKeyPair, peer: Uint8Array): Promise<Uint8Array> {
-      return (await pick(keyPair.group)).deriveSharedSecret(keyPair, peer);
-    },
+    hash: (alg: HashAlgorithm, data: Uint8Array) => run((r) => r.hash.hash(alg, data)),
+    hmac: (alg: HashAlgorithm, key: Uint8Array, data: Uint8Array) => run((r) => mac(r, alg).hmac(alg, key, data)),
+    hkdfExtract: (alg: HashAlgorithm, salt: Uint8Array, ikm: Uint8Array) =>
+      run((r) => mac(r, alg).hkdfExtract(alg, salt, ikm)),
+    hkdfExpand: (alg: HashAlgorithm, prk: Uint8Array, info: Uint8Array, length: number) =>
+      run((r) => mac(r, alg).hkdfExpand(alg, prk, info, length)),
+    hkdfExpandLabels: (alg: HashAlgorithm, secret: Uint8Array, requests: readonly ExpandLabelRequest[]) =>
+      run((r) => mac(r, alg).hkdfExpandLabels(alg, secret, requests)),
+    importAeadKey: (alg: AeadAlgorithm, key: Uint8Array): Promise<AeadKey> =>
+      run(async (r) => {
+        const c = r[alg];
+        if (!("threshold" in c)) return c.importAeadKey(alg, key);
+        const small = await c.small.importAeadKey(alg, key);
+        return new SizeSplitAeadKey(alg, small, c.large, key, c.threshold);
+      }),
+    generateKeyShare: (group: GroupName): Promise<KeyShareKeyPair> => run((r) => r[group].generateKeyShare(group)),
+    deriveSharedSecret: (keyPair: KeyShareKeyPair, peer: Uint8Array): Promise<Uint8Array> =>
+      run((r) => r[keyPair.group].deriveSharedSecret(keyPair, peer)),
     randomBytes: random ?? webRandomBytes,
+    // Signatures (not benchmarked per runtime; a handshake signs/verifies a few times): the
+    // implementation that serves secp256r1, i.e. node:crypto where it loads, WebCrypto otherwise.
+    importSigningKey: (key) => run((r) => r.secp256r1.importSigningKey(key)),
+    verifySignature: (key, alg, data, signature) => run((r) => r.secp256r1.verifySignature(key, alg, data, signature)),
   };
 }
 

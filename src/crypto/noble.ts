@@ -23,6 +23,7 @@ import {
   hkdfLabel,
   type KeyShareKeyPair,
 } from "./provider.ts";
+import { nobleImportSigningKey, nobleVerifySignature } from "./signature_noble.ts";
 
 const HASHES = { "SHA-256": sha256, "SHA-384": sha384 } as const;
 
@@ -71,7 +72,11 @@ function isAllZero(b: Uint8Array): boolean {
   return acc === 0;
 }
 
-/** Build a noble-backed provider. `random` replaces the RNG (test hook for deterministic traces). */
+/**
+ * Build a noble-backed provider. Signatures: ECDSA and Ed25519 on
+ * `@noble/curves`; RSA (which noble lacks) is delegated to WebCrypto.
+ * `random` replaces the RNG (test hook for deterministic traces).
+ */
 export function nobleProvider(options: { random?: (n: number) => Uint8Array } = {}): CryptoProvider {
   const randomBytes = options.random ?? ((n: number) => crypto.getRandomValues(new Uint8Array(n)));
   return {
@@ -113,6 +118,8 @@ export function nobleProvider(options: { random?: (n: number) => Uint8Array } = 
       }
     },
     randomBytes,
+    importSigningKey: nobleImportSigningKey,
+    verifySignature: nobleVerifySignature,
   };
 }
 

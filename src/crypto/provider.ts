@@ -7,6 +7,10 @@
  * @module
  */
 
+import type { PrivateKeyInfo, PublicKeyInfo, SignatureAlgorithm, SigningKey } from "./signature.ts";
+
+export type { PrivateKeyInfo, PublicKeyInfo, SignatureAlgorithm, SignatureHash, SigningKey } from "./signature.ts";
+
 /** Hash functions TLS 1.3 cipher suites use. */
 export type HashAlgorithm = "SHA-256" | "SHA-384";
 
@@ -79,6 +83,18 @@ export interface CryptoProvider {
   deriveSharedSecret(keyPair: KeyShareKeyPair, peerPublicKey: Uint8Array): Promise<Uint8Array>;
   /** Cryptographically secure random bytes (sync: every runtime has it locally). */
   randomBytes(length: number): Uint8Array;
+  /**
+   * Import a parsed private key for signing (CertificateVerify, RFC 8446
+   * §4.4.3). Rejects (TypeError) a key type or curve the provider cannot use.
+   */
+  importSigningKey(key: PrivateKeyInfo): Promise<SigningKey>;
+  /**
+   * Verify `signature` over `data` with `key` under `algorithm` (certificate
+   * chains and CertificateVerify). Resolves false for a signature that does
+   * not verify or is malformed; rejects (TypeError) only for an algorithm or
+   * key the provider does not implement.
+   */
+  verifySignature(key: PublicKeyInfo, algorithm: SignatureAlgorithm, data: Uint8Array, signature: Uint8Array): Promise<boolean>;
 }
 
 /** Output length of `alg`. */

@@ -28,6 +28,7 @@ import {
   hkdfLabel,
   type KeyShareKeyPair,
 } from "./provider.ts";
+import { webImportSigningKey, webVerifySignature } from "./signature_web.ts";
 
 /** Options of {@link webCryptoProvider}. */
 export interface WebCryptoProviderOptions {
@@ -341,6 +342,8 @@ export function webCryptoProvider(options: WebCryptoProviderOptions = {}): Crypt
       return deriveEc(keyPair.group, sk, peer);
     },
     randomBytes: random ?? webRandomBytes,
+    importSigningKey: webImportSigningKey,
+    verifySignature: webVerifySignature,
   };
 }
 

@@ -338,11 +338,16 @@ export class ClientHandshake implements HandshakeDriver {
     if (ext.decodeSupportedVersionsServerHello(sv) !== TLS13) {
       throw illegal("server selected a version we did not offer (§4.2.1)");
     }
-    // §4.1.4: extensions in ServerHello/HRR must have been offered (unsupported_extension otherwise).
+    // §4.2: only these extensions may appear in ServerHello / HelloRetryRequest; anything we did not
+    // offer is unsupported_extension, anything offered but not allowed here is illegal_parameter.
+    const allowed = isHelloRetryRequest(sh)
+      ? [ExtensionType.supported_versions, ExtensionType.key_share, ExtensionType.cookie]
+      : [ExtensionType.supported_versions, ExtensionType.key_share, ExtensionType.pre_shared_key];
     for (const e of sh.extensions) {
       if (e.type !== ExtensionType.cookie && !this.#hello.extensions.some((o) => o.type === e.type)) {
         throw protocolError(AlertDescription.unsupported_extension, `server sent extension ${e.type} that was not offered`, "unsupported_extension");
       }
+      if (!allowed.includes(e.type)) throw illegal(`extension ${e.type} is not allowed in ServerHello (§4.2)`);
     }
     const suite = CIPHER_SUITES.get(sh.cipherSuite);
     if (!suite || !this.#suites.includes(suite)) throw illegal(`server selected cipher suite 0x${sh.cipherSuite.toString(16)} that was not offered`);
@@ -382,7 +387,7 @@ export class ClientHandshake implements HandshakeDriver {
       this.#group = name;
     } else {
       if (!this.#pskModes.includes("psk_ke")) {
-        throw protocolError(AlertDescription.missing_extension, "server omitted key_share but psk_ke was not offered", "missing_extension");
+        throw illegal("server omitted key_share but only psk_dhe_ke was offered (§4.2.9)");
       }
       this.#mode = "psk_ke";
     }

@@ -139,15 +139,15 @@ export function pushConnection(
 
   const release = (err?: unknown): void => {
     if (released) return;
+    released = true;
     readDone = true;
     writeDone = true;
+    endReadable(err ?? socketClosedError("socket closed locally"));
     try {
       sock.destroy();
     } catch {
       // already gone
     }
-    released = true;
-    endReadable(err ?? socketClosedError("socket closed locally"));
     closed.resolve();
   };
 
@@ -171,7 +171,7 @@ export function pushConnection(
         maybeRelease();
       },
     },
-    { highWaterMark: readBuffer, size: (c) => c.byteLength },
+    new ByteLengthQueuingStrategy({ highWaterMark: readBuffer }),
   );
 
   const writable = new WritableStream<Uint8Array>({

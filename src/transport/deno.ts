@@ -119,7 +119,7 @@ function wrapDenoConn(c: DenoConn, readBuffer: number = DEFAULT_READ_BUFFER): Tc
         maybeRelease();
       },
     },
-    { highWaterMark: readBuffer, size: (ch) => ch.byteLength },
+    new ByteLengthQueuingStrategy({ highWaterMark: readBuffer }),
   );
 
   const writable = new WritableStream<Uint8Array>({

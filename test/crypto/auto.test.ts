@@ -12,7 +12,8 @@ import { noble } from "../../src/crypto/noble.ts";
 const RUNTIMES: Runtime[] = ["bun", "deno", "node", "web"];
 const KEYS: (keyof AutoChoices)[] = [
   "hash",
-  "hmac",
+  "hmac-SHA-256",
+  "hmac-SHA-384",
   "AES-128-GCM",
   "AES-256-GCM",
   "CHACHA20-POLY1305",
@@ -30,16 +31,49 @@ describe("auto provider", () => {
   test("every runtime row names an implementation for every operation", () => {
     for (const r of RUNTIMES) {
       const row = autoChoices(r);
-      for (const k of KEYS) expect(["noble", "webcrypto", "node"]).toContain(row[k]);
+      for (const k of KEYS) {
+        const c = row[k];
+        const impls = typeof c === "object" ? [c.small, c.large] : [c];
+        for (const i of impls) expect(["noble", "webcrypto", "node"]).toContain(i);
+        if (typeof c === "object") expect(c.threshold).toBeGreaterThan(0);
+      }
     }
     // The browser row never depends on node:crypto.
-    expect(Object.values(autoChoices("web"))).not.toContain("node");
+    expect(JSON.stringify(autoChoices("web"))).not.toContain('"node"');
   });
 
   test("autoChoices returns a copy", () => {
-    const row = autoChoices();
+    const row = autoChoices("deno");
     row.hash = "webcrypto";
-    expect(autoChoices().hash).not.toBe("webcrypto");
+    const split = row["AES-128-GCM"];
+    if (typeof split === "object") split.threshold = 1;
+    expect(autoChoices("deno").hash).not.toBe("webcrypto");
+    expect(JSON.stringify(autoChoices("deno")["AES-128-GCM"])).not.toContain('"threshold":1}');
+  });
+
+  test("a size split routes small and large records to different keys with identical results", async () => {
+    const p = autoProvider({
+      choices: { "AES-128-GCM": { small: "noble", large: "webcrypto", threshold: 64 } },
+    });
+    const raw = p.randomBytes(16);
+    const key = await p.importAeadKey("AES-128-GCM", raw);
+    const ref = await noble.importAeadKey("AES-128-GCM", raw.slice());
+    raw.fill(0); // the split key keeps its own copy for the lazily imported large key
+    const nonce = p.randomBytes(12);
+    for (const n of [0, 63, 64, 65, 5000]) {
+      const pt = p.randomBytes(n);
+      const ct = await key.seal(nonce, new Uint8Array(5), pt);
+      expect(toHex(ct)).toBe(toHex(await ref.seal(nonce, new Uint8Array(5), pt)));
+      expect(toHex((await key.open(nonce, new Uint8Array(5), ct))!)).toBe(toHex(pt));
+      ct[ct.length - 1]! ^= 1;
+      expect(await key.open(nonce, new Uint8Array(5), ct)).toBeNull();
+    }
+    const items = [10, 100, 1000].map((n) => ({ nonce, aad: new Uint8Array(0), plaintext: p.randomBytes(n) }));
+    const many = await key.sealMany!(items);
+    for (const [i, it] of items.entries()) {
+      expect(toHex(many[i]!)).toBe(toHex(await ref.seal(it.nonce, it.aad, it.plaintext)));
+    }
+    key.dispose?.();
   });
 
   for (const runtime of RUNTIMES) {
@@ -72,7 +106,7 @@ describe("auto provider", () => {
   }
 
   test("choices override the table", async () => {
-    const p = autoProvider({ choices: { x25519: "noble", hmac: "webcrypto" } });
+    const p = autoProvider({ choices: { x25519: "noble", "hmac-SHA-256": "webcrypto" } });
     const share = await p.generateKeyShare("x25519");
     // A noble key share's private key is the raw scalar.
     expect(share.privateKey).toBeInstanceOf(Uint8Array);

@@ -19,6 +19,7 @@ import * as ext from "../../src/handshake/extensions/index.ts";
 import { decodeServerHello, isHelloRetryRequest } from "../../src/handshake/messages/server_hello.ts";
 import { createPsk, type Psk, type PskHash } from "../../src/psk/external_psk.ts";
 import { TlsError } from "../../src/errors.ts";
+import { clientConnection } from "../../src/connection/create.ts";
 import { PROVIDERS } from "../providers.ts";
 import {
   type CapturedRecord,
@@ -49,6 +50,12 @@ let secretSeed = 1;
 function pskPair(identity: string, hash: PskHash = "sha256"): { c: Psk; s: Psk } {
   const secret = patternBytes(32, secretSeed++);
   return { c: createPsk({ identity, secret, hash }), s: createPsk({ identity, secret, hash }) };
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 function suiteHash(s: CipherSuiteName): PskHash {
@@ -86,7 +93,7 @@ async function checkDataFlows(p: Pair, size = KIB100): Promise<void> {
     const mark = p.records.length;
     const got = await transfer(p, from, big);
     expect(got.length).toBe(big.length);
-    expect(Buffer.from(got).equals(Buffer.from(big))).toBe(true);
+    expect(sameBytes(got, big)).toBe(true);
     const recs = producedBy(p, from, mark);
     expect(recs.length).toBe(Math.ceil(size / 16384));
     for (const r of recs) {
@@ -173,7 +180,7 @@ describe("PSK selection and suite choice", () => {
     expectConnected(p);
     expectNegotiated(p, { pskIdentity: "bravo" });
     // ServerHello.pre_shared_key.selected_identity is the index in the client's list.
-    const [{ sh }] = serverHelloRecords(p) as [{ sh: ReturnType<typeof decodeServerHello> }];
+    const { sh } = serverHelloRecords(p)[0]!;
     expect(ext.decodePreSharedKeyServerHello(ext.findExtension(sh.extensions, ExtensionType.pre_shared_key)!)).toBe(1);
     await checkDataFlows(p, 4096);
   });
@@ -505,7 +512,6 @@ describe("KeyUpdate (RFC 8446 §4.6.3)", () => {
 
   eachProvider("updateKeys before the handshake completed is a usage error", async (provider) => {
     const k = pskPair("ku-early");
-    const { clientConnection } = await import("../../src/connection/create.ts");
     const c = clientConnection({ provider, psks: [k.c] });
     const e = await c.updateKeys().catch((x: unknown) => x);
     expect(e).toBeInstanceOf(TlsError);

@@ -1,0 +1,133 @@
+/**
+ * The runtime smoke check shared by deno_smoke.ts (run with Deno) and
+ * node_smoke.ts (bundled with Bun, run with Node): through the runtime's own
+ * TCP adapter on 127.0.0.1, a PSK handshake, an echo of 1 MiB, a clean
+ * close, transport backpressure and a server-side handshake timeout. Throws
+ * on any failure; every wait is bounded. Not a test file.
+ */
+import { connect } from "../../src/client/connect.ts";
+import { auto } from "../../src/crypto/auto.ts";
+import { createPsk } from "../../src/psk/external_psk.ts";
+import { listen } from "../../src/server/listen.ts";
+import { connectTcp, listenTcp, tcpBackend, type TcpConnection } from "../../src/transport/index.ts";
+
+function check(cond: unknown, what: string): asserts cond {
+  if (!cond) throw new Error(`smoke check failed: ${what}`);
+}
+
+async function within<T>(p: Promise<T>, ms: number, label: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    return await Promise.race([
+      p,
+      new Promise<never>((_, rej) => (timer = setTimeout(() => rej(new Error(`${label}: timed out after ${ms} ms`)), ms))),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Run the smoke check; resolves with a one-line summary. */
+export async function smoke(expectedBackend: "deno" | "node"): Promise<string> {
+  check(tcpBackend() === expectedBackend, `backend is ${tcpBackend()}, expected ${expectedBackend}`);
+  const secret = new Uint8Array(32).fill(42);
+  const errors: unknown[] = [];
+  const server = await listen(
+    {
+      port: 0,
+      tls: { psks: [createPsk({ identity: "smoke", secret })], provider: auto },
+      handshakeTimeout: 300,
+      onError: (e) => errors.push(e),
+    },
+    async (tls) => {
+      await tls.readable.pipeTo(tls.writable);
+    },
+  );
+  try {
+    // Handshake + echo of 1 MiB + close_notify both ways.
+    const t0 = performance.now();
+    const tls = await connect({ host: server.host, port: server.port, tls: { psks: [createPsk({ identity: "smoke", secret })], provider: auto } });
+    const params = await within(tls.handshake, 5000, "handshake");
+    const handshakeMs = performance.now() - t0;
+    check(params.pskIdentity === "smoke", "negotiated identity");
+    const data = new Uint8Array(1024 * 1024).map((_, i) => (i * 7) & 0xff);
+    const w = tls.writable.getWriter();
+    const r = tls.readable.getReader();
+    const writing = (async () => {
+      for (let o = 0; o < data.length; o += 50_000) await w.write(data.subarray(o, o + 50_000));
+      await w.close();
+    })();
+    let got = 0;
+    for (;;) {
+      const { value, done } = await within(r.read(), 5000, "echo read");
+      if (done) break;
+      for (let i = 0; i < value.length; i += 101) check(value[i] === data[got + i], `echo byte ${got + i}`);
+      got += value.length;
+    }
+    await within(writing, 5000, "echo write");
+    check(got === data.length, `echoed ${got} bytes`);
+    await within(tls.closed, 5000, "tls closed");
+
+    // A raw client that never sends a ClientHello is timed out and freed.
+    const raw = await connectTcp({ host: server.host, port: server.port });
+    const deadline = Date.now() + 3000;
+    while ((errors.length === 0 || server.connections > 0) && Date.now() < deadline) await sleep(10);
+    check(errors.length === 1 && (errors[0] as { code?: string }).code === "handshake_timeout", "handshake_timeout reported");
+    check(server.connections === 0, "timed-out connection freed");
+    raw.close();
+
+    // Transport backpressure: a reader that never pulls blocks the writer.
+    let accepted: TcpConnection | undefined;
+    const l = await listenTcp({ port: 0 }, (c) => (accepted = c));
+    try {
+      const c = await connectTcp({ host: "127.0.0.1", port: l.port });
+      const cw = c.writable.getWriter();
+      const chunk = new Uint8Array(1024 * 1024);
+      let written = 0;
+      let blocked = false;
+      while (written < 256 * 1024 * 1024) {
+        const res = await Promise.race([cw.write(chunk).then(() => "ok"), sleep(300).then(() => "blocked")]);
+        if (res === "blocked") {
+          blocked = true;
+          break;
+        }
+        written += chunk.length;
+      }
+      check(blocked && written < 64 * 1024 * 1024, `writer blocked (wrote ${written} bytes before blocking)`);
+      c.close();
+      accepted?.close();
+      return `${expectedBackend} smoke ok: handshake ${handshakeMs.toFixed(1)} ms, ${params.cipherSuite}, echoed ${got} bytes, ` +
+        `writer blocked after ${(written / 1048576).toFixed(0)} MiB`;
+    } finally {
+      await l.close();
+    }
+  } finally {
+    await server.close({ graceMs: 1000 });
+  }
+}
+
+/** Run {@link smoke} as a program: print the summary and exit 0, or the error and exit 1. */
+export function main(expectedBackend: "deno" | "node"): void {
+  const g = globalThis as { Deno?: { exit(c: number): never }; process?: { exit(c: number): never } };
+  const exit = (code: number): void => {
+    if (g.Deno) g.Deno.exit(code);
+    else g.process?.exit(code);
+  };
+  const guard = setTimeout(() => {
+    console.error("smoke: timed out after 60 s");
+    exit(1);
+  }, 60_000);
+  smoke(expectedBackend).then(
+    (summary) => {
+      clearTimeout(guard);
+      console.log(summary);
+      exit(0);
+    },
+    (e: unknown) => {
+      console.error(e);
+      exit(1);
+    },
+  );
+}
