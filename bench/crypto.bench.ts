@@ -9,7 +9,9 @@
  *   npx deno run -A bench/crypto.bench.ts
  *   npx bun build --target=node bench/crypto.bench.ts --outfile /tmp/crypto.bench.mjs && node /tmp/crypto.bench.mjs
  *
- * Flags: `--quick` (shorter runs), `--markdown` (print a Markdown table).
+ * Flags: `--quick` (shorter runs), `--markdown` (print a Markdown table),
+ * `--sizes` (AES-GCM seal at record sizes 256 B … 16 KiB instead of the op table:
+ * where the per-call cost and the per-byte cost cross over).
  *
  * @module
  */
@@ -33,6 +35,7 @@ const args: string[] = (globalThis as { Deno?: { args: string[] } }).Deno?.args 
   (globalThis as { process?: { argv: string[] } }).process?.argv.slice(2) ?? [];
 const QUICK = args.includes("--quick");
 const MARKDOWN = args.includes("--markdown");
+const SIZES = args.includes("--sizes");
 const BATCH_MS = QUICK ? 40 : 150;
 const BATCHES = QUICK ? 3 : 5;
 
@@ -97,7 +100,25 @@ function kex(group: GroupName): Case {
   };
 }
 
-const CASES: Case[] = [
+function aeadSealSize(alg: AeadAlgorithm, size: number): Case {
+  return {
+    name: `${alg} seal ${size} B`,
+    bytes: size,
+    async setup(p) {
+      const key = await p.importAeadKey(alg, p.randomBytes(alg === "AES-128-GCM" ? 16 : 32));
+      const nonce = new Uint8Array(12);
+      const aad = new Uint8Array(5);
+      const pt = new Uint8Array(size);
+      return () => key.seal(nonce, aad, pt);
+    },
+  };
+}
+
+const SIZE_CASES: Case[] = (["AES-128-GCM", "AES-256-GCM"] as const).flatMap((alg) =>
+  [256, 1024, 2048, 4096, 8192, 16384].map((n) => aeadSealSize(alg, n))
+);
+
+const OP_CASES: Case[] = [
   {
     name: "sha256 1 KiB",
     async setup(p) {
@@ -206,6 +227,7 @@ async function measure(op: () => Promise<unknown>): Promise<number> {
 }
 
 function fmt(c: Case, ms: number): string {
+  if (c.bytes !== undefined && SIZES) return `${(ms * 1e3).toFixed(1)} µs`;
   if (c.bytes !== undefined) return `${(c.bytes / 1e6 / (ms / 1e3)).toFixed(1)} MB/s`;
   return `${(ms * 1e3).toFixed(ms < 0.01 ? 2 : 1)} µs`;
 }
@@ -225,7 +247,7 @@ async function main(): Promise<void> {
   const header = ["op", ...PROVIDERS.map((p) => p.name)];
   const rows: string[][] = [];
   console.error(`# ${runtimeVersion()} — ${detectRuntime()}; batch ${BATCH_MS} ms × ${BATCHES}, median`);
-  for (const c of CASES) {
+  for (const c of SIZES ? SIZE_CASES : OP_CASES) {
     const times: number[] = [];
     for (const p of PROVIDERS) times.push(await measure(await c.setup(p)));
     const best = Math.min(...times);

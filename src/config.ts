@@ -10,6 +10,38 @@ import type { PskSelectionCallback } from "./psk/offered.ts";
 import type { ReplayCache } from "./psk/anti_replay.ts";
 import type { ClientSession } from "./psk/session.ts";
 import type { TicketKeyStore } from "./psk/ticket_keys.ts";
+import type { CertificateConfig } from "./cert/certified_key.ts";
+import type { TrustStore } from "./cert/trust_store.ts";
+
+export type { CertificateConfig } from "./cert/certified_key.ts";
+
+/**
+ * Trust anchors for certificate validation: a {@link TrustStore}, PEM text
+ * (a CA bundle), DER bytes, or a list of PEM/DER items. The system store
+ * is loaded by the `systemTrustStore()` adapter (it reads files).
+ */
+export type TrustAnchors = TrustStore | string | Uint8Array | readonly (string | Uint8Array)[];
+
+/** What a peer's certificate chain is checked against; see {@link ClientConfig.verifyCertificate}. */
+export interface CertificateVerifyInfo {
+  /** The chain as received, DER, end entity first. */
+  chain: readonly Uint8Array[];
+  /** The name being verified (client side: `verifyName ?? serverName`), or null. */
+  name: string | null;
+  /** `"server"` when a client checks a server, `"client"` for client authentication. */
+  purpose: "server" | "client";
+}
+
+/**
+ * Server policy between PSKs and certificates:
+ * - `"psk_preferred"`: a matching offered PSK is used; otherwise the certificate handshake;
+ * - `"psk_only"`: PSK handshakes only (no certificate is ever sent);
+ * - `"certificate_only"`: offered PSKs are ignored; always the certificate handshake.
+ */
+export type PskPolicy = "psk_preferred" | "psk_only" | "certificate_only";
+
+/** Server request for a client certificate (RFC 8446 §4.3.2). */
+export type ClientAuthPolicy = "none" | "request" | "require";
 
 /** Key exchange modes with a PSK (RFC 8446 §4.2.9). */
 export type PskKeyExchangeModeName = "psk_ke" | "psk_dhe_ke";
@@ -41,6 +73,14 @@ export interface CommonConfig {
   pskMode?: PskMode;
   /** Allowed PSK key exchange modes, in preference order. Default `["psk_dhe_ke", "psk_ke"]`. */
   pskKeyExchangeModes?: readonly PskKeyExchangeModeName[];
+  /**
+   * SignatureScheme code points we accept, in preference order (RFC 8446
+   * §4.2.3): the client's signature_algorithms, the server's
+   * CertificateRequest. Default: ECDSA P-256/P-384, Ed25519, RSA-PSS
+   * (rsae) SHA-256/384/512. Unknown or unimplemented schemes are sent but
+   * never accepted in CertificateVerify.
+   */
+  signatureSchemes?: readonly number[];
   /** ALPN protocol names in preference order. */
   alpnProtocols?: readonly string[];
   /** Our record_size_limit (RFC 8449) announced to the peer, 64..16385. Default: not sent. */
@@ -59,8 +99,35 @@ export interface CommonConfig {
 
 /** Client configuration. */
 export interface ClientConfig extends CommonConfig {
-  /** Host name sent in server_name (SNI). */
+  /**
+   * Host name sent in server_name (SNI), and the name the server's
+   * certificate must match (RFC 6125) unless `verifyName` is set. An IP
+   * literal is not sent as SNI (RFC 6066 §3) but is matched against the
+   * certificate's iPAddress entries.
+   */
   serverName?: string;
+  /** Name (or IP) to verify the server certificate against instead of `serverName`. */
+  verifyName?: string;
+  /**
+   * Trust anchors for the server's certificate chain. Setting this (or
+   * `insecure`, or `verifyCertificate`) enables certificate handshakes on
+   * the client.
+   */
+  trustAnchors?: TrustAnchors;
+  /**
+   * Accept any server certificate without validating its chain or name
+   * (the CertificateVerify signature is still checked against it). For
+   * tests and debugging only: it removes server authentication entirely.
+   */
+  insecure?: boolean;
+  /**
+   * Extra (or, with `insecure`, the only) check of the peer chain after the
+   * built-in validation; throw to reject (a TlsError keeps its alert,
+   * anything else is bad_certificate).
+   */
+  verifyCertificate?: (info: CertificateVerifyInfo) => void | Promise<void>;
+  /** Client certificates offered when the server sends a CertificateRequest (RFC 8446 §4.4.2.3). */
+  certificates?: readonly CertificateConfig[];
   /** Groups for which key shares go in the first ClientHello. Default: the first of `groups`. */
   keyShareGroups?: readonly GroupName[];
   /** Send a 32-byte legacy_session_id and a dummy change_cipher_spec (RFC 8446 §D.4). Default true. */
@@ -89,6 +156,24 @@ export interface ServerEarlyDataConfig {
 
 /** Server configuration. */
 export interface ServerConfig extends CommonConfig {
+  /**
+   * Certificate chains with private keys (RFC 8446 §4.4.2). Chosen per
+   * connection by SNI (`serverNames`, default the certificate's dNSNames;
+   * no match → the first usable one) and by the client's
+   * signature_algorithms (§4.4.2.2).
+   */
+  certificates?: readonly CertificateConfig[];
+  /**
+   * PSK versus certificate policy. Default: `"psk_preferred"` when
+   * `certificates` are configured, otherwise `"psk_only"`.
+   */
+  pskPolicy?: PskPolicy;
+  /** Client certificate authentication in certificate handshakes. Default `"none"`. */
+  clientAuth?: ClientAuthPolicy;
+  /** Trust anchors for client certificates (required when `clientAuth` is not `"none"`). */
+  clientTrustAnchors?: TrustAnchors;
+  /** Extra check of a client chain after the built-in validation; throw to reject. */
+  verifyClientCertificate?: (info: CertificateVerifyInfo) => void | Promise<void>;
   /** PSK selection callback (s2n: `s2n_config_set_psk_selection_callback`); may be async. */
   pskSelection?: PskSelectionCallback;
   /** Send a cookie in HelloRetryRequest. Default true. */
@@ -150,4 +235,8 @@ export interface NegotiatedParameters {
   serverName: string | null;
   /** Whether a HelloRetryRequest happened. */
   helloRetry: boolean;
+  /** The peer's certificate chain (DER, end entity first) in a certificate handshake; absent otherwise. */
+  peerCertificates?: readonly Uint8Array[];
+  /** The SignatureScheme name the server signed CertificateVerify with, in a certificate handshake. */
+  signatureScheme?: string;
 }

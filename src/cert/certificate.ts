@@ -12,6 +12,7 @@ import { TlsError } from "../errors.ts";
 import { AlertDescription } from "../handshake/alerts.ts";
 import type { EcCurve, PublicKeyInfo, SignatureAlgorithm, SignatureHash } from "../crypto/signature.ts";
 import { EXT, OID } from "./oids.ts";
+import { ab } from "./bytes.ts";
 
 /** A parsed certificate. Everything is a copy; the DER is kept for the Certificate message. */
 export interface ParsedCertificate {
@@ -120,7 +121,7 @@ function bitLength(n: Uint8Array): number {
 
 /** Parse a SubjectPublicKeyInfo into {@link PublicKeyInfo}; undefined for key types this library does not implement. */
 export function publicKeyFromSpki(spkiDer: Uint8Array): PublicKeyInfo | undefined {
-  const spki = pkijs.PublicKeyInfo.fromBER(spkiDer);
+  const spki = pkijs.PublicKeyInfo.fromBER(ab(spkiDer));
   return publicKeyOf(spki, spkiDer);
 }
 
@@ -141,7 +142,7 @@ function publicKeyOf(spki: pkijs.PublicKeyInfo, spkiDer: Uint8Array): PublicKeyI
     return { type: "ed25519", raw: key, spki: spkiDer };
   }
   if (oid === OID.rsaEncryption) {
-    const rsa = pkijs.RSAPublicKey.fromBER(key);
+    const rsa = pkijs.RSAPublicKey.fromBER(ab(key));
     const n = stripLeadingZeros(bytes(rsa.modulus.valueBlock.valueHexView));
     const e = stripLeadingZeros(bytes(rsa.publicExponent.valueBlock.valueHexView));
     return { type: "rsa", n, e, bits: bitLength(n), spki: spkiDer };
@@ -184,7 +185,7 @@ const HANDLED = new Set<string>([
 export function parseCertificate(der: Uint8Array): ParsedCertificate {
   let cert: pkijs.Certificate;
   try {
-    cert = pkijs.Certificate.fromBER(der);
+    cert = pkijs.Certificate.fromBER(ab(der));
   } catch {
     throw badCertificate("certificate is not valid DER X.509");
   }

@@ -16,6 +16,7 @@ import type { EcCurve, PrivateKeyInfo } from "../crypto/signature.ts";
 import { usageError } from "../errors.ts";
 import { decodePem } from "./pem.ts";
 import { OID } from "./oids.ts";
+import { ab } from "./bytes.ts";
 
 function badKey(message: string): Error {
   return usageError("bad_private_key", message);
@@ -44,21 +45,36 @@ function pkcs8Of(algorithmId: string, params: asn1js.AsnType | undefined, privat
   const info = new pkijs.PrivateKeyInfo({
     version: 0,
     privateKeyAlgorithm: new pkijs.AlgorithmIdentifier(params === undefined ? { algorithmId } : { algorithmId, algorithmParams: params }),
-    privateKey: new asn1js.OctetString({ valueHex: privateKey }),
+    privateKey: new asn1js.OctetString({ valueHex: ab(privateKey) }),
   });
   return new Uint8Array(info.toSchema().toBER());
 }
 
 /** An ECPrivateKey (SEC1) body → PrivateKeyInfo; `curveOid` from PKCS#8 parameters when SEC1 omits it. */
 function fromSec1(der: Uint8Array, curveOid: string | undefined): PrivateKeyInfo {
-  const asn = asn1js.fromBER(der);
-  if (asn.offset === -1) throw badKey("EC private key is not valid DER");
-  const ec = new pkijs.ECPrivateKey({ schema: asn.result });
-  const oid = ec.namedCurve ?? curveOid;
+  // ECPrivateKey ::= SEQUENCE { version INTEGER (1), privateKey OCTET STRING,
+  //   parameters [0] ECParameters OPTIONAL, publicKey [1] BIT STRING OPTIONAL } (RFC 5915 §3).
+  // Read with asn1js directly: PKI.js's ECPrivateKey needs [0] to decode [1], and PKCS#8 omits [0].
+  const asn = asn1js.fromBER(ab(der));
+  if (asn.offset === -1 || asn.offset !== der.length || !(asn.result instanceof asn1js.Sequence)) throw badKey("EC private key is not valid DER");
+  const items = asn.result.valueBlock.value;
+  const version = items[0];
+  const priv = items[1];
+  if (!(version instanceof asn1js.Integer) || version.valueBlock.valueDec !== 1 || !(priv instanceof asn1js.OctetString)) {
+    throw badKey("EC private key is not an ECPrivateKey (RFC 5915)");
+  }
+  let namedCurve: string | undefined;
+  for (const item of items.slice(2)) {
+    if (item.idBlock.tagClass === 3 && item.idBlock.tagNumber === 0 && item instanceof asn1js.Constructed) {
+      const inner = item.valueBlock.value[0];
+      if (inner instanceof asn1js.ObjectIdentifier) namedCurve = inner.valueBlock.toString();
+    }
+  }
+  const oid = namedCurve ?? curveOid;
   const c = oid === undefined ? undefined : CURVES[oid];
   if (!c) throw badKey("EC private key is not on P-256 or P-384");
-  if (curveOid !== undefined && ec.namedCurve !== undefined && ec.namedCurve !== curveOid) throw badKey("EC private key curve parameters disagree");
-  const raw = own(ec.privateKey.valueBlock.valueHexView);
+  if (curveOid !== undefined && namedCurve !== undefined && namedCurve !== curveOid) throw badKey("EC private key curve parameters disagree");
+  const raw = own(priv.valueBlock.valueHexView);
   if (raw.length > c.size) throw badKey("EC private key scalar is too long");
   const d = new Uint8Array(c.size);
   d.set(raw, c.size - raw.length);
@@ -75,14 +91,14 @@ function fromSec1(der: Uint8Array, curveOid: string | undefined): PrivateKeyInfo
 }
 
 function fromPkcs1(der: Uint8Array): PrivateKeyInfo & { type: "rsa" } {
-  const rsa = pkijs.RSAPrivateKey.fromBER(der);
+  const rsa = pkijs.RSAPrivateKey.fromBER(ab(der));
   const n = stripLeadingZeros(own(rsa.modulus.valueBlock.valueHexView));
   const e = stripLeadingZeros(own(rsa.publicExponent.valueBlock.valueHexView));
   return { type: "rsa", n, e, bits: bitLength(n), pkcs8: new Uint8Array(0) };
 }
 
 function fromPkcs8(der: Uint8Array): PrivateKeyInfo {
-  const info = pkijs.PrivateKeyInfo.fromBER(der);
+  const info = pkijs.PrivateKeyInfo.fromBER(ab(der));
   const oid = info.privateKeyAlgorithm.algorithmId;
   const inner = own(info.privateKey.valueBlock.valueHexView);
   if (oid === OID.rsaEncryption) return { ...fromPkcs1(inner), pkcs8: der.slice() };
@@ -94,7 +110,7 @@ function fromPkcs8(der: Uint8Array): PrivateKeyInfo {
   }
   if (oid === OID.ed25519) {
     // RFC 8410 §7: CurvePrivateKey ::= OCTET STRING (the 32-byte seed) inside privateKey.
-    const asn = asn1js.fromBER(inner);
+    const asn = asn1js.fromBER(ab(inner));
     if (asn.offset === -1 || !(asn.result instanceof asn1js.OctetString)) throw badKey("Ed25519 private key is malformed");
     const seed = own(asn.result.valueBlock.valueHexView);
     if (seed.length !== 32) throw badKey("Ed25519 private key is not 32 bytes");

@@ -52,6 +52,8 @@ export async function connect(options: ConnectOptions): Promise<TlsStream> {
     tcp.close();
     throw e;
   }
+  // A failed handshake or session frees the socket even if a write is stuck on a peer that stopped reading.
   tls.handshake.catch(() => tcp.close());
+  tls.closed.catch(() => tcp.close());
   return tls;
 }

@@ -427,7 +427,7 @@ export class TlsConnection {
       throw new TlsError("decode", "illegal_parameter", "bad alert level", { alert: AlertDescription.illegal_parameter });
     }
     // §6.2: every other alert is fatal in TLS 1.3, whatever its level byte says.
-    throw new TlsError("alert_received", alertName(desc), `peer sent alert ${alertName(desc)}`, { alert: desc });
+    throw new TlsError("alert_received", alertName(desc), "peer sent a fatal alert", { alert: desc });
   }
 
   async #receiveKeyUpdate(msg: HandshakeMessage): Promise<void> {

@@ -61,6 +61,21 @@ import {
   pskModeCode,
 } from "./negotiation.ts";
 import { Transcript } from "./transcript.ts";
+import type { CertifiedKey } from "../cert/certified_key.ts";
+import type { ParsedCertificate } from "../cert/certificate.ts";
+import { isIpAddress } from "../cert/hostname.ts";
+import { schemeName } from "../crypto/signature.ts";
+import { decodeCertificateRequest } from "./messages/certificate_request.ts";
+import {
+  certificateMessage,
+  certificateVerifyMessage,
+  checkPeerChain,
+  loadCertificates,
+  readCertificateMessage,
+  schemeFor,
+  trustStoreOf,
+  verifyCertificateVerify,
+} from "./cert_auth.ts";
 
 /** Signature schemes we announce (needed by peers even in PSK handshakes; certificates come later). */
 const SIGNATURE_SCHEMES = [
@@ -72,7 +87,15 @@ const SIGNATURE_SCHEMES = [
   SignatureScheme.rsa_pss_rsae_sha512,
 ];
 
-type ClientState = "start" | "wait_server_hello" | "wait_encrypted_extensions" | "wait_finished" | "connected";
+type ClientState =
+  | "start"
+  | "wait_server_hello"
+  | "wait_encrypted_extensions"
+  | "wait_certificate_or_request"
+  | "wait_certificate"
+  | "wait_certificate_verify"
+  | "wait_finished"
+  | "connected";
 
 function unexpected(what: string, state: string): TlsError {
   return protocolError(AlertDescription.unexpected_message, `unexpected ${what} in state ${state}`, "unexpected_message");
@@ -115,6 +138,15 @@ export class ClientHandshake implements HandshakeDriver {
   #compatCcsSent = false;
   #earlyOffered = false;
   #helloRaw!: Uint8Array;
+  /** Whether a certificate handshake is acceptable (trust anchors, callback or insecure configured). */
+  #certAllowed: boolean;
+  #certs: CertifiedKey[];
+  /** The server chose a certificate handshake (no pre_shared_key in ServerHello). */
+  #certMode = false;
+  #serverLeaf: ParsedCertificate | undefined;
+  #serverChain: Uint8Array[] | undefined;
+  #serverScheme: number | undefined;
+  #certRequest: { context: Uint8Array; schemes: number[] } | undefined;
   #earlyAccepted = false;
   #earlyParams: CipherSuiteParams | undefined;
   /** Sessions from NewSessionTickets received after the handshake. */
@@ -140,8 +172,14 @@ export class ClientHandshake implements HandshakeDriver {
       live.sort((a, b) => b.receivedAt - a.receivedAt);
       this.#psks.push(...live.map((x) => x.toPsk()));
     }
-    if (this.#psks.length === 0) {
-      throw usageError("no_psk", `client has no ${mode} PSK to offer (certificate handshakes are not supported yet)`);
+    // Certificate handshakes need a way to check the server: trust anchors, a callback, or (loudly) insecure.
+    this.#certAllowed = config.trustAnchors !== undefined || config.insecure === true || config.verifyCertificate !== undefined;
+    this.#certs = loadCertificates(config.certificates);
+    if (config.trustAnchors !== undefined && !config.insecure && !(config.verifyName ?? config.serverName)) {
+      throw usageError("no_server_name", "certificate verification needs serverName (or verifyName) to check the server's identity");
+    }
+    if (this.#psks.length === 0 && !this.#certAllowed) {
+      throw usageError("no_psk", `client has no ${mode} PSK to offer and no trustAnchors (or insecure) for a certificate handshake`);
     }
     for (const p of this.#psks) p.claimRole("client");
     this.#transcript = new Transcript(io.provider);
@@ -149,7 +187,8 @@ export class ClientHandshake implements HandshakeDriver {
 
   /** True between sending ClientHello and receiving the server's Finished (§5, §D.4). */
   get acceptsChangeCipherSpec(): boolean {
-    return this.#state === "wait_server_hello" || this.#state === "wait_encrypted_extensions" || this.#state === "wait_finished";
+    return this.#state === "wait_server_hello" || this.#state === "wait_encrypted_extensions" || this.#state === "wait_finished" ||
+      this.#state === "wait_certificate_or_request" || this.#state === "wait_certificate" || this.#state === "wait_certificate_verify";
   }
 
   /** Send the first ClientHello. */
@@ -157,15 +196,15 @@ export class ClientHandshake implements HandshakeDriver {
     const p = this.#io.provider;
     this.#random = p.randomBytes(32);
     this.#sessionId = this.#config.middleboxCompatibility === false ? new Uint8Array(0) : p.randomBytes(32);
-    if (this.#pskModes.includes("psk_dhe_ke")) {
+    if (this.#pskModes.includes("psk_dhe_ke") || this.#certAllowed) {
       const initial = this.#config.keyShareGroups ?? [this.#groups[0]!];
       for (const g of initial) {
         if (!this.#groups.includes(g)) throw usageError("bad_key_share_group", `key share group ${g} is not in groups`);
         this.#keyShares.set(g, await p.generateKeyShare(g));
       }
     }
-    const first = this.#psks[0]!;
-    const ed = first.earlyData;
+    const first = this.#psks[0];
+    const ed = first?.earlyData;
     const data = this.#config.earlyData;
     if (data && ed) {
       if (data.length > ed.maxSize) throw usageError("early_data_too_large", `earlyData is ${data.length} bytes; the PSK allows ${ed.maxSize}`);
@@ -178,7 +217,7 @@ export class ClientHandshake implements HandshakeDriver {
     }
     await this.#sendClientHello(this.#psks, undefined);
     this.#state = "wait_server_hello";
-    if (this.#earlyOffered) await this.#sendEarlyData(first, data!);
+    if (this.#earlyOffered) await this.#sendEarlyData(first!, data!);
   }
 
   /** §4.2.10: early data under client_early_traffic_secret, right after the ClientHello (and the §D.4 CCS). */
@@ -205,6 +244,17 @@ export class ClientHandshake implements HandshakeDriver {
       case "wait_encrypted_extensions":
         if (msg.type !== HandshakeType.encrypted_extensions) throw unexpected(`handshake message ${msg.type}`, this.#state);
         return this.#processEncryptedExtensions(msg);
+      case "wait_certificate_or_request":
+        // §4.3.2: an optional CertificateRequest comes before the server's Certificate.
+        if (msg.type === HandshakeType.certificate_request) return this.#processCertificateRequest(msg);
+        if (msg.type !== HandshakeType.certificate) throw unexpected(`handshake message ${msg.type}`, this.#state);
+        return await this.#processServerCertificate(msg);
+      case "wait_certificate":
+        if (msg.type !== HandshakeType.certificate) throw unexpected(`handshake message ${msg.type}`, this.#state);
+        return await this.#processServerCertificate(msg);
+      case "wait_certificate_verify":
+        if (msg.type !== HandshakeType.certificate_verify) throw unexpected(`handshake message ${msg.type}`, this.#state);
+        return await this.#processServerCertificateVerify(msg);
       case "wait_finished":
         // PSK handshakes have no Certificate/CertificateVerify (§2.2, §4.4).
         if (msg.type !== HandshakeType.finished) throw unexpected(`handshake message ${msg.type}`, this.#state);
@@ -248,11 +298,13 @@ export class ClientHandshake implements HandshakeDriver {
 
   async #sendClientHello(psks: readonly Psk[], retry: { cookie?: Uint8Array } | undefined): Promise<void> {
     const exts: Extension[] = [];
-    if (this.#config.serverName) {
+    // RFC 6066 §3: IP literals are not sent as server_name (they are still verified against the certificate).
+    if (this.#config.serverName && !isIpAddress(this.#config.serverName)) {
       exts.push({ type: ExtensionType.server_name, data: ext.encodeServerNameClientHello(this.#config.serverName) });
     }
-    // §9.2: supported_groups and key_share go together; psk_ke-only hellos carry neither.
-    if (this.#pskModes.includes("psk_dhe_ke")) {
+    // §9.2: supported_groups and key_share go together; psk_ke-only hellos carry neither
+    // unless a certificate handshake ((EC)DHE only) is possible.
+    if (this.#pskModes.includes("psk_dhe_ke") || this.#certAllowed) {
       exts.push({
         type: ExtensionType.supported_groups,
         data: ext.encodeSupportedGroups(this.#groups.map((g) => NamedGroup[g])),
@@ -263,7 +315,7 @@ export class ClientHandshake implements HandshakeDriver {
       });
     }
     exts.push({ type: ExtensionType.supported_versions, data: ext.encodeSupportedVersionsClientHello([TLS13]) });
-    exts.push({ type: ExtensionType.signature_algorithms, data: ext.encodeSignatureAlgorithms(SIGNATURE_SCHEMES) });
+    exts.push({ type: ExtensionType.signature_algorithms, data: ext.encodeSignatureAlgorithms(this.#config.signatureSchemes ?? SIGNATURE_SCHEMES) });
     if (this.#config.alpnProtocols?.length) {
       exts.push({
         type: ExtensionType.application_layer_protocol_negotiation,
@@ -276,10 +328,13 @@ export class ClientHandshake implements HandshakeDriver {
     if (retry?.cookie) exts.push({ type: ExtensionType.cookie, data: ext.encodeCookie(retry.cookie) });
     // §4.2.10: early_data only in the first ClientHello.
     if (this.#earlyOffered && !retry) exts.push({ type: ExtensionType.early_data, data: ext.encodeEarlyDataClientHello() });
-    exts.push({
-      type: ExtensionType.psk_key_exchange_modes,
-      data: ext.encodePskKeyExchangeModes(this.#pskModes.map(pskModeCode)),
-    });
+    // §4.2.9: with PSKs offered (or tickets wanted for later resumption).
+    if (psks.length > 0 || this.#config.onSession) {
+      exts.push({
+        type: ExtensionType.psk_key_exchange_modes,
+        data: ext.encodePskKeyExchangeModes(this.#pskModes.map(pskModeCode)),
+      });
+    }
     // §4.2.11: pre_shared_key MUST be the last extension. Binders are filled in below.
     const placeholder = {
       // §4.2.11.1: obfuscated_ticket_age = age in ms + ticket_age_add, mod 2^32; 0 for external PSKs.
@@ -289,8 +344,10 @@ export class ClientHandshake implements HandshakeDriver {
       })),
       binders: psks.map((k) => new Uint8Array(k.hash === "SHA-256" ? 32 : 48)),
     };
-    const pskExt: Extension = { type: ExtensionType.pre_shared_key, data: ext.encodePreSharedKeyClientHello(placeholder) };
-    exts.push(pskExt);
+    const pskExt: Extension | undefined = psks.length > 0
+      ? { type: ExtensionType.pre_shared_key, data: ext.encodePreSharedKeyClientHello(placeholder) }
+      : undefined;
+    if (pskExt) exts.push(pskExt);
     const hello: ClientHello = {
       legacyVersion: TLS12,
       random: this.#random,
@@ -299,13 +356,15 @@ export class ClientHandshake implements HandshakeDriver {
       legacyCompressionMethods: new Uint8Array([0]),
       extensions: exts,
     };
-    const partialRaw = encodeHandshake(HandshakeType.client_hello, encodeClientHello(hello));
-    // §4.2.11.2: binders cover the ClientHello up to (not including) the binders list.
-    const bindersLength = 2 + placeholder.binders.reduce((n, b) => n + 1 + b.length, 0);
-    const partial = partialRaw.subarray(0, partialRaw.length - bindersLength);
-    const binders: Uint8Array[] = [];
-    for (const k of psks) binders.push(await this.#binder(k, partial));
-    pskExt.data = ext.encodePreSharedKeyClientHello({ identities: placeholder.identities, binders });
+    if (pskExt) {
+      const partialRaw = encodeHandshake(HandshakeType.client_hello, encodeClientHello(hello));
+      // §4.2.11.2: binders cover the ClientHello up to (not including) the binders list.
+      const bindersLength = 2 + placeholder.binders.reduce((n, b) => n + 1 + b.length, 0);
+      const partial = partialRaw.subarray(0, partialRaw.length - bindersLength);
+      const binders: Uint8Array[] = [];
+      for (const k of psks) binders.push(await this.#binder(k, partial));
+      pskExt.data = ext.encodePreSharedKeyClientHello({ identities: placeholder.identities, binders });
+    }
     const raw = encodeHandshake(HandshakeType.client_hello, encodeClientHello(hello));
     this.#hello = hello;
     this.#helloRaw = raw;
@@ -359,9 +418,12 @@ export class ClientHandshake implements HandshakeDriver {
     // pre_shared_key: which identity the server chose (§4.2.11).
     const pskData = ext.findExtension(sh.extensions, ExtensionType.pre_shared_key);
     if (!pskData) {
-      throw new TlsError("incompatible", "psk_not_accepted", "server did not accept any offered PSK (certificate handshakes are not supported yet)", {
-        alert: AlertDescription.handshake_failure,
-      });
+      if (!this.#certAllowed) {
+        throw new TlsError("incompatible", "psk_not_accepted", "server did not accept any offered PSK and no trustAnchors are configured for a certificate handshake", {
+          alert: AlertDescription.handshake_failure,
+        });
+      }
+      return await this.#processCertificateServerHello(sh, msg);
     }
     const selected = ext.decodePreSharedKeyServerHello(pskData);
     const psk = this.#offered[selected];
@@ -413,7 +475,7 @@ export class ClientHandshake implements HandshakeDriver {
       // §4.2.8: the group must be in supported_groups and not one we already sent a share for.
       if (!name || !this.#groups.includes(name)) throw illegal("HelloRetryRequest selected a group we did not offer");
       if (this.#keyShares.has(name)) throw illegal("HelloRetryRequest selected a group we already sent a share for");
-      if (!this.#pskModes.includes("psk_dhe_ke")) throw illegal("HelloRetryRequest asked for a key share without psk_dhe_ke");
+      if (!this.#pskModes.includes("psk_dhe_ke") && !this.#certAllowed) throw illegal("HelloRetryRequest asked for a key share without psk_dhe_ke");
       this.#keyShares = new Map([[name, await this.#io.provider.generateKeyShare(name)]]);
     }
     // §4.4.1: replace ClientHello1 by message_hash, then add the HRR.
@@ -422,7 +484,7 @@ export class ClientHandshake implements HandshakeDriver {
     this.#transcript.add(msg.raw);
     // §4.1.4 / §4.2.11: keep only PSKs that fit the suite's hash.
     const compatible = this.#offered.filter((k) => k.hash === suite.hash);
-    if (compatible.length === 0) {
+    if (compatible.length === 0 && !this.#certAllowed) {
       throw new TlsError("incompatible", "no_compatible_psk", "HelloRetryRequest cipher suite does not match any offered PSK", {
         alert: AlertDescription.illegal_parameter,
       });
@@ -434,10 +496,11 @@ export class ClientHandshake implements HandshakeDriver {
     await this.#sendClientHello(compatible, cookieData ? { cookie: ext.decodeCookie(cookieData) } : undefined);
   }
 
-  async #establishHandshakeKeys(psk: Psk, shared: Uint8Array | null): Promise<void> {
+  async #establishHandshakeKeys(psk: Psk | undefined, shared: Uint8Array | null): Promise<void> {
     const p = this.#io.provider;
     const suite = this.#suite!;
-    const es = await earlySecret(p, suite.hash, pskSecret(psk));
+    // §7.1: without a PSK the early secret is derived from a string of zeros.
+    const es = await earlySecret(p, suite.hash, psk ? pskSecret(psk) : null);
     this.#handshakeSecret = await handshakeSecret(p, suite.hash, es, shared);
     const th = await this.#transcript.current();
     this.#clientHs = await clientHandshakeTrafficSecret(p, suite.hash, this.#handshakeSecret, th);
@@ -445,6 +508,97 @@ export class ClientHandshake implements HandshakeDriver {
     this.#io.keyLog("CLIENT_HANDSHAKE_TRAFFIC_SECRET", this.#random, this.#clientHs);
     this.#io.keyLog("SERVER_HANDSHAKE_TRAFFIC_SECRET", this.#random, this.#serverHs);
     await this.#io.setReadSecret(suite, this.#serverHs);
+  }
+
+  // ---- Certificate handshake (RFC 8446 §4.3.2, §4.4.2, §4.4.3) ------------------------------------
+
+  /** ServerHello without pre_shared_key: (EC)DHE with certificate authentication (§2, §4.1.1). */
+  async #processCertificateServerHello(sh: ServerHello, msg: HandshakeMessage): Promise<void> {
+    const ksData = ext.findExtension(sh.extensions, ExtensionType.key_share);
+    // §4.1.1, §9.2: without a PSK the server must answer our key_share.
+    if (!ksData) throw protocolError(AlertDescription.missing_extension, "ServerHello has neither pre_shared_key nor key_share", "missing_extension");
+    const entry = ext.decodeKeyShareServerHello(ksData);
+    const name = groupName(entry.group);
+    const mine = name ? this.#keyShares.get(name) : undefined;
+    if (!name || !mine) throw illegal("server key share is for a group we did not send (§4.2.8)");
+    let shared: Uint8Array;
+    try {
+      shared = await this.#io.provider.deriveSharedSecret(mine, entry.keyExchange);
+    } catch {
+      throw illegal("invalid server key share", "bad_key_share");
+    }
+    this.#certMode = true;
+    this.#group = name;
+    this.#transcript.add(msg.raw);
+    await this.#establishHandshakeKeys(undefined, shared);
+    this.#state = "wait_encrypted_extensions";
+  }
+
+  /** §4.3.2: note the request; it is answered after the server's Finished. */
+  #processCertificateRequest(msg: HandshakeMessage): void {
+    const cr = decodeCertificateRequest(msg.body);
+    // §4.3.2: certificate_request_context is empty outside post-handshake authentication.
+    if (cr.certificateRequestContext.length !== 0) throw illegal("CertificateRequest context must be empty in the handshake (§4.3.2)");
+    const sa = ext.findExtension(cr.extensions, ExtensionType.signature_algorithms);
+    if (!sa) throw protocolError(AlertDescription.missing_extension, "CertificateRequest without signature_algorithms (§4.3.2)", "missing_extension");
+    this.#certRequest = { context: cr.certificateRequestContext, schemes: ext.decodeSignatureAlgorithms(sa) };
+    this.#transcript.add(msg.raw);
+    this.#state = "wait_certificate";
+  }
+
+  /** §4.4.2: the server's chain, validated against the trust anchors and the server name. */
+  async #processServerCertificate(msg: HandshakeMessage): Promise<void> {
+    const chain = readCertificateMessage(msg.body, new Uint8Array(0), []);
+    // §4.4.2.4: an empty server Certificate is decode_error.
+    if (chain.length === 0) throw protocolError(AlertDescription.decode_error, "server sent an empty Certificate (§4.4.2.4)", "decode_error");
+    const anchors = this.#config.trustAnchors;
+    this.#serverLeaf = await checkPeerChain(chain, {
+      provider: this.#io.provider,
+      trust: anchors !== undefined ? trustStoreOf(anchors, this.#config) : undefined,
+      insecure: this.#config.insecure === true,
+      name: this.#config.verifyName ?? this.#config.serverName ?? null,
+      purpose: "server",
+      now: this.#now(),
+      hook: this.#config.verifyCertificate,
+    });
+    this.#serverChain = chain;
+    this.#transcript.add(msg.raw);
+    this.#state = "wait_certificate_verify";
+  }
+
+  /** §4.4.3: the server's signature over the transcript through its Certificate. */
+  async #processServerCertificateVerify(msg: HandshakeMessage): Promise<void> {
+    this.#serverScheme = await verifyCertificateVerify(
+      this.#io.provider,
+      this.#serverLeaf!,
+      msg.body,
+      this.#config.signatureSchemes ?? SIGNATURE_SCHEMES,
+      "server",
+      await this.#transcript.current(),
+    );
+    this.#transcript.add(msg.raw);
+    this.#state = "wait_finished";
+  }
+
+  /** §4.4.2.3: our Certificate (empty without a usable one) and, with a certificate, CertificateVerify. */
+  async #sendClientCertificate(): Promise<void> {
+    const req = this.#certRequest!;
+    let chosen: { cert: CertifiedKey; scheme: number } | undefined;
+    for (const cert of this.#certs) {
+      const scheme = schemeFor(cert, req.schemes);
+      if (scheme !== undefined) {
+        chosen = { cert, scheme };
+        break;
+      }
+    }
+    const certMsg = certificateMessage(req.context, chosen?.cert);
+    this.#io.sendHandshake(certMsg);
+    this.#transcript.add(certMsg);
+    if (chosen) {
+      const cv = await certificateVerifyMessage(this.#io.provider, chosen.cert, chosen.scheme, "client", await this.#transcript.current());
+      this.#io.sendHandshake(cv);
+      this.#transcript.add(cv);
+    }
   }
 
   // ---- EncryptedExtensions ---------------------------------------------------------------------
@@ -455,7 +609,9 @@ export class ClientHandshake implements HandshakeDriver {
       switch (e.type) {
         case ExtensionType.server_name:
           ext.decodeServerNameEncryptedExtensions(e.data);
-          if (!this.#config.serverName) throw protocolError(AlertDescription.unsupported_extension, "server_name acknowledged but not sent", "unsupported_extension");
+          if (!this.#hello.extensions.some((o) => o.type === ExtensionType.server_name)) {
+            throw protocolError(AlertDescription.unsupported_extension, "server_name acknowledged but not sent", "unsupported_extension");
+          }
           break;
         case ExtensionType.supported_groups:
           ext.decodeSupportedGroups(e.data);
@@ -502,7 +658,7 @@ export class ClientHandshake implements HandshakeDriver {
       }
     }
     this.#transcript.add(msg.raw);
-    this.#state = "wait_finished";
+    this.#state = this.#certMode ? "wait_certificate_or_request" : "wait_finished";
   }
 
   // ---- Finished ------------------------------------------------------------------------------------
@@ -539,6 +695,8 @@ export class ClientHandshake implements HandshakeDriver {
       this.#compatCcsSent = true;
     }
     await this.#io.setWriteSecret(suite, this.#clientHs);
+    // §4.4.2.3: after a CertificateRequest, our Certificate (possibly empty) and CertificateVerify.
+    if (this.#certRequest) await this.#sendClientCertificate();
     // Client Finished covers everything through EndOfEarlyData (§4.4.4).
     const verify = await finishedVerifyData(p, suite.hash, await finishedKey(p, suite.hash, this.#clientHs), await this.#transcript.current());
     const finRaw = encodeHandshake(HandshakeType.finished, encodeFinished({ verifyData: verify }));
@@ -551,7 +709,7 @@ export class ClientHandshake implements HandshakeDriver {
     const params: NegotiatedParameters = {
       version: "TLSv1.3",
       cipherSuite: suite.name,
-      keyExchange: this.#mode!,
+      keyExchange: this.#certMode ? "ecdhe" : this.#mode!,
       group: this.#group,
       pskIdentity: this.#psk && this.#psk.kind === "external" ? this.#psk.identityText : null,
       resumed: this.#psk?.kind === "resumption",
@@ -559,6 +717,8 @@ export class ClientHandshake implements HandshakeDriver {
       alpn: this.#alpn,
       serverName: this.#config.serverName ?? null,
       helloRetry: this.#retried,
+      ...(this.#serverChain ? { peerCertificates: this.#serverChain } : {}),
+      ...(this.#serverScheme !== undefined ? { signatureScheme: schemeName(this.#serverScheme) } : {}),
     };
     this.#io.complete(params, { params: suite, clientApplication: cAp, serverApplication: sAp });
   }

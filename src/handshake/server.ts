@@ -60,8 +60,30 @@ import {
 } from "./key_schedule.ts";
 import { configuredGroups, configuredPskModes, configuredSuites, groupName, selectSuite } from "./negotiation.ts";
 import { Transcript } from "./transcript.ts";
+import type { ClientAuthPolicy, PskPolicy } from "../config.ts";
+import type { CertifiedKey } from "../cert/certified_key.ts";
+import type { ParsedCertificate } from "../cert/certificate.ts";
+import { DEFAULT_SIGNATURE_SCHEMES, schemeName } from "../crypto/signature.ts";
+import {
+  certificateMessage,
+  certificateRequestMessage,
+  certificateVerifyMessage,
+  checkPeerChain,
+  loadCertificates,
+  readCertificateMessage,
+  selectCertificate,
+  trustStoreOf,
+  verifyCertificateVerify,
+} from "./cert_auth.ts";
 
-type ServerState = "wait_client_hello" | "wait_client_hello_2" | "wait_end_of_early_data" | "wait_finished" | "connected";
+type ServerState =
+  | "wait_client_hello"
+  | "wait_client_hello_2"
+  | "wait_end_of_early_data"
+  | "wait_client_certificate"
+  | "wait_client_certificate_verify"
+  | "wait_finished"
+  | "connected";
 
 function unexpected(what: string, state: string): TlsError {
   return protocolError(AlertDescription.unexpected_message, `unexpected ${what} in state ${state}`, "unexpected_message");
@@ -107,6 +129,15 @@ export class ServerHandshake implements HandshakeDriver {
   #cookie: Uint8Array | undefined;
   #clientRandom!: Uint8Array;
   #sel!: Selection;
+  /** Certificate handshake: the chosen certificate, its scheme and the suite (RFC 8446 §4.4.2.2). */
+  #cert: { cert: CertifiedKey; scheme: number; suite: CipherSuiteParams } | undefined;
+  /** A HelloRetryRequest was sent for a certificate handshake: the second ClientHello continues it. */
+  #certMode = false;
+  #certs: CertifiedKey[];
+  #pskPolicy: PskPolicy;
+  #clientAuth: ClientAuthPolicy;
+  #clientLeaf: ParsedCertificate | undefined;
+  #clientChain: Uint8Array[] | undefined;
   #group: GroupName | null = null;
   #clientHs!: Uint8Array;
   #masterSecret!: Uint8Array;
@@ -146,8 +177,17 @@ export class ServerHandshake implements HandshakeDriver {
       }
       this.#ticketStore = config.tickets.keyStore ?? defaultTicketStore(config.now);
     }
-    if (this.#psks.length === 0 && !config.pskSelection && !this.#ticketStore) {
-      throw usageError("no_psk", "server has no PSK, ticket store or selection callback (certificate handshakes are not supported yet)");
+    this.#certs = loadCertificates(config.certificates);
+    this.#pskPolicy = config.pskPolicy ?? (this.#certs.length > 0 ? "psk_preferred" : "psk_only");
+    this.#clientAuth = config.clientAuth ?? "none";
+    if (this.#pskPolicy !== "psk_only" && this.#certs.length === 0) {
+      throw usageError("no_certificate", `pskPolicy "${this.#pskPolicy}" needs at least one entry in certificates`);
+    }
+    if (this.#clientAuth !== "none" && !config.clientTrustAnchors) {
+      throw usageError("no_client_trust_anchors", `clientAuth "${this.#clientAuth}" needs clientTrustAnchors`);
+    }
+    if (this.#pskPolicy === "psk_only" && this.#psks.length === 0 && !config.pskSelection && !this.#ticketStore) {
+      throw usageError("no_psk", "server has no certificate, PSK, ticket store or selection callback");
     }
     this.#transcript = new Transcript(io.provider);
     const rc = config.earlyData?.replayCache;
@@ -156,7 +196,8 @@ export class ServerHandshake implements HandshakeDriver {
 
   /** True after the first ClientHello and before the client's Finished (§5). */
   get acceptsChangeCipherSpec(): boolean {
-    return this.#state === "wait_client_hello_2" || this.#state === "wait_end_of_early_data" || this.#state === "wait_finished";
+    return this.#state === "wait_client_hello_2" || this.#state === "wait_end_of_early_data" || this.#state === "wait_finished" ||
+      this.#state === "wait_client_certificate" || this.#state === "wait_client_certificate_verify";
   }
 
   /** Servers wait for the ClientHello. */
@@ -174,6 +215,12 @@ export class ServerHandshake implements HandshakeDriver {
       case "wait_end_of_early_data":
         if (msg.type !== HandshakeType.end_of_early_data) throw unexpected(`handshake message ${msg.type}`, this.#state);
         return await this.#processEndOfEarlyData(msg);
+      case "wait_client_certificate":
+        if (msg.type !== HandshakeType.certificate) throw unexpected(`handshake message ${msg.type}`, this.#state);
+        return await this.#processClientCertificate(msg);
+      case "wait_client_certificate_verify":
+        if (msg.type !== HandshakeType.certificate_verify) throw unexpected(`handshake message ${msg.type}`, this.#state);
+        return await this.#processClientCertificateVerify(msg);
       case "wait_finished":
         if (msg.type !== HandshakeType.finished) throw unexpected(`handshake message ${msg.type}`, this.#state);
         return await this.#processClientFinished(msg);
@@ -233,8 +280,12 @@ export class ServerHandshake implements HandshakeDriver {
     const rsl = find(ExtensionType.record_size_limit);
     if (rsl) this.#io.setPeerRecordSizeLimit(ext.decodeRecordSizeLimit(rsl));
 
+    // pskPolicy: the certificate handshake when the policy says so or no PSK was offered.
+    if (this.#certMode || this.#pskPolicy === "certificate_only" || (!pskData && this.#pskPolicy === "psk_preferred")) {
+      return await this.#certificateHello(ch, msg, retry, clientGroups, shares);
+    }
     if (!pskData) {
-      throw new TlsError("incompatible", "no_psk_offered", "client offered no PSK (certificate handshakes are not supported yet)", {
+      throw new TlsError("incompatible", "no_psk_offered", "client offered no PSK and this server is configured psk_only", {
         alert: AlertDescription.handshake_failure,
       });
     }
@@ -256,13 +307,24 @@ export class ServerHandshake implements HandshakeDriver {
       clientModes.includes(m === "psk_ke" ? PskKeyExchangeMode.psk_ke : PskKeyExchangeMode.psk_dhe_ke) &&
       (m === "psk_ke" || clientGroups.some((g) => this.#groups.includes(groupName(g)!)))
     );
+    if (modes.length === 0 && this.#pskPolicy === "psk_preferred" && !retry) {
+      return await this.#certificateHello(ch, msg, retry, clientGroups, shares);
+    }
     if (modes.length === 0) {
       throw new TlsError("incompatible", "no_common_psk_mode", "no common PSK key exchange mode", {
         alert: AlertDescription.handshake_failure,
       });
     }
 
-    const sel = await this.#selectPsk(offered, offeredSuites, modes[0]!, retry);
+    let sel: Selection;
+    try {
+      sel = await this.#selectPsk(offered, offeredSuites, modes[0]!, retry);
+    } catch (e) {
+      // psk_preferred: no acceptable PSK (or no suite for it) → the certificate handshake.
+      const fallback = e instanceof TlsError && (e.code === "no_acceptable_psk" || e.code === "no_suite_for_psk");
+      if (fallback && this.#pskPolicy === "psk_preferred" && !retry) return await this.#certificateHello(ch, msg, retry, clientGroups, shares);
+      throw e;
+    }
     // On a retried hello the choice must stay consistent with the HRR (§4.1.4).
     if (retry && sel.suite !== this.#hrrSuite) throw illegal("second ClientHello changed the negotiated cipher suite");
 
@@ -489,10 +551,12 @@ export class ServerHandshake implements HandshakeDriver {
 
   async #sendServerFlight(ch: ClientHello, share: { name: GroupName; keyExchange: Uint8Array } | undefined): Promise<void> {
     const p = this.#io.provider;
-    const { suite, psk, offered } = this.#sel;
-    const exts: Extension[] = [
-      { type: ExtensionType.pre_shared_key, data: ext.encodePreSharedKeyServerHello(offered.index) },
-    ];
+    // A certificate handshake has no PSK: no pre_shared_key, early secret from zeros (§7.1).
+    const psk = this.#cert ? undefined : this.#sel.psk;
+    const suite = this.#cert ? this.#cert.suite : this.#sel.suite;
+    const exts: Extension[] = this.#cert
+      ? []
+      : [{ type: ExtensionType.pre_shared_key, data: ext.encodePreSharedKeyServerHello(this.#sel.offered.index) }];
     let shared: Uint8Array | null = null;
     if (share) {
       const mine = await p.generateKeyShare(share.name);
@@ -517,7 +581,7 @@ export class ServerHandshake implements HandshakeDriver {
     this.#io.sendHandshake(shRaw);
     if (ch.legacySessionId.length > 0) this.#sendCcsOnce();
 
-    const es = await earlySecret(p, suite.hash, pskSecret(psk));
+    const es = await earlySecret(p, suite.hash, psk ? pskSecret(psk) : null);
     const hs = await handshakeSecret(p, suite.hash, es, shared);
     const th = await this.#transcript.current();
     this.#clientHs = await clientHandshakeTrafficSecret(p, suite.hash, hs, th);
@@ -531,7 +595,7 @@ export class ServerHandshake implements HandshakeDriver {
       this.#earlySecret = await clientEarlyTrafficSecret(p, suite.hash, es, chHash);
       this.#io.keyLog("CLIENT_EARLY_TRAFFIC_SECRET", this.#clientRandom, this.#earlySecret);
       await this.#io.setReadSecret(suite, this.#earlySecret);
-      this.#io.setEarlyDataReading(psk.earlyData!.maxSize);
+      this.#io.setEarlyDataReading(psk!.earlyData!.maxSize);
     } else {
       await this.#io.setReadSecret(suite, this.#clientHs);
     }
@@ -552,6 +616,7 @@ export class ServerHandshake implements HandshakeDriver {
     const eeRaw = encodeHandshake(HandshakeType.encrypted_extensions, encodeEncryptedExtensions({ extensions: eeExts }));
     this.#transcript.add(eeRaw);
     this.#io.sendHandshake(eeRaw);
+    if (this.#cert) await this.#sendCertificateFlight();
 
     const verify = await finishedVerifyData(p, suite.hash, await finishedKey(p, suite.hash, serverHs), await this.#transcript.current());
     const finRaw = encodeHandshake(HandshakeType.finished, encodeFinished({ verifyData: verify }));
@@ -568,7 +633,123 @@ export class ServerHandshake implements HandshakeDriver {
     this.#io.keyLog("EXPORTER_SECRET", this.#clientRandom, exporter);
     this.sessionSecrets = { exporterMasterSecret: exporter, resumptionMasterSecret: new Uint8Array(0) };
     await this.#io.setWriteSecret(suite, this.#sAp);
-    this.#state = this.#earlyAccepted ? "wait_end_of_early_data" : "wait_finished";
+    this.#state = this.#earlyAccepted
+      ? "wait_end_of_early_data"
+      : this.#cert && this.#clientAuth !== "none"
+      ? "wait_client_certificate"
+      : "wait_finished";
+  }
+
+  // ---- Certificate handshake (RFC 8446 §4.3.2, §4.4.2, §4.4.3) ----------------------------------
+
+  /** A ClientHello answered with a certificate: suite, (EC)DHE share or HRR, certificate by SNI and signature_algorithms. */
+  async #certificateHello(
+    ch: ClientHello,
+    msg: HandshakeMessage,
+    retry: boolean,
+    clientGroups: readonly number[],
+    shares: readonly { group: number; keyExchange: Uint8Array }[],
+  ): Promise<void> {
+    const find = (t: ExtensionType) => ext.findExtension(ch.extensions, t);
+    const saData = find(ExtensionType.signature_algorithms);
+    // §4.2.3, §9.2: a client that wants certificate authentication MUST send signature_algorithms.
+    if (!saData) throw missing("certificate authentication needs signature_algorithms (§4.2.3)");
+    const peerSchemes = ext.decodeSignatureAlgorithms(saData);
+    const suite = selectSuite(this.#suites, ch.cipherSuites);
+    if (!suite) {
+      throw new TlsError("incompatible", "no_common_cipher_suite", "no common cipher suite", { alert: AlertDescription.handshake_failure });
+    }
+    if (retry && suite !== this.#hrrSuite) throw illegal("second ClientHello changed the negotiated cipher suite");
+    // §9.2: without a PSK, (EC)DHE is the key exchange: supported_groups and key_share are mandatory.
+    if (clientGroups.length === 0) throw missing("certificate handshake needs supported_groups and key_share (§9.2)");
+    let share: { name: GroupName; keyExchange: Uint8Array } | undefined;
+    for (const g of this.#groups) {
+      const s = shares.find((x) => x.group === NamedGroup[g]);
+      if (s) {
+        share = { name: g, keyExchange: s.keyExchange };
+        break;
+      }
+    }
+    if (retry) {
+      if (!share || share.name !== this.#hrrGroup || shares.length !== 1) {
+        throw illegal("second ClientHello does not carry the key share the HelloRetryRequest asked for");
+      }
+    } else if (!share) {
+      const want = this.#groups.find((g) => clientGroups.includes(NamedGroup[g]));
+      if (!want) {
+        throw new TlsError("incompatible", "no_common_group", "no common (EC)DHE group", { alert: AlertDescription.handshake_failure });
+      }
+      this.#certMode = true;
+      if (find(ExtensionType.early_data)) this.skippableEarlyData = 16640;
+      return await this.#sendHelloRetryRequest(ch, msg, suite, want);
+    }
+    const chosen = selectCertificate(this.#certs, this.#serverName, peerSchemes);
+    if (!chosen) {
+      throw new TlsError("incompatible", "no_certificate_for_signature_algorithms", "no certificate can sign with the client's signature_algorithms (§4.4.2.2)", {
+        alert: AlertDescription.handshake_failure,
+      });
+    }
+    this.#cert = { ...chosen, suite };
+    this.#clientRandom = ch.random;
+    this.#chRaw = msg.raw;
+    this.#transcript.setHash(suite.hash);
+    this.#transcript.add(msg.raw);
+    // §4.2.10: 0-RTT needs a PSK; here it is rejected and skipped.
+    if (find(ExtensionType.early_data)) {
+      if (retry) throw illegal("early_data in the second ClientHello (§4.2.10)");
+      this.skippableEarlyData = 16640;
+    }
+    await this.#sendServerFlight(ch, share);
+  }
+
+  /** After EncryptedExtensions: CertificateRequest (if configured), Certificate, CertificateVerify. */
+  async #sendCertificateFlight(): Promise<void> {
+    const { cert, scheme } = this.#cert!;
+    if (this.#clientAuth !== "none") {
+      const cr = certificateRequestMessage(this.#config.signatureSchemes ?? DEFAULT_SIGNATURE_SCHEMES);
+      this.#transcript.add(cr);
+      this.#io.sendHandshake(cr);
+    }
+    const certMsg = certificateMessage(new Uint8Array(0), cert);
+    this.#transcript.add(certMsg);
+    this.#io.sendHandshake(certMsg);
+    const cv = await certificateVerifyMessage(this.#io.provider, cert, scheme, "server", await this.#transcript.current());
+    this.#transcript.add(cv);
+    this.#io.sendHandshake(cv);
+  }
+
+  /** §4.4.2.4: the client's Certificate; empty means no client authentication. */
+  async #processClientCertificate(msg: HandshakeMessage): Promise<void> {
+    const chain = readCertificateMessage(msg.body, new Uint8Array(0), []);
+    if (chain.length === 0) {
+      if (this.#clientAuth === "require") {
+        throw new TlsError("protocol", "certificate_required", "the client sent no certificate and clientAuth is \"require\" (§4.4.2.4)", {
+          alert: AlertDescription.certificate_required,
+        });
+      }
+      this.#transcript.add(msg.raw);
+      this.#state = "wait_finished";
+      return;
+    }
+    this.#clientLeaf = await checkPeerChain(chain, {
+      provider: this.#io.provider,
+      trust: trustStoreOf(this.#config.clientTrustAnchors!, this.#config),
+      insecure: false,
+      name: null,
+      purpose: "client",
+      now: this.#now(),
+      hook: this.#config.verifyClientCertificate,
+    });
+    this.#clientChain = chain;
+    this.#transcript.add(msg.raw);
+    this.#state = "wait_client_certificate_verify";
+  }
+
+  /** §4.4.3: the client's CertificateVerify over the transcript through its Certificate. */
+  async #processClientCertificateVerify(msg: HandshakeMessage): Promise<void> {
+    await verifyCertificateVerify(this.#io.provider, this.#clientLeaf!, msg.body, this.#config.signatureSchemes ?? DEFAULT_SIGNATURE_SCHEMES, "client", await this.#transcript.current());
+    this.#transcript.add(msg.raw);
+    this.#state = "wait_finished";
   }
 
   async #processEndOfEarlyData(msg: HandshakeMessage): Promise<void> {
@@ -581,7 +762,9 @@ export class ServerHandshake implements HandshakeDriver {
 
   async #processClientFinished(msg: HandshakeMessage): Promise<void> {
     const p = this.#io.provider;
-    const { suite, psk, mode } = this.#sel;
+    const psk = this.#cert ? undefined : this.#sel.psk;
+    const suite = this.#cert ? this.#cert.suite : this.#sel.suite;
+    const mode = this.#cert ? "ecdhe" : this.#sel.mode;
     const fin = decodeFinished(msg.body, suite.hash === "SHA-256" ? 32 : 48);
     const expected = await finishedVerifyData(p, suite.hash, await finishedKey(p, suite.hash, this.#clientHs), await this.#transcript.current());
     if (!constantTimeEqual(fin.verifyData, expected)) {
@@ -598,12 +781,14 @@ export class ServerHandshake implements HandshakeDriver {
       cipherSuite: suite.name,
       keyExchange: mode,
       group: this.#group,
-      pskIdentity: psk.kind === "external" ? psk.identityText : null,
-      resumed: psk.kind === "resumption",
+      pskIdentity: psk?.kind === "external" ? psk.identityText : null,
+      resumed: psk?.kind === "resumption",
       earlyData: this.#earlyAccepted,
       alpn: this.#alpn,
       serverName: this.#serverName,
       helloRetry: this.#hrrSuite !== undefined,
+      ...(this.#clientChain ? { peerCertificates: this.#clientChain } : {}),
+      ...(this.#cert ? { signatureScheme: schemeName(this.#cert.scheme) } : {}),
     };
     this.#io.complete(params, { params: suite, clientApplication: this.#cAp, serverApplication: this.#sAp });
     await this.#sendTickets(res);
@@ -615,7 +800,8 @@ export class ServerHandshake implements HandshakeDriver {
     const store = this.#ticketStore;
     if (!cfg || !store) return;
     const p = this.#io.provider;
-    const { suite, psk } = this.#sel;
+    const psk = this.#cert ? undefined : this.#sel.psk;
+    const suite = this.#cert ? this.#cert.suite : this.#sel.suite;
     const count = cfg.count ?? 2;
     const lifetime = cfg.lifetime ?? 7200;
     const maxEarly = this.#config.earlyData ? cfg.maxEarlyData ?? 0 : 0;
@@ -634,7 +820,7 @@ export class ServerHandshake implements HandshakeDriver {
           maxEarlyData: maxEarly,
           alpn: this.#alpn ?? "",
           serverName: this.#serverName ?? "",
-          originalIdentity: psk.kind === "external" ? psk.identityText : "",
+          originalIdentity: psk?.kind === "external" ? psk.identityText : "",
         });
       } catch (e) {
         this.#config.onStoreError?.(e, "ticket_key_issue");

@@ -175,6 +175,11 @@ export function pushConnection(
   );
 
   const writable = new WritableStream<Uint8Array>({
+    start(ctrl) {
+      // abort() waits for an in-flight write (which may wait for a "drain" that never
+      // comes); the controller's signal fires at once, so the socket is freed anyway.
+      ctrl.signal?.addEventListener("abort", () => release(), { once: true });
+    },
     async write(chunk) {
       if (released || writeDone) throw socketClosedError();
       await sock.write(chunk);
@@ -236,14 +241,4 @@ export function pushConnection(
   };
   registerTcpClosed(conn, closed.promise);
   return { conn, events };
-}
-
-/** Mark a timer as not keeping the process alive (Node, Bun and Deno timers alike). */
-export function unrefTimer(t: unknown): void {
-  if (typeof t === "object" && t !== null && typeof (t as { unref?: unknown }).unref === "function") {
-    (t as { unref(): void }).unref();
-    return;
-  }
-  const deno = (globalThis as { Deno?: { unrefTimer?: (id: number) => void } }).Deno;
-  if (typeof t === "number" && deno?.unrefTimer) deno.unrefTimer(t);
 }

@@ -123,6 +123,10 @@ function wrapDenoConn(c: DenoConn, readBuffer: number = DEFAULT_READ_BUFFER): Tc
   );
 
   const writable = new WritableStream<Uint8Array>({
+    start(ctrl) {
+      // abort() waits for an in-flight write; the signal fires at once (see common.ts).
+      ctrl.signal?.addEventListener("abort", () => release(), { once: true });
+    },
     async write(chunk) {
       if (released || writeDone) throw socketClosedError();
       let off = 0;

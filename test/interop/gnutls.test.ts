@@ -3,8 +3,8 @@
  * 127.0.0.1.
  *
  * - gnutls-cli → our server: our side in-process (`listen()` with the
- *   library's default provider, noble, so the pure-JS path meets a real peer;
- *   the OpenSSL tests use `auto`).
+ *   pure-JS `noble` provider, so that path meets a real peer too; the OpenSSL
+ *   tests and the CLI use `auto`).
  * - our client → gnutls-serv: gnutls-serv listens on every interface and
  *   cannot be bound to one address, so it runs in a private network namespace
  *   with only loopback up (`unshare --net`), and OUR CLI client
@@ -22,6 +22,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test
 import { join } from "node:path";
 import type { CipherSuiteName, NegotiatedParameters, PskKeyExchangeModeName, ServerConfig } from "../../src/config.ts";
 import type { GroupName } from "../../src/crypto/provider.ts";
+import { noble } from "../../src/crypto/noble.ts";
 import { createPsk } from "../../src/psk/external_psk.ts";
 import { listen } from "../../src/server/listen.ts";
 import { formatPskLine } from "../../src/cli/psk_file.ts";
@@ -123,6 +124,7 @@ async function cliClientToGnutlsServ(cell: Cell, data: Uint8Array): Promise<void
 async function gnutlsCliToServer(cell: Cell, data: Uint8Array): Promise<void> {
   const psk = pskFor(cell);
   const config: ServerConfig = {
+    provider: noble,
     psks: [createPsk({ identity: psk.identity, secret: psk.secret, hash: cell.hash })],
     pskKeyExchangeModes: [cell.mode],
     cipherSuites: [cell.suite],
@@ -197,7 +199,7 @@ describe("GnuTLS interop (Bun)", () => {
         // illegal_parameter from gnutls-serv, and with only AES-256-GCM
         // allowed a SHA-256 PSK gets "No supported cipher suites".
         // TLS_AES_256_GCM_SHA384 needs a SHA-384 PSK (RFC 8446 §4.2.11).
-        test.skip(`our client → gnutls-serv: ${name} (GnuTLS 3.7: no SHA-384 external PSKs)`, () => {});
+        test.skip(`our client (CLI) → gnutls-serv: ${name} (GnuTLS 3.7: no SHA-384 external PSKs)`, () => {});
         test.skip(`gnutls-cli → our server: ${name} (GnuTLS 3.7: no SHA-384 external PSKs)`, () => {});
         continue;
       }

@@ -40,6 +40,7 @@ import {
   readAll,
   sameBytes,
   serveEchoThenClose,
+  serveEchoUntilPeerCloses,
   spawnPeer,
   SUITES,
   tempDir,
@@ -334,6 +335,91 @@ describe("OpenSSL 3 interop (Bun, in-process)", () => {
       expect(err.alertName).toBeDefined();
       expect(await client.waitExit(STEP)).not.toBe(0);
       expect(client.stderr.text()).toContain(`alert ${err.alertName!.replace(/_/g, " ")}`);
+    } finally {
+      client.kill();
+      await server.close({ graceMs: 0 });
+    }
+  });
+
+  // KeyUpdate (RFC 8446 §4.6.3) both ways, with update_requested; OpenSSL's
+  // -msg trace (to -msgfile) shows the KeyUpdate messages on the wire.
+  test("KeyUpdate: our client requests one, s_server answers; data flows both ways after", async () => {
+    const cell: Cell = { ...SUITES[0]!, mode: "psk_dhe_ke" };
+    const psk = pskFor(cell);
+    const port = await freePort();
+    const msgFile = `${tmp.dir}/ku-server-${counter}.msg`;
+    const server = spawnPeer([
+      "openssl", "s_server", "-accept", `127.0.0.1:${port}`, "-naccept", "1", "-quiet", "-nocert", "-tls1_3",
+      "-ciphersuites", cell.suite, ...psk.opensslArgs, "-msg", "-msgfile", msgFile,
+    ], { timeoutMs: PEER_TIMEOUT });
+    await waitForListen(port, STEP, server);
+    const tls = await connect({
+      host: "127.0.0.1",
+      port,
+      tls: { provider: auto, psks: [createPsk({ identity: psk.identity, secret: psk.secret })], cipherSuites: [cell.suite] },
+    });
+    try {
+      await withTimeout(tls.handshake, STEP, "handshake");
+      const writer = tls.writable.getWriter();
+      const reader = tls.readable.getReader();
+      await writer.write(new TextEncoder().encode("before\n"));
+      await tls.connection.updateKeys(true);
+      await writer.write(new TextEncoder().encode("after\n"));
+      await server.stdout.waitForText("before\nafter\n", STEP, "s_server output");
+      await server.write("reply\n"); // sent after s_server's own KeyUpdate (we requested one)
+      const reply = await withTimeout(readAll(reader, 6), STEP, "reply");
+      expect(new TextDecoder().decode(reply)).toBe("reply\n");
+      await writer.close();
+      expect((await withTimeout(reader.read(), STEP, "close")).done).toBe(true);
+      expect(await server.waitExit(STEP)).toBe(0);
+      const trace = await Bun.file(msgFile).text();
+      expect(trace).toMatch(/<<< TLS 1\.3, Handshake \[length 0005\], KeyUpdate/);
+      expect(trace).toMatch(/>>> TLS 1\.3, Handshake \[length 0005\], KeyUpdate/);
+    } finally {
+      server.kill();
+      await tls.closed.catch(() => {});
+    }
+  });
+
+  test("KeyUpdate: s_client requests one ('K' command), our server answers; data flows after", async () => {
+    const cell: Cell = { ...SUITES[1]!, mode: "psk_ke" };
+    const psk = pskFor(cell);
+    let resolveDone!: (n: number) => void;
+    let rejectDone!: (e: unknown) => void;
+    const done = new Promise<number>((res, rej) => {
+      resolveDone = res;
+      rejectDone = rej;
+    });
+    const server = await listen({
+      host: "127.0.0.1",
+      port: 0,
+      tls: {
+        provider: auto,
+        psks: [createPsk({ identity: psk.identity, secret: psk.secret })],
+        pskKeyExchangeModes: ["psk_ke"],
+        cipherSuites: [cell.suite],
+      },
+      onError: (e) => rejectDone(e),
+    }, (tls) => serveEchoUntilPeerCloses(tls).then(resolveDone, rejectDone));
+    const msgFile = `${tmp.dir}/ku-client-${counter}.msg`;
+    // Command letters on (no -nocommands): a line "K" makes s_client send KeyUpdate(update_requested).
+    const client = spawnPeer([
+      "openssl", "s_client", "-connect", `127.0.0.1:${server.port}`, "-brief", "-tls1_3", "-allow_no_dhe_kex",
+      "-ciphersuites", cell.suite, ...psk.opensslArgs, "-msg", "-msgfile", msgFile,
+    ], { timeoutMs: PEER_TIMEOUT });
+    try {
+      await client.write("one\n");
+      await client.stdout.waitForText("one\n", STEP, "first echo");
+      await client.write("K\n");
+      await client.stderr.waitForText("KEYUPDATE", STEP, "s_client KeyUpdate");
+      await client.write("two\n");
+      await client.stdout.waitForText("one\ntwo\n", STEP, "echo after KeyUpdate");
+      await client.endStdin();
+      expect(await client.waitExit(STEP)).toBe(0);
+      expect(await withTimeout(done, STEP, "server side")).toBe(8);
+      const trace = await Bun.file(msgFile).text();
+      expect(trace).toMatch(/>>> TLS 1\.3, Handshake \[length 0005\], KeyUpdate/);
+      expect(trace).toMatch(/<<< TLS 1\.3, Handshake \[length 0005\], KeyUpdate/);
     } finally {
       client.kill();
       await server.close({ graceMs: 0 });

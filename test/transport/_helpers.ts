@@ -5,6 +5,7 @@
  */
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import type { ClientConfig, ServerConfig } from "../../src/config.ts";
 import { auto } from "../../src/crypto/auto.ts";
 import { TlsError } from "../../src/errors.ts";
@@ -145,9 +146,12 @@ export function rssAfterGc(): number {
   return process.memoryUsage().rss;
 }
 
+/** The repository root (subprocesses run there). */
+export const ROOT: string = fileURLToPath(new URL("../../", import.meta.url));
+
 /** Path of a tool from node_modules/.bin (bun, deno), falling back to the PATH. */
 export function tool(name: "bun" | "deno"): string {
-  const local = `${process.cwd()}/node_modules/.bin/${name}`;
+  const local = `${ROOT}node_modules/.bin/${name}`;
   return existsSync(local) ? local : name;
 }
 
@@ -162,7 +166,7 @@ export interface RunResult {
 /** Run a command with a hard time limit (the child is killed past it). */
 export function run(cmd: string, args: string[], timeoutMs: number, env: Record<string, string> = {}): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { cwd: process.cwd(), env: { ...process.env, NO_COLOR: "1", ...env }, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(cmd, args, { cwd: ROOT, env: { ...process.env, NO_COLOR: "1", ...env }, stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
     let timedOut = false;

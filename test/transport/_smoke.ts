@@ -78,6 +78,50 @@ export async function smoke(expectedBackend: "deno" | "node"): Promise<string> {
     check(server.connections === 0, "timed-out connection freed");
     raw.close();
 
+    // TLS backpressure: a handler that does not read yet throttles the client's writer.
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    let received = 0;
+    const slow = await listen(
+      { port: 0, tls: { psks: [createPsk({ identity: "smoke", secret })], provider: auto } },
+      async (tls) => {
+        await gate;
+        const reader = tls.readable.getReader();
+        for (;;) {
+          const { value, done } = await reader.read();
+          if (done) break;
+          received += value.length;
+        }
+        await tls.close();
+      },
+    );
+    let tlsWritten = 0;
+    let tlsThrottledAt = 0;
+    try {
+      const st = await connect({ host: slow.host, port: slow.port, tls: { psks: [createPsk({ identity: "smoke", secret })], provider: auto } });
+      await within(st.handshake, 5000, "slow handshake");
+      const sw = st.writable.getWriter();
+      const piece = new Uint8Array(64 * 1024);
+      const total = 16 * 1024 * 1024;
+      const writing = (async () => {
+        while (tlsWritten < total) {
+          await sw.write(piece);
+          tlsWritten += piece.length;
+        }
+        await sw.close();
+      })();
+      await sleep(500);
+      tlsThrottledAt = tlsWritten;
+      check(tlsWritten < total / 2, `TLS writer throttled (wrote ${tlsWritten} bytes to a reader that did not read)`);
+      release();
+      await within(writing, 20_000, "slow writer finishes");
+      await within(st.closed, 5000, "slow tls closed");
+      check(received === total, `slow reader got ${received} bytes`);
+    } finally {
+      release();
+      await slow.close({ graceMs: 1000 });
+    }
+
     // Transport backpressure: a reader that never pulls blocks the writer.
     let accepted: TcpConnection | undefined;
     const l = await listenTcp({ port: 0 }, (c) => (accepted = c));
@@ -99,7 +143,7 @@ export async function smoke(expectedBackend: "deno" | "node"): Promise<string> {
       c.close();
       accepted?.close();
       return `${expectedBackend} smoke ok: handshake ${handshakeMs.toFixed(1)} ms, ${params.cipherSuite}, echoed ${got} bytes, ` +
-        `writer blocked after ${(written / 1048576).toFixed(0)} MiB`;
+        `TLS writer held at ${(tlsThrottledAt / 1048576).toFixed(1)} MiB by a paused reader, TCP writer blocked after ${(written / 1048576).toFixed(0)} MiB`;
     } finally {
       await l.close();
     }

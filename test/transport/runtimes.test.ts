@@ -18,6 +18,7 @@ test("Deno: loopback handshake + echo + backpressure with the Deno adapter", asy
   expect(r.timedOut).toBe(false);
   expect(r.code).toBe(0);
   expect(r.stdout).toContain("deno smoke ok");
+  console.log(r.stdout.trim());
 }, 100_000);
 
 test("Node: bundled smoke with the node:net adapter", async () => {
@@ -30,4 +31,5 @@ test("Node: bundled smoke with the node:net adapter", async () => {
   expect(r.timedOut).toBe(false);
   expect(r.code).toBe(0);
   expect(r.stdout).toContain("node smoke ok");
+  console.log(r.stdout.trim());
 }, 160_000);

@@ -128,6 +128,28 @@ for (const serverSide of ADAPTERS) {
         }
       });
 
+      test("abort() frees the socket even while a write waits for drain", async () => {
+        const s = await setup(serverSide, clientSide);
+        try {
+          const w = s.client.writable.getWriter();
+          const chunk = new Uint8Array(MiB);
+          let pending: Promise<void> | undefined;
+          for (let i = 0; i < 256 && !pending; i++) {
+            const p = w.write(chunk);
+            const r = await Promise.race([p.then(() => "ok" as const), sleep(300).then(() => "blocked" as const)]);
+            if (r === "blocked") pending = p;
+          }
+          expect(pending).toBeDefined();
+          pending!.catch(() => {});
+          const aborting = w.abort(new Error("give up"));
+          await within(whenTcpClosed(s.client)!, 1000, "released while a write was stuck");
+          await within(aborting.catch(() => {}), 1000, "abort settles");
+          await rejection(pending!, 1000, "stuck write");
+        } finally {
+          await teardown(s);
+        }
+      });
+
       test("close(): the local readable errors, the peer sees the end, writes fail", async () => {
         const s = await setup(serverSide, clientSide);
         try {
