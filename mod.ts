@@ -1,25 +1,92 @@
 /**
  * TLS 1.3 with pre-shared keys (RFC 8446 §2.2, §4.2.11) for Deno, Bun and
- * Node: a sans-IO protocol core, WHATWG streams on top, and a pluggable
- * crypto provider (portable `@noble/*` by default).
+ * Node: a sans-IO protocol core, WHATWG streams on top, and one async crypto
+ * provider interface (`auto` by default: native AEAD and key exchange where
+ * the runtime has them, `@noble/*` everywhere else).
  *
- * This entry point re-exports the public API only; internals stay in `src/`.
+ * This entry point is runtime-neutral (no sockets). TCP servers and clients
+ * are in the `./net` subpath export.
  *
- * @example Classify a failure
+ * @example An in-memory PSK handshake over WHATWG streams
  * ```ts
- * import { AlertDescription, TlsError } from "@psk-tls/tls13";
+ * import { acceptTls, connectTls, createPsk } from "@psk-tls/tls13";
  *
- * const err = new TlsError("crypto", "bad_binder", "PSK binder did not verify", {
- *   alert: AlertDescription.decrypt_error,
+ * const secret = crypto.getRandomValues(new Uint8Array(32));
+ * const a = new TransformStream<Uint8Array, Uint8Array>();
+ * const b = new TransformStream<Uint8Array, Uint8Array>();
+ * const client = connectTls({ readable: a.readable, writable: b.writable }, {
+ *   psks: [createPsk({ identity: "client-1", secret })],
  * });
- * console.log(err.kind, err.code, err.alertName); // crypto bad_binder decrypt_error
+ * const server = acceptTls({ readable: b.readable, writable: a.writable }, {
+ *   psks: [createPsk({ identity: "client-1", secret })],
+ * });
+ * const params = await client.handshake;
+ * console.log(params.cipherSuite, params.pskIdentity); // TLS_AES_128_GCM_SHA256 client-1
+ * await server.handshake;
  * ```
  *
  * @module
  */
 
-export * from "./src/errors.ts";
-export * from "./src/handshake/alerts.ts";
-export * from "./src/handshake/constants.ts";
-export * from "./src/crypto/provider.ts";
+// Errors and registry values
+export { TlsError, type TlsErrorKind, type TlsErrorOptions } from "./src/errors.ts";
+export { AlertDescription, AlertLevel, alertName } from "./src/handshake/alerts.ts";
+export { CipherSuite, NamedGroup, SignatureScheme } from "./src/handshake/constants.ts";
+
+// Configuration
+export type {
+  CipherSuiteName,
+  ClientConfig,
+  CommonConfig,
+  KeyLogCallback,
+  NegotiatedParameters,
+  PskKeyExchangeModeName,
+  PskMode,
+  ServerConfig,
+  ServerEarlyDataConfig,
+  ServerTicketConfig,
+} from "./src/config.ts";
+
+// PSKs (the s2n-tls PSK surface) and resumption
+export {
+  createPsk,
+  MIN_PSK_SECRET_LENGTH,
+  Psk,
+  type PskEarlyDataOptions,
+  type PskHash,
+  type PskKind,
+  type PskOptions,
+} from "./src/psk/external_psk.ts";
+export { type OfferedPsk, OfferedPskList, type PskSelectionCallback } from "./src/psk/offered.ts";
+export { MemoryPskStore, type PskStore, pskSelectionFromStore } from "./src/psk/psk_store.ts";
+export { ClientSession, exportSession, importSession, MAX_TICKET_LIFETIME } from "./src/psk/session.ts";
+export { MemoryTicketKeyStore, type TicketKey, type TicketKeyRotation, type TicketKeyStore } from "./src/psk/ticket_keys.ts";
+export { MemoryReplayCache, type MemoryReplayCacheOptions, type ReplayCache } from "./src/psk/anti_replay.ts";
+
+// The sans-IO connection
+export { clientConnection, type ConnectionOptions, serverConnection } from "./src/connection/create.ts";
+export { type ConnectionState, type Role, TlsConnection } from "./src/connection/connection.ts";
+
+// Streams
+export {
+  acceptTls,
+  type ByteDuplex,
+  connectTls,
+  type TlsStream,
+  type TlsStreamOptions,
+  tlsStream,
+} from "./src/streams/tls_stream.ts";
+
+// Crypto providers
+export type {
+  AeadAlgorithm,
+  AeadKey,
+  CryptoProvider,
+  ExpandLabelRequest,
+  GroupName,
+  HashAlgorithm,
+  KeyShareKeyPair,
+} from "./src/crypto/provider.ts";
 export { noble, nobleProvider } from "./src/crypto/noble.ts";
+export { webcrypto, webCryptoProvider, type WebCryptoProviderOptions } from "./src/crypto/webcrypto.ts";
+export { auto, type AutoChoices, autoProvider, type AutoProviderOptions, type Runtime } from "./src/crypto/auto.ts";

@@ -45,6 +45,8 @@ export interface TlsStream extends ByteDuplex {
 
 const DEFAULT_HANDSHAKE_TIMEOUT = 30_000;
 const DEFAULT_PLAINTEXT_BUFFER = 65_536;
+/** How long a failing connection waits for its alert to reach the transport. */
+const ALERT_FLUSH_TIMEOUT = 1_000;
 
 function concatChunks(chunks: Uint8Array[]): Uint8Array {
   if (chunks.length === 1) return chunks[0]!;
@@ -100,11 +102,20 @@ export function tlsStream(conn: TlsConnection, transport: ByteDuplex, options: T
     failure = e instanceof TlsError
       ? e
       : new TlsError("io", "transport_error", "transport failed", { cause: e });
-    // Send the alert the connection queued, then tear the transport down.
+    // Send the alert the connection queued, then tear the transport down. A peer that stopped
+    // reading must not keep us waiting: the alert gets a bounded time to drain.
+    let timer: ReturnType<typeof setTimeout> | undefined;
     try {
-      await flush();
+      await Promise.race([
+        flush(),
+        new Promise<void>((resolve) => {
+          timer = setTimeout(resolve, ALERT_FLUSH_TIMEOUT);
+        }),
+      ]);
     } catch {
       // the transport may already be gone
+    } finally {
+      if (timer !== undefined) clearTimeout(timer);
     }
     writerClosed = true;
     writer.abort(failure).catch(() => {});
