@@ -15,6 +15,7 @@ import { p256, p384 } from "@noble/curves/nist.js";
 import {
   type AeadAlgorithm,
   type AeadKey,
+  aeadKeyLength,
   type CryptoProvider,
   type ExpandLabelRequest,
   type GroupName,
@@ -66,6 +67,15 @@ class NobleAeadKey implements AeadKey {
 
 const CURVES = { secp256r1: p256, secp384r1: p384 } as const;
 
+/** Run a synchronous noble call; its exceptions become rejections (the interface is async). */
+function settle<T>(fn: () => T): Promise<T> {
+  try {
+    return Promise.resolve(fn());
+  } catch (e) {
+    return Promise.reject(e);
+  }
+}
+
 function isAllZero(b: Uint8Array): boolean {
   let acc = 0;
   for (const x of b) acc |= x;
@@ -81,14 +91,17 @@ export function nobleProvider(options: { random?: (n: number) => Uint8Array } = 
   const randomBytes = options.random ?? ((n: number) => crypto.getRandomValues(new Uint8Array(n)));
   return {
     name: "noble",
-    hash: (alg, data) => Promise.resolve(hashFn(alg)(data)),
-    hmac: (alg, key, data) => Promise.resolve(hmac(hashFn(alg), key, data)),
+    hash: (alg, data) => settle(() => hashFn(alg)(data)),
+    hmac: (alg, key, data) => settle(() => hmac(hashFn(alg), key, data)),
     hkdfExtract: (alg, salt, ikm) =>
-      Promise.resolve(extract(hashFn(alg), ikm, salt.length === 0 ? new Uint8Array(hashLength(alg)) : salt)),
-    hkdfExpand: (alg, prk, info, length) => Promise.resolve(expand(hashFn(alg), prk, info, length)),
-    hkdfExpandLabels: (alg, secret, requests) =>
-      Promise.resolve(requests.map((r) => nobleExpandLabel(alg, secret, r))),
-    importAeadKey: (alg, key) => Promise.resolve(new NobleAeadKey(alg, key)),
+      settle(() => extract(hashFn(alg), ikm, salt.length === 0 ? new Uint8Array(hashLength(alg)) : salt)),
+    hkdfExpand: (alg, prk, info, length) => settle(() => expand(hashFn(alg), prk, info, length)),
+    hkdfExpandLabels: (alg, secret, requests) => settle(() => requests.map((r) => nobleExpandLabel(alg, secret, r))),
+    importAeadKey: (alg, key) =>
+      settle(() => {
+        if (key.length !== aeadKeyLength(alg)) throw new TypeError(`${alg} key must be ${aeadKeyLength(alg)} bytes`);
+        return new NobleAeadKey(alg, key);
+      }),
     generateKeyShare(group: GroupName): Promise<KeyShareKeyPair> {
       if (group === "x25519") {
         const sk = randomBytes(32);

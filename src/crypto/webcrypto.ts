@@ -92,33 +92,52 @@ async function hmacSign(alg: HashAlgorithm, key: Uint8Array, data: Uint8Array): 
   return new Uint8Array(await subtle().sign("HMAC", k, bs(data)));
 }
 
-/** HKDF-Expand (RFC 5869 §2.3) as an HMAC chain on one imported key. Limits as in noble. */
-async function webHkdfExpand(alg: HashAlgorithm, prk: Uint8Array, info: Uint8Array, length: number): Promise<Uint8Array> {
+function checkExpand(alg: HashAlgorithm, prk: Uint8Array, length: number): void {
   const hashLen = hashLength(alg);
   if (!Number.isSafeInteger(length) || length < 0) throw new RangeError("HKDF-Expand length must be an integer >= 0");
   if (prk.length < hashLen) throw new Error('"prk" must be at least HashLen octets');
   if (length > 255 * hashLen) throw new Error("Length must be <= 255*HashLen");
+}
+
+/** HKDF-Expand (RFC 5869 §2.3) as an HMAC chain on an already imported PRK. */
+async function expandWithKey(alg: HashAlgorithm, key: CryptoKey, info: Uint8Array, length: number): Promise<Uint8Array> {
+  const hashLen = hashLength(alg);
   const blocks = Math.ceil(length / hashLen);
   const okm = new Uint8Array(blocks * hashLen);
   if (blocks === 0) return okm;
-  const key = await importHmacKey(alg, prk);
   // T(i) = HMAC(PRK, T(i-1) | info | i); the buffer holds T(i-1) | info | i.
   const input = new Uint8Array(hashLen + info.length + 1);
   input.set(info, hashLen);
-  let prevLen = 0;
+  let start: number = hashLen; // T(0) is empty
   for (let i = 1; i <= blocks; i++) {
-    const start = hashLen - prevLen;
     input[input.length - 1] = i;
     const t = new Uint8Array(await subtle().sign("HMAC", key, input.subarray(start)));
     okm.set(t, (i - 1) * hashLen);
     input.set(t, 0);
-    prevLen = hashLen;
+    t.fill(0);
+    start = 0;
   }
   input.fill(0);
   if (okm.length === length) return okm;
   const out = okm.slice(0, length);
   okm.fill(0);
   return out;
+}
+
+async function webHkdfExpand(alg: HashAlgorithm, prk: Uint8Array, info: Uint8Array, length: number): Promise<Uint8Array> {
+  checkExpand(alg, prk, length);
+  return expandWithKey(alg, await importHmacKey(alg, prk), info, length);
+}
+
+/** Several HKDF-Expand-Label calls on one secret: the secret is imported once. */
+async function webExpandLabels(
+  alg: HashAlgorithm,
+  secret: Uint8Array,
+  requests: readonly ExpandLabelRequest[],
+): Promise<Uint8Array[]> {
+  for (const r of requests) checkExpand(alg, secret, r.length);
+  const key = await importHmacKey(alg, secret);
+  return Promise.all(requests.map((r) => expandWithKey(alg, key, hkdfLabel(r.label, r.context, r.length), r.length)));
 }
 
 // ---------------------------------------------------------------------------
@@ -323,9 +342,7 @@ export function webCryptoProvider(options: WebCryptoProviderOptions = {}): Crypt
       return hmacSign(alg, salt.length === 0 ? new Uint8Array(hashLength(alg)) : salt, ikm);
     },
     hkdfExpand: (alg, prk, info, length) => webHkdfExpand(alg, prk, info, length),
-    hkdfExpandLabels(alg: HashAlgorithm, secret: Uint8Array, requests: readonly ExpandLabelRequest[]) {
-      return Promise.all(requests.map((r) => webHkdfExpand(alg, secret, hkdfLabel(r.label, r.context, r.length), r.length)));
-    },
+    hkdfExpandLabels: (alg, secret, requests) => webExpandLabels(alg, secret, requests),
     async importAeadKey(alg: AeadAlgorithm, key: Uint8Array): Promise<AeadKey> {
       if (key.length !== aeadKeyLength(alg)) throw new TypeError(`${alg} key must be ${aeadKeyLength(alg)} bytes`);
       if (alg === "CHACHA20-POLY1305") return new NobleChaChaKey(key);
