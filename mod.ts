@@ -89,4 +89,35 @@ export type {
 } from "./src/crypto/provider.ts";
 export { noble, nobleProvider } from "./src/crypto/noble.ts";
 export { webcrypto, webCryptoProvider, type WebCryptoProviderOptions } from "./src/crypto/webcrypto.ts";
-export { auto, type AutoChoices, autoProvider, type AutoProviderOptions, type Runtime } from "./src/crypto/auto.ts";
+export {
+  auto,
+  type AutoChoices,
+  autoProvider,
+  type AutoProviderOptions,
+  type Implementation,
+  type Runtime,
+  type SizeSplit,
+} from "./src/crypto/auto.ts";
+export type {
+  EcCurve,
+  PrivateKeyInfo,
+  PublicKeyInfo,
+  SignatureAlgorithm,
+  SignatureHash,
+  SigningKey,
+} from "./src/crypto/signature.ts";
+
+// Certificates (X.509 via PKI.js): PEM, keys, trust anchors, path validation, identity.
+export { TrustStore } from "./src/cert/trust_store.ts";
+export { KeyUsage, type ParsedCertificate, parseCertificate, publicKeyFromSpki } from "./src/cert/certificate.ts";
+export { certificatesFrom, decodePem, encodePem, type PemBlock } from "./src/cert/pem.ts";
+export { parsePrivateKey } from "./src/cert/private_key.ts";
+export { type CertificatePurpose, type ChainVerifyOptions, type VerifiedChain, verifyCertificateChain } from "./src/cert/chain.ts";
+export { type IdentitySource, isIpAddress, matchIdentity } from "./src/cert/hostname.ts";
+export { type CertificateConfig, type CertifiedKey, loadCertifiedKey } from "./src/cert/certified_key.ts";
+export type {
+  CertificateVerifyInfo,
+  ClientAuthPolicy,
+  PskPolicy,
+  TrustAnchors,
+} from "./src/config.ts";

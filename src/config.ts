@@ -121,9 +121,9 @@ export interface ClientConfig extends CommonConfig {
    */
   insecure?: boolean;
   /**
-   * Extra (or, with `insecure`, the only) check of the peer chain after the
-   * built-in validation; throw to reject (a TlsError keeps its alert,
-   * anything else is bad_certificate).
+   * A check of the server's chain after the built-in validation; throw to
+   * reject (a TlsError keeps its alert, anything else is bad_certificate).
+   * Without `trustAnchors` (or with `insecure`) it is the only check.
    */
   verifyCertificate?: (info: CertificateVerifyInfo) => void | Promise<void>;
   /** Client certificates offered when the server sends a CertificateRequest (RFC 8446 §4.4.2.3). */

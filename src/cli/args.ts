@@ -4,7 +4,8 @@
  * arguments (`--psk-file`, `--keylog`) are only recorded here.
  *
  * Options take their value as the next argument or after `=`
- * (`--port 4433`, `--port=4433`). Repeatable options: `--psk`, `--psk-file`.
+ * (`--port 4433`, `--port=4433`). Repeatable options: `--psk`, `--psk-file`,
+ * `--cert` / `--key` (pairs, in order).
  *
  * @module
  */
@@ -20,10 +21,14 @@ export const USAGE = `Usage:
                  [--groups x25519,secp256r1,secp384r1] [--suites SUITE,...]
                  [--echo | --http] [--alpn P1,P2] [--naccept N] [--keylog F]
                  [--handshake-timeout MS] [--allow-short-psk]
+                 [(--cert CHAIN.pem --key KEY.pem)...] [--verify-client --ca CA.pem]
+                 [--tickets N] [--early-data MAX] [--store redis://HOST:PORT]
   psk-tls client --host H --port P (--psk IDENTITY:HEX)... [--psk-file F]
                  [--psk-hash sha256|sha384] [--psk-mode psk_ke|psk_dhe_ke|both]
                  [--groups ...] [--suites ...] [--servername NAME] [--alpn P1,P2]
                  [--keylog F] [--handshake-timeout MS] [--allow-short-psk]
+                 [--ca CA.pem | --insecure] [--cert CHAIN.pem --key KEY.pem]
+                 [--session-out F] [--session-in F] [--early-data FILE]
   psk-tls keygen [--identity ID] [--bytes 32|48]
   psk-tls help
 
@@ -36,6 +41,39 @@ export const USAGE = `Usage:
   --suites S,...       TLS_AES_128_GCM_SHA256, TLS_AES_256_GCM_SHA384,
                        TLS_CHACHA20_POLY1305_SHA256
   --keylog F           append SSLKEYLOGFILE lines to F (debugging only)
+  --alpn P1,P2         ALPN protocols in preference order (both sides)
+  Certificates (PEM; keys PKCS#8, SEC1 or PKCS#1; ECDSA P-256/P-384, Ed25519, RSA):
+  --cert F --key F     server: a certificate chain (leaf first) and its key;
+                       repeat the pair for several certificates (chosen by SNI
+                       and signature algorithms). With --psk too, a matching PSK
+                       is used and other clients get the certificate.
+                       client: the certificate offered when the server asks.
+  --verify-client      server: require a client certificate signed by --ca
+  --ca F               trust anchors (PEM bundle). client: verifies the server
+                       (default without a PSK: the system store, /etc/ssl/certs);
+                       server: verifies client certificates
+  --insecure           client: accept ANY server certificate (no chain or name
+                       check; a warning is printed). Tests and debugging only.
+  --servername NAME    client: SNI and the name the certificate must match
+                       (default: --host)
+  Resumption and 0-RTT (RFC 8446 §4.6.1, §2.3):
+  --tickets N          server: NewSessionTickets sent after each handshake
+                       (default 2; 0 disables resumption)
+  --early-data MAX     server: accept 0-RTT data up to MAX bytes (anti-replay on)
+                       and grant MAX in tickets; early data goes to stdout and
+                       the JSON line gets "earlyDataBytes"
+  --store URL          server: redis://HOST:PORT holding ticket keys, the 0-RTT
+                       replay cache and extra PSKs (hash psk-tls:psks, values
+                       sha256:HEX); servers sharing it resume each other's
+                       tickets and refuse replays. Redis down: full handshakes
+  --session-out F      client: write the session (ticket) received to F, mode
+                       0600 (it contains the resumption secret)
+  --session-in F       client: resume with the session in F; if the server does
+                       not take it, connect again with --psk (when given)
+  --early-data FILE    client: send FILE as 0-RTT with --session-in when the
+                       session allows; otherwise, or if the server rejects it,
+                       it is sent right after the handshake ("earlyData" in the
+                       JSON line says which)
   server: received data goes to stdout; --echo sends every byte back; --http
   answers an HTTP/1.x request with a page describing the session. One JSON line
   per connection on stderr. --naccept N exits after N connections.
@@ -79,6 +117,12 @@ export interface TlsOptions {
   handshakeTimeout: number | undefined;
   /** `--allow-short-psk`: accept secrets shorter than 16 bytes (legacy peers, tests). */
   allowShortPsk: boolean;
+  /** `--cert` files (certificate chains, PEM), in order; paired with `keyFiles`. */
+  certFiles: string[];
+  /** `--key` files (private keys, PEM), in order. */
+  keyFiles: string[];
+  /** `--ca` file (trust anchors, PEM), or undefined. */
+  caFile: string | undefined;
 }
 
 /** What the server does with a connection's plaintext. */
@@ -96,6 +140,14 @@ export interface ServerCommand extends TlsOptions {
   mode: ServerMode;
   /** `--naccept`: exit after this many connections; undefined = run until killed. */
   naccept: number | undefined;
+  /** `--verify-client`: require a client certificate signed by `--ca`. */
+  verifyClient: boolean;
+  /** `--tickets`: NewSessionTickets per handshake (default 2, 0 = none). */
+  tickets: number;
+  /** `--early-data MAX`: accept 0-RTT up to MAX bytes; undefined = 0-RTT off. */
+  earlyData: number | undefined;
+  /** `--store`: a redis:// URL for ticket keys, replay cache and PSK lookup. */
+  store: string | undefined;
 }
 
 /** `psk-tls client …`. */
@@ -108,6 +160,14 @@ export interface ClientCommand extends TlsOptions {
   port: number;
   /** `--servername` (SNI), or undefined. */
   serverName: string | undefined;
+  /** `--insecure`: accept any server certificate (loud). */
+  insecure: boolean;
+  /** `--session-out`: where to write sessions received. */
+  sessionOut: string | undefined;
+  /** `--session-in`: a session file to resume with. */
+  sessionIn: string | undefined;
+  /** `--early-data`: a file to send as 0-RTT. */
+  earlyDataFile: string | undefined;
 }
 
 /** `psk-tls keygen …`. */
@@ -150,10 +210,13 @@ const TLS_FLAGS: Record<string, boolean> = {
   "--allow-short-psk": false,
   "--port": true,
   "--host": true,
+  "--cert": true,
+  "--key": true,
+  "--ca": true,
 };
 const FLAGS: Record<"server" | "client" | "keygen", Record<string, boolean>> = {
-  server: { ...TLS_FLAGS, "--echo": false, "--http": false, "--naccept": true },
-  client: { ...TLS_FLAGS, "--servername": true },
+  server: { ...TLS_FLAGS, "--echo": false, "--http": false, "--naccept": true, "--verify-client": false, "--tickets": true, "--early-data": true, "--store": true },
+  client: { ...TLS_FLAGS, "--servername": true, "--insecure": false, "--session-out": true, "--session-in": true, "--early-data": true },
   keygen: { "--identity": true, "--bytes": true },
 };
 
@@ -268,7 +331,18 @@ export function parseArgs(argv: readonly string[]): Command {
     keylog: undefined,
     handshakeTimeout: undefined,
     allowShortPsk: false,
+    certFiles: [],
+    keyFiles: [],
+    caFile: undefined,
   };
+  let verifyClient = false;
+  let tickets = 2;
+  let earlyData: number | undefined;
+  let earlyDataFile: string | undefined;
+  let store: string | undefined;
+  let sessionOut: string | undefined;
+  let sessionIn: string | undefined;
+  let insecure = false;
   let host: string | undefined;
   let port: string | undefined;
   let mode: ServerMode = "print";
@@ -341,15 +415,61 @@ export function parseArgs(argv: readonly string[]): Command {
         if (value === "") throw new UsageError("--servername: empty name");
         serverName = value;
         break;
+      case "--cert":
+      case "--key":
+      case "--ca":
+        if (value === "") throw new UsageError(`${name}: empty file name`);
+        if (name === "--cert") tls.certFiles.push(value);
+        else if (name === "--key") tls.keyFiles.push(value);
+        else tls.caFile = value;
+        break;
+      case "--verify-client":
+        verifyClient = true;
+        break;
+      case "--tickets":
+        if (!/^\d+$/.test(value) || Number(value) > 16) throw new UsageError(`--tickets: "${value}" is not a number 0..16`);
+        tickets = Number(value);
+        break;
+      case "--early-data":
+        if (command === "server") {
+          earlyData = parsePositiveInt(name, value);
+          if (earlyData > 0xffffffff) throw new UsageError("--early-data: at most 4294967295 bytes");
+        } else {
+          if (value === "") throw new UsageError("--early-data: empty file name");
+          earlyDataFile = value;
+        }
+        break;
+      case "--store":
+        if (!/^rediss?:\/\/[^/]/.test(value)) throw new UsageError(`--store: expected redis://HOST:PORT`);
+        store = value;
+        break;
+      case "--session-out":
+      case "--session-in":
+        if (value === "") throw new UsageError(`${name}: empty file name`);
+        if (name === "--session-out") sessionOut = value;
+        else sessionIn = value;
+        break;
+      case "--insecure":
+        insecure = true;
+        break;
     }
   }
-  if (tls.psks.length === 0 && tls.pskFiles.length === 0) {
-    throw new UsageError(`${command}: at least one --psk or --psk-file is required`);
+  if (tls.certFiles.length !== tls.keyFiles.length) {
+    throw new UsageError(`${command}: --cert and --key come in pairs (${tls.certFiles.length} --cert, ${tls.keyFiles.length} --key)`);
   }
+  const hasPsk = tls.psks.length > 0 || tls.pskFiles.length > 0;
+  if (command === "server" && !hasPsk && tls.certFiles.length === 0 && store === undefined) {
+    throw new UsageError("server: at least one --psk, --psk-file, --cert/--key pair or --store is required");
+  }
+  if (command === "server" && verifyClient && (tls.caFile === undefined || tls.certFiles.length === 0)) {
+    throw new UsageError("server: --verify-client needs --ca (client trust anchors) and a --cert/--key pair");
+  }
+  if (command === "client" && tls.certFiles.length > 1) throw new UsageError("client: at most one --cert/--key pair");
+  if (command === "client" && insecure && tls.caFile !== undefined) throw new UsageError("client: --insecure and --ca exclude each other");
   if (port === undefined) throw new UsageError(`${command}: --port is required`);
   if (command === "server") {
-    return { command, ...tls, host: host ?? "127.0.0.1", port: parsePort(port, true), mode, naccept };
+    return { command, ...tls, host: host ?? "127.0.0.1", port: parsePort(port, true), mode, naccept, verifyClient, tickets, earlyData, store };
   }
   if (host === undefined) throw new UsageError("client: --host is required");
-  return { command, ...tls, host, port: parsePort(port, false), serverName };
+  return { command, ...tls, host, port: parsePort(port, false), serverName, insecure, sessionOut, sessionIn, earlyDataFile };
 }

@@ -8,12 +8,18 @@
  * both ways); 1 with an `{error, code, alert}` JSON line and a message naming
  * the alert when the connection or the handshake fails.
  *
+ * Resumption (`--session-out`, `--session-in`, `--early-data`): see
+ * `resumption.ts`. When the ticket is refused, a `{"resumption":"refused",…}`
+ * line precedes the second attempt's JSON line.
+ *
  * @module
  */
 import { connect, type ConnectOptions } from "../client/connect.ts";
 import type { TlsStream } from "../streams/tls_stream.ts";
 import type { ClientCommand } from "./args.ts";
 import { readStdin, writeJsonLine, writeStderrLine, writeStdout } from "./io.ts";
+import type { NegotiatedParameters } from "../config.ts";
+import { applyClientResumption } from "./resumption.ts";
 import { clientConfigOf, errorSummary, forEachChunk, sessionSummary } from "./tls_config.ts";
 
 /** Copy stdin to the TLS stream; close_notify at EOF. Stops quietly when the stream is gone. */
@@ -44,6 +50,11 @@ async function fail(e: unknown, fallbackCode: string): Promise<number> {
 /** Run the client; resolves with the exit status. */
 export async function runClient(command: ClientCommand): Promise<number> {
   const options: ConnectOptions = { host: command.host, port: command.port, tls: clientConfigOf(command) };
+  const resumption = applyClientResumption(options.tls, command);
+  if (resumption.sessionSkipped !== undefined) await writeStderrLine(`psk-tls client: --session-in not used: ${resumption.sessionSkipped}`);
+  if (command.insecure) {
+    await writeStderrLine("psk-tls client: WARNING: --insecure: the server's certificate is NOT verified (any certificate is accepted); anyone on the path can impersonate the server");
+  }
   if (command.handshakeTimeout !== undefined) options.handshakeTimeout = command.handshakeTimeout;
   let tls: TlsStream;
   try {
@@ -51,11 +62,34 @@ export async function runClient(command: ClientCommand): Promise<number> {
   } catch (e) {
     return await fail(e, "connect_failed");
   }
+  let params: NegotiatedParameters;
   try {
-    const params = await tls.handshake;
-    await writeJsonLine(sessionSummary(params));
+    params = await tls.handshake;
   } catch (e) {
-    return await fail(e, "handshake_failed");
+    if (resumption.fallback === undefined) return await fail(e, "handshake_failed");
+    // The server did not take the ticket (unknown, expired, store down): a full handshake instead.
+    await writeJsonLine({ resumption: "refused", ...errorSummary(e) });
+    try {
+      tls = await connect({ ...options, tls: resumption.fallback });
+    } catch (e2) {
+      return await fail(e2, "connect_failed");
+    }
+    try {
+      params = await tls.handshake;
+    } catch (e2) {
+      return await fail(e2, "handshake_failed");
+    }
+  }
+  await writeJsonLine(sessionSummary(params));
+  if (resumption.earlyData !== undefined && resumption.earlyData.length > 0 && !params.earlyData) {
+    // 0-RTT not offered or rejected: the data goes now, as ordinary 1-RTT data.
+    try {
+      const w = tls.writable.getWriter();
+      await w.write(resumption.earlyData);
+      w.releaseLock();
+    } catch (e) {
+      return await fail(e, "connection_failed");
+    }
   }
 
   let peerDone!: () => void;

@@ -9,6 +9,10 @@
  *   server closes too. `--echo` sends every byte back; `--http` answers one
  *   HTTP/1.x request with a page describing the session, then closes.
  * - `--naccept N`: exit after N connections have ended (status 1 if any failed).
+ * - resumption and 0-RTT (`--tickets`, `--early-data`, `--store`): see
+ *   `resumption.ts`. Accepted early data is written (print mode) or echoed
+ *   (echo mode) before the 1-RTT data, and the JSON line gains
+ *   `earlyDataBytes`; store failures and Redis state changes are JSON lines too.
  *
  * @module
  */
@@ -17,6 +21,7 @@ import type { TlsStream } from "../streams/tls_stream.ts";
 import type { ServerCommand } from "./args.ts";
 import { serveHttp } from "./http.ts";
 import { exit, writeJsonLine, writeStdout } from "./io.ts";
+import { applyServerResumption } from "./resumption.ts";
 import { errorSummary, forEachChunk, serverConfigOf, sessionSummary } from "./tls_config.ts";
 
 /** How long an HTTP connection waits for the client's close_notify after the response. */
@@ -46,7 +51,17 @@ async function drain(readable: ReadableStream<Uint8Array>, ms: number): Promise<
 /** Serve one established connection in the command's mode. */
 async function serveConnection(tls: TlsStream, command: ServerCommand): Promise<void> {
   const params = await tls.handshake;
-  await writeJsonLine(sessionSummary(params));
+  // 0-RTT data (replayable, RFC 8446 §8) comes first; the JSON line says how much arrived that way.
+  const early = await tls.earlyData;
+  await writeJsonLine({ ...sessionSummary(params), ...(early ? { earlyDataBytes: early.length } : {}) });
+  if (early && early.length > 0) {
+    if (command.mode === "print") await writeStdout(early);
+    else if (command.mode === "echo") {
+      const w = tls.writable.getWriter();
+      await w.write(early);
+      w.releaseLock();
+    }
+  }
   switch (command.mode) {
     case "echo":
       await tls.readable.pipeTo(tls.writable);
@@ -67,6 +82,7 @@ async function serveConnection(tls: TlsStream, command: ServerCommand): Promise<
 /** Run the server until killed (or until `--naccept` connections have ended). */
 export async function runServer(command: ServerCommand): Promise<number> {
   const tls = serverConfigOf(command);
+  await applyServerResumption(tls, command, writeJsonLine);
   let ended = 0;
   let failed = 0;
   let server: TlsServer | undefined;

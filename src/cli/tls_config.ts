@@ -6,7 +6,9 @@
  *
  * @module
  */
-import type { ClientConfig, CommonConfig, NegotiatedParameters, ServerConfig } from "../config.ts";
+import type { CertificateConfig, ClientConfig, CommonConfig, NegotiatedParameters, ServerConfig } from "../config.ts";
+import { loadCertifiedKey } from "../cert/certified_key.ts";
+import { systemTrustStore } from "../cert/system_store.ts";
 import { auto } from "../crypto/auto.ts";
 import { TlsError } from "../errors.ts";
 import { createPsk, type Psk } from "../psk/external_psk.ts";
@@ -57,7 +59,8 @@ export function buildPsks(options: TlsOptions): Psk[] {
 function commonConfig(options: TlsOptions): CommonConfig {
   const config: CommonConfig = {
     provider: auto,
-    psks: buildPsks(options),
+    // Without --psk/--psk-file the connection is certificate-only.
+    psks: options.psks.length > 0 || options.pskFiles.length > 0 ? buildPsks(options) : [],
     pskKeyExchangeModes: options.pskModes,
   };
   if (options.suites !== undefined) config.cipherSuites = options.suites;
@@ -71,15 +74,61 @@ function commonConfig(options: TlsOptions): CommonConfig {
 export function clientConfigOf(command: ClientCommand): ClientConfig {
   const config: ClientConfig = commonConfig(command);
   if (command.serverName !== undefined) config.serverName = command.serverName;
+  // Certificate handshakes: with --ca or --insecure, or (without a PSK) the system trust store.
+  const hasPsk = (config.psks?.length ?? 0) > 0;
+  if (command.insecure) config.insecure = true;
+  else if (command.caFile !== undefined) config.trustAnchors = readPem("--ca", command.caFile);
+  else if (!hasPsk) {
+    try {
+      config.trustAnchors = systemTrustStore();
+    } catch (e) {
+      throw new UsageError(`no --psk, --ca or --insecure, and the system trust store cannot be used: ${(e as Error).message}`);
+    }
+  }
+  // The certificate must match --servername, else the host we connect to (an IP literal: no SNI, iPAddress match).
+  if ((config.trustAnchors !== undefined || config.insecure) && config.serverName === undefined) config.serverName = command.host;
+  const certs = certificatesOf(command);
+  if (certs.length > 0) config.certificates = certs;
   return config;
 }
 
 /** The server configuration for a parsed `server` command. */
 export function serverConfigOf(command: ServerCommand): ServerConfig {
-  return commonConfig(command);
+  const config: ServerConfig = commonConfig(command);
+  const certs = certificatesOf(command);
+  if (certs.length > 0) config.certificates = certs;
+  if (command.caFile !== undefined) config.clientTrustAnchors = readPem("--ca", command.caFile);
+  if (command.verifyClient) config.clientAuth = "require";
+  return config;
 }
 
-/** The negotiated parameters as the CLI prints them: exactly these keys, in this order. */
+/** Read a PEM file named by `flag`. */
+function readPem(flag: string, file: string): string {
+  try {
+    return readTextFile(file);
+  } catch (e) {
+    throw new UsageError(`${flag}: cannot read ${file}: ${(e as Error).message}`);
+  }
+}
+
+/** The --cert/--key pairs, loaded and checked (the key must belong to the certificate). */
+function certificatesOf(options: TlsOptions): CertificateConfig[] {
+  return options.certFiles.map((file, i) => {
+    const keyFile = options.keyFiles[i]!;
+    const config: CertificateConfig = { chain: readPem("--cert", file), privateKey: readPem("--key", keyFile) };
+    try {
+      loadCertifiedKey(config);
+    } catch (e) {
+      throw new UsageError(`--cert ${file} / --key ${keyFile}: ${(e as Error).message}`);
+    }
+    return config;
+  });
+}
+
+/**
+ * The negotiated parameters as the CLI prints them: exactly these keys, in
+ * this order (`signatureScheme` and `peerCertificates` only in certificate handshakes).
+ */
 export interface SessionSummary {
   /** Always "TLSv1.3". */
   version: string;
@@ -99,6 +148,10 @@ export interface SessionSummary {
   alpn: string | null;
   /** The server name (SNI), or null. */
   serverName: string | null;
+  /** Certificate handshakes only: the CertificateVerify scheme (absent for PSK handshakes). */
+  signatureScheme?: string;
+  /** Certificate handshakes only: length of the peer's chain, when the peer sent one. */
+  peerCertificates?: number;
 }
 
 /** Pick the printed keys out of the negotiated parameters. */
@@ -113,6 +166,8 @@ export function sessionSummary(p: NegotiatedParameters): SessionSummary {
     earlyData: p.earlyData,
     alpn: p.alpn,
     serverName: p.serverName,
+    ...(p.signatureScheme !== undefined ? { signatureScheme: p.signatureScheme } : {}),
+    ...(p.peerCertificates !== undefined ? { peerCertificates: p.peerCertificates.length } : {}),
   };
 }
 

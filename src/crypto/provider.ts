@@ -9,7 +9,7 @@
 
 import type { PrivateKeyInfo, PublicKeyInfo, SignatureAlgorithm, SigningKey } from "./signature.ts";
 
-export type { PrivateKeyInfo, PublicKeyInfo, SignatureAlgorithm, SignatureHash, SigningKey } from "./signature.ts";
+export type { EcCurve, PrivateKeyInfo, PublicKeyInfo, SignatureAlgorithm, SignatureHash, SigningKey } from "./signature.ts";
 
 /** Hash functions TLS 1.3 cipher suites use. */
 export type HashAlgorithm = "SHA-256" | "SHA-384";

@@ -381,7 +381,8 @@ export class ServerHandshake implements HandshakeDriver {
       try {
         // The binder is unique per ClientHello: record it within the freshness window.
         if (!(await this.#replayCache.checkAndRecord(offered.binders[0]!, policy.windowMs ?? 10_000))) return false;
-      } catch {
+      } catch (e) {
+        this.#config.onStoreError?.(e, "replay_cache");
         return false; // a store that cannot answer fails closed: 1-RTT only
       }
     }

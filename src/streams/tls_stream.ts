@@ -41,6 +41,15 @@ export interface TlsStream extends ByteDuplex {
   closed: Promise<void>;
   /** The sans-IO connection underneath (negotiated parameters, key updates). */
   connection: TlsConnection;
+  /**
+   * Server: resolves once the handshake completed with the 0-RTT early data
+   * the server accepted (RFC 8446 §2.3: it may be a replay, see §8), or null
+   * when none was accepted; those bytes are not repeated on `readable`,
+   * which carries only 1-RTT data. Client: always null (whether the server
+   * accepted `ClientConfig.earlyData` is `negotiated.earlyData`; if not, the
+   * application resends it). Never rejects (null when the handshake fails).
+   */
+  earlyData: Promise<Uint8Array | null>;
 }
 
 const DEFAULT_HANDSHAKE_TIMEOUT = 30_000;
@@ -183,6 +192,10 @@ export function tlsStream(conn: TlsConnection, transport: ByteDuplex, options: T
     }
   })();
   handshake.catch(() => {});
+  const earlyData = handshake.then(
+    (params) => (conn.role === "server" && params.earlyData ? concatChunks(conn.takeEarlyData()) : null),
+    () => null,
+  );
 
   const hwm = options.maxPlaintextBuffer ?? DEFAULT_PLAINTEXT_BUFFER;
   const readable = new ReadableStream<Uint8Array>({
@@ -239,6 +252,7 @@ export function tlsStream(conn: TlsConnection, transport: ByteDuplex, options: T
     handshake,
     closed,
     connection: conn,
+    earlyData,
     async close() {
       if (conn.localClosed) return;
       await handshake;

@@ -75,7 +75,7 @@ describe("private keys", () => {
   test("DER input in each form", () => {
     const ec = parsePrivateKey(pki.pem("ec.key"));
     const fromDer = parsePrivateKey(decodePem(pki.pem("ec.sec1.key"))[0]!.der);
-    expect(fromDer.type === "ec" && fromDer.d).toEqual(ec.type === "ec" ? ec.d : null);
+    expect(fromDer.type === "ec" ? fromDer.d : undefined).toEqual(ec.type === "ec" ? ec.d : undefined);
     const rsaDer = parsePrivateKey(decodePem(pki.pem("rsa.pkcs1.key"))[0]!.der);
     expect(rsaDer.type).toBe("rsa");
     expect(parsePrivateKey(ec.pkcs8).type).toBe("ec");
