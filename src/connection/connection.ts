@@ -23,6 +23,7 @@ import { encodePlaintextRecord, RecordDeframer } from "../record/deframer.ts";
 import { RecordOpener, RecordSealer } from "../record/protect.ts";
 import { MAX_PLAINTEXT } from "../record/limits.ts";
 import { encodeHandshake } from "../handshake/messages/handshake.ts";
+import { concat } from "../wire/bytes.ts";
 import { decodeKeyUpdate, encodeKeyUpdate } from "../handshake/messages/key_update.ts";
 
 /** The handshake side of a connection: a client or server state machine. */
@@ -493,14 +494,7 @@ export class TlsConnection {
         run.push(next);
         this.#pendingHandshake.shift();
       }
-      let total = 0;
-      for (const m of run) total += m.length;
-      const all = new Uint8Array(total);
-      let o = 0;
-      for (const m of run) {
-        all.set(m, o);
-        o += m.length;
-      }
+      const all = concat(...run);
       for (let off = 0; off < all.length; off += this.#writeLimit) {
         await this.#protect(ContentType.handshake, all.subarray(off, Math.min(all.length, off + this.#writeLimit)));
       }

@@ -14,6 +14,7 @@ import type { ClientConfig, NegotiatedParameters, ServerConfig } from "../config
 import { clientConnection, serverConnection } from "../connection/create.ts";
 import type { TlsConnection } from "../connection/connection.ts";
 import { TlsError } from "../errors.ts";
+import { concat } from "../wire/bytes.ts";
 
 /** A bidirectional byte stream, e.g. a TCP socket's `{ readable, writable }`. */
 export interface ByteDuplex {
@@ -57,18 +58,6 @@ const DEFAULT_PLAINTEXT_BUFFER = 65_536;
 /** How long a failing connection waits for its alert to reach the transport. */
 const ALERT_FLUSH_TIMEOUT = 1_000;
 
-function concatChunks(chunks: Uint8Array[]): Uint8Array {
-  if (chunks.length === 1) return chunks[0]!;
-  let n = 0;
-  for (const c of chunks) n += c.length;
-  const out = new Uint8Array(n);
-  let o = 0;
-  for (const c of chunks) {
-    out.set(c, o);
-    o += c.length;
-  }
-  return out;
-}
 
 /** Wrap a sans-IO connection around a transport. Used by {@link connectTls} and {@link acceptTls}. */
 export function tlsStream(conn: TlsConnection, transport: ByteDuplex, options: TlsStreamOptions = {}): TlsStream {
@@ -89,7 +78,7 @@ export function tlsStream(conn: TlsConnection, transport: ByteDuplex, options: T
   const flush = async (): Promise<void> => {
     const out = conn.takeOutput();
     if (out.length === 0 || writerClosed) return;
-    await writer.write(concatChunks(out));
+    await writer.write(concat(...out));
   };
 
   const closeWriter = async (): Promise<void> => {
@@ -193,7 +182,7 @@ export function tlsStream(conn: TlsConnection, transport: ByteDuplex, options: T
   })();
   handshake.catch(() => {});
   const earlyData = handshake.then(
-    (params) => (conn.role === "server" && params.earlyData ? concatChunks(conn.takeEarlyData()) : null),
+    (params) => (conn.role === "server" && params.earlyData ? concat(...conn.takeEarlyData()) : null),
     () => null,
   );
 

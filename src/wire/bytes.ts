@@ -4,8 +4,9 @@
  * @module
  */
 
-/** Concatenate byte arrays. */
+/** Concatenate byte arrays (a single part is returned as is, not copied). */
 export function concat(...parts: Uint8Array[]): Uint8Array {
+  if (parts.length === 1) return parts[0]!;
   let n = 0;
   for (const p of parts) n += p.length;
   const out = new Uint8Array(n);
