@@ -59,6 +59,16 @@ export {
 } from "./src/psk/external_psk.ts";
 export { type OfferedPsk, OfferedPskList, type PskSelectionCallback } from "./src/psk/offered.ts";
 export { MemoryPskStore, type PskStore, pskSelectionFromStore } from "./src/psk/psk_store.ts";
+export {
+  formatPskLine,
+  type PskEntry,
+  type PskEntryOptions,
+  pskEntriesToPsks,
+  PskFormatError,
+  parsePskFile,
+  parsePskSpec,
+} from "./src/psk/psk_file.ts";
+export { constantTimeEqual } from "./src/crypto/constant_time.ts";
 export { ClientSession, exportSession, importSession, MAX_TICKET_LIFETIME } from "./src/psk/session.ts";
 export { MemoryTicketKeyStore, type TicketKey, type TicketKeyRotation, type TicketKeyStore } from "./src/psk/ticket_keys.ts";
 export { MemoryReplayCache, type MemoryReplayCacheOptions, type ReplayCache } from "./src/psk/anti_replay.ts";

@@ -17,3 +17,4 @@
 export * from "./src/server/listen.ts";
 export * from "./src/client/connect.ts";
 export * from "./src/transport/index.ts";
+export { FilePskStore, type FilePskStoreOptions } from "./src/psk/file_store.ts";

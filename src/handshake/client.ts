@@ -17,6 +17,7 @@ import type { HandshakeDriver, HandshakeIO } from "../connection/connection.ts";
 import { type Psk, pskSecret } from "../psk/external_psk.ts";
 import { ClientSession, MAX_TICKET_LIFETIME } from "../psk/session.ts";
 import { AlertDescription } from "./alerts.ts";
+import { illegal, unexpected } from "./violations.ts";
 import {
   type CipherSuiteParams,
   CIPHER_SUITES,
@@ -97,13 +98,7 @@ type ClientState =
   | "wait_finished"
   | "connected";
 
-function unexpected(what: string, state: string): TlsError {
-  return protocolError(AlertDescription.unexpected_message, `unexpected ${what} in state ${state}`, "unexpected_message");
-}
 
-function illegal(message: string, code = "illegal_parameter"): TlsError {
-  return protocolError(AlertDescription.illegal_parameter, message, code);
-}
 
 /** Secrets the client keeps after the handshake (exporters, resumption). */
 export interface ClientSessionSecrets {

@@ -25,6 +25,7 @@ import { MemoryTicketKeyStore, type TicketKeyStore } from "../psk/ticket_keys.ts
 import { MAX_TICKET_LIFETIME } from "../psk/session.ts";
 import { encodeNewSessionTicket } from "./messages/new_session_ticket.ts";
 import { AlertDescription } from "./alerts.ts";
+import { illegal, missing, unexpected } from "./violations.ts";
 import {
   type CipherSuiteParams,
   ExtensionType,
@@ -41,7 +42,7 @@ import { encodeEncryptedExtensions } from "./messages/encrypted_extensions.ts";
 import { decodeFinished, encodeFinished } from "./messages/finished.ts";
 import { encodeHandshake } from "./messages/handshake.ts";
 import { encodeServerHello } from "./messages/server_hello.ts";
-import type { ClientHello, Extension, HandshakeMessage, OfferedPsks } from "./messages/types.ts";
+import type { ClientHello, Extension, HandshakeMessage, KeyShareEntry, OfferedPsks } from "./messages/types.ts";
 import {
   binderKey,
   clientApplicationTrafficSecret,
@@ -85,16 +86,13 @@ type ServerState =
   | "wait_finished"
   | "connected";
 
-function unexpected(what: string, state: string): TlsError {
-  return protocolError(AlertDescription.unexpected_message, `unexpected ${what} in state ${state}`, "unexpected_message");
-}
 
-function illegal(message: string, code = "illegal_parameter"): TlsError {
-  return protocolError(AlertDescription.illegal_parameter, message, code);
-}
 
-function missing(message: string): TlsError {
-  return protocolError(AlertDescription.missing_extension, message, "missing_extension");
+
+/** The client key share the server will use. */
+interface KeyShareChoice {
+  name: GroupName;
+  keyExchange: Uint8Array;
 }
 
 /** What the server decided from a ClientHello. */
@@ -198,6 +196,35 @@ export class ServerHandshake implements HandshakeDriver {
   get acceptsChangeCipherSpec(): boolean {
     return this.#state === "wait_client_hello_2" || this.#state === "wait_end_of_early_data" || this.#state === "wait_finished" ||
       this.#state === "wait_client_certificate" || this.#state === "wait_client_certificate_verify";
+  }
+
+  /**
+   * The client's share for our most preferred group it sent one for; undefined
+   * means a HelloRetryRequest is needed. On a retried hello (§4.1.2) the one
+   * share must be for the group the HelloRetryRequest named.
+   */
+  #pickKeyShare(shares: readonly KeyShareEntry[], retry: boolean): KeyShareChoice | undefined {
+    let share: KeyShareChoice | undefined;
+    for (const g of this.#groups) {
+      const s = shares.find((x) => x.group === NamedGroup[g]);
+      if (s) {
+        share = { name: g, keyExchange: s.keyExchange };
+        break;
+      }
+    }
+    if (retry && (!share || share.name !== this.#hrrGroup || shares.length !== 1)) {
+      throw illegal("second ClientHello does not carry the key share the HelloRetryRequest asked for");
+    }
+    return share;
+  }
+
+  /** Tell the application a store failed; a throwing callback must not break the handshake. */
+  #reportStoreError(error: unknown, operation: string): void {
+    try {
+      this.#config.onStoreError?.(error, operation);
+    } catch {
+      // the degraded path (no tickets / no 0-RTT) goes on regardless
+    }
   }
 
   /** Servers wait for the ClientHello. */
@@ -329,21 +356,10 @@ export class ServerHandshake implements HandshakeDriver {
     if (retry && sel.suite !== this.#hrrSuite) throw illegal("second ClientHello changed the negotiated cipher suite");
 
     // (EC)DHE group.
-    let share: { name: GroupName; keyExchange: Uint8Array } | undefined;
+    let share: KeyShareChoice | undefined;
     if (sel.mode === "psk_dhe_ke") {
-      for (const g of this.#groups) {
-        const s = shares.find((x) => x.group === NamedGroup[g]);
-        if (s) {
-          share = { name: g, keyExchange: s.keyExchange };
-          break;
-        }
-      }
-      if (retry) {
-        // §4.1.2: the new ClientHello carries exactly one share, for the HRR's group.
-        if (!share || share.name !== this.#hrrGroup || shares.length !== 1) {
-          throw illegal("second ClientHello does not carry the key share the HelloRetryRequest asked for");
-        }
-      } else if (!share) {
+      share = this.#pickKeyShare(shares, retry);
+      if (!share) {
         const want = this.#groups.find((g) => clientGroups.includes(NamedGroup[g]))!;
         // Binder first (§4.2.11: verify before using the PSK), then ask for the share.
         await this.#verifyBinder(sel, offered, msg.raw);
@@ -382,7 +398,7 @@ export class ServerHandshake implements HandshakeDriver {
         // The binder is unique per ClientHello: record it within the freshness window.
         if (!(await this.#replayCache.checkAndRecord(offered.binders[0]!, policy.windowMs ?? 10_000))) return false;
       } catch (e) {
-        this.#config.onStoreError?.(e, "replay_cache");
+        this.#reportStoreError(e, "replay_cache");
         return false; // a store that cannot answer fails closed: 1-RTT only
       }
     }
@@ -425,7 +441,7 @@ export class ServerHandshake implements HandshakeDriver {
       try {
         state = await openTicket(p, store, item.identity);
       } catch (e) {
-        this.#config.onStoreError?.(e, "ticket_key_lookup");
+        this.#reportStoreError(e, "ticket_key_lookup");
         return undefined; // store down: full handshake (or none), never a crash
       }
       if (!state) continue; // not ours, tampered, unknown key: ignored (§4.2.11)
@@ -550,7 +566,7 @@ export class ServerHandshake implements HandshakeDriver {
 
   // ---- ServerHello, EncryptedExtensions, Finished ----------------------------------------------
 
-  async #sendServerFlight(ch: ClientHello, share: { name: GroupName; keyExchange: Uint8Array } | undefined): Promise<void> {
+  async #sendServerFlight(ch: ClientHello, share: KeyShareChoice | undefined): Promise<void> {
     const p = this.#io.provider;
     // A certificate handshake has no PSK: no pre_shared_key, early secret from zeros (§7.1).
     const psk = this.#cert ? undefined : this.#sel.psk;
@@ -663,19 +679,8 @@ export class ServerHandshake implements HandshakeDriver {
     if (retry && suite !== this.#hrrSuite) throw illegal("second ClientHello changed the negotiated cipher suite");
     // §9.2: without a PSK, (EC)DHE is the key exchange: supported_groups and key_share are mandatory.
     if (clientGroups.length === 0) throw missing("certificate handshake needs supported_groups and key_share (§9.2)");
-    let share: { name: GroupName; keyExchange: Uint8Array } | undefined;
-    for (const g of this.#groups) {
-      const s = shares.find((x) => x.group === NamedGroup[g]);
-      if (s) {
-        share = { name: g, keyExchange: s.keyExchange };
-        break;
-      }
-    }
-    if (retry) {
-      if (!share || share.name !== this.#hrrGroup || shares.length !== 1) {
-        throw illegal("second ClientHello does not carry the key share the HelloRetryRequest asked for");
-      }
-    } else if (!share) {
+    const share = this.#pickKeyShare(shares, retry);
+    if (!share) {
       const want = this.#groups.find((g) => clientGroups.includes(NamedGroup[g]));
       if (!want) {
         throw new TlsError("incompatible", "no_common_group", "no common (EC)DHE group", { alert: AlertDescription.handshake_failure });
@@ -824,7 +829,7 @@ export class ServerHandshake implements HandshakeDriver {
           originalIdentity: psk?.kind === "external" ? psk.identityText : "",
         });
       } catch (e) {
-        this.#config.onStoreError?.(e, "ticket_key_issue");
+        this.#reportStoreError(e, "ticket_key_issue");
         return; // no tickets this time; the connection is fine
       }
       this.#io.sendHandshake(encodeHandshake(HandshakeType.new_session_ticket, encodeNewSessionTicket({
