@@ -1,9 +1,11 @@
 /**
  * Interop subset with our CLI on Deno (`deno run -A src/cli/main.ts`) and on
  * Node (the `bun build --target=node` bundle), against OpenSSL and GnuTLS on
- * 127.0.0.1 — the full matrix runs in-process on Bun (openssl.test.ts,
- * gnutls.test.ts); this proves the other runtimes' transports and crypto
- * providers talk to real peers too.
+ * 127.0.0.1. The full matrix runs on Bun (openssl.test.ts, gnutls.test.ts)
+ * and, through the CLI with `--psk ID:HEX`, on Deno and Node
+ * (runtime_matrix.test.ts); these cells add the other ways in: PSKs from a
+ * psktool file (`--psk-file`), the SHA-384 PSK as a `-psk_session` file, and
+ * the server's default suite list (no `--suites`).
  *
  * Per runtime, one cell per peer and direction, spread over modes, suites and
  * groups:
