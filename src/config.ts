@@ -150,8 +150,17 @@ export interface ServerEarlyDataConfig {
   accept?: (info: { pskIdentity: string; maxSize: number }) => boolean | Promise<boolean>;
   /** Anti-replay store (§8). Default: an in-memory cache. `false` disables anti-replay: unsafe. */
   replayCache?: ReplayCache | false;
-  /** Freshness window for recorded ClientHellos, in ms. Default 10 000. */
+  /** Freshness window for ticket ages, in ms (§8.3); accepted ClientHellos are recorded for twice this. Default 10 000. */
   windowMs?: number;
+  /**
+   * Accept 0-RTT under external PSKs (their `earlyData` parameters). Off by
+   * default: an external PSK has no ticket age, so freshness cannot be
+   * checked and a replay is only caught while its ClientHello is recorded
+   * (`externalPskReplayWindowMs`). Enable only for idempotent early data.
+   */
+  allowExternalPsk?: boolean;
+  /** How long 0-RTT ClientHellos under external PSKs are recorded, ms. Default 86 400 000 (1 day). */
+  externalPskReplayWindowMs?: number;
 }
 
 /** Server configuration. */

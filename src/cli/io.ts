@@ -11,10 +11,26 @@ import process from "node:process";
 /** The part of a Node-style writable stream used here. */
 interface NodeWritable {
   write(chunk: Uint8Array | string, callback: (err?: Error | null) => void): boolean;
+  on?(event: "error", listener: (err: Error) => void): unknown;
+}
+
+const guarded = new WeakSet<NodeWritable>();
+
+/**
+ * A write error (EPIPE: whoever read our stdout/stderr went away) reaches the
+ * write's callback, i.e. rejects the promise, which the caller handles. Node
+ * and Deno also emit it as an `error` event, which without a listener is an
+ * uncaught exception that ends the process: this listener takes it.
+ */
+function guard(stream: NodeWritable): void {
+  if (guarded.has(stream)) return;
+  guarded.add(stream);
+  stream.on?.("error", () => {});
 }
 
 /** Write `chunk` to a Node-style writable and resolve once it has been taken (backpressure). */
 function writeTo(stream: NodeWritable, chunk: Uint8Array | string): Promise<void> {
+  guard(stream);
   return new Promise((resolve, reject) => {
     stream.write(chunk, (err?: Error | null) => (err ? reject(err) : resolve()));
   });
@@ -33,6 +49,16 @@ export function writeStderrLine(line: string): Promise<void> {
 /** Write one JSON value as a line on stderr. */
 export function writeJsonLine(value: unknown): Promise<void> {
   return writeStderrLine(JSON.stringify(value));
+}
+
+/**
+ * {@link writeJsonLine} for best-effort log lines: never rejects. When
+ * stderr is gone (EPIPE: the reader of the log exited) the line is dropped,
+ * so a server goes on serving, and a report nobody awaits cannot become an
+ * unhandled rejection that ends the process.
+ */
+export function logJsonLine(value: unknown): Promise<void> {
+  return writeJsonLine(value).catch(() => {});
 }
 
 /** Stdin as an async iterable of byte chunks, ending at EOF. */

@@ -54,12 +54,12 @@ function storeErrorLogger(log: JsonLog): (error: unknown, operation: string) => 
       return;
     }
     const message = error instanceof Error ? error.message : String(error);
-    void log({
+    log({
       storeError: operation,
       error: message,
       degraded: operation === "replay_cache" ? "0-RTT refused (1-RTT goes on)" : operation === "ticket_key_issue" ? "no tickets issued" : "full handshake instead of resumption",
       ...(seen && seen.skipped > 0 ? { suppressed: seen.skipped } : {}),
-    });
+    }).catch(() => {}); // a log line that cannot be written (stderr gone) is dropped
     last.set(operation, { at: now, skipped: 0 });
   };
 }
@@ -72,7 +72,7 @@ function storeErrorLogger(log: JsonLog): (error: unknown, operation: string) => 
 export async function applyServerResumption(config: ServerConfig, command: ServerCommand, log: JsonLog): Promise<ServerResumption> {
   let redis: RedisConnection | undefined;
   if (command.store !== undefined) {
-    redis = await connectRedis(command.store, { onEvent: (e) => void log({ redis: e.type, message: e.message }) });
+    redis = await connectRedis(command.store, { onEvent: (e) => void log({ redis: e.type, message: e.message }).catch(() => {}) });
     const replayCache = new RedisReplayCache(redis);
     config.earlyData = { ...(config.earlyData ?? {}), replayCache };
     if (command.earlyData === undefined) delete config.earlyData;

@@ -20,7 +20,7 @@ import { listen, type TlsServer } from "../server/listen.ts";
 import type { TlsStream } from "../streams/tls_stream.ts";
 import type { ServerCommand } from "./args.ts";
 import { serveHttp } from "./http.ts";
-import { exit, writeJsonLine, writeStdout } from "./io.ts";
+import { exit, logJsonLine, writeJsonLine, writeStdout } from "./io.ts";
 import { applyServerResumption } from "./resumption.ts";
 import { errorSummary, forEachChunk, serverConfigOf, sessionSummary } from "./tls_config.ts";
 
@@ -53,7 +53,8 @@ async function serveConnection(tls: TlsStream, command: ServerCommand): Promise<
   const params = await tls.handshake;
   // 0-RTT data (replayable, RFC 8446 §8) comes first; the JSON line says how much arrived that way.
   const early = await tls.earlyData;
-  await writeJsonLine({ ...sessionSummary(params), ...(early ? { earlyDataBytes: early.length } : {}) });
+  // The log is best effort: a stderr that is gone (EPIPE) must not stop the serving.
+  await logJsonLine({ ...sessionSummary(params), ...(early ? { earlyDataBytes: early.length } : {}) });
   if (early && early.length > 0) {
     if (command.mode === "print") await writeStdout(early);
     else if (command.mode === "echo") {
@@ -82,7 +83,7 @@ async function serveConnection(tls: TlsStream, command: ServerCommand): Promise<
 /** Run the server until killed (or until `--naccept` connections have ended). */
 export async function runServer(command: ServerCommand): Promise<number> {
   const tls = serverConfigOf(command);
-  await applyServerResumption(tls, command, writeJsonLine);
+  await applyServerResumption(tls, command, logJsonLine);
   let ended = 0;
   let failed = 0;
   let server: TlsServer | undefined;
@@ -93,8 +94,11 @@ export async function runServer(command: ServerCommand): Promise<number> {
     if (command.naccept !== undefined && ended >= command.naccept && !finishing) {
       finishing = true;
       void (async () => {
-        await server?.close({ graceMs: 0 });
-        await exit(failed > 0 ? 1 : 0);
+        try {
+          await server?.close({ graceMs: 0 });
+        } finally {
+          await exit(failed > 0 ? 1 : 0);
+        }
       })();
     }
   };
@@ -106,7 +110,8 @@ export async function runServer(command: ServerCommand): Promise<number> {
     onError: (err, info) => {
       // Handler errors are reported by the handler itself.
       if (info.phase === "handler") return;
-      void writeJsonLine(errorSummary(err)).finally(() => connectionEnded(false));
+      // logJsonLine never rejects (stderr gone: the line is dropped, the server goes on).
+      void logJsonLine(errorSummary(err)).then(() => connectionEnded(false));
     },
   };
   if (command.handshakeTimeout !== undefined) options.handshakeTimeout = command.handshakeTimeout;
@@ -117,7 +122,8 @@ export async function runServer(command: ServerCommand): Promise<number> {
       await serveConnection(stream, command);
     } catch (e) {
       ok = false;
-      await writeJsonLine(errorSummary(e));
+      await logJsonLine(errorSummary(e));
+      throw e; // listen() aborts the connection (and ignores the handler error: logged above)
     } finally {
       connectionEnded(ok);
     }

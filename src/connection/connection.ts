@@ -12,7 +12,7 @@
  * @module
  */
 import type { CommonConfig, NegotiatedParameters } from "../config.ts";
-import type { CryptoProvider, HashAlgorithm } from "../crypto/provider.ts";
+import type { CryptoProvider } from "../crypto/provider.ts";
 import { TlsError } from "../errors.ts";
 import { AlertDescription, alertName, AlertLevel } from "../handshake/alerts.ts";
 import { type CipherSuiteParams, ContentType, HandshakeType, TLS12 } from "../handshake/constants.ts";
@@ -49,6 +49,8 @@ export interface HandshakeIO {
   sendChangeCipherSpec(): void;
   /** Flush queued handshake bytes, then switch outgoing protection to `secret`. */
   setWriteSecret(params: CipherSuiteParams, secret: Uint8Array): Promise<void>;
+  /** Flush queued handshake bytes, then send unprotected again (the second ClientHello after 0-RTT, §4.1.2). */
+  clearWriteSecret(): Promise<void>;
   /** Switch incoming protection to `secret` (handshake buffer must be empty). */
   setReadSecret(params: CipherSuiteParams, secret: Uint8Array): Promise<void>;
   /** Seal and queue early data (client, after ClientHello) under the current write epoch. */
@@ -205,9 +207,10 @@ export class TlsConnection {
   /** Encrypt application data (fragmented to the record size limit). */
   send(data: Uint8Array): Promise<void> {
     return this.#serial(async () => {
-      if (!this.#negotiated) throw this.#usage("not_connected", "send() before the handshake completed");
-      if (this.#localClosed) throw this.#usage("closed", "send() after close()");
       await this.#sealApplicationData(data);
+    }, () => {
+      if (!this.#negotiated) return this.#usage("not_connected", "send() before the handshake completed");
+      if (this.#localClosed) return this.#usage("closed", "send() after close()");
     });
   }
 
@@ -224,9 +227,8 @@ export class TlsConnection {
   /** Send a KeyUpdate (§4.6.3); `requestPeer` asks the peer to update its keys too. */
   updateKeys(requestPeer = false): Promise<void> {
     return this.#serial(async () => {
-      if (!this.#negotiated) throw this.#usage("not_connected", "updateKeys() before the handshake completed");
       await this.#sendKeyUpdate(requestPeer);
-    });
+    }, () => (this.#negotiated ? undefined : this.#usage("not_connected", "updateKeys() before the handshake completed")));
   }
 
   /** Take every queued outgoing record (to write to the transport). */
@@ -258,9 +260,15 @@ export class TlsConnection {
 
   // ---- serialisation and failure --------------------------------------------------------
 
-  #serial<T>(fn: () => Promise<T>): Promise<T> {
+  /**
+   * Run `fn` after every earlier operation. `precondition`, checked in turn, rejects API misuse
+   * without touching the connection: a misuse never fails a healthy (or handshaking) connection.
+   */
+  #serial<T>(fn: () => Promise<T>, precondition?: () => TlsError | undefined): Promise<T> {
     const run = async (): Promise<T> => {
       if (this.#state === "failed") throw this.#error!;
+      const misuse = precondition?.();
+      if (misuse) throw misuse;
       try {
         return await fn();
       } catch (e) {
@@ -294,10 +302,13 @@ export class TlsConnection {
     }
     this.#state = "failed";
     this.#error = err;
-    if (err.alert !== undefined && err.kind !== "alert_received") {
+    // A failure without an alert of its own (a misconfigured callback, a store bug) still tells
+    // the peer, so it does not wait for a timeout.
+    const alert = err.alert ?? (err.kind === "usage" || err.kind === "internal" ? AlertDescription.internal_error : undefined);
+    if (alert !== undefined && err.kind !== "alert_received") {
       try {
         this.#pendingHandshake = [];
-        await this.#sendAlert(err.alert);
+        await this.#sendAlert(alert);
       } catch {
         // best effort: the connection is failing anyway
       }
@@ -434,30 +445,29 @@ export class TlsConnection {
   async #receiveKeyUpdate(msg: HandshakeMessage): Promise<void> {
     const ku = decodeKeyUpdate(msg.body);
     this.#hsDeframer.assertEmptyAtKeyChange();
-    const s = this.#secrets!;
-    const hash: HashAlgorithm = s.params.hash;
     // §4.6.3: update our read key; answer update_requested with our own KeyUpdate.
-    if (this.role === "client") {
-      s.serverApplication = await nextTrafficSecret(this.#provider, hash, s.serverApplication);
-      this.#opener = await RecordOpener.create(this.#provider, s.params, s.serverApplication);
-    } else {
-      s.clientApplication = await nextTrafficSecret(this.#provider, hash, s.clientApplication);
-      this.#opener = await RecordOpener.create(this.#provider, s.params, s.clientApplication);
-    }
+    const side = this.role === "client" ? "serverApplication" : "clientApplication";
+    const secret = await this.#nextSecret(side);
+    this.#opener?.dispose();
+    this.#opener = await RecordOpener.create(this.#provider, this.#secrets!.params, secret);
     if (ku.requestUpdate === 1 && !this.#localClosed) await this.#sendKeyUpdate(false);
   }
 
   async #sendKeyUpdate(requestPeer: boolean): Promise<void> {
-    const s = this.#secrets!;
     this.#pendingHandshake.push(encodeHandshake(HandshakeType.key_update, encodeKeyUpdate({ requestUpdate: requestPeer ? 1 : 0 })));
     await this.#flushHandshake();
-    if (this.role === "client") {
-      s.clientApplication = await nextTrafficSecret(this.#provider, s.params.hash, s.clientApplication);
-      this.#sealer = await RecordSealer.create(this.#provider, s.params, s.clientApplication);
-    } else {
-      s.serverApplication = await nextTrafficSecret(this.#provider, s.params.hash, s.serverApplication);
-      this.#sealer = await RecordSealer.create(this.#provider, s.params, s.serverApplication);
-    }
+    const secret = await this.#nextSecret(this.role === "client" ? "clientApplication" : "serverApplication");
+    this.#sealer?.dispose();
+    this.#sealer = await RecordSealer.create(this.#provider, this.#secrets!.params, secret);
+  }
+
+  /** §7.2: the next application traffic secret; the old one is erased. */
+  async #nextSecret(side: "clientApplication" | "serverApplication"): Promise<Uint8Array> {
+    const s = this.#secrets!;
+    const old = s[side];
+    s[side] = await nextTrafficSecret(this.#provider, s.params.hash, old);
+    old.fill(0);
+    return s[side];
   }
 
   // ---- outbound ---------------------------------------------------------------------------
@@ -526,10 +536,17 @@ export class TlsConnection {
       },
       async setWriteSecret(params, secret) {
         await self.#flushHandshake();
+        self.#sealer?.dispose();
         self.#sealer = await RecordSealer.create(self.#provider, params, secret);
+      },
+      async clearWriteSecret() {
+        await self.#flushHandshake();
+        self.#sealer?.dispose();
+        self.#sealer = undefined;
       },
       async setReadSecret(params, secret) {
         self.#hsDeframer.assertEmptyAtKeyChange();
+        self.#opener?.dispose();
         self.#opener = await RecordOpener.create(self.#provider, params, secret);
       },
       async sendApplicationData(data) {

@@ -88,6 +88,9 @@ const SIGNATURE_SCHEMES = [
   SignatureScheme.rsa_pss_rsae_sha512,
 ];
 
+/** Sessions kept on the connection (the newest); `onSession` sees every one. */
+const MAX_KEPT_SESSIONS = 8;
+
 type ClientState =
   | "start"
   | "wait_server_hello"
@@ -285,6 +288,8 @@ export class ClientHandshake implements HandshakeDriver {
       alpn: this.#alpn,
       serverName: this.#config.serverName ?? null,
     }, secret);
+    // Bounded: a server sending ticket after ticket must not grow client memory.
+    if (this.sessions.length >= MAX_KEPT_SESSIONS) this.sessions.shift();
     this.sessions.push(session);
     this.#config.onSession?.(session);
   }
@@ -488,6 +493,9 @@ export class ClientHandshake implements HandshakeDriver {
       this.#io.sendChangeCipherSpec();
       this.#compatCcsSent = true;
     }
+    // §4.1.2 / §4.2.10: after a HelloRetryRequest, 0-RTT is over; the second ClientHello goes
+    // unprotected, like the first.
+    if (this.#earlyOffered) await this.#io.clearWriteSecret();
     await this.#sendClientHello(compatible, cookieData ? { cookie: ext.decodeCookie(cookieData) } : undefined);
   }
 

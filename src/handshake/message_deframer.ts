@@ -1,7 +1,8 @@
 /**
  * Reassembles handshake messages from record fragments: several messages
  * per record and one message across records (RFC 8446 §5.1), with a bound
- * on message size and buffered bytes.
+ * on message size and buffered bytes. Fragments are kept as a list and
+ * joined once per message, so many tiny records cost linear time.
  *
  * @module
  */
@@ -11,7 +12,9 @@ import type { HandshakeMessage } from "./messages/types.ts";
 
 /** Joins handshake fragments into whole messages. */
 export class HandshakeDeframer {
-  #buf: Uint8Array = new Uint8Array(0);
+  #chunks: Uint8Array[] = [];
+  #offset = 0; // read position in #chunks[0]
+  #buffered = 0;
   readonly #maxMessage: number;
 
   /** `maxMessage` bounds one message body; longer ones fail with a limit error. */
@@ -21,7 +24,7 @@ export class HandshakeDeframer {
 
   /** True when a partial message is waiting for more fragments. */
   get hasPartial(): boolean {
-    return this.#buf.length > 0;
+    return this.#buffered > 0;
   }
 
   /** Add a handshake record's content. Zero-length fragments are illegal (RFC 8446 §5.1). */
@@ -31,39 +34,64 @@ export class HandshakeDeframer {
         alert: AlertDescription.unexpected_message,
       });
     }
-    if (this.#buf.length + fragment.length > this.#maxMessage + 4 + 16384) {
+    if (this.#buffered + fragment.length > this.#maxMessage + 4 + 16384) {
       throw new TlsError("limit", "handshake_buffer_full", "too much buffered handshake data", {
         alert: AlertDescription.unexpected_message,
       });
     }
-    const next = new Uint8Array(this.#buf.length + fragment.length);
-    next.set(this.#buf);
-    next.set(fragment, this.#buf.length);
-    this.#buf = next;
+    this.#chunks.push(fragment.slice());
+    this.#buffered += fragment.length;
+  }
+
+  /** Byte `i` of the buffered data. */
+  #peek(i: number): number {
+    let at = this.#offset + i;
+    for (const c of this.#chunks) {
+      if (at < c.length) return c[at]!;
+      at -= c.length;
+    }
+    throw new RangeError("peek past buffered data");
+  }
+
+  /** Remove and return the first `n` buffered bytes. */
+  #take(n: number): Uint8Array {
+    const out = new Uint8Array(n);
+    let filled = 0;
+    while (filled < n) {
+      const c = this.#chunks[0]!;
+      const k = Math.min(n - filled, c.length - this.#offset);
+      out.set(c.subarray(this.#offset, this.#offset + k), filled);
+      filled += k;
+      this.#offset += k;
+      if (this.#offset === c.length) {
+        this.#chunks.shift();
+        this.#offset = 0;
+      }
+    }
+    this.#buffered -= n;
+    return out;
   }
 
   /** The next complete message, or null if more data is needed. */
   next(): HandshakeMessage | null {
-    if (this.#buf.length < 4) return null;
-    const len = (this.#buf[1]! << 16) | (this.#buf[2]! << 8) | this.#buf[3]!;
+    if (this.#buffered < 4) return null;
+    const len = (this.#peek(1) << 16) | (this.#peek(2) << 8) | this.#peek(3);
     if (len > this.#maxMessage) {
       throw new TlsError("limit", "handshake_message_too_large", `handshake message of ${len} bytes exceeds the limit of ${this.#maxMessage}`, {
         alert: AlertDescription.decode_error,
       });
     }
-    if (this.#buf.length < 4 + len) return null;
-    const raw = this.#buf.slice(0, 4 + len);
-    this.#buf = this.#buf.slice(4 + len);
+    if (this.#buffered < 4 + len) return null;
+    const raw = this.#take(4 + len);
     return { type: raw[0]!, body: raw.subarray(4), raw };
   }
 
   /** Fail if a message is half-received at a key change (RFC 8446 §5.1: messages MUST NOT span key changes). */
   assertEmptyAtKeyChange(): void {
-    if (this.#buf.length > 0) {
+    if (this.#buffered > 0) {
       throw new TlsError("protocol", "handshake_spans_key_change", "handshake message spans a key change", {
         alert: AlertDescription.unexpected_message,
       });
     }
   }
 }
-

@@ -145,6 +145,7 @@ export class ServerHandshake implements HandshakeDriver {
   #serverName: string | null = null;
   #sentCcs = false;
   #earlyAccepted = false;
+  #clientOffersPskModes = false;
   #chRaw!: Uint8Array;
   #earlySecret: Uint8Array | undefined;
   #replayCache: ReplayCache | undefined;
@@ -276,6 +277,7 @@ export class ServerHandshake implements HandshakeDriver {
     // §4.2.9: a client offering pre_shared_key MUST also send psk_key_exchange_modes.
     if (pskData && !modesData) throw missing("pre_shared_key without psk_key_exchange_modes (§4.2.9)");
     const clientModes = modesData ? ext.decodePskKeyExchangeModes(modesData) : [];
+    this.#clientOffersPskModes = clientModes.length > 0;
     const groupsData = find(ExtensionType.supported_groups);
     const ksData = find(ExtensionType.key_share);
     // §9.2: key_share and supported_groups go together.
@@ -348,8 +350,9 @@ export class ServerHandshake implements HandshakeDriver {
       sel = await this.#selectPsk(offered, offeredSuites, modes[0]!, retry);
     } catch (e) {
       // psk_preferred: no acceptable PSK (or no suite for it) → the certificate handshake.
-      const fallback = e instanceof TlsError && (e.code === "no_acceptable_psk" || e.code === "no_suite_for_psk");
-      if (fallback && this.#pskPolicy === "psk_preferred" && !retry) return await this.#certificateHello(ch, msg, retry, clientGroups, shares);
+      const noPsk = e instanceof TlsError && (e.code === "no_acceptable_psk" || e.code === "no_suite_for_psk");
+      if (noPsk && this.#pskPolicy === "psk_preferred" && !retry) return await this.#certificateHello(ch, msg, retry, clientGroups, shares);
+      if (noPsk) throw await this.#indistinguishableRejection(offered, msg.raw, e as TlsError);
       throw e;
     }
     // On a retried hello the choice must stay consistent with the HRR (§4.1.4).
@@ -391,12 +394,19 @@ export class ServerHandshake implements HandshakeDriver {
     // Only with the first identity, the PSK's own suite, and the same ALPN.
     if (sel.offered.index !== 0 || sel.suite.name !== ed.cipherSuite) return false;
     if ((ed.alpn ?? null) !== this.#alpn) return false;
+    // §8: a ticket carries its age, so a replay is bounded by the freshness window; an external
+    // PSK carries none, so its 0-RTT is only accepted when the application opts in.
+    const external = sel.psk.kind === "external";
+    if (external && !policy.allowExternalPsk) return false;
     if (sel.fresh === false) return false;
     if (policy.accept && !(await policy.accept({ pskIdentity: sel.psk.identityText, maxSize: ed.maxSize }))) return false;
     if (this.#replayCache) {
+      const window = policy.windowMs ?? 10_000;
+      // The binder is unique per ClientHello. A fresh ticket is accepted while the client's age is
+      // within ±window of ours, so the record must outlive that whole span: 2 × window (§8.2).
+      const ttl = external ? policy.externalPskReplayWindowMs ?? 86_400_000 : 2 * window;
       try {
-        // The binder is unique per ClientHello: record it within the freshness window.
-        if (!(await this.#replayCache.checkAndRecord(offered.binders[0]!, policy.windowMs ?? 10_000))) return false;
+        if (!(await this.#replayCache.checkAndRecord(offered.binders[0]!, ttl))) return false;
       } catch (e) {
         this.#reportStoreError(e, "replay_cache");
         return false; // a store that cannot answer fails closed: 1-RTT only
@@ -415,7 +425,7 @@ export class ServerHandshake implements HandshakeDriver {
     if (ch.legacyCompressionMethods.length !== 1 || ch.legacyCompressionMethods[0] !== 0) {
       throw illegal("legacy_compression_methods is not [null] (§4.1.2)");
     }
-    if (ch.legacyVersion !== TLS12) throw protocolError(AlertDescription.protocol_version, "ClientHello legacy_version is not 0x0303", "protocol_version");
+    // §4.2.1: with supported_versions present, legacy_version MUST NOT be used for negotiation.
     if (retry) {
       const first = this.#hello1!;
       // §4.1.2: the retried ClientHello keeps random and session id; early_data is gone.
@@ -508,6 +518,24 @@ export class ServerHandshake implements HandshakeDriver {
       });
     }
     return { psk: chosen.psk, offered: chosen.offered, suite, mode };
+  }
+
+  /**
+   * No identity oracle: with no usable PSK the server does the work of a binder check (under a
+   * random key) and answers exactly as for a wrong binder (decrypt_error), so a client cannot
+   * tell an unknown identity from a known one with the wrong secret or no common suite.
+   */
+  async #indistinguishableRejection(offered: OfferedPsks, chRaw: Uint8Array, why: TlsError): Promise<TlsError> {
+    const p = this.#io.provider;
+    const binder = offered.binders[0]!;
+    const hash = binder.length === 48 ? "SHA-384" : "SHA-256";
+    const bindersLength = 2 + offered.binders.reduce((n, b) => n + 1 + b.length, 0);
+    const partial = chRaw.subarray(0, chRaw.length - bindersLength);
+    const es = await earlySecret(p, hash, p.randomBytes(binder.length));
+    const fk = await finishedKey(p, hash, await binderKey(p, hash, es, "external"));
+    const th = this.#transcript.byteLength === 0 ? await p.hash(hash, partial) : await this.#transcript.hashWith(partial);
+    constantTimeEqual(binder, await finishedVerifyData(p, hash, fk, th));
+    return new TlsError(why.kind, why.code, why.message, { alert: AlertDescription.decrypt_error });
   }
 
   async #verifyBinder(sel: Selection, offered: OfferedPsks, chRaw: Uint8Array): Promise<void> {
@@ -804,7 +832,8 @@ export class ServerHandshake implements HandshakeDriver {
   async #sendTickets(res: Uint8Array): Promise<void> {
     const cfg = this.#config.tickets;
     const store = this.#ticketStore;
-    if (!cfg || !store) return;
+    // §4.2.9: no tickets to a client that cannot use them (no psk_key_exchange_modes).
+    if (!cfg || !store || !this.#clientOffersPskModes) return;
     const p = this.#io.provider;
     const psk = this.#cert ? undefined : this.#sel.psk;
     const suite = this.#cert ? this.#cert.suite : this.#sel.suite;

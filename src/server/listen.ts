@@ -19,6 +19,7 @@
  * @module
  */
 import type { ServerConfig } from "../config.ts";
+import { serverConnection } from "../connection/create.ts";
 import { TlsError } from "../errors.ts";
 import { acceptTls, type TlsStream, type TlsStreamOptions } from "../streams/tls_stream.ts";
 import { whenTcpClosed } from "../transport/common.ts";
@@ -123,6 +124,7 @@ function defaultOnError(err: unknown, info: ConnectionErrorInfo): void {
  * stays open until the TLS session is closed or fails (the handler returning
  * does not close it). A handler that throws or rejects is reported to
  * `onError` and its connection is aborted; the server keeps running.
+ * Rejects with a usage TlsError, before binding, if `options.tls` is invalid.
  */
 export async function listen(options: ListenOptions, handler: ConnectionHandler): Promise<TlsServer> {
   const maxConnections = options.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
@@ -131,6 +133,9 @@ export async function listen(options: ListenOptions, handler: ConnectionHandler)
     handshakeTimeout: options.handshakeTimeout ?? DEFAULT_SERVER_HANDSHAKE_TIMEOUT,
   };
   if (options.maxPlaintextBuffer !== undefined) streamOptions.maxPlaintextBuffer = options.maxPlaintextBuffer;
+  // Fail fast on an invalid configuration (a usage TlsError) instead of
+  // failing every connection: build one throwaway server connection.
+  serverConnection(options.tls);
   const onError = options.onError ?? defaultOnError;
   const report = (err: unknown, info: ConnectionInfo, phase: ConnectionErrorPhase): void => {
     try {
@@ -172,7 +177,17 @@ export async function listen(options: ListenOptions, handler: ConnectionHandler)
     const entry: Live = { conn, ended: false };
     live.add(entry);
     handshakes++;
-    const tls = acceptTls(conn, options.tls, streamOptions);
+    let tls: TlsStream;
+    try {
+      tls = acceptTls(conn, options.tls, streamOptions);
+    } catch (e) {
+      // e.g. a usage TlsError: options.tls was made invalid after listen()
+      // validated it. Give the slots back so the server keeps accepting.
+      handshakes--;
+      report(e, info, "handshake");
+      end(entry);
+      return;
+    }
     tls.closed.then(() => end(entry), () => end(entry));
     void whenTcpClosed(conn)?.then(() => end(entry));
     tls.handshake.then(

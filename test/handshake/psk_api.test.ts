@@ -57,15 +57,18 @@ function expectIdentity(p: Pair, identity: string): void {
   expect(p.server.negotiated?.pskIdentity).toBe(identity);
 }
 
-/** Server failed with handshake_failure (sent in the clear) and the client received it. */
-function expectHandshakeFailure(p: Pair): void {
+/**
+ * No usable PSK: the server answers exactly as for a wrong binder (decrypt_error, sent in the
+ * clear) so that no identity oracle exists, and the client received it.
+ */
+function expectNoPskRejection(p: Pair): void {
   expect(p.serverError).toBeInstanceOf(TlsError);
-  expect(p.serverError!.alert).toBe(AlertDescription.handshake_failure);
+  expect(p.serverError!.alert).toBe(AlertDescription.decrypt_error);
   expect(p.server.state).toBe("failed");
-  expect(plaintextAlerts(p.records, "server")).toEqual(["handshake_failure"]);
+  expect(plaintextAlerts(p.records, "server")).toEqual(["decrypt_error"]);
   expect(p.clientError).toBeInstanceOf(TlsError);
   expect(p.clientError!.kind).toBe("alert_received");
-  expect(p.clientError!.alert).toBe(AlertDescription.handshake_failure);
+  expect(p.clientError!.alert).toBe(AlertDescription.decrypt_error);
   expect(p.client.state).toBe("failed");
 }
 
@@ -109,7 +112,7 @@ describe("PSK selection callback", () => {
     expect(await transfer(p, "client", data)).toEqual(data);
   });
 
-  eachProvider("chooses none → server handshake_failure; client receives alert handshake_failure", async (provider) => {
+  eachProvider("chooses none → the same decrypt_error as a wrong binder, received by the client", async (provider) => {
     const a = pskPair("nobody-picks-me");
     let called = 0;
     const p = await handshakePair({ provider, psks: [a.c] }, {
@@ -120,7 +123,7 @@ describe("PSK selection callback", () => {
       },
     });
     expect(called).toBe(1);
-    expectHandshakeFailure(p);
+    expectNoPskRejection(p);
     expect(p.serverError!.kind).toBe("incompatible");
   });
 
@@ -136,7 +139,7 @@ describe("PSK selection callback", () => {
         expect(list.chosen).toBeUndefined();
       },
     });
-    expectHandshakeFailure(p);
+    expectNoPskRejection(p);
   });
 
   eachProvider("async callback (awaits a timer) is awaited before the server answers", async (provider) => {
@@ -400,12 +403,12 @@ describe("unknown identities and identity oracles", () => {
     expect(selectedIdentity(p)).toBe(1);
   });
 
-  eachProvider("same alert for an unknown identity and for a known identity without a common suite", async (provider) => {
+  eachProvider("same alert for an unknown identity, a known identity without a common suite, and a wrong secret", async (provider) => {
     // Unknown identity.
     const stranger = createPsk({ identity: "stranger", secret: patternBytes(32, 201) });
     const serverOnly = pskPair("member");
     const p1 = await handshakePair({ provider, psks: [stranger] }, { provider, psks: [serverOnly.s] });
-    expectHandshakeFailure(p1);
+    expectNoPskRejection(p1);
 
     // Known identity, but the client offers only a suite whose hash does not match the PSK.
     const member = pskPair("member2", "sha256");
@@ -413,16 +416,23 @@ describe("unknown identities and identity oracles", () => {
       { provider, psks: [member.c], cipherSuites: ["TLS_AES_256_GCM_SHA384"] },
       { provider, psks: [member.s] },
     );
-    expectHandshakeFailure(p2);
+    expectNoPskRejection(p2);
 
-    // Both alerts are byte-identical on the wire.
+    // Known identity, wrong secret: the binder fails.
+    const wrongC = createPsk({ identity: "member3", secret: patternBytes(32, 202) });
+    const wrongS = createPsk({ identity: "member3", secret: patternBytes(32, 203) });
+    const p3 = await handshakePair({ provider, psks: [wrongC] }, { provider, psks: [wrongS] });
+    expect(p3.serverError!.code).toBe("bad_binder");
+
+    // All three alerts are byte-identical on the wire.
     const alertRec = (p: Pair) => p.records.find((r) => r.from === "server" && decodePlaintextAlert(r.original))!.original;
     expect(alertRec(p1)).toEqual(alertRec(p2));
+    expect(alertRec(p1)).toEqual(alertRec(p3));
     expect(p1.serverError!.alert).toBe(p2.serverError!.alert);
     expect(p1.serverError!.kind).toBe(p2.serverError!.kind);
   });
 
-  eachProvider("several unknown identities: still handshake_failure, and the callback sees them all", async (provider) => {
+  eachProvider("several unknown identities: still the same rejection, and the callback sees them all", async (provider) => {
     const ids = ["u1", "u2", "u3"];
     const psks = ids.map((i, n) => createPsk({ identity: i, secret: patternBytes(32, 300 + n) }));
     const seen: string[] = [];
@@ -436,6 +446,6 @@ describe("unknown identities and identity oracles", () => {
     const cfgClient: ClientConfig = { provider, psks };
     const p = await handshakePair(cfgClient, cfgServer);
     expect(seen).toEqual(ids);
-    expectHandshakeFailure(p);
+    expectNoPskRejection(p);
   });
 });

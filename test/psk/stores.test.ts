@@ -123,14 +123,14 @@ describe("MemoryPskStore and pskSelectionFromStore", () => {
     expect(pair.server.negotiated?.pskIdentity).toBe("a");
   });
 
-  test("a failing store chooses no PSK: a clean handshake_failure, reported to onError", async () => {
+  test("a failing store chooses no PSK: the no-PSK rejection (decrypt_error), reported to onError", async () => {
     const errors: unknown[] = [];
     const broken: PskStore = { lookup: () => Promise.reject(new Error("store down")) };
     const pair = await handshakePair(
       { provider: auto, psks: [createPsk({ identity: "a", secret: new Uint8Array(32) })] },
       { provider: auto, pskSelection: pskSelectionFromStore(broken, (e) => errors.push(e)) },
     );
-    expect(pair.serverError?.alertName).toBe("handshake_failure");
+    expect(pair.serverError?.alertName).toBe("decrypt_error");
     expect(errors).toHaveLength(1);
   });
 });

@@ -268,7 +268,7 @@ describe("tickets that are not ours: ignored, full handshake, no crash", () => {
     ok(r.cert);
     expect(r.cert.server.negotiated).toMatchObject({ resumed: false, keyExchange: "ecdhe", earlyData: false });
     // PSK-only: the ticket is ignored, no PSK is left (pskMode never mixes kinds): a clean alert.
-    expect(r.pskOnly.serverError?.alertName).toBe("handshake_failure");
+    expect(r.pskOnly.serverError?.alertName).toBe("decrypt_error");
     expect(r.pskOnly.clientError?.kind).toBe("alert_received");
     expect(r.errors).toEqual([]); // a bad ticket is not a store failure
   }
@@ -321,7 +321,7 @@ describe("tickets that are not ours: ignored, full handshake, no crash", () => {
     const r = await offer(sessions, serverConfig(broken));
     ok(r.cert);
     expect(r.cert.server.negotiated?.resumed).toBe(false);
-    expect(r.pskOnly.serverError?.alertName).toBe("handshake_failure");
+    expect(r.pskOnly.serverError?.alertName).toBe("decrypt_error");
     // Lookup failed (both handshakes); issuing after the certificate handshake failed too.
     expect(r.errors.map((e) => (e as Error).message)).toEqual(["store down", "store down", "store down"]);
   });

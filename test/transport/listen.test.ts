@@ -297,3 +297,52 @@ describe("graceful close", () => {
     await within(a, 1000, "close");
   });
 });
+
+describe("invalid TLS config", () => {
+  test("listen() rejects a usage error itself, before binding", async () => {
+    let handled = false;
+    const err = asTlsError(
+      await rejection(
+        listen({ port: 0, tls: { provider: PROVIDER } }, () => {
+          handled = true;
+        }),
+        2000,
+        "listen",
+      ),
+    );
+    expect(err.kind).toBe("usage");
+    expect(err.code).toBe("no_psk");
+    expect(handled).toBe(false);
+  });
+
+  test("a config broken after listen(): each connection is reported and its slots freed", async () => {
+    const cfg = pskConfigs();
+    const tlsConfig = { ...cfg.server };
+    const { server, errors } = await echoServer({ tls: tlsConfig, maxHandshakes: 2, maxConnections: 2 });
+    try {
+      // Now every acceptTls() throws a usage TlsError (no PSK, certificate or ticket store).
+      const good = tlsConfig.psks;
+      delete tlsConfig.psks;
+      for (let i = 1; i <= 4; i++) {
+        const raw = await connectTcp({ host: server.host, port: server.port });
+        const end = await within(collect(raw.readable), 3000, `connection ${i} closed by the server`);
+        expect(end.data.length).toBe(0);
+        await until(() => errors.length === i, 2000, `connection ${i} reported`);
+        raw.close();
+      }
+      for (const e of errors) {
+        expect(e.info.phase).toBe("handshake");
+        expect(asTlsError(e.err).kind).toBe("usage");
+      }
+      expect(server.handshakes).toBe(0);
+      await until(() => server.connections === 0, 2000, "connections freed");
+      // With the config repaired the server still accepts (no leaked slots).
+      if (good) tlsConfig.psks = good;
+      const tls = await client(server, cfg);
+      expect(await echoOnce(tls, "back")).toBe("back");
+      await closeClient(tls);
+    } finally {
+      await server.close({ graceMs: 500 });
+    }
+  });
+});
