@@ -20,7 +20,7 @@ import { HandshakeDeframer } from "../handshake/message_deframer.ts";
 import type { HandshakeMessage } from "../handshake/messages/types.ts";
 import { nextTrafficSecret } from "../handshake/key_schedule.ts";
 import { encodePlaintextRecord, RecordDeframer } from "../record/deframer.ts";
-import { RecordOpener, RecordSealer } from "../record/protect.ts";
+import { RecordOpener, RecordSealer, type SealItem } from "../record/protect.ts";
 import { MAX_PLAINTEXT } from "../record/limits.ts";
 import { encodeHandshake } from "../handshake/messages/handshake.ts";
 import { concat } from "../wire/bytes.ts";
@@ -473,6 +473,21 @@ export class TlsConnection {
   // ---- outbound ---------------------------------------------------------------------------
 
   async #sealApplicationData(data: Uint8Array): Promise<void> {
+    const sealer = this.#sealer;
+    const n = Math.ceil(data.length / this.#writeLimit);
+    if (sealer && n > 1 && n <= sealer.remaining && this.#config.padding === undefined) {
+      // One sealMany for all chunks of this send (one provider call, one promise chain) instead of
+      // a seal and an await per record. Only within the key's limit and without a padding
+      // callback (which could throw between records), so the records and checks are the loop's;
+      // the one difference: a provider failure fails the send (and connection) with no records queued.
+      const items: SealItem[] = [];
+      for (let off = 0; off < data.length; off += this.#writeLimit) {
+        items.push({ type: ContentType.application_data, content: data.subarray(off, Math.min(data.length, off + this.#writeLimit)) });
+      }
+      this.#out.push(...await sealer.sealMany(items));
+      if (sealer.needsKeyUpdate && this.#negotiated) await this.#sendKeyUpdate(false);
+      return;
+    }
     for (let off = 0; off < data.length || (data.length === 0 && off === 0); off += this.#writeLimit) {
       const chunk = data.subarray(off, Math.min(data.length, off + this.#writeLimit));
       await this.#protect(ContentType.application_data, chunk);

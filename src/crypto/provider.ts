@@ -50,6 +50,13 @@ export interface AeadKey {
   open(nonce: Uint8Array, aad: Uint8Array, ciphertext: Uint8Array): Promise<Uint8Array | null>;
   /** Seal several records in one call (results in input order). */
   sealMany?(items: readonly { nonce: Uint8Array; aad: Uint8Array; plaintext: Uint8Array }[]): Promise<Uint8Array[]>;
+  /**
+   * Optional record-layer fast path: seal `content || trailer` with `header`
+   * as AAD and return `header || ciphertext || tag` in one buffer. Same
+   * result as `seal` plus joining, without assembling the inner plaintext or
+   * copying the ciphertext again (16 KiB per record).
+   */
+  sealRecord?(nonce: Uint8Array, header: Uint8Array, content: Uint8Array, trailer: Uint8Array): Promise<Uint8Array>;
   /** Release resources (worker-side keys); optional. */
   dispose?(): void;
 }

@@ -32,11 +32,13 @@ import {
  */
 export function recordNonce(iv: Uint8Array, seq: number): Uint8Array {
   const nonce = iv.slice();
-  const view = new DataView(nonce.buffer);
-  // seq < 2^53: XOR its high and low 32-bit halves into the last 8 bytes.
+  // seq < 2^53: XOR its high and low 32-bit halves, big-endian, into the last 8 bytes.
+  // Byte-wise rather than through a DataView: `.buffer` + DataView cost more per record.
   const n = nonce.length;
-  view.setUint32(n - 8, view.getUint32(n - 8) ^ Math.floor(seq / 0x1_0000_0000));
-  view.setUint32(n - 4, view.getUint32(n - 4) ^ (seq >>> 0));
+  let lo = seq >>> 0;
+  let hi = Math.floor(seq / 0x1_0000_0000);
+  for (let i = n - 1; i >= n - 4; i--, lo >>>= 8) nonce[i]! ^= lo & 0xff;
+  for (let i = n - 5; i >= n - 8; i--, hi >>>= 8) nonce[i]! ^= hi & 0xff;
   return nonce;
 }
 
@@ -145,6 +147,19 @@ export class RecordSealer {
     return { nonce, aad: protectedHeader(plaintext.length + AEAD_TAG_LENGTH), plaintext };
   }
 
+  /**
+   * Fast path for keys with `sealRecord`: the key encrypts content and trailer (type byte +
+   * padding) straight into the record, saving two 16 KiB allocations and copies per record.
+   * Assigns the sequence number synchronously, like #prepare.
+   */
+  #sealRecord({ type, content, padding = 0 }: SealItem): Promise<Uint8Array> {
+    const trailer = new Uint8Array(1 + padding); // padding bytes are already zero
+    trailer[0] = type;
+    const nonce = recordNonce(this.#iv, this.#seq++);
+    const header = protectedHeader(content.length + trailer.length + AEAD_TAG_LENGTH);
+    return call(() => this.#key.sealRecord!(nonce, header, content, trailer));
+  }
+
   /** Run `work` after every earlier seal settled; a failure poisons the sealer. */
   #chain<T>(work: Promise<T>): Promise<T> {
     work.catch(() => undefined); // handled below, once the earlier seals settled
@@ -167,6 +182,7 @@ export class RecordSealer {
     } catch (e) {
       return Promise.reject(e);
     }
+    if (this.#key.sealRecord) return this.#chain(this.#sealRecord(item));
     const { nonce, aad, plaintext } = this.#prepare(item);
     return this.#chain(this.#key.seal(nonce, aad, plaintext).then((ct) => join(aad, ct)));
   }
@@ -182,6 +198,7 @@ export class RecordSealer {
     } catch (e) {
       return Promise.reject(e);
     }
+    if (this.#key.sealRecord) return this.#chain(Promise.all(items.map((i) => this.#sealRecord(i))));
     const prepared = items.map((i) => this.#prepare(i));
     const work = this.#key.sealMany
       ? this.#key.sealMany(prepared)
@@ -196,6 +213,15 @@ export class RecordSealer {
   dispose(): void {
     this.#key.dispose?.();
     this.#iv.fill(0);
+  }
+}
+
+/** Turn a synchronous throw into a rejection. */
+function call<T>(f: () => Promise<T>): Promise<T> {
+  try {
+    return f();
+  } catch (e) {
+    return Promise.reject(e);
   }
 }
 
