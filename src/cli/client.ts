@@ -49,8 +49,9 @@ async function fail(e: unknown, fallbackCode: string): Promise<number> {
 
 /** Run the client; resolves with the exit status. */
 export async function runClient(command: ClientCommand): Promise<number> {
-  const options: ConnectOptions = { host: command.host, port: command.port, tls: clientConfigOf(command) };
-  const resumption = applyClientResumption(options.tls, command);
+  const config = clientConfigOf(command);
+  const options: ConnectOptions = { host: command.host, port: command.port, tls: config };
+  const resumption = applyClientResumption(config, command);
   if (resumption.sessionSkipped !== undefined) await writeStderrLine(`psk-tls client: --session-in not used: ${resumption.sessionSkipped}`);
   if (command.insecure) {
     await writeStderrLine("psk-tls client: WARNING: --insecure: the server's certificate is NOT verified (any certificate is accepted); anyone on the path can impersonate the server");

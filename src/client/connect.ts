@@ -17,6 +17,7 @@
  * @module
  */
 import type { ClientConfig } from "../config.ts";
+import type { ClientContext } from "../context/client_context.ts";
 import { connectTls, type TlsStream, type TlsStreamOptions } from "../streams/tls_stream.ts";
 import { connectTcp } from "../transport/index.ts";
 
@@ -26,8 +27,8 @@ export interface ConnectOptions {
   host: string;
   /** Server TCP port. */
   port: number;
-  /** The TLS client configuration (PSKs, suites, server name, …). */
-  tls: ClientConfig;
+  /** The TLS client configuration (PSKs, suites, server name, …) or a context made by `createClientContext`. */
+  tls: ClientConfig | ClientContext;
   /** Fail the handshake after this many milliseconds. Default 30 000; 0 disables. */
   handshakeTimeout?: number;
   /** Plaintext bytes buffered for a reader that does not keep up. Default 65 536. */

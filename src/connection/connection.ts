@@ -18,7 +18,7 @@ import { AlertDescription, alertName, AlertLevel } from "../handshake/alerts.ts"
 import { type CipherSuiteParams, ContentType, HandshakeType, TLS12 } from "../handshake/constants.ts";
 import { HandshakeDeframer } from "../handshake/message_deframer.ts";
 import type { HandshakeMessage } from "../handshake/messages/types.ts";
-import { nextTrafficSecret } from "../handshake/key_schedule.ts";
+import { exportKeyingMaterial, nextTrafficSecret } from "../handshake/key_schedule.ts";
 import { encodePlaintextRecord, RecordDeframer } from "../record/deframer.ts";
 import { RecordOpener, RecordSealer, type SealItem } from "../record/protect.ts";
 import { MAX_PLAINTEXT } from "../record/limits.ts";
@@ -38,6 +38,8 @@ export interface HandshakeDriver {
   readonly acceptsChangeCipherSpec: boolean;
   /** Server only: bytes of rejected early data that may still be skipped (§4.2.10). */
   skippableEarlyData?: number;
+  /** The exporter_master_secret once the handshake derived it (§7.5). */
+  readonly sessionSecrets?: { exporterMasterSecret: Uint8Array } | undefined;
 }
 
 /** The services a handshake state machine uses; implemented by {@link TlsConnection}. */
@@ -121,7 +123,7 @@ export class TlsConnection {
     this.role = role;
     this.#config = config;
     this.#provider = provider;
-    this.#hsDeframer = new HandshakeDeframer(config.maxHandshakeMessageSize ?? 65536);
+    this.#hsDeframer = new HandshakeDeframer({ maxMessage: config.maxHandshakeMessageSize ?? 65536, acceptClientHello: role === "server" });
   }
 
   /** @internal Attach the handshake state machine. */
@@ -229,6 +231,28 @@ export class TlsConnection {
     return this.#serial(async () => {
       await this.#sendKeyUpdate(requestPeer);
     }, () => (this.#negotiated ? undefined : this.#usage("not_connected", "updateKeys() before the handshake completed")));
+  }
+
+  /**
+   * Keying material exported from this connection (RFC 8446 §7.5, RFC 5705):
+   * `TLS-Exporter(label, context, length)` over the exporter_master_secret.
+   * Both peers get the same bytes for the same label and context; use it to
+   * bind an application protocol to this TLS session. In TLS 1.3 no context
+   * and an empty context are the same. Rejects with a usage TlsError before
+   * the handshake completed, after a failure, or for a label over 249 bytes.
+   *
+   * @example
+   * ```ts ignore
+   * const key = await conn.exportKeyingMaterial("EXPORTER-my-protocol", new Uint8Array(0), 32);
+   * ```
+   */
+  exportKeyingMaterial(label: string, context: Uint8Array = new Uint8Array(0), length = 32): Promise<Uint8Array> {
+    const secret = this.#driver.sessionSecrets?.exporterMasterSecret;
+    if (this.#state === "failed") return Promise.reject(this.#error);
+    if (!this.#negotiated || !this.#secrets || !secret) {
+      return Promise.reject(this.#usage("not_connected", "exportKeyingMaterial() before the handshake completed"));
+    }
+    return exportKeyingMaterial(this.#provider, this.#secrets.params.hash, secret, label, context, length);
   }
 
   /** Take every queued outgoing record (to write to the transport). */
@@ -349,6 +373,9 @@ export class TlsConnection {
         }
         throw e;
       }
+      // §4.2.10: "Once a record is deprotected successfully, it is treated as the start of the
+      // client's second flight": skipping ends, a later undecryptable record is bad_record_mac.
+      if (this.#driver.skippableEarlyData) this.#driver.skippableEarlyData = 0;
       contentType = opened.type;
       content = opened.content;
       // RFC 8449 §4: in TLS 1.3 the limit counts the inner content type byte.

@@ -5,8 +5,8 @@
  */
 import type { ClientConfig, PskMode, ServerConfig } from "../config.ts";
 import type { Psk } from "../psk/external_psk.ts";
-import type { CryptoProvider } from "../crypto/provider.ts";
-import { auto } from "../crypto/auto.ts";
+import { type ClientContext, clientContextOf } from "../context/client_context.ts";
+import { type ServerContext, serverContextOf } from "../context/server_context.ts";
 import { ClientHandshake } from "../handshake/client.ts";
 import { ServerHandshake } from "../handshake/server.ts";
 import { TlsConnection } from "./connection.ts";
@@ -19,35 +19,28 @@ export interface ConnectionOptions {
   pskMode?: PskMode;
 }
 
-function merge<T extends ClientConfig | ServerConfig>(config: T, options: ConnectionOptions): T {
-  if (!options.psks && !options.pskMode) return config;
-  return {
-    ...config,
-    psks: [...(config.psks ?? []), ...(options.psks ?? [])],
-    ...(options.pskMode ? { pskMode: options.pskMode } : {}),
-  };
-}
-
-function providerOf(config: { provider?: CryptoProvider }): CryptoProvider {
-  return config.provider ?? auto;
-}
-
 /**
  * A sans-IO client connection. Call `start()` (or `feed()`), then move bytes:
  * `takeOutput()` to the transport, transport bytes into `feed()`.
- * Throws a usage TlsError for an invalid configuration.
+ * `config` is a {@link ClientContext} or a plain config (turned into a
+ * context once, on first use). Throws a usage TlsError for an invalid configuration.
  */
-export function clientConnection(base: ClientConfig, options: ConnectionOptions = {}): TlsConnection {
-  const config = merge(base, options);
-  const conn = new TlsConnection("client", config, providerOf(config));
-  conn.attach(new ClientHandshake(conn.io, config));
+export function clientConnection(config: ClientConfig | ClientContext, options: ConnectionOptions = {}): TlsConnection {
+  const ctx = clientContextOf(config);
+  const conn = new TlsConnection("client", ctx.config, ctx.provider);
+  conn.attach(new ClientHandshake(conn.io, ctx, options));
   return conn;
 }
 
-/** A sans-IO server connection; feed it the client's bytes. */
-export function serverConnection(base: ServerConfig, options: ConnectionOptions = {}): TlsConnection {
-  const config = merge(base, options);
-  const conn = new TlsConnection("server", config, providerOf(config));
-  conn.attach(new ServerHandshake(conn.io, config));
+/**
+ * A sans-IO server connection; feed it the client's bytes. `config` is a
+ * {@link ServerContext} (every connection of it shares one replay cache and
+ * one set of ticket keys) or a plain config (turned into a context once, on
+ * first use, and kept on the config object).
+ */
+export function serverConnection(config: ServerConfig | ServerContext, options: ConnectionOptions = {}): TlsConnection {
+  const ctx = serverContextOf(config);
+  const conn = new TlsConnection("server", ctx.config, ctx.provider);
+  conn.attach(new ServerHandshake(conn.io, ctx, options));
   return conn;
 }

@@ -30,3 +30,12 @@ export function constantTimeEqual(a: Uint8Array, b: Uint8Array): boolean {
   }
   return acc === 0;
 }
+
+/**
+ * Overwrite secrets with zeros once they are no longer needed (each stage of
+ * the RFC 8446 §7.1 key schedule once the next exists). JavaScript may have
+ * copied the bytes elsewhere (engines, providers); this clears what we hold.
+ */
+export function wipe(...secrets: (Uint8Array | null | undefined)[]): void {
+  for (const s of secrets) s?.fill(0);
+}

@@ -11,7 +11,7 @@
  */
 import type { ClientConfig, NegotiatedParameters, PskKeyExchangeModeName } from "../config.ts";
 import type { GroupName, KeyShareKeyPair } from "../crypto/provider.ts";
-import { constantTimeEqual } from "../crypto/constant_time.ts";
+import { constantTimeEqual, wipe } from "../crypto/constant_time.ts";
 import { protocolError, TlsError, usageError } from "../errors.ts";
 import type { HandshakeDriver, HandshakeIO } from "../connection/connection.ts";
 import { type Psk, pskSecret } from "../psk/external_psk.ts";
@@ -62,6 +62,8 @@ import {
   pskModeCode,
 } from "./negotiation.ts";
 import { Transcript } from "./transcript.ts";
+import type { ClientContext } from "../context/client_context.ts";
+import type { ConnectionOptions } from "../connection/create.ts";
 import type { CertifiedKey } from "../cert/certified_key.ts";
 import type { ParsedCertificate } from "../cert/certificate.ts";
 import { isIpAddress } from "../cert/hostname.ts";
@@ -71,10 +73,8 @@ import {
   certificateMessage,
   certificateVerifyMessage,
   checkPeerChain,
-  loadCertificates,
   readCertificateMessage,
   schemeFor,
-  trustStoreOf,
   verifyCertificateVerify,
 } from "./cert_auth.ts";
 
@@ -112,11 +112,12 @@ export interface ClientSessionSecrets {
 /** The client side of the handshake. */
 export class ClientHandshake implements HandshakeDriver {
   #io: HandshakeIO;
-  #config: ClientConfig;
+  #ctx: ClientContext;
+  #config: Readonly<ClientConfig>;
   #state: ClientState = "start";
-  #suites: CipherSuiteParams[];
-  #groups: GroupName[];
-  #pskModes: PskKeyExchangeModeName[];
+  #suites: readonly CipherSuiteParams[];
+  #groups: readonly GroupName[];
+  #pskModes: readonly PskKeyExchangeModeName[];
   #psks: Psk[];
   #transcript: Transcript;
   #random!: Uint8Array;
@@ -138,7 +139,7 @@ export class ClientHandshake implements HandshakeDriver {
   #helloRaw!: Uint8Array;
   /** Whether a certificate handshake is acceptable (trust anchors, callback or insecure configured). */
   #certAllowed: boolean;
-  #certs: CertifiedKey[];
+  #certs: readonly CertifiedKey[];
   /** The server chose a certificate handshake (no pre_shared_key in ServerHello). */
   #certMode = false;
   #serverLeaf: ParsedCertificate | undefined;
@@ -153,16 +154,23 @@ export class ClientHandshake implements HandshakeDriver {
   /** Exporter and resumption secrets after the handshake. */
   sessionSecrets: ClientSessionSecrets | undefined;
 
-  /** Build a client handshake over `io`. Validates the configuration. */
-  constructor(io: HandshakeIO, config: ClientConfig) {
+  /**
+   * Build a client handshake over `io` for a connection of `ctx`; `options`
+   * adds PSKs or overrides the PSK mode for this connection only.
+   */
+  constructor(io: HandshakeIO, ctx: ClientContext, options: ConnectionOptions = {}) {
+    const config = ctx.config;
     this.#io = io;
+    this.#ctx = ctx;
     this.#config = config;
-    this.#suites = configuredSuites(config);
-    this.#groups = configuredGroups(config);
-    this.#pskModes = configuredPskModes(config);
-    const mode = config.pskMode ?? "external";
-    this.#now = config.now ?? (() => Date.now());
-    this.#psks = (config.psks ?? []).filter((p) => p.kind === mode);
+    this.#suites = ctx.suites;
+    this.#groups = ctx.groups;
+    this.#pskModes = ctx.pskModes;
+    const mode = options.pskMode ?? config.pskMode ?? "external";
+    this.#now = ctx.now;
+    const extra = options.psks ?? [];
+    for (const p of extra) p.claimRole("client");
+    this.#psks = [...ctx.psks, ...extra].filter((p) => p.kind === mode);
     if (mode === "resumption") {
       // Freshest ticket first (the one 0-RTT would use); expired ones are never offered.
       const now = this.#now();
@@ -172,7 +180,7 @@ export class ClientHandshake implements HandshakeDriver {
     }
     // Certificate handshakes need a way to check the server: trust anchors, a callback, or (loudly) insecure.
     this.#certAllowed = config.trustAnchors !== undefined || config.insecure === true || config.verifyCertificate !== undefined;
-    this.#certs = loadCertificates(config.certificates);
+    this.#certs = ctx.certificates;
     if (config.trustAnchors !== undefined && !config.insecure && !(config.verifyName ?? config.serverName)) {
       throw usageError("no_server_name", "certificate verification needs serverName (or verifyName) to check the server's identity");
     }
@@ -224,6 +232,7 @@ export class ClientHandshake implements HandshakeDriver {
     const params = this.#earlyParams!;
     const es = await earlySecret(p, psk.hash, pskSecret(psk));
     const secret = await clientEarlyTrafficSecret(p, psk.hash, es, await p.hash(psk.hash, this.#helloRaw));
+    wipe(es);
     this.#io.keyLog("CLIENT_EARLY_TRAFFIC_SECRET", this.#random, secret);
     if (this.#sessionId.length > 0) {
       this.#io.sendChangeCipherSpec();
@@ -378,9 +387,12 @@ export class ClientHandshake implements HandshakeDriver {
     const es = await earlySecret(p, psk.hash, pskSecret(psk));
     const bk = await binderKey(p, psk.hash, es, psk.kind);
     const fk = await finishedKey(p, psk.hash, bk);
+    wipe(es, bk);
     // CH1: the partial hello alone; CH2: message_hash(CH1) + HRR + partial hello (§4.2.11.2).
     const th = this.#transcript.byteLength === 0 ? await p.hash(psk.hash, partial) : await this.#transcript.hashWith(partial);
-    return await finishedVerifyData(p, psk.hash, fk, th);
+    const binder = await finishedVerifyData(p, psk.hash, fk, th);
+    wipe(fk);
+    return binder;
   }
 
   // ---- ServerHello / HelloRetryRequest -----------------------------------------------------------
@@ -505,6 +517,8 @@ export class ClientHandshake implements HandshakeDriver {
     // §7.1: without a PSK the early secret is derived from a string of zeros.
     const es = await earlySecret(p, suite.hash, psk ? pskSecret(psk) : null);
     this.#handshakeSecret = await handshakeSecret(p, suite.hash, es, shared);
+    // §7.1: the early secret and the shared secret are spent once the handshake secret exists.
+    wipe(es, shared);
     const th = await this.#transcript.current();
     this.#clientHs = await clientHandshakeTrafficSecret(p, suite.hash, this.#handshakeSecret, th);
     this.#serverHs = await serverHandshakeTrafficSecret(p, suite.hash, this.#handshakeSecret, th);
@@ -557,7 +571,7 @@ export class ClientHandshake implements HandshakeDriver {
     const anchors = this.#config.trustAnchors;
     this.#serverLeaf = await checkPeerChain(chain, {
       provider: this.#io.provider,
-      trust: anchors !== undefined ? trustStoreOf(anchors, this.#config) : undefined,
+      trust: anchors !== undefined ? this.#ctx.trust : undefined,
       insecure: this.#config.insecure === true,
       name: this.#config.verifyName ?? this.#config.serverName ?? null,
       purpose: "server",
@@ -670,7 +684,9 @@ export class ClientHandshake implements HandshakeDriver {
     const p = this.#io.provider;
     const suite = this.#suite!;
     const fin = decodeFinished(msg.body, suite.hash === "SHA-256" ? 32 : 48);
-    const expected = await finishedVerifyData(p, suite.hash, await finishedKey(p, suite.hash, this.#serverHs), await this.#transcript.current());
+    const serverFk = await finishedKey(p, suite.hash, this.#serverHs);
+    const expected = await finishedVerifyData(p, suite.hash, serverFk, await this.#transcript.current());
+    wipe(serverFk);
     // §4.4.4: verify in constant time; failure is decrypt_error.
     if (!constantTimeEqual(fin.verifyData, expected)) {
       throw new TlsError("crypto", "bad_finished", "server Finished did not verify", { alert: AlertDescription.decrypt_error });
@@ -678,6 +694,8 @@ export class ClientHandshake implements HandshakeDriver {
     this.#transcript.add(msg.raw);
     const thServerFinished = await this.#transcript.current();
     const ms = await masterSecret(p, suite.hash, this.#handshakeSecret);
+    // The handshake secret and the server's handshake traffic secret are spent (§7.1).
+    wipe(this.#handshakeSecret, this.#serverHs);
     const cAp = await clientApplicationTrafficSecret(p, suite.hash, ms, thServerFinished);
     const sAp = await serverApplicationTrafficSecret(p, suite.hash, ms, thServerFinished);
     const exporter = await exporterMasterSecret(p, suite.hash, ms, thServerFinished);
@@ -701,12 +719,16 @@ export class ClientHandshake implements HandshakeDriver {
     // §4.4.2.3: after a CertificateRequest, our Certificate (possibly empty) and CertificateVerify.
     if (this.#certRequest) await this.#sendClientCertificate();
     // Client Finished covers everything through EndOfEarlyData (§4.4.4).
-    const verify = await finishedVerifyData(p, suite.hash, await finishedKey(p, suite.hash, this.#clientHs), await this.#transcript.current());
+    const clientFk = await finishedKey(p, suite.hash, this.#clientHs);
+    const verify = await finishedVerifyData(p, suite.hash, clientFk, await this.#transcript.current());
     const finRaw = encodeHandshake(HandshakeType.finished, encodeFinished({ verifyData: verify }));
     this.#io.sendHandshake(finRaw);
     this.#transcript.add(finRaw);
     await this.#io.setWriteSecret(suite, cAp);
     const res = await resumptionMasterSecret(p, suite.hash, ms, await this.#transcript.current());
+    // The handshake is over: only the exporter and resumption secrets remain; the transcript goes.
+    wipe(clientFk, this.#clientHs, ms);
+    this.#transcript.release();
     this.sessionSecrets = { exporterMasterSecret: exporter, resumptionMasterSecret: res };
     this.#state = "connected";
     const params: NegotiatedParameters = {

@@ -10,16 +10,39 @@ import { TlsError } from "../errors.ts";
 import { AlertDescription } from "./alerts.ts";
 import type { HandshakeMessage } from "./messages/types.ts";
 
+/**
+ * The structural maximum of a ClientHello body (RFC 8446 §4.1.2): version 2,
+ * random 32, session id 1+32, cipher suites 2+65534, compression 1+255,
+ * extensions 2+65535. A well-formed ClientHello is never refused for size.
+ */
+export const MAX_CLIENT_HELLO_BODY = 2 + 32 + 1 + 32 + 2 + 65534 + 1 + 255 + 2 + 65535;
+
+/** Options of {@link HandshakeDeframer}. */
+export interface HandshakeDeframerOptions {
+  /** Largest message body accepted, in bytes (ClientHello excepted when `acceptClientHello`). Default 65 536. */
+  maxMessage?: number;
+  /** Accept a ClientHello up to its structural maximum whatever `maxMessage` says (servers). */
+  acceptClientHello?: boolean;
+}
+
 /** Joins handshake fragments into whole messages. */
 export class HandshakeDeframer {
   #chunks: Uint8Array[] = [];
   #offset = 0; // read position in #chunks[0]
   #buffered = 0;
   readonly #maxMessage: number;
+  readonly #acceptClientHello: boolean;
 
   /** `maxMessage` bounds one message body; longer ones fail with a limit error. */
-  constructor(maxMessage = 65536) {
-    this.#maxMessage = maxMessage;
+  constructor(options: HandshakeDeframerOptions | number = {}) {
+    const o = typeof options === "number" ? { maxMessage: options } : options;
+    this.#maxMessage = o.maxMessage ?? 65536;
+    this.#acceptClientHello = o.acceptClientHello ?? false;
+  }
+
+  /** The body size limit for a message of `type`. */
+  #limitFor(type: number): number {
+    return type === 1 && this.#acceptClientHello ? Math.max(this.#maxMessage, MAX_CLIENT_HELLO_BODY) : this.#maxMessage;
   }
 
   /** True when a partial message is waiting for more fragments. */
@@ -34,7 +57,10 @@ export class HandshakeDeframer {
         alert: AlertDescription.unexpected_message,
       });
     }
-    if (this.#buffered + fragment.length > this.#maxMessage + 4 + 16384) {
+    // next() runs after every push and refuses an oversized header at once, so the buffer holds at
+    // most one message (of its type's limit) plus the record that completed it.
+    const type = this.#buffered > 0 ? this.#peek(0) : fragment[0]!;
+    if (this.#buffered + fragment.length > this.#limitFor(type) + 4 + 16384) {
       throw new TlsError("limit", "handshake_buffer_full", "too much buffered handshake data", {
         alert: AlertDescription.unexpected_message,
       });
@@ -76,9 +102,12 @@ export class HandshakeDeframer {
   next(): HandshakeMessage | null {
     if (this.#buffered < 4) return null;
     const len = (this.#peek(1) << 16) | (this.#peek(2) << 8) | this.#peek(3);
-    if (len > this.#maxMessage) {
-      throw new TlsError("limit", "handshake_message_too_large", `handshake message of ${len} bytes exceeds the limit of ${this.#maxMessage}`, {
-        alert: AlertDescription.decode_error,
+    const limit = this.#limitFor(this.#peek(0));
+    if (len > limit) {
+      // A message over our limit may be well formed, so not decode_error: illegal_parameter, as
+      // OpenSSL answers an excessive message size.
+      throw new TlsError("limit", "handshake_message_too_large", `handshake message of ${len} bytes exceeds the limit of ${limit}`, {
+        alert: AlertDescription.illegal_parameter,
       });
     }
     if (this.#buffered < 4 + len) return null;

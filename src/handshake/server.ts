@@ -13,16 +13,17 @@
  */
 import type { NegotiatedParameters, PskKeyExchangeModeName, ServerConfig } from "../config.ts";
 import type { GroupName } from "../crypto/provider.ts";
-import { constantTimeEqual } from "../crypto/constant_time.ts";
+import { constantTimeEqual, wipe } from "../crypto/constant_time.ts";
 import { protocolError, TlsError, usageError } from "../errors.ts";
 import type { HandshakeDriver, HandshakeIO } from "../connection/connection.ts";
 import { type Psk, pskSecret } from "../psk/external_psk.ts";
 import { type OfferedPsk, OfferedPskList } from "../psk/offered.ts";
-import { MemoryReplayCache, type ReplayCache } from "../psk/anti_replay.ts";
+import type { ReplayCache } from "../psk/anti_replay.ts";
 import { createPsk } from "../psk/external_psk.ts";
 import { openTicket, sealTicket, type TicketState } from "../psk/ticket.ts";
-import { MemoryTicketKeyStore, type TicketKeyStore } from "../psk/ticket_keys.ts";
-import { MAX_TICKET_LIFETIME } from "../psk/session.ts";
+import type { TicketKeyStore } from "../psk/ticket_keys.ts";
+import type { ServerContext } from "../context/server_context.ts";
+import type { ConnectionOptions } from "../connection/create.ts";
 import { encodeNewSessionTicket } from "./messages/new_session_ticket.ts";
 import { AlertDescription } from "./alerts.ts";
 import { illegal, missing, unexpected } from "./violations.ts";
@@ -70,10 +71,8 @@ import {
   certificateRequestMessage,
   certificateVerifyMessage,
   checkPeerChain,
-  loadCertificates,
   readCertificateMessage,
   selectCertificate,
-  trustStoreOf,
   verifyCertificateVerify,
 } from "./cert_auth.ts";
 
@@ -103,6 +102,8 @@ interface Selection {
   mode: PskKeyExchangeModeName;
   /** For a ticket: whether the client's ticket age is within the 0-RTT freshness window (§8.3). */
   fresh?: boolean;
+  /** For a ticket: the identity that authenticated the original connection ("" for none). */
+  originalIdentity?: string;
 }
 
 /** Secrets the server keeps after the handshake (exporters, tickets). */
@@ -114,11 +115,12 @@ export interface ServerSessionSecrets {
 /** The server side of the handshake. */
 export class ServerHandshake implements HandshakeDriver {
   #io: HandshakeIO;
-  #config: ServerConfig;
+  #ctx: ServerContext;
+  #config: Readonly<ServerConfig>;
   #state: ServerState = "wait_client_hello";
-  #suites: CipherSuiteParams[];
-  #groups: GroupName[];
-  #pskModes: PskKeyExchangeModeName[];
+  #suites: readonly CipherSuiteParams[];
+  #groups: readonly GroupName[];
+  #pskModes: readonly PskKeyExchangeModeName[];
   #psks: Psk[];
   #transcript: Transcript;
   #hello1: ClientHello | undefined;
@@ -131,7 +133,7 @@ export class ServerHandshake implements HandshakeDriver {
   #cert: { cert: CertifiedKey; scheme: number; suite: CipherSuiteParams } | undefined;
   /** A HelloRetryRequest was sent for a certificate handshake: the second ClientHello continues it. */
   #certMode = false;
-  #certs: CertifiedKey[];
+  #certs: readonly CertifiedKey[];
   #pskPolicy: PskPolicy;
   #clientAuth: ClientAuthPolicy;
   #clientLeaf: ParsedCertificate | undefined;
@@ -157,40 +159,33 @@ export class ServerHandshake implements HandshakeDriver {
   /** Server: bytes of rejected 0-RTT data that may be skipped (§4.2.10). */
   skippableEarlyData = 0;
 
-  /** Build a server handshake over `io`. Validates the configuration. */
-  constructor(io: HandshakeIO, config: ServerConfig) {
+  /**
+   * Build a server handshake over `io` for a connection of `ctx`; `options`
+   * adds PSKs or overrides the PSK mode for this connection only.
+   */
+  constructor(io: HandshakeIO, ctx: ServerContext, options: ConnectionOptions = {}) {
     this.#io = io;
-    this.#config = config;
-    this.#suites = configuredSuites(config);
-    this.#groups = configuredGroups(config);
-    this.#pskModes = configuredPskModes(config);
+    this.#ctx = ctx;
+    this.#config = ctx.config;
+    this.#suites = ctx.suites;
+    this.#groups = ctx.groups;
+    this.#pskModes = ctx.pskModes;
     // No pskMode on a server: either kind, one per handshake (never mixed).
-    this.#acceptKinds = config.pskMode ? [config.pskMode] : ["external", "resumption"];
-    this.#psks = (config.psks ?? []).filter((p) => this.#acceptKinds.includes(p.kind));
-    for (const p of this.#psks) p.claimRole("server");
-    this.#now = config.now ?? (() => Date.now());
-    if (config.tickets) {
-      const life = config.tickets.lifetime ?? 7200;
-      if (!Number.isInteger(life) || life < 1 || life > MAX_TICKET_LIFETIME) {
-        throw usageError("bad_ticket_lifetime", "tickets.lifetime must be 1..604800 seconds (§4.6.1)");
-      }
-      this.#ticketStore = config.tickets.keyStore ?? defaultTicketStore(config.now);
-    }
-    this.#certs = loadCertificates(config.certificates);
-    this.#pskPolicy = config.pskPolicy ?? (this.#certs.length > 0 ? "psk_preferred" : "psk_only");
-    this.#clientAuth = config.clientAuth ?? "none";
-    if (this.#pskPolicy !== "psk_only" && this.#certs.length === 0) {
-      throw usageError("no_certificate", `pskPolicy "${this.#pskPolicy}" needs at least one entry in certificates`);
-    }
-    if (this.#clientAuth !== "none" && !config.clientTrustAnchors) {
-      throw usageError("no_client_trust_anchors", `clientAuth "${this.#clientAuth}" needs clientTrustAnchors`);
-    }
-    if (this.#pskPolicy === "psk_only" && this.#psks.length === 0 && !config.pskSelection && !this.#ticketStore) {
+    const mode = options.pskMode ?? ctx.config.pskMode;
+    this.#acceptKinds = mode ? [mode] : ["external", "resumption"];
+    const extra = options.psks ?? [];
+    for (const p of extra) p.claimRole("server");
+    this.#psks = [...ctx.psks, ...extra].filter((p) => this.#acceptKinds.includes(p.kind));
+    this.#now = ctx.now;
+    this.#ticketStore = ctx.ticketKeys;
+    this.#certs = ctx.certificates;
+    this.#pskPolicy = ctx.pskPolicy;
+    this.#clientAuth = ctx.clientAuth;
+    if (!(this.#pskPolicy !== "psk_only" || this.#psks.length > 0 || ctx.config.pskSelection || (this.#ticketStore && this.#acceptKinds.includes("resumption")))) {
       throw usageError("no_psk", "server has no certificate, PSK, ticket store or selection callback");
     }
     this.#transcript = new Transcript(io.provider);
-    const rc = config.earlyData?.replayCache;
-    this.#replayCache = rc === false ? undefined : rc ?? (config.earlyData ? new MemoryReplayCache(config.now ? { now: config.now } : {}) : undefined);
+    this.#replayCache = ctx.replayCache;
   }
 
   /** True after the first ClientHello and before the client's Finished (§5). */
@@ -267,6 +262,9 @@ export class ServerHandshake implements HandshakeDriver {
   async #processClientHello(msg: HandshakeMessage): Promise<void> {
     const ch = decodeClientHello(msg.body);
     const retry = this.#state === "wait_client_hello_2";
+    // §4.2.10: after a HelloRetryRequest, early data ends with the second ClientHello; nothing
+    // after it is skipped (an undecryptable record is bad_record_mac).
+    if (retry) this.skippableEarlyData = 0;
     this.#checkClientHelloBasics(ch, retry);
     const exts = ch.extensions;
     const find = (t: ExtensionType) => ext.findExtension(exts, t);
@@ -416,6 +414,11 @@ export class ServerHandshake implements HandshakeDriver {
   }
 
   #checkClientHelloBasics(ch: ClientHello, retry: boolean): void {
+    // Appendix D.5: a ClientHello with legacy_version 0x0300 (SSL 3.0) MUST be aborted with
+    // protocol_version; anything below TLS 1.2's 0x0303 is treated the same (as OpenSSL does).
+    if (ch.legacyVersion < TLS12) {
+      throw protocolError(AlertDescription.protocol_version, `ClientHello legacy_version 0x${ch.legacyVersion.toString(16).padStart(4, "0")} is below 0x0303 (§D.5)`, "protocol_version");
+    }
     const sv = ext.findExtension(ch.extensions, ExtensionType.supported_versions);
     // §4.2.1: no supported_versions means TLS 1.2 or older, which we do not speak.
     if (!sv || !ext.decodeSupportedVersionsClientHello(sv).includes(TLS13)) {
@@ -457,6 +460,9 @@ export class ServerHandshake implements HandshakeDriver {
       if (!state) continue; // not ours, tampered, unknown key: ignored (§4.2.11)
       const age = now - state.issuedAt;
       if (age < 0 || age >= state.lifetime * 1000) continue; // expired
+      // RFC 8446 §4.6.1 / RFC 6066 §3: a session resumes only under the server name it was
+      // established for; a ticket issued under another name is ignored (full handshake).
+      if (state.serverName !== (this.#serverName ?? "")) continue;
       const suite = this.#suites.find((x) => x.name === state.cipherSuite);
       if (!suite || !suites.includes(suite.suite)) continue;
       const psk = createPsk({
@@ -471,7 +477,7 @@ export class ServerHandshake implements HandshakeDriver {
       // §8.3: the client's view of the ticket age must match ours within the window for 0-RTT.
       const clientAge = (item.obfuscatedTicketAge - state.ageAdd) >>> 0;
       const window = this.#config.earlyData?.windowMs ?? 10_000;
-      return { psk, offered: item, suite, mode, fresh: Math.abs(clientAge - age) <= window };
+      return { psk, offered: item, suite, mode, fresh: Math.abs(clientAge - age) <= window, originalIdentity: state.originalIdentity };
     }
     return undefined;
   }
@@ -532,9 +538,11 @@ export class ServerHandshake implements HandshakeDriver {
     const bindersLength = 2 + offered.binders.reduce((n, b) => n + 1 + b.length, 0);
     const partial = chRaw.subarray(0, chRaw.length - bindersLength);
     const es = await earlySecret(p, hash, p.randomBytes(binder.length));
-    const fk = await finishedKey(p, hash, await binderKey(p, hash, es, "external"));
+    const bk = await binderKey(p, hash, es, "external");
+    const fk = await finishedKey(p, hash, bk);
     const th = this.#transcript.byteLength === 0 ? await p.hash(hash, partial) : await this.#transcript.hashWith(partial);
     constantTimeEqual(binder, await finishedVerifyData(p, hash, fk, th));
+    wipe(es, bk, fk);
     return new TlsError(why.kind, why.code, why.message, { alert: AlertDescription.decrypt_error });
   }
 
@@ -544,10 +552,13 @@ export class ServerHandshake implements HandshakeDriver {
     const bindersLength = 2 + offered.binders.reduce((n, b) => n + 1 + b.length, 0);
     const partial = chRaw.subarray(0, chRaw.length - bindersLength);
     const es = await earlySecret(p, hash, pskSecret(sel.psk));
-    const fk = await finishedKey(p, hash, await binderKey(p, hash, es, sel.psk.kind));
+    const bk = await binderKey(p, hash, es, sel.psk.kind);
+    const fk = await finishedKey(p, hash, bk);
+    wipe(es, bk);
     // CH1: the partial hello alone; CH2: message_hash(CH1) + HRR + partial hello (§4.2.11.2).
     const th = this.#transcript.byteLength === 0 ? await p.hash(hash, partial) : await this.#transcript.hashWith(partial);
     const expected = await finishedVerifyData(p, hash, fk, th);
+    wipe(fk);
     const got = offered.binders[sel.offered.index]!;
     // §4.2.11: the binder MUST be verified before the PSK is used; constant-time compare.
     if (!constantTimeEqual(got, expected)) {
@@ -608,6 +619,7 @@ export class ServerHandshake implements HandshakeDriver {
       try {
         shared = await p.deriveSharedSecret(mine, share.keyExchange);
       } catch {
+        // (the key pair is dropped with this handshake)
         throw illegal("invalid client key share", "bad_key_share");
       }
       this.#group = share.name;
@@ -644,6 +656,10 @@ export class ServerHandshake implements HandshakeDriver {
     } else {
       await this.#io.setReadSecret(suite, this.#clientHs);
     }
+    // §7.1: the early secret and the (EC)DHE shared secret are spent once the handshake secret exists;
+    // a resumption PSK made from a ticket lives only for this handshake.
+    wipe(es, shared);
+    if (psk?.kind === "resumption") psk.wipe();
 
     const eeExts: Extension[] = [];
     if (this.#config.advertiseGroups !== false && share) {
@@ -663,13 +679,17 @@ export class ServerHandshake implements HandshakeDriver {
     this.#io.sendHandshake(eeRaw);
     if (this.#cert) await this.#sendCertificateFlight();
 
-    const verify = await finishedVerifyData(p, suite.hash, await finishedKey(p, suite.hash, serverHs), await this.#transcript.current());
+    const serverFk = await finishedKey(p, suite.hash, serverHs);
+    const verify = await finishedVerifyData(p, suite.hash, serverFk, await this.#transcript.current());
     const finRaw = encodeHandshake(HandshakeType.finished, encodeFinished({ verifyData: verify }));
     this.#transcript.add(finRaw);
     this.#io.sendHandshake(finRaw);
 
     const thServerFinished = await this.#transcript.current();
     this.#masterSecret = await masterSecret(p, suite.hash, hs);
+    // The handshake secret and our handshake traffic secret are spent once the master secret exists
+    // (the client's is kept to check its Finished).
+    wipe(hs, serverHs, serverFk);
     this.#cAp = await clientApplicationTrafficSecret(p, suite.hash, this.#masterSecret, thServerFinished);
     this.#sAp = await serverApplicationTrafficSecret(p, suite.hash, this.#masterSecret, thServerFinished);
     const exporter = await exporterMasterSecret(p, suite.hash, this.#masterSecret, thServerFinished);
@@ -767,7 +787,7 @@ export class ServerHandshake implements HandshakeDriver {
     }
     this.#clientLeaf = await checkPeerChain(chain, {
       provider: this.#io.provider,
-      trust: trustStoreOf(this.#config.clientTrustAnchors!, this.#config),
+      trust: this.#ctx.clientTrust,
       insecure: false,
       name: null,
       purpose: "client",
@@ -791,6 +811,8 @@ export class ServerHandshake implements HandshakeDriver {
     this.#transcript.add(msg.raw);
     this.#io.setEarlyDataReading(null);
     await this.#io.setReadSecret(this.#sel.suite, this.#clientHs);
+    wipe(this.#earlySecret);
+    this.#earlySecret = undefined;
     this.#state = "wait_finished";
   }
 
@@ -800,7 +822,9 @@ export class ServerHandshake implements HandshakeDriver {
     const suite = this.#cert ? this.#cert.suite : this.#sel.suite;
     const mode = this.#cert ? "ecdhe" : this.#sel.mode;
     const fin = decodeFinished(msg.body, suite.hash === "SHA-256" ? 32 : 48);
-    const expected = await finishedVerifyData(p, suite.hash, await finishedKey(p, suite.hash, this.#clientHs), await this.#transcript.current());
+    const clientFk = await finishedKey(p, suite.hash, this.#clientHs);
+    const expected = await finishedVerifyData(p, suite.hash, clientFk, await this.#transcript.current());
+    wipe(clientFk);
     if (!constantTimeEqual(fin.verifyData, expected)) {
       throw new TlsError("crypto", "bad_finished", "client Finished did not verify", { alert: AlertDescription.decrypt_error });
     }
@@ -808,6 +832,12 @@ export class ServerHandshake implements HandshakeDriver {
     this.skippableEarlyData = 0;
     await this.#io.setReadSecret(suite, this.#cAp);
     const res = await resumptionMasterSecret(p, suite.hash, this.#masterSecret, await this.#transcript.current());
+    // The handshake is over: its secrets are spent and the transcript is no longer needed (only
+    // the exporter secret and, until the tickets are sent, the resumption secret remain).
+    wipe(this.#masterSecret, this.#clientHs);
+    this.#transcript.release();
+    this.#chRaw = new Uint8Array(0);
+    this.#hello1 = undefined;
     this.sessionSecrets = { exporterMasterSecret: this.sessionSecrets!.exporterMasterSecret, resumptionMasterSecret: res };
     this.#state = "connected";
     const params: NegotiatedParameters = {
@@ -815,7 +845,9 @@ export class ServerHandshake implements HandshakeDriver {
       cipherSuite: suite.name,
       keyExchange: mode,
       group: this.#group,
-      pskIdentity: psk?.kind === "external" ? psk.identityText : null,
+      // On a resumed connection: the identity that authenticated the original one (s2n reports
+      // the ticket; an application authorizing by identity needs the original).
+      pskIdentity: psk?.kind === "external" ? psk.identityText : psk ? this.#sel.originalIdentity || null : null,
       resumed: psk?.kind === "resumption",
       earlyData: this.#earlyAccepted,
       alpn: this.#alpn,
@@ -825,7 +857,23 @@ export class ServerHandshake implements HandshakeDriver {
       ...(this.#cert ? { signatureScheme: schemeName(this.#cert.scheme) } : {}),
     };
     this.#io.complete(params, { params: suite, clientApplication: this.#cAp, serverApplication: this.#sAp });
-    await this.#sendTickets(res);
+    try {
+      await this.#sendTickets(res);
+    } finally {
+      // The server issues tickets only now: the resumption secret is not needed afterwards.
+      wipe(res);
+      this.sessionSecrets!.resumptionMasterSecret = new Uint8Array(0);
+    }
+  }
+
+  /**
+   * What a ticket remembers as the authenticated identity: the external PSK's identity, the
+   * original identity of a resumed session, or the client certificate's subject.
+   */
+  #originalIdentity(): string {
+    if (this.#cert) return this.#clientLeaf?.subjectText ?? "";
+    const psk = this.#sel.psk;
+    return psk.kind === "external" ? psk.identityText : this.#sel.originalIdentity ?? "";
   }
 
   /** §4.6.1: NewSessionTickets after the handshake, each with its own nonce and age_add. */
@@ -838,7 +886,7 @@ export class ServerHandshake implements HandshakeDriver {
     const psk = this.#cert ? undefined : this.#sel.psk;
     const suite = this.#cert ? this.#cert.suite : this.#sel.suite;
     const count = cfg.count ?? 2;
-    const lifetime = cfg.lifetime ?? 7200;
+    const lifetime = this.#ctx.ticketLifetime;
     const maxEarly = this.#config.earlyData ? cfg.maxEarlyData ?? 0 : 0;
     for (let i = 0; i < count; i++) {
       const nonce = new Uint8Array([i]);
@@ -846,17 +894,19 @@ export class ServerHandshake implements HandshakeDriver {
       const ageAdd = ((ageBytes[0]! << 24) | (ageBytes[1]! << 16) | (ageBytes[2]! << 8) | ageBytes[3]!) >>> 0;
       let ticket: Uint8Array;
       try {
+        const ticketPsk = await resumptionPsk(p, suite.hash, res, nonce);
         ticket = await sealTicket(p, store, {
           cipherSuite: suite.name,
-          psk: await resumptionPsk(p, suite.hash, res, nonce),
+          psk: ticketPsk,
           issuedAt: this.#now(),
           lifetime,
           ageAdd,
           maxEarlyData: maxEarly,
           alpn: this.#alpn ?? "",
           serverName: this.#serverName ?? "",
-          originalIdentity: psk?.kind === "external" ? psk.identityText : "",
+          originalIdentity: this.#originalIdentity(),
         });
+        wipe(ticketPsk);
       } catch (e) {
         this.#reportStoreError(e, "ticket_key_issue");
         return; // no tickets this time; the connection is fine
@@ -870,15 +920,4 @@ export class ServerHandshake implements HandshakeDriver {
       })));
     }
   }
-}
-
-/** One in-memory ticket key store per clock (so default servers in one process share keys). */
-const defaultStores = new Map<unknown, TicketKeyStore>();
-function defaultTicketStore(now: (() => number) | undefined): TicketKeyStore {
-  let s = defaultStores.get(now);
-  if (!s) {
-    s = new MemoryTicketKeyStore(now ? { now } : {});
-    defaultStores.set(now, s);
-  }
-  return s;
 }

@@ -31,6 +31,7 @@ export class Transcript {
   #length = 0;
   #hash: HashAlgorithm | undefined;
   #retried = false;
+  #released = false;
 
   /** A transcript hashed through `provider`. */
   constructor(provider: CryptoProvider, options: TranscriptOptions = {}) {
@@ -55,6 +56,7 @@ export class Transcript {
    * it was sent or received. The bytes are copied.
    */
   add(message: Uint8Array): void {
+    if (this.#released) throw usageError("transcript_released", "the transcript was released after the handshake");
     if (this.#length + message.length > this.#maxBytes) {
       throw new TlsError("limit", "transcript_too_large", `handshake transcript exceeds ${this.#maxBytes} bytes`);
     }
@@ -88,6 +90,22 @@ export class Transcript {
     }
     if (extra) out.set(extra, o);
     return out;
+  }
+
+  /**
+   * Drop every kept message once the handshake is over (only the secrets derived from it are
+   * needed afterwards); later use is a usage error.
+   */
+  release(): void {
+    for (const m of this.#messages) m.fill(0);
+    this.#messages = [];
+    this.#length = 0;
+    this.#released = true;
+  }
+
+  /** True after {@link release}. */
+  get released(): boolean {
+    return this.#released;
   }
 
   /** Transcript-Hash of every message added so far. */

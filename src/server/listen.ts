@@ -19,8 +19,8 @@
  * @module
  */
 import type { ServerConfig } from "../config.ts";
-import { serverConnection } from "../connection/create.ts";
-import { TlsError } from "../errors.ts";
+import { type ServerContext, serverContextOf } from "../context/server_context.ts";
+import { TlsError, usageError } from "../errors.ts";
 import { acceptTls, type TlsStream, type TlsStreamOptions } from "../streams/tls_stream.ts";
 import { whenTcpClosed } from "../transport/common.ts";
 import { listenTcp, type TcpConnection } from "../transport/index.ts";
@@ -54,8 +54,12 @@ export interface ListenOptions {
   host?: string;
   /** Port to bind; `0` for an ephemeral port (see {@link TlsServer.port}). */
   port: number;
-  /** The TLS server configuration (PSKs, suites, …). */
-  tls: ServerConfig;
+  /**
+   * The TLS server context (`createServerContext`) or configuration; a
+   * configuration is turned into a context once, here, so every connection
+   * shares its ticket keys and 0-RTT replay cache.
+   */
+  tls: ServerConfig | ServerContext;
   /** Per-connection handshake timeout in ms. Default 10 000; 0 disables (not advised). */
   handshakeTimeout?: number;
   /** Most live connections (handshaking or established); further ones are closed at once. Default 1024. */
@@ -133,9 +137,10 @@ export async function listen(options: ListenOptions, handler: ConnectionHandler)
     handshakeTimeout: options.handshakeTimeout ?? DEFAULT_SERVER_HANDSHAKE_TIMEOUT,
   };
   if (options.maxPlaintextBuffer !== undefined) streamOptions.maxPlaintextBuffer = options.maxPlaintextBuffer;
-  // Fail fast on an invalid configuration (a usage TlsError) instead of
-  // failing every connection: build one throwaway server connection.
-  serverConnection(options.tls);
+  // Validate once and fail fast on an invalid configuration (a usage TlsError) instead of
+  // failing every connection; every connection then shares this context.
+  const context = serverContextOf(options.tls);
+  if (!context.canHandshake()) throw usageError("no_psk", "server has no certificate, PSK, ticket store or selection callback");
   const onError = options.onError ?? defaultOnError;
   const report = (err: unknown, info: ConnectionInfo, phase: ConnectionErrorPhase): void => {
     try {
@@ -179,7 +184,7 @@ export async function listen(options: ListenOptions, handler: ConnectionHandler)
     handshakes++;
     let tls: TlsStream;
     try {
-      tls = acceptTls(conn, options.tls, streamOptions);
+      tls = acceptTls(conn, context, streamOptions);
     } catch (e) {
       // e.g. a usage TlsError: options.tls was made invalid after listen()
       // validated it. Give the slots back so the server keeps accepting.

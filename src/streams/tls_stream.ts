@@ -11,6 +11,8 @@
  * @module
  */
 import type { ClientConfig, NegotiatedParameters, ServerConfig } from "../config.ts";
+import type { ClientContext } from "../context/client_context.ts";
+import type { ServerContext } from "../context/server_context.ts";
 import { clientConnection, serverConnection } from "../connection/create.ts";
 import type { TlsConnection } from "../connection/connection.ts";
 import { TlsError } from "../errors.ts";
@@ -254,11 +256,11 @@ export function tlsStream(conn: TlsConnection, transport: ByteDuplex, options: T
 }
 
 /** Start a TLS client over `transport`. */
-export function connectTls(transport: ByteDuplex, config: ClientConfig, options: TlsStreamOptions = {}): TlsStream {
+export function connectTls(transport: ByteDuplex, config: ClientConfig | ClientContext, options: TlsStreamOptions = {}): TlsStream {
   return tlsStream(clientConnection(config), transport, options);
 }
 
 /** Accept a TLS connection (server side) over `transport`. */
-export function acceptTls(transport: ByteDuplex, config: ServerConfig, options: TlsStreamOptions = {}): TlsStream {
+export function acceptTls(transport: ByteDuplex, config: ServerConfig | ServerContext, options: TlsStreamOptions = {}): TlsStream {
   return tlsStream(serverConnection(config), transport, options);
 }

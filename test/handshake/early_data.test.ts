@@ -11,6 +11,7 @@ import type { ClientConfig, ServerConfig } from "../../src/config.ts";
 import type { CryptoProvider } from "../../src/crypto/provider.ts";
 import { createPsk } from "../../src/psk/external_psk.ts";
 import { MemoryReplayCache } from "../../src/psk/anti_replay.ts";
+import { MemoryTicketKeyStore } from "../../src/psk/ticket_keys.ts";
 import type { ClientSession } from "../../src/psk/session.ts";
 import { TlsError } from "../../src/errors.ts";
 import { AlertDescription } from "../../src/handshake/alerts.ts";
@@ -59,7 +60,8 @@ describe("0-RTT and HelloRetryRequest (§4.1.2, §4.2.10)", () => {
     const server: ServerConfig = {
       provider,
       psks: [createPsk({ identity: "hrr", secret: patternBytes(32, 77) })],
-      tickets: { count: 1, maxEarlyData: 4096 },
+      // One key store for both server configs below: a ticket resumes only where its keys sealed it.
+      tickets: { count: 1, maxEarlyData: 4096, keyStore: new MemoryTicketKeyStore() },
       earlyData: {},
       groups: ["x25519", "secp256r1"],
     };

@@ -80,7 +80,7 @@ describe("gnutls-cli against our server", () => {
     expect(out).toContain("This is a resumed session");
     expect(served).toHaveLength(2);
     expect(served[0]!.params).toMatchObject({ resumed: false, pskIdentity: identity, earlyData: false });
-    expect(served[1]!.params).toMatchObject({ resumed: true, pskIdentity: null, earlyData: true });
+    expect(served[1]!.params).toMatchObject({ resumed: true, pskIdentity: identity, earlyData: true });
     expect(served[1]!.early).toBe("EARLY-GNUTLS\n");
   });
 });

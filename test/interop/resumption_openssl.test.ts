@@ -117,7 +117,7 @@ describe("s_client against our server", () => {
     expect(out2).toContain("Reused, TLSv1.3");
     expect(served.map((s) => [s.params.resumed, s.params.pskIdentity, s.data])).toEqual([
       [false, psk.identity, "first\n"],
-      [true, null, "second\n"],
+      [true, psk.identity, "second\n"], // the original identity, read back from the ticket
     ]);
   });
 

@@ -1,0 +1,189 @@
+/**
+ * The server context: what every connection of one server shares, built and
+ * validated once (the role of rustls' `Arc<ServerConfig>` and s2n's
+ * `s2n_config`). It owns the ticket keys (a fresh random set per context by
+ * default, so a ticket never resumes under another configuration), the 0-RTT
+ * replay cache (one per context, so a replayed first flight is refused by
+ * every connection of the server, RFC 8446 §8), the loaded certificates, the
+ * provider and the clock.
+ *
+ * @example
+ * ```ts
+ * import { createServerContext } from "./server_context.ts";
+ * import { createPsk } from "../psk/external_psk.ts";
+ *
+ * const psk = createPsk({ identity: "device-1", secret: crypto.getRandomValues(new Uint8Array(32)) });
+ * const context = createServerContext({ psks: [psk], tickets: {}, earlyData: {} });
+ * console.log(context.ticketKeys !== undefined, context.replayCache !== undefined); // true true
+ * ```
+ *
+ * @module
+ */
+import type { ClientAuthPolicy, PskKeyExchangeModeName, PskPolicy, ServerConfig } from "../config.ts";
+import type { CryptoProvider, GroupName } from "../crypto/provider.ts";
+import { auto } from "../crypto/auto.ts";
+import { usageError } from "../errors.ts";
+import type { CertifiedKey } from "../cert/certified_key.ts";
+import { loadCertificates } from "../handshake/cert_auth.ts";
+import type { CipherSuiteParams } from "../handshake/constants.ts";
+import { configuredGroups, configuredPskModes, configuredSuites } from "../handshake/negotiation.ts";
+import { MemoryReplayCache, type ReplayCache } from "../psk/anti_replay.ts";
+import type { Psk } from "../psk/external_psk.ts";
+import { MAX_TICKET_LIFETIME } from "../psk/session.ts";
+import { MemoryTicketKeyStore, type TicketKeyStore } from "../psk/ticket_keys.ts";
+import { TrustStore } from "../cert/trust_store.ts";
+
+/** Default ticket_lifetime, seconds. */
+export const DEFAULT_TICKET_LIFETIME = 7200;
+/** Default 0-RTT freshness window for ticket ages, ms (RFC 8446 §8.3). */
+export const DEFAULT_EARLY_DATA_WINDOW_MS = 10_000;
+
+/** Brand of a context object (a plain config never has it). */
+const SERVER_CONTEXT = Symbol.for("psk-tls.ServerContext");
+
+/**
+ * What the connections of one server share. Build it once with
+ * {@link createServerContext} and pass it wherever a `ServerConfig` is
+ * accepted (`serverConnection`, `acceptTls`, `listen`). Immutable: to change
+ * the configuration, build a new context.
+ */
+export class ServerContext {
+  /** The configuration this context was built from (not copied: do not change it afterwards). */
+  readonly config: Readonly<ServerConfig>;
+  /** The crypto provider every connection uses. */
+  readonly provider: CryptoProvider;
+  /** Cipher suites in preference order. */
+  readonly suites: readonly CipherSuiteParams[];
+  /** (EC)DHE groups in preference order. */
+  readonly groups: readonly GroupName[];
+  /** PSK key exchange modes in preference order. */
+  readonly pskModes: readonly PskKeyExchangeModeName[];
+  /** The configured PSKs, in preference order (claimed for the server role). */
+  readonly psks: readonly Psk[];
+  /** Certificates, loaded and checked once. */
+  readonly certificates: readonly CertifiedKey[];
+  /** PSK versus certificate policy, defaults applied. */
+  readonly pskPolicy: PskPolicy;
+  /** Client authentication policy, default applied. */
+  readonly clientAuth: ClientAuthPolicy;
+  /** Trust anchors for client certificates, parsed once; undefined without client authentication. */
+  readonly clientTrust: TrustStore | undefined;
+  /** Ticket key store shared by every connection (undefined: no tickets are issued or accepted). */
+  readonly ticketKeys: TicketKeyStore | undefined;
+  /** ticket_lifetime in seconds. */
+  readonly ticketLifetime: number;
+  /** 0-RTT anti-replay cache shared by every connection (undefined: no 0-RTT, or anti-replay disabled). */
+  readonly replayCache: ReplayCache | undefined;
+  /** The clock, ms. */
+  readonly now: () => number;
+  /** @internal Brand. */
+  readonly [SERVER_CONTEXT] = true;
+
+  /** @internal Use {@link createServerContext}. */
+  constructor(config: ServerConfig) {
+    this.config = config;
+    this.provider = config.provider ?? auto;
+    this.suites = configuredSuites(config);
+    this.groups = configuredGroups(config);
+    this.pskModes = configuredPskModes(config);
+    this.now = config.now ?? (() => Date.now());
+    this.psks = [...(config.psks ?? [])];
+    for (const p of this.psks) p.claimRole("server");
+
+    let ticketKeys: TicketKeyStore | undefined;
+    let lifetime = DEFAULT_TICKET_LIFETIME;
+    if (config.tickets) {
+      lifetime = config.tickets.lifetime ?? DEFAULT_TICKET_LIFETIME;
+      if (!Number.isInteger(lifetime) || lifetime < 1 || lifetime > MAX_TICKET_LIFETIME) {
+        throw usageError("bad_ticket_lifetime", "tickets.lifetime must be 1..604800 seconds (§4.6.1)");
+      }
+      // A fresh random key set per context: a ticket never resumes under another configuration.
+      ticketKeys = config.tickets.keyStore ?? new MemoryTicketKeyStore(config.now ? { now: config.now } : {});
+    }
+    this.ticketKeys = ticketKeys;
+    this.ticketLifetime = lifetime;
+
+    const rc = config.earlyData?.replayCache;
+    // One cache per context, shared by every connection (§8): never one per connection.
+    this.replayCache = rc === false ? undefined : rc ?? (config.earlyData ? new MemoryReplayCache(config.now ? { now: config.now } : {}) : undefined);
+
+    this.certificates = loadCertificates(config.certificates);
+    this.pskPolicy = config.pskPolicy ?? (this.certificates.length > 0 ? "psk_preferred" : "psk_only");
+    if (!["psk_preferred", "psk_only", "certificate_only"].includes(this.pskPolicy)) {
+      throw usageError("bad_psk_policy", `unknown pskPolicy ${String(this.pskPolicy)}`);
+    }
+    this.clientAuth = config.clientAuth ?? "none";
+    if (this.pskPolicy !== "psk_only" && this.certificates.length === 0) {
+      throw usageError("no_certificate", `pskPolicy "${this.pskPolicy}" needs at least one entry in certificates`);
+    }
+    if (this.clientAuth !== "none" && !config.clientTrustAnchors) {
+      throw usageError("no_client_trust_anchors", `clientAuth "${this.clientAuth}" needs clientTrustAnchors`);
+    }
+    const anchors = config.clientTrustAnchors;
+    this.clientTrust = this.clientAuth === "none" || anchors === undefined
+      ? undefined
+      : anchors instanceof TrustStore
+      ? anchors
+      : TrustStore.from(anchors);
+  }
+
+  /**
+   * Whether this server can complete any handshake with `psks` (default the
+   * context's): a certificate, a usable PSK, tickets or a selection callback.
+   */
+  canHandshake(psks: readonly Psk[] = this.psks): boolean {
+    const kinds = this.config.pskMode ? [this.config.pskMode] : ["external", "resumption"];
+    return this.pskPolicy !== "psk_only" || psks.some((p) => kinds.includes(p.kind)) || this.config.pskSelection !== undefined ||
+      (this.ticketKeys !== undefined && kinds.includes("resumption"));
+  }
+
+  /** Never show key material or configuration secrets. */
+  toJSON(): { kind: "ServerContext"; psks: number; certificates: number; tickets: boolean; earlyData: boolean } {
+    return {
+      kind: "ServerContext",
+      psks: this.psks.length,
+      certificates: this.certificates.length,
+      tickets: this.ticketKeys !== undefined,
+      earlyData: this.config.earlyData !== undefined,
+    };
+  }
+}
+
+/**
+ * Build a server context from a configuration: validate it once and create
+ * what its connections share (ticket keys, replay cache, certificates).
+ * Throws a usage TlsError for an invalid configuration.
+ */
+export function createServerContext(config: ServerConfig): ServerContext {
+  return new ServerContext(config);
+}
+
+/** Where a plain config keeps the context made from it (an own, non-enumerable property). */
+const CONTEXT_OF_CONFIG = Symbol.for("psk-tls.ServerContext.of");
+
+/**
+ * The context for a config or context: a context as is; a plain config is
+ * turned into a context once, on first use, and that context is kept on the
+ * config object, so every connection made from the same config object shares
+ * its replay cache and ticket keys (as Go's `tls.Config` keeps its ticket
+ * keys). A config changed after its first use is not seen again: build a new
+ * config or a context. A frozen config cannot keep its context: with 0-RTT
+ * or tickets (which need shared state) it is refused.
+ */
+export function serverContextOf(x: ServerConfig | ServerContext): ServerContext {
+  if (isServerContext(x)) return x;
+  const kept = (x as Record<symbol, unknown>)[CONTEXT_OF_CONFIG];
+  if (isServerContext(kept)) return kept;
+  const ctx = new ServerContext(x);
+  if (Object.isExtensible(x)) {
+    Object.defineProperty(x, CONTEXT_OF_CONFIG, { value: ctx, enumerable: false, configurable: true, writable: false });
+  } else if ((x.earlyData && x.earlyData.replayCache === undefined) || (x.tickets && !x.tickets.keyStore)) {
+    throw usageError("frozen_config", "a frozen ServerConfig with earlyData or tickets cannot share state between connections: pass createServerContext(config)");
+  }
+  return ctx;
+}
+
+/** True for a {@link ServerContext} (built by {@link createServerContext}). */
+export function isServerContext(x: unknown): x is ServerContext {
+  return typeof x === "object" && x !== null && (x as Record<symbol, unknown>)[SERVER_CONTEXT] === true;
+}
