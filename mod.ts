@@ -58,7 +58,7 @@ export {
   type PskOptions,
 } from "./src/psk/external_psk.ts";
 export { type OfferedPsk, OfferedPskList, type PskSelectionCallback } from "./src/psk/offered.ts";
-export { MemoryPskStore, type PskStore, pskSelectionFromStore } from "./src/psk/psk_store.ts";
+export { MemoryPskStore, type PskStore, pskSelectionFromStore, pskSelectionFromStores } from "./src/psk/psk_store.ts";
 export {
   formatPskLine,
   type PskEntry,
@@ -72,6 +72,10 @@ export { constantTimeEqual } from "./src/crypto/constant_time.ts";
 export { ClientSession, exportSession, importSession, MAX_TICKET_LIFETIME } from "./src/psk/session.ts";
 export { MemoryTicketKeyStore, type TicketKey, type TicketKeyRotation, type TicketKeyStore } from "./src/psk/ticket_keys.ts";
 export { MemoryReplayCache, type MemoryReplayCacheOptions, type ReplayCache } from "./src/psk/anti_replay.ts";
+
+// Contexts: what the connections of one server (or client) share
+export { type ClientContext, createClientContext } from "./src/context/client_context.ts";
+export { createServerContext, type ServerContext } from "./src/context/server_context.ts";
 
 // The sans-IO connection
 export { clientConnection, type ConnectionOptions, serverConnection } from "./src/connection/create.ts";

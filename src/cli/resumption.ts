@@ -24,8 +24,7 @@
 import { chmodSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import process from "node:process";
 import type { ClientConfig, ServerConfig } from "../config.ts";
-import type { Psk } from "../psk/external_psk.ts";
-import type { OfferedPskList } from "../psk/offered.ts";
+import { MemoryPskStore, pskSelectionFromStores } from "../psk/psk_store.ts";
 import { connectRedis, type RedisConnection } from "../psk/redis_client.ts";
 import { RedisPskStore, RedisReplayCache, RedisTicketKeyStore } from "../psk/redis_stores.ts";
 import { type ClientSession, exportSession, importSession } from "../psk/session.ts";
@@ -80,23 +79,9 @@ export async function applyServerResumption(config: ServerConfig, command: Serve
     const local = config.psks ?? [];
     const onError = storeErrorLogger(log);
     config.onStoreError = onError;
-    // Local PSKs first, then identities provisioned in Redis.
-    config.pskSelection = async (list: OfferedPskList) => {
-      for (const offered of list) {
-        const psk = local.find((p) => sameBytes(p.identity, offered.identity));
-        if (psk) return list.choose(offered, psk);
-      }
-      for (const offered of list) {
-        let psk: Psk | undefined;
-        try {
-          psk = await store.lookup(offered.identity);
-        } catch (e) {
-          onError(e, "psk_lookup");
-          return;
-        }
-        if (psk) return list.choose(offered, psk);
-      }
-    };
+    // Local PSKs first, then identities provisioned in Redis; both are always asked (in parallel),
+    // so a refusal takes as long for a local identity as for an unknown one (no timing oracle).
+    config.pskSelection = pskSelectionFromStores([new MemoryPskStore(local), store], (e) => onError(e, "psk_lookup"));
   }
   if (command.earlyData !== undefined) {
     config.earlyData = { ...(config.earlyData ?? {}) };
@@ -114,13 +99,6 @@ export async function applyServerResumption(config: ServerConfig, command: Serve
       await redis?.close();
     },
   };
-}
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  let d = 0;
-  for (let i = 0; i < a.length; i++) d |= a[i]! ^ b[i]!;
-  return d === 0;
 }
 
 /** Write a session file (0600, replaced atomically). */

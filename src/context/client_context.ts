@@ -34,7 +34,15 @@ const CONTEXT_OF_CONFIG = Symbol.for("psk-tls.ClientContext.of");
  * with {@link createClientContext} and pass it wherever a `ClientConfig` is
  * accepted (`clientConnection`, `connectTls`, `connect`). Immutable.
  */
-export class ClientContext {
+export interface ClientContext {
+  /** The configuration this context was built from (not copied: do not change it afterwards). */
+  readonly config: Readonly<ClientConfig>;
+  /** The crypto provider every connection uses. */
+  readonly provider: CryptoProvider;
+}
+
+/** @internal The state behind a {@link ClientContext}. */
+export class ClientContextState implements ClientContext {
   /** The configuration this context was built from (not copied: do not change it afterwards). */
   readonly config: Readonly<ClientConfig>;
   /** The crypto provider every connection uses. */
@@ -56,7 +64,7 @@ export class ClientContext {
   /** @internal Brand. */
   readonly [CLIENT_CONTEXT] = true;
 
-  /** @internal Use {@link createClientContext}. */
+  /** Use {@link createClientContext}. */
   constructor(config: ClientConfig) {
     this.config = config;
     this.provider = config.provider ?? auto;
@@ -79,11 +87,11 @@ export class ClientContext {
 
 /** Build a client context: validate the configuration once. Throws a usage TlsError when invalid. */
 export function createClientContext(config: ClientConfig): ClientContext {
-  return new ClientContext(config);
+  return new ClientContextState(config);
 }
 
 /** True for a {@link ClientContext}. */
-export function isClientContext(x: unknown): x is ClientContext {
+export function isClientContext(x: unknown): x is ClientContextState {
   return typeof x === "object" && x !== null && (x as Record<symbol, unknown>)[CLIENT_CONTEXT] === true;
 }
 
@@ -91,11 +99,12 @@ export function isClientContext(x: unknown): x is ClientContext {
  * The context for a config or context: a plain config is turned into a
  * context once and kept on the config object (see `serverContextOf`).
  */
-export function clientContextOf(x: ClientConfig | ClientContext): ClientContext {
-  if (isClientContext(x)) return x;
+export function clientContextOf(given: ClientConfig | ClientContext): ClientContextState {
+  if (isClientContext(given)) return given;
+  const x = given as ClientConfig;
   const kept = (x as Record<symbol, unknown>)[CONTEXT_OF_CONFIG];
   if (isClientContext(kept)) return kept;
-  const ctx = new ClientContext(x);
+  const ctx = new ClientContextState(x);
   if (Object.isExtensible(x)) {
     Object.defineProperty(x, CONTEXT_OF_CONFIG, { value: ctx, enumerable: false, configurable: true, writable: false });
   }

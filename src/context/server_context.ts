@@ -47,7 +47,19 @@ const SERVER_CONTEXT = Symbol.for("psk-tls.ServerContext");
  * accepted (`serverConnection`, `acceptTls`, `listen`). Immutable: to change
  * the configuration, build a new context.
  */
-export class ServerContext {
+export interface ServerContext {
+  /** The configuration this context was built from (not copied: do not change it afterwards). */
+  readonly config: Readonly<ServerConfig>;
+  /** The crypto provider every connection uses. */
+  readonly provider: CryptoProvider;
+  /** Ticket key store shared by every connection (undefined: no tickets are issued or accepted). */
+  readonly ticketKeys: TicketKeyStore | undefined;
+  /** 0-RTT anti-replay cache shared by every connection (undefined: no 0-RTT, or anti-replay disabled). */
+  readonly replayCache: ReplayCache | undefined;
+}
+
+/** @internal The state behind a {@link ServerContext}. */
+export class ServerContextState implements ServerContext {
   /** The configuration this context was built from (not copied: do not change it afterwards). */
   readonly config: Readonly<ServerConfig>;
   /** The crypto provider every connection uses. */
@@ -79,7 +91,7 @@ export class ServerContext {
   /** @internal Brand. */
   readonly [SERVER_CONTEXT] = true;
 
-  /** @internal Use {@link createServerContext}. */
+  /** Use {@link createServerContext}. */
   constructor(config: ServerConfig) {
     this.config = config;
     this.provider = config.provider ?? auto;
@@ -155,7 +167,7 @@ export class ServerContext {
  * Throws a usage TlsError for an invalid configuration.
  */
 export function createServerContext(config: ServerConfig): ServerContext {
-  return new ServerContext(config);
+  return new ServerContextState(config);
 }
 
 /** Where a plain config keeps the context made from it (an own, non-enumerable property). */
@@ -170,11 +182,12 @@ const CONTEXT_OF_CONFIG = Symbol.for("psk-tls.ServerContext.of");
  * config or a context. A frozen config cannot keep its context: with 0-RTT
  * or tickets (which need shared state) it is refused.
  */
-export function serverContextOf(x: ServerConfig | ServerContext): ServerContext {
-  if (isServerContext(x)) return x;
+export function serverContextOf(given: ServerConfig | ServerContext): ServerContextState {
+  if (isServerContext(given)) return given;
+  const x = given as ServerConfig;
   const kept = (x as Record<symbol, unknown>)[CONTEXT_OF_CONFIG];
   if (isServerContext(kept)) return kept;
-  const ctx = new ServerContext(x);
+  const ctx = new ServerContextState(x);
   if (Object.isExtensible(x)) {
     Object.defineProperty(x, CONTEXT_OF_CONFIG, { value: ctx, enumerable: false, configurable: true, writable: false });
   } else if ((x.earlyData && x.earlyData.replayCache === undefined) || (x.tickets && !x.tickets.keyStore)) {
@@ -184,6 +197,6 @@ export function serverContextOf(x: ServerConfig | ServerContext): ServerContext 
 }
 
 /** True for a {@link ServerContext} (built by {@link createServerContext}). */
-export function isServerContext(x: unknown): x is ServerContext {
+export function isServerContext(x: unknown): x is ServerContextState {
   return typeof x === "object" && x !== null && (x as Record<symbol, unknown>)[SERVER_CONTEXT] === true;
 }

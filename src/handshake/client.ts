@@ -62,7 +62,7 @@ import {
   pskModeCode,
 } from "./negotiation.ts";
 import { Transcript } from "./transcript.ts";
-import type { ClientContext } from "../context/client_context.ts";
+import type { ClientContextState } from "../context/client_context.ts";
 import type { ConnectionOptions } from "../connection/create.ts";
 import type { CertifiedKey } from "../cert/certified_key.ts";
 import type { ParsedCertificate } from "../cert/certificate.ts";
@@ -112,7 +112,7 @@ export interface ClientSessionSecrets {
 /** The client side of the handshake. */
 export class ClientHandshake implements HandshakeDriver {
   #io: HandshakeIO;
-  #ctx: ClientContext;
+  #ctx: ClientContextState;
   #config: Readonly<ClientConfig>;
   #state: ClientState = "start";
   #suites: readonly CipherSuiteParams[];
@@ -158,7 +158,7 @@ export class ClientHandshake implements HandshakeDriver {
    * Build a client handshake over `io` for a connection of `ctx`; `options`
    * adds PSKs or overrides the PSK mode for this connection only.
    */
-  constructor(io: HandshakeIO, ctx: ClientContext, options: ConnectionOptions = {}) {
+  constructor(io: HandshakeIO, ctx: ClientContextState, options: ConnectionOptions = {}) {
     const config = ctx.config;
     this.#io = io;
     this.#ctx = ctx;

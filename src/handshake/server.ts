@@ -22,7 +22,7 @@ import type { ReplayCache } from "../psk/anti_replay.ts";
 import { createPsk } from "../psk/external_psk.ts";
 import { openTicket, sealTicket, type TicketState } from "../psk/ticket.ts";
 import type { TicketKeyStore } from "../psk/ticket_keys.ts";
-import type { ServerContext } from "../context/server_context.ts";
+import type { ServerContextState } from "../context/server_context.ts";
 import type { ConnectionOptions } from "../connection/create.ts";
 import { encodeNewSessionTicket } from "./messages/new_session_ticket.ts";
 import { AlertDescription } from "./alerts.ts";
@@ -115,7 +115,7 @@ export interface ServerSessionSecrets {
 /** The server side of the handshake. */
 export class ServerHandshake implements HandshakeDriver {
   #io: HandshakeIO;
-  #ctx: ServerContext;
+  #ctx: ServerContextState;
   #config: Readonly<ServerConfig>;
   #state: ServerState = "wait_client_hello";
   #suites: readonly CipherSuiteParams[];
@@ -163,7 +163,7 @@ export class ServerHandshake implements HandshakeDriver {
    * Build a server handshake over `io` for a connection of `ctx`; `options`
    * adds PSKs or overrides the PSK mode for this connection only.
    */
-  constructor(io: HandshakeIO, ctx: ServerContext, options: ConnectionOptions = {}) {
+  constructor(io: HandshakeIO, ctx: ServerContextState, options: ConnectionOptions = {}) {
     this.#io = io;
     this.#ctx = ctx;
     this.#config = ctx.config;

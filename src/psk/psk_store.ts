@@ -45,22 +45,43 @@ export class MemoryPskStore implements PskStore {
 
 /**
  * A selection callback that chooses the first offered identity the store
- * knows (the s2n guide's example callback). Store failures choose nothing:
- * the handshake then fails with handshake_failure instead of crashing.
+ * knows (the s2n guide's example callback). Every offered identity is looked
+ * up, in parallel, whatever is found: the time to refuse an identity does not
+ * tell whether an earlier one exists. Store failures choose nothing: the
+ * handshake then fails instead of crashing.
  */
 export function pskSelectionFromStore(store: PskStore, onError?: (e: unknown) => void): PskSelectionCallback {
+  return pskSelectionFromStores([store], onError);
+}
+
+/**
+ * A selection callback over several stores (e.g. PSKs configured locally,
+ * then a Redis store): the first offered identity any store knows, the
+ * earlier store winning. Every offered identity is looked up in every store,
+ * in parallel, on every handshake, so the time to refuse an unknown identity
+ * is the same whichever store holds which identity (no timing oracle on
+ * identity existence through a fast local hit and a slow remote miss).
+ * A failing store chooses nothing (reported to `onError`).
+ *
+ * @example
+ * ```ts ignore
+ * config.pskSelection = pskSelectionFromStores([new MemoryPskStore(localPsks), new RedisPskStore(redis)]);
+ * ```
+ */
+export function pskSelectionFromStores(stores: readonly PskStore[], onError?: (e: unknown) => void): PskSelectionCallback {
   return async (list) => {
-    while (list.hasNext()) {
-      const offered = list.next();
-      let psk: Psk | undefined;
-      try {
-        psk = await store.lookup(offered.identity);
-      } catch (e) {
-        onError?.(e);
-        return;
-      }
+    const offered = [...list.all];
+    let results: (Psk | undefined)[][];
+    try {
+      results = await Promise.all(offered.map((o) => Promise.all(stores.map((s) => s.lookup(o.identity)))));
+    } catch (e) {
+      onError?.(e);
+      return;
+    }
+    for (let i = 0; i < offered.length; i++) {
+      const psk = results[i]!.find((p) => p !== undefined);
       if (psk) {
-        list.choose(offered, psk);
+        list.choose(offered[i]!, psk);
         return;
       }
     }
