@@ -6,6 +6,7 @@
  *
  * @module
  */
+import type { CryptoProvider, SigningKey } from "../crypto/provider.ts";
 import type { PrivateKeyInfo } from "../crypto/signature.ts";
 import { schemesForKey } from "../crypto/signature.ts";
 import { usageError } from "../errors.ts";
@@ -39,6 +40,8 @@ export interface CertifiedKey {
   readonly names: readonly string[];
   /** SignatureSchemes the key can produce (RFC 8446 §4.2.3), preference order. */
   readonly schemes: readonly number[];
+  /** Signing keys imported from `key`, one per provider (imported on first use, kept with the context). */
+  readonly signingKeys: Map<CryptoProvider, Promise<SigningKey>>;
 }
 
 function keyMatches(leaf: ParsedCertificate, key: PrivateKeyInfo): boolean {
@@ -50,16 +53,12 @@ function keyMatches(leaf: ParsedCertificate, key: PrivateKeyInfo): boolean {
   return false;
 }
 
-const loaded = new WeakMap<CertificateConfig, CertifiedKey>();
-
 /**
- * Load and check a certificate config (cached per config object). Throws a
+ * Load and check a certificate config (a context loads each once). Throws a
  * usage TlsError: `bad_pem`, `bad_private_key`, `bad_certificate`, or
  * `key_mismatch` when the key is not the certificate's.
  */
 export function loadCertifiedKey(config: CertificateConfig): CertifiedKey {
-  const hit = loaded.get(config);
-  if (hit) return hit;
   const chain = certificatesFrom(config.chain);
   if (chain.length === 0) throw usageError("bad_certificate", "certificate chain is empty");
   let leaf: ParsedCertificate;
@@ -73,7 +72,5 @@ export function loadCertifiedKey(config: CertificateConfig): CertifiedKey {
   const schemes = schemesForKey(key);
   if (schemes.length === 0) throw usageError("bad_private_key", "no TLS 1.3 signature scheme can use this key");
   const names = (config.serverNames ?? leaf.dnsNames).map((n) => n.toLowerCase());
-  const out: CertifiedKey = { chain, leaf, key, names, schemes };
-  loaded.set(config, out);
-  return out;
+  return { chain, leaf, key, names, schemes, signingKeys: new Map() };
 }

@@ -24,19 +24,19 @@ export const SYSTEM_BUNDLES: readonly string[] = [
 /** The directory read when no bundle file exists. */
 export const SYSTEM_CERT_DIR = "/etc/ssl/certs";
 
-let cached: TrustStore | undefined;
-
 function env(name: string): string | undefined {
   const g = globalThis as { process?: { env?: Record<string, string | undefined> } };
   return g.process?.env?.[name];
 }
 
 /**
- * Load the system trust store (cached after the first call). Throws when no
- * store is found or it holds no certificate.
+ * Load the system trust store (read on every call: load it once and keep it
+ * in your client config or context). Throws when no store is found or it
+ * holds no certificate. `options.reload` is accepted for compatibility and
+ * has no effect (nothing is cached).
  */
 export function systemTrustStore(options: { reload?: boolean } = {}): TrustStore {
-  if (cached && !options.reload) return cached;
+  void options;
   const override = env("SSL_CERT_FILE");
   const bundle = override ?? SYSTEM_BUNDLES.find((p) => existsSync(p));
   let store: TrustStore;
@@ -57,6 +57,5 @@ export function systemTrustStore(options: { reload?: boolean } = {}): TrustStore
     throw new Error("no system trust store found (looked for " + SYSTEM_BUNDLES.join(", ") + " and " + SYSTEM_CERT_DIR + ")");
   }
   if (store.size === 0) throw new Error("the system trust store holds no certificate");
-  cached = store;
   return store;
 }

@@ -83,19 +83,13 @@ export function selectCertificate(
   return usable(certs);
 }
 
-const signingKeys = new WeakMap<CertifiedKey, Map<CryptoProvider, Promise<SigningKey>>>();
-
+/** The key for signing with `cert` through `provider`, imported once per certificate and provider. */
 function signingKey(provider: CryptoProvider, cert: CertifiedKey): Promise<SigningKey> {
-  let perProvider = signingKeys.get(cert);
-  if (!perProvider) {
-    perProvider = new Map();
-    signingKeys.set(cert, perProvider);
-  }
-  let k = perProvider.get(provider);
+  let k = cert.signingKeys.get(provider);
   if (!k) {
     k = provider.importSigningKey(cert.key);
-    k.catch(() => perProvider!.delete(provider));
-    perProvider.set(provider, k);
+    k.catch(() => cert.signingKeys.delete(provider));
+    cert.signingKeys.set(provider, k);
   }
   return k;
 }
@@ -158,19 +152,6 @@ export function readCertificateMessage(body: Uint8Array, expectedContext: Uint8A
     }
   }
   return msg.certificateList.map((e) => e.certData);
-}
-
-const stores = new WeakMap<object, TrustStore>();
-
-/** The TrustStore for configured anchors (parsed once per anchors object / config). */
-export function trustStoreOf(anchors: TrustAnchors, owner: object): TrustStore {
-  if (anchors instanceof TrustStore) return anchors;
-  let s = stores.get(owner);
-  if (!s) {
-    s = TrustStore.from(anchors);
-    stores.set(owner, s);
-  }
-  return s;
 }
 
 /** How the peer's chain is to be checked. */
