@@ -169,7 +169,7 @@ function nameText(name: pkijs.RelativeDistinguishedNames): string {
     .join(", ");
 }
 
-const HANDLED = new Set<string>([
+const HANDLED: ReadonlySet<string> = new Set<string>([
   EXT.basicConstraints,
   EXT.keyUsage,
   EXT.extKeyUsage,

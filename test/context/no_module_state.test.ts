@@ -23,6 +23,8 @@ const ALLOWED: Record<string, string> = {
   // unreachable from outside); nothing is shared between objects.
   "psk/external_psk.ts:SECRET_STORE": "per-object private secret (a #private field in effect)",
   "psk/session.ts:SECRETS": "per-object private secret (a #private field in effect)",
+  // The CLI's process I/O (not the library): which stdio streams got an EPIPE guard.
+  "cli/io.ts:guarded": "per-stream side table in the CLI's process I/O",
   // Transport adapter (not the sans-IO core): the close promise of each socket object.
   "transport/common.ts:CLOSED": "per-socket side table in an I/O adapter",
 };
