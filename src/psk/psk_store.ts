@@ -47,8 +47,8 @@ export class MemoryPskStore implements PskStore {
  * A selection callback that chooses the first offered identity the store
  * knows (the s2n guide's example callback). Every offered identity is looked
  * up, in parallel, whatever is found: the time to refuse an identity does not
- * tell whether an earlier one exists. Store failures choose nothing: the
- * handshake then fails instead of crashing.
+ * tell whether an earlier one exists. A store failure is reported and chooses
+ * nothing: the handshake then fails instead of crashing.
  */
 export function pskSelectionFromStore(store: PskStore, onError?: (e: unknown) => void): PskSelectionCallback {
   return pskSelectionFromStores([store], onError);
@@ -61,7 +61,8 @@ export function pskSelectionFromStore(store: PskStore, onError?: (e: unknown) =>
  * in parallel, on every handshake, so the time to refuse an unknown identity
  * is the same whichever store holds which identity (no timing oracle on
  * identity existence through a fast local hit and a slow remote miss).
- * A failing store chooses nothing (reported to `onError`).
+ * A failing store is reported to `onError` (once per handshake) and counts
+ * as not knowing the identity; the other stores still answer.
  *
  * @example
  * ```ts ignore
@@ -71,15 +72,18 @@ export function pskSelectionFromStore(store: PskStore, onError?: (e: unknown) =>
 export function pskSelectionFromStores(stores: readonly PskStore[], onError?: (e: unknown) => void): PskSelectionCallback {
   return async (list) => {
     const offered = [...list.all];
-    let results: (Psk | undefined)[][];
-    try {
-      results = await Promise.all(offered.map((o) => Promise.all(stores.map((s) => s.lookup(o.identity)))));
-    } catch (e) {
-      onError?.(e);
-      return;
-    }
+    // allSettled: a failing store (Redis down) is reported and counts as "not found"; the other
+    // stores still answer, so an outage of one never locks out identities another holds.
+    const results = await Promise.all(offered.map((o) => Promise.allSettled(stores.map((s) => s.lookup(o.identity)))));
+    let reported = false;
     for (let i = 0; i < offered.length; i++) {
-      const psk = results[i]!.find((p) => p !== undefined);
+      let psk: Psk | undefined;
+      for (const r of results[i]!) {
+        if (r.status === "rejected") {
+          if (!reported) onError?.(r.reason);
+          reported = true;
+        } else if (!psk && r.value) psk = r.value;
+      }
       if (psk) {
         list.choose(offered[i]!, psk);
         return;
