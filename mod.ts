@@ -58,6 +58,7 @@ export {
   type PskOptions,
 } from "./src/psk/external_psk.ts";
 export { type OfferedPsk, OfferedPskList, type PskSelectionCallback } from "./src/psk/offered.ts";
+export { type ImportPskOptions, importPsks } from "./src/psk/importer.ts";
 export { MemoryPskStore, type PskStore, pskSelectionFromStore, pskSelectionFromStores } from "./src/psk/psk_store.ts";
 export {
   formatPskLine,

@@ -385,7 +385,7 @@ export class ClientHandshake implements HandshakeDriver {
   async #binder(psk: Psk, partial: Uint8Array): Promise<Uint8Array> {
     const p = this.#io.provider;
     const es = await earlySecret(p, psk.hash, pskSecret(psk));
-    const bk = await binderKey(p, psk.hash, es, psk.kind);
+    const bk = await binderKey(p, psk.hash, es, psk.binderKind);
     const fk = await finishedKey(p, psk.hash, bk);
     wipe(es, bk);
     // CH1: the partial hello alone; CH2: message_hash(CH1) + HRR + partial hello (§4.2.11.2).

@@ -93,12 +93,17 @@ export function earlySecret(p: CryptoProvider, hash: HashAlgorithm, psk: Uint8Ar
   return p.hkdfExtract(hash, zeros(hash), psk ?? zeros(hash));
 }
 
-/** Which binder label to use: "ext binder" for external PSKs, "res binder" for resumption PSKs (§7.1). */
-export type PskKind = "external" | "resumption";
+/**
+ * Which binder label to use: "ext binder" for external PSKs, "res binder"
+ * for resumption PSKs (§7.1), "imp binder" for imported PSKs (RFC 9258 §5.2).
+ */
+export type PskKind = "external" | "resumption" | "imported";
 
-/** binder_key = Derive-Secret(Early Secret, "ext binder" | "res binder", "") (RFC 8446 §7.1, §4.2.11.2). */
+const BINDER_LABEL = { external: "ext binder", resumption: "res binder", imported: "imp binder" } as const;
+
+/** binder_key = Derive-Secret(Early Secret, "ext binder" | "res binder" | "imp binder", "") (RFC 8446 §7.1, §4.2.11.2; RFC 9258 §5.2). */
 export function binderKey(p: CryptoProvider, hash: HashAlgorithm, early: Uint8Array, kind: PskKind): Promise<Uint8Array> {
-  return deriveSecret(p, hash, early, kind === "external" ? "ext binder" : "res binder", EMPTY_HASH_BYTES[hash]);
+  return deriveSecret(p, hash, early, BINDER_LABEL[kind], EMPTY_HASH_BYTES[hash]);
 }
 
 /** client_early_traffic_secret = Derive-Secret(Early Secret, "c e traffic", ClientHello). */

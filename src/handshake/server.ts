@@ -496,8 +496,10 @@ export class ServerHandshake implements HandshakeDriver {
     if (this.#config.pskSelection) {
       await this.#config.pskSelection(list);
     } else {
-      // Default (s2n): the first PSK in the server's list that the client offered.
+      // Default (s2n): the first PSK in the server's list that the client offered (and that a
+      // common suite can use: two PSKs for one key, per hash, as RFC 9258 imports make, both work).
       outer: for (const k of this.#psks) {
+        if (!selectSuite(this.#suites, suites, k.hash)) continue;
         for (const o of items) {
           if (constantTimeEqual(k.identity, o.identity)) {
             list.choose(o, k);
@@ -552,7 +554,7 @@ export class ServerHandshake implements HandshakeDriver {
     const bindersLength = 2 + offered.binders.reduce((n, b) => n + 1 + b.length, 0);
     const partial = chRaw.subarray(0, chRaw.length - bindersLength);
     const es = await earlySecret(p, hash, pskSecret(sel.psk));
-    const bk = await binderKey(p, hash, es, sel.psk.kind);
+    const bk = await binderKey(p, hash, es, sel.psk.binderKind);
     const fk = await finishedKey(p, hash, bk);
     wipe(es, bk);
     // CH1: the partial hello alone; CH2: message_hash(CH1) + HRR + partial hello (§4.2.11.2).

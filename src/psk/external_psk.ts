@@ -86,6 +86,10 @@ export class Psk {
   readonly allowBothRoles: boolean;
   /** Ticket age inputs for resumption PSKs. */
   readonly ticketAge: Readonly<{ receivedAt: number; ageAdd: number }> | undefined;
+  /** Whether this PSK was imported (RFC 9258): its identity is an ImportedIdentity, its binder label "imp binder". */
+  readonly imported: boolean;
+  /** For an imported PSK: the external identity it was imported from. */
+  readonly #externalIdentity: Uint8Array | undefined;
   #role: "client" | "server" | undefined;
 
   /** @internal Use {@link createPsk}. */
@@ -97,8 +101,11 @@ export class Psk {
     earlyData: PskEarlyDataOptions | undefined,
     allowBothRoles: boolean,
     ticketAge?: { receivedAt: number; ageAdd: number },
+    importedFrom?: Uint8Array,
   ) {
     this.ticketAge = ticketAge;
+    this.imported = importedFrom !== undefined;
+    this.#externalIdentity = importedFrom;
     this.#identity = identity;
     this.hash = hash;
     this.kind = kind;
@@ -112,9 +119,20 @@ export class Psk {
     return this.#identity.slice();
   }
 
-  /** The identity as text (UTF-8, lossy for binary identities). */
+  /**
+   * The identity as text (UTF-8, lossy for binary identities); for an
+   * imported PSK, the external identity it was imported from (RFC 9258).
+   */
   get identityText(): string {
-    return new TextDecoder().decode(this.#identity);
+    return new TextDecoder().decode(this.#externalIdentity ?? this.#identity);
+  }
+
+  /**
+   * @internal Which binder label the key schedule uses: "ext binder",
+   * "res binder", or "imp binder" for imported PSKs (RFC 9258 §5.2).
+   */
+  get binderKind(): PskKind | "imported" {
+    return this.imported ? "imported" : this.kind;
   }
 
   /**
