@@ -148,6 +148,8 @@ export class ClientHandshake implements HandshakeDriver {
   #certRequest: { context: Uint8Array; schemes: number[] } | undefined;
   #earlyAccepted = false;
   #earlyParams: CipherSuiteParams | undefined;
+  /** The session each offered resumption PSK came from (its original identity). */
+  #sessionOf = new Map<Psk, ClientSession>();
   /** Sessions from NewSessionTickets received after the handshake. */
   readonly sessions: ClientSession[] = [];
   #now: () => number;
@@ -176,7 +178,11 @@ export class ClientHandshake implements HandshakeDriver {
       const now = this.#now();
       const live = (config.sessions ?? []).filter((x) => !x.expired(now) && (!x.serverName || x.serverName === (config.serverName ?? null)));
       live.sort((a, b) => b.receivedAt - a.receivedAt);
-      this.#psks.push(...live.map((x) => x.toPsk()));
+      for (const x of live) {
+        const psk = x.toPsk();
+        this.#sessionOf.set(psk, x);
+        this.#psks.push(psk);
+      }
     }
     // Certificate handshakes need a way to check the server: trust anchors, a callback, or (loudly) insecure.
     this.#certAllowed = config.trustAnchors !== undefined || config.insecure === true || config.verifyCertificate !== undefined;
@@ -271,6 +277,13 @@ export class ClientHandshake implements HandshakeDriver {
     }
   }
 
+  /** The external identity behind this connection: its own PSK's, or the resumed session's original one. */
+  #authenticatedIdentity(): string | null {
+    const psk = this.#psk;
+    if (!psk) return null;
+    return psk.kind === "external" ? psk.identityText : this.#sessionOf.get(psk)?.pskIdentity ?? null;
+  }
+
   /** Post-handshake: NewSessionTicket is kept; anything else is unexpected (no post-handshake auth offered). */
   async handlePostHandshake(msg: HandshakeMessage): Promise<void> {
     if (msg.type !== HandshakeType.new_session_ticket) throw unexpected(`post-handshake message ${msg.type}`, this.#state);
@@ -296,6 +309,7 @@ export class ClientHandshake implements HandshakeDriver {
       maxEarlyData,
       alpn: this.#alpn,
       serverName: this.#config.serverName ?? null,
+      pskIdentity: this.#authenticatedIdentity(),
     }, secret);
     // Bounded: a server sending ticket after ticket must not grow client memory.
     if (this.sessions.length >= MAX_KEPT_SESSIONS) this.sessions.shift();
@@ -736,7 +750,8 @@ export class ClientHandshake implements HandshakeDriver {
       cipherSuite: suite.name,
       keyExchange: this.#certMode ? "ecdhe" : this.#mode!,
       group: this.#group,
-      pskIdentity: this.#psk && this.#psk.kind === "external" ? this.#psk.identityText : null,
+      // Resumed: the identity that authenticated the original connection, from the session.
+      pskIdentity: this.#authenticatedIdentity(),
       resumed: this.#psk?.kind === "resumption",
       earlyData: this.#earlyAccepted,
       alpn: this.#alpn,

@@ -33,9 +33,15 @@ export class ClientSession {
   readonly alpn: string | null;
   /** Server name the session belongs to, or null. */
   readonly serverName: string | null;
+  /**
+   * The identity that authenticated the connection that issued this ticket
+   * (its external PSK identity, carried over through resumptions), or null
+   * (a certificate handshake, or a session imported from an older export).
+   */
+  readonly pskIdentity: string | null;
 
   /** @internal Made by the client handshake or {@link importSession}. */
-  constructor(fields: Omit<ClientSession, "toPsk" | "expired" | "toJSON" | "toString">, secret: Uint8Array) {
+  constructor(fields: Omit<ClientSession, "toPsk" | "expired" | "toJSON" | "toString" | "pskIdentity"> & { pskIdentity?: string | null }, secret: Uint8Array) {
     this.ticket = fields.ticket;
     this.cipherSuite = fields.cipherSuite;
     this.receivedAt = fields.receivedAt;
@@ -44,6 +50,7 @@ export class ClientSession {
     this.maxEarlyData = fields.maxEarlyData;
     this.alpn = fields.alpn;
     this.serverName = fields.serverName;
+    this.pskIdentity = fields.pskIdentity ?? null;
     SECRETS.set(this, secret);
   }
 
@@ -76,6 +83,7 @@ export class ClientSession {
       maxEarlyData: this.maxEarlyData,
       alpn: this.alpn,
       serverName: this.serverName,
+      pskIdentity: this.pskIdentity,
     };
   }
 
@@ -95,7 +103,8 @@ export class ClientSession {
   }
 }
 
-const MAGIC = 0x50534b31; // "PSK1"
+const MAGIC_V1 = 0x50534b31; // "PSK1": without pskIdentity
+const MAGIC = 0x50534b32; // "PSK2"
 
 /**
  * Serialise a session for storage (e.g. `--session-out`). The output
@@ -110,6 +119,7 @@ export function exportSession(s: ClientSession): Uint8Array {
   w.u32(s.lifetime).u32(s.ageAdd).u32(s.maxEarlyData);
   w.vector(1, enc.encode(s.alpn ?? ""));
   w.vector(2, enc.encode(s.serverName ?? ""));
+  w.u8(s.pskIdentity === null ? 0 : 1).vector(2, enc.encode(s.pskIdentity ?? ""));
   w.vector(2, s.ticket);
   w.vector(1, SECRETS.get(s)!);
   return w.finish();
@@ -119,7 +129,8 @@ export function exportSession(s: ClientSession): Uint8Array {
 export function importSession(bytes: Uint8Array): ClientSession {
   try {
     const r = new Reader(bytes, "session");
-    if (r.u32() !== MAGIC) throw new Error("magic");
+    const magic = r.u32();
+    if (magic !== MAGIC && magic !== MAGIC_V1) throw new Error("magic");
     const dec = new TextDecoder();
     const cipherSuite = dec.decode(r.vector(2, "suite")) as CipherSuiteName;
     if (!["TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384", "TLS_CHACHA20_POLY1305_SHA256"].includes(cipherSuite)) throw new Error("suite");
@@ -129,6 +140,13 @@ export function importSession(bytes: Uint8Array): ClientSession {
     const maxEarlyData = r.u32();
     const alpn = dec.decode(r.vector(1, "alpn"));
     const serverName = dec.decode(r.vector(2, "server_name"));
+    let pskIdentity: string | null = null;
+    if (magic === MAGIC) {
+      const has = r.u8();
+      const id = dec.decode(r.vector(2, "psk_identity"));
+      if (has > 1) throw new Error("flag");
+      pskIdentity = has ? id : null;
+    }
     const ticket = r.vector(2, "ticket", 1).slice();
     const secret = r.vector(1, "psk", 32, 48).slice();
     r.end();
@@ -141,6 +159,7 @@ export function importSession(bytes: Uint8Array): ClientSession {
       maxEarlyData,
       alpn: alpn || null,
       serverName: serverName || null,
+      pskIdentity,
     }, secret);
   } catch {
     throw usageError("bad_session", "not a session written by exportSession()");

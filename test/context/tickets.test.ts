@@ -110,3 +110,20 @@ describe("tickets are bound to their context", () => {
     }
   }, 30_000);
 });
+
+describe("the original identity on resumed connections, client side", () => {
+  test("the session keeps the identity; export/import keeps it; both sides report it when resumed", async () => {
+    const secret = random32();
+    const ctx = createServerContext(tenant("dev-42", secret));
+    const session = await sessionFrom(ctx, "dev-42", secret);
+    expect(session.pskIdentity).toBe("dev-42");
+    const again = importSession(exportSession(session));
+    expect(again.pskIdentity).toBe("dev-42");
+    const sessions: ClientSession[] = [];
+    const pair = await handshakePair({ pskMode: "resumption", sessions: [again], onSession: (s) => sessions.push(s) }, ctx);
+    expect(pair.client.negotiated).toMatchObject({ resumed: true, pskIdentity: "dev-42" });
+    expect(pair.server.negotiated).toMatchObject({ resumed: true, pskIdentity: "dev-42" });
+    // A ticket from the resumed connection carries the original identity on.
+    expect(sessions[0]?.pskIdentity).toBe("dev-42");
+  });
+});

@@ -171,7 +171,7 @@ describe("our client against s_server", () => {
 
     const more: ClientSession[] = [];
     const p2 = await ourClient(port, { provider: auto, pskMode: "resumption", sessions: [sessions[0]!], onSession: (s) => more.push(s) }, "two\n");
-    expect(p2).toMatchObject({ resumed: true, earlyData: false, pskIdentity: null });
+    expect(p2).toMatchObject({ resumed: true, earlyData: false, pskIdentity: psk.identity }); // the original identity, kept in the session
     expect(more.length).toBeGreaterThan(0);
 
     const p3 = await ourClient(port, { provider: auto, pskMode: "resumption", sessions: [more[0]!], earlyData: enc("EARLY\n") }, "three\n");
