@@ -61,7 +61,7 @@ describe("tickets are bound to their context", () => {
     const pair = await handshakePair({ pskMode: "resumption", sessions: [session], serverName: "localhost", trustAnchors: pki.pem("ca.pem") }, b);
     expect(pair.clientError).toBeUndefined();
     expect(pair.server.negotiated).toMatchObject({ resumed: false, keyExchange: "ecdhe" });
-  });
+  }, 60_000);
 
   test("a ticket issued under one server name is not accepted under another", async () => {
     const pki = testPki();
@@ -75,7 +75,7 @@ describe("tickets are bound to their context", () => {
     expect(other.server.negotiated?.resumed ?? false).toBe(false);
     const same = await handshakePair({ pskMode: "resumption", sessions: [session], serverName: "localhost", trustAnchors: pki.pem("ca.pem") }, ctx);
     expect(same.server.negotiated).toMatchObject({ resumed: true, pskIdentity: "dev" });
-  });
+  }, 60_000);
 
   test("over real sockets: listen() with a config makes one context; a second listen() with the same PSK does not take its tickets", async () => {
     const secret = random32();
