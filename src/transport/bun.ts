@@ -92,6 +92,8 @@ class SocketState {
 function wrapBunSocket(socket: BunSocket, state: SocketState): TcpConnection {
   socket.setNoDelay?.(true);
   const canPause = typeof socket.pause === "function" && typeof socket.resume === "function";
+  // Bun sockets open flowing; hand the socket over paused so nothing is read before the first read.
+  if (canPause) socket.pause!();
   const { conn, events } = pushConnection({
     remoteAddress: socket.remoteAddress,
     remotePort: socket.remotePort ?? 0,
