@@ -287,6 +287,11 @@ export function tlsStream(conn: TlsConnection, transport: ByteDuplex, options: T
           const chunks = conn.takePlaintext();
           if (chunks.length > 0) {
             for (const c of chunks) controller.enqueue(c);
+            // The reader is behind: what is left of the last socket read may wait a long time.
+            // Keep only those bytes, not the whole read (Bun's are up to 512 KiB).
+            if ((controller.desiredSize ?? 1) <= 0 && pending && pending.byteLength <= pending.buffer.byteLength / 2) {
+              pending = pending.slice();
+            }
             return;
           }
           if (conn.peerClosed) {

@@ -8,7 +8,7 @@
  */
 import { describe, expect, test } from "bun:test";
 import { spawn } from "node:child_process";
-import { TlsError } from "../../src/errors.ts";
+import { connect } from "../../src/client/connect.ts";
 import { AlertDescription } from "../../src/handshake/alerts.ts";
 import { type ConnectionErrorInfo, listen, type ListenOptions, type TlsServer } from "../../src/server/listen.ts";
 import { connectTls, type TlsStream } from "../../src/streams/tls_stream.ts";
@@ -318,4 +318,26 @@ describe("memory per connection when the peer never reads", () => {
     expect(stalled).toBe(100);
     expect(perConnection).toBeLessThan(FLOOD_BOUND);
   }, 60_000);
+});
+
+describe("client idle timeout", () => {
+  test("connect({ idleTimeout }) closes an idle client session with close_notify", async () => {
+    const cfg = pskConfigs();
+    let serverSaw: { data: Uint8Array; error: unknown } | undefined;
+    const server = await listen({ port: 0, tls: cfg.server, idleTimeout: 0 }, async (tls) => {
+      serverSaw = await collect(tls.readable);
+      await tls.close().catch(() => {});
+    });
+    try {
+      const tls = await connect({ host: server.host, port: server.port, tls: cfg.client, idleTimeout: 300 });
+      await within(tls.handshake, 3000, "handshake");
+      const err = asTlsError(await rejection(tls.closed, 5000, "client idle close"));
+      expect(err.code).toBe("idle_timeout");
+      // The server read a clean end: close_notify, not a truncation.
+      await until(() => serverSaw !== undefined, 3000, "server saw the end");
+      expect(serverSaw!.error).toBeUndefined();
+    } finally {
+      await server.close({ graceMs: 500 });
+    }
+  });
 });
