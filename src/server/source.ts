@@ -18,7 +18,8 @@ export function sourceKey(address: string): string {
   const [head = "", tail] = bare.split("::", 2) as [string, string | undefined];
   const left = head === "" ? [] : head.split(":");
   const right = tail === undefined || tail === "" ? [] : tail.split(":");
-  // An embedded IPv4 tail (…:1.2.3.4) is two groups; it only affects the groups after the /64.
-  const groups = tail === undefined ? left : [...left, ...Array(Math.max(0, 8 - left.length - right.length)).fill("0"), ...right];
+  // An embedded IPv4 tail (…:1.2.3.4) stands for two groups.
+  const width = (parts: string[]): number => parts.reduce((n, g) => n + (g.includes(".") ? 2 : 1), 0);
+  const groups = tail === undefined ? left : [...left, ...Array(Math.max(0, 8 - width(left) - width(right))).fill("0"), ...right];
   return `${groups.slice(0, 4).map((g) => (parseInt(g, 16) || 0).toString(16)).join(":")}::/64`;
 }

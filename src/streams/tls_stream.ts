@@ -110,7 +110,7 @@ export function tlsStream(conn: TlsConnection, transport: ByteDuplex, options: T
     if (idleTimer !== undefined) clearTimeout(idleTimer);
     idleTimer = undefined;
   };
-  let lastActivity = Date.now();
+  let lastActivity = performance.now();
   let writing = 0; // transport writes in flight (a stuck one means the peer is not reading)
 
   const flush = async (): Promise<void> => {
@@ -119,7 +119,7 @@ export function tlsStream(conn: TlsConnection, transport: ByteDuplex, options: T
     writing++;
     try {
       await writer.write(concat(...out));
-      lastActivity = Date.now();
+      lastActivity = performance.now();
     } finally {
       writing--;
     }
@@ -186,7 +186,7 @@ export function tlsStream(conn: TlsConnection, transport: ByteDuplex, options: T
           transportEnded = true;
           return false;
         }
-        lastActivity = Date.now();
+        lastActivity = performance.now();
         pending = chunk.value;
       }
       let slice = pending;
@@ -260,14 +260,14 @@ export function tlsStream(conn: TlsConnection, transport: ByteDuplex, options: T
   const checkIdle = (): void => {
     idleTimer = undefined;
     if (finished || failure) return;
-    const left = lastActivity + idleMs - Date.now();
+    const left = lastActivity + idleMs - performance.now();
     if (left <= 0) void idleClose();
     else idleTimer = setTimeout(checkIdle, left);
   };
   if (idleMs > 0) {
     handshake.then(() => {
       if (finished || failure) return;
-      lastActivity = Date.now();
+      lastActivity = performance.now();
       idleTimer = setTimeout(checkIdle, idleMs);
     }, () => {});
   }
