@@ -86,6 +86,25 @@ const FEED_SLICE = 32 * 1024;
 const SEND_SLICE = 16_384;
 
 
+/**
+ * Wait for `p` at most {@link ALERT_FLUSH_TIMEOUT} ms, never rejecting: queuing an alert waits
+ * behind the connection's earlier operations (e.g. a PSK store lookup that hangs), and a
+ * timeout must still close the connection in bounded time.
+ */
+async function bounded(p: Promise<unknown>): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    await Promise.race([
+      p.catch(() => {}),
+      new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, ALERT_FLUSH_TIMEOUT);
+      }),
+    ]);
+  } finally {
+    if (timer !== undefined) clearTimeout(timer);
+  }
+}
+
 /** Wrap a sans-IO connection around a transport. Used by {@link connectTls} and {@link acceptTls}. */
 export function tlsStream(conn: TlsConnection, transport: ByteDuplex, options: TlsStreamOptions = {}): TlsStream {
   const reader = transport.readable.getReader();
@@ -146,19 +165,7 @@ export function tlsStream(conn: TlsConnection, transport: ByteDuplex, options: T
       : new TlsError("io", "transport_error", "transport failed", { cause: e });
     // Send the alert the connection queued, then tear the transport down. A peer that stopped
     // reading must not keep us waiting: the alert gets a bounded time to drain.
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    try {
-      await Promise.race([
-        flush(),
-        new Promise<void>((resolve) => {
-          timer = setTimeout(resolve, ALERT_FLUSH_TIMEOUT);
-        }),
-      ]);
-    } catch {
-      // the transport may already be gone
-    } finally {
-      if (timer !== undefined) clearTimeout(timer);
-    }
+    await bounded(flush()); // the transport may already be gone: never rejects
     writerClosed = true;
     writer.abort(failure).catch(() => {});
     reader.cancel(failure).catch(() => {});
@@ -240,9 +247,9 @@ export function tlsStream(conn: TlsConnection, transport: ByteDuplex, options: T
     } catch (e) {
       // Queue the alert first (a no-op when the connection failed by itself and queued its own),
       // then fail(), which gives it a bounded time to reach the transport.
-      if (e instanceof TlsError) await conn.abort(e);
+      if (e instanceof TlsError) await bounded(conn.abort(e));
       const err = await fail(e);
-      await conn.abort(err);
+      await bounded(conn.abort(err));
       throw err;
     } finally {
       if (timer !== undefined) clearTimeout(timer);
@@ -254,7 +261,7 @@ export function tlsStream(conn: TlsConnection, transport: ByteDuplex, options: T
   const idleClose = async (): Promise<void> => {
     if (failure || finished) return;
     const err = new TlsError("limit", "idle_timeout", `no traffic for ${idleMs} ms`);
-    if (writing === 0 && !conn.localClosed) await conn.close().catch(() => {});
+    if (writing === 0 && !conn.localClosed) await bounded(conn.close());
     await fail(err);
   };
   const checkIdle = (): void => {
