@@ -108,8 +108,9 @@ export async function runServer(command: ServerCommand): Promise<number> {
     port: command.port,
     tls,
     onError: (err, info) => {
-      // Handler errors are reported by the handler itself.
-      if (info.phase === "handler") return;
+      // Handler errors are reported by the handler itself; so is an idle close (the
+      // handler's stream fails with it), which must not count the connection twice.
+      if (info.phase === "handler" || info.phase === "idle") return;
       // logJsonLine never rejects (stderr gone: the line is dropped, the server goes on).
       void logJsonLine(errorSummary(err)).then(() => connectionEnded(false));
     },

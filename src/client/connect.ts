@@ -33,6 +33,12 @@ export interface ConnectOptions {
   handshakeTimeout?: number;
   /** Plaintext bytes buffered for a reader that does not keep up. Default 65 536. */
   maxPlaintextBuffer?: number;
+  /**
+   * Close the session after this many ms with no traffic in either direction
+   * (close_notify unless a write is stuck); `tls.closed` then rejects with a
+   * `limit` TlsError, code `idle_timeout`. Default 0: disabled.
+   */
+  idleTimeout?: number;
 }
 
 /**
@@ -45,6 +51,7 @@ export async function connect(options: ConnectOptions): Promise<TlsStream> {
   const streamOptions: TlsStreamOptions = {};
   if (options.handshakeTimeout !== undefined) streamOptions.handshakeTimeout = options.handshakeTimeout;
   if (options.maxPlaintextBuffer !== undefined) streamOptions.maxPlaintextBuffer = options.maxPlaintextBuffer;
+  if (options.idleTimeout !== undefined) streamOptions.idleTimeout = options.idleTimeout;
   const tcp = await connectTcp({ host: options.host, port: options.port });
   let tls: TlsStream;
   try {

@@ -1,7 +1,8 @@
 /**
  * A PSK-TLS server over TCP: accept, enforce connection and handshake
- * limits, time handshakes out, hand each established session to the
- * application, contain its errors, and shut down gracefully.
+ * limits (overall and per source address), time handshakes and idle
+ * connections out, hand each established session to the application,
+ * contain its errors, and shut down gracefully.
  *
  * @example
  * ```ts
@@ -21,9 +22,12 @@
 import type { ServerConfig } from "../config.ts";
 import { type ServerContext, serverContextOf } from "../context/server_context.ts";
 import { TlsError, usageError } from "../errors.ts";
+import { AlertDescription } from "../handshake/alerts.ts";
 import { acceptTls, type TlsStream, type TlsStreamOptions } from "../streams/tls_stream.ts";
 import { whenTcpClosed } from "../transport/common.ts";
 import { listenTcp, type TcpConnection } from "../transport/index.ts";
+import { refuse } from "./refuse.ts";
+import { sourceKey } from "./source.ts";
 
 /** Who is on the other end of a connection. */
 export interface ConnectionInfo {
@@ -35,8 +39,14 @@ export interface ConnectionInfo {
 
 /** Where an error reported to {@link ListenOptions.onError} happened. */
 export type ConnectionErrorPhase =
-  /** The connection was refused: `maxConnections` or `maxHandshakes` was reached (a `limit` TlsError). */
+  /**
+   * The connection was refused (a `limit` TlsError): `maxConnections`,
+   * `maxHandshakes`, `maxConnectionsPerSource` or `maxHandshakesPerSource`
+   * was reached. The client was sent an `internal_error` alert.
+   */
   | "limit"
+  /** An established connection was closed by `idleTimeout` (a `limit` TlsError, code `idle_timeout`). */
+  | "idle"
   /** The TLS handshake failed or timed out (a TlsError). */
   | "handshake"
   /** The connection handler threw or rejected (whatever it threw). */
@@ -60,12 +70,42 @@ export interface ListenOptions {
    * shares its ticket keys and 0-RTT replay cache.
    */
   tls: ServerConfig | ServerContext;
-  /** Per-connection handshake timeout in ms. Default 10 000; 0 disables (not advised). */
+  /**
+   * Per-connection handshake timeout in ms. Default 10 000; 0 disables (not
+   * advised). A handshake that times out gets an `internal_error` alert.
+   */
   handshakeTimeout?: number;
-  /** Most live connections (handshaking or established); further ones are closed at once. Default 1024. */
+  /**
+   * Close an established connection after this many ms with no traffic in
+   * either direction (nothing received, no write completed), with
+   * close_notify unless a write is stuck on a peer that does not read.
+   * Reported to `onError` with phase `"idle"`. Default 120 000; 0 disables.
+   */
+  idleTimeout?: number;
+  /**
+   * Most live connections (handshaking or established); further ones are
+   * refused at once with an `internal_error` alert. Default 1024.
+   */
   maxConnections?: number;
-  /** Most concurrent handshakes in progress; further connections are closed at once. Default 128. */
+  /**
+   * Most concurrent handshakes in progress; further connections are refused
+   * at once with an `internal_error` alert. Default 128.
+   */
   maxHandshakes?: number;
+  /**
+   * Most live connections from one source (an IPv4 address or an IPv6 /64),
+   * so one source cannot take every connection slot. Default 128 (1/8 of
+   * the default `maxConnections`); 0 disables the per-source cap (e.g.
+   * behind a proxy, where every client has the proxy's address).
+   */
+  maxConnectionsPerSource?: number;
+  /**
+   * Most concurrent handshakes from one source (an IPv4 address or an IPv6
+   * /64), so slow clients from one source (slowloris) cannot hold every
+   * handshake slot. Default 16 (1/8 of the default `maxHandshakes`); 0
+   * disables the per-source cap.
+   */
+  maxHandshakesPerSource?: number;
   /** Plaintext bytes buffered per connection for a reader that does not keep up. Default 65 536. */
   maxPlaintextBuffer?: number;
   /**
@@ -106,6 +146,12 @@ export interface TlsServer {
 export const DEFAULT_MAX_CONNECTIONS = 1024;
 /** Default of {@link ListenOptions.maxHandshakes}. */
 export const DEFAULT_MAX_HANDSHAKES = 128;
+/** Default of {@link ListenOptions.maxConnectionsPerSource}. */
+export const DEFAULT_MAX_CONNECTIONS_PER_SOURCE = 128;
+/** Default of {@link ListenOptions.maxHandshakesPerSource}. */
+export const DEFAULT_MAX_HANDSHAKES_PER_SOURCE = 16;
+/** Default of {@link ListenOptions.idleTimeout}. */
+export const DEFAULT_IDLE_TIMEOUT = 120_000;
 /** Default of {@link ListenOptions.handshakeTimeout} for servers. */
 export const DEFAULT_SERVER_HANDSHAKE_TIMEOUT = 10_000;
 /** Default of {@link ServerCloseOptions.graceMs}. */
@@ -114,6 +160,15 @@ export const DEFAULT_GRACE_MS = 10_000;
 interface Live {
   conn: TcpConnection;
   ended: boolean;
+  source: SourceCount;
+  handshaking: boolean;
+}
+
+/** What one source holds. */
+interface SourceCount {
+  key: string;
+  connections: number;
+  handshakes: number;
 }
 
 function defaultOnError(err: unknown, info: ConnectionErrorInfo): void {
@@ -133,8 +188,11 @@ function defaultOnError(err: unknown, info: ConnectionErrorInfo): void {
 export async function listen(options: ListenOptions, handler: ConnectionHandler): Promise<TlsServer> {
   const maxConnections = options.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
   const maxHandshakes = options.maxHandshakes ?? DEFAULT_MAX_HANDSHAKES;
+  const perSourceConnections = options.maxConnectionsPerSource ?? DEFAULT_MAX_CONNECTIONS_PER_SOURCE;
+  const perSourceHandshakes = options.maxHandshakesPerSource ?? DEFAULT_MAX_HANDSHAKES_PER_SOURCE;
   const streamOptions: TlsStreamOptions = {
     handshakeTimeout: options.handshakeTimeout ?? DEFAULT_SERVER_HANDSHAKE_TIMEOUT,
+    idleTimeout: options.idleTimeout ?? DEFAULT_IDLE_TIMEOUT,
   };
   if (options.maxPlaintextBuffer !== undefined) streamOptions.maxPlaintextBuffer = options.maxPlaintextBuffer;
   // Validate once and fail fast on an invalid configuration (a usage TlsError) instead of
@@ -151,16 +209,38 @@ export async function listen(options: ListenOptions, handler: ConnectionHandler)
   };
 
   const live = new Set<Live>();
+  const sources = new Map<string, SourceCount>();
   let handshakes = 0;
+  let refusing = 0;
   let closing = false;
   let idle: (() => void) | undefined;
+
+  const handshakeDone = (entry: Live): void => {
+    if (!entry.handshaking) return;
+    entry.handshaking = false;
+    handshakes--;
+    entry.source.handshakes--;
+  };
 
   const end = (entry: Live): void => {
     if (entry.ended) return;
     entry.ended = true;
     live.delete(entry);
+    handshakeDone(entry);
+    if (--entry.source.connections === 0) sources.delete(entry.source.key);
     entry.conn.close();
     if (live.size === 0) idle?.();
+  };
+
+  /** Refuse with an alert (RFC 8446 §6.2 internal_error: a condition unrelated to the peer's protocol use). */
+  const refuseConnection = (conn: TcpConnection, info: ConnectionInfo, code: string, message: string): void => {
+    // Refusals linger at most REFUSE_LINGER_MS each; past maxHandshakes of them at once, drop without the alert.
+    if (refusing >= maxHandshakes) conn.close();
+    else {
+      refusing++;
+      void refuse(conn, AlertDescription.internal_error).finally(() => refusing--);
+    }
+    report(new TlsError("limit", code, message, { alert: AlertDescription.internal_error }), info, "limit");
   };
 
   const accept = (conn: TcpConnection): void => {
@@ -169,17 +249,29 @@ export async function listen(options: ListenOptions, handler: ConnectionHandler)
       conn.close();
       return;
     }
+    const key = sourceKey(conn.remoteAddress);
+    const held = sources.get(key);
     if (live.size >= maxConnections) {
-      conn.close();
-      report(new TlsError("limit", "max_connections", `connection refused: ${maxConnections} connections are open`), info, "limit");
+      refuseConnection(conn, info, "max_connections", `connection refused: ${maxConnections} connections are open`);
+      return;
+    }
+    if (perSourceConnections > 0 && held && held.connections >= perSourceConnections) {
+      refuseConnection(conn, info, "max_connections_per_source", `connection refused: ${perSourceConnections} connections are open from ${key}`);
       return;
     }
     if (handshakes >= maxHandshakes) {
-      conn.close();
-      report(new TlsError("limit", "max_handshakes", `connection refused: ${maxHandshakes} handshakes are in progress`), info, "limit");
+      refuseConnection(conn, info, "max_handshakes", `connection refused: ${maxHandshakes} handshakes are in progress`);
       return;
     }
-    const entry: Live = { conn, ended: false };
+    if (perSourceHandshakes > 0 && held && held.handshakes >= perSourceHandshakes) {
+      refuseConnection(conn, info, "max_handshakes_per_source", `connection refused: ${perSourceHandshakes} handshakes are in progress from ${key}`);
+      return;
+    }
+    const source = held ?? { key, connections: 0, handshakes: 0 };
+    if (!held) sources.set(key, source);
+    source.connections++;
+    source.handshakes++;
+    const entry: Live = { conn, ended: false, source, handshaking: true };
     live.add(entry);
     handshakes++;
     let tls: TlsStream;
@@ -188,16 +280,21 @@ export async function listen(options: ListenOptions, handler: ConnectionHandler)
     } catch (e) {
       // e.g. a usage TlsError: options.tls was made invalid after listen()
       // validated it. Give the slots back so the server keeps accepting.
-      handshakes--;
       report(e, info, "handshake");
       end(entry);
       return;
     }
-    tls.closed.then(() => end(entry), () => end(entry));
+    tls.closed.then(
+      () => end(entry),
+      (e: unknown) => {
+        if (e instanceof TlsError && e.code === "idle_timeout") report(e, info, "idle");
+        end(entry);
+      },
+    );
     void whenTcpClosed(conn)?.then(() => end(entry));
     tls.handshake.then(
       async () => {
-        handshakes--;
+        handshakeDone(entry);
         if (entry.ended) return;
         try {
           await handler(tls, info);
@@ -207,7 +304,7 @@ export async function listen(options: ListenOptions, handler: ConnectionHandler)
         }
       },
       (e: unknown) => {
-        handshakes--;
+        handshakeDone(entry);
         report(e, info, "handshake");
         end(entry);
       },

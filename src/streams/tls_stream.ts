@@ -5,8 +5,10 @@
  *
  * Backpressure is end to end: the plaintext `readable` is pull-based, so the
  * transport is read only when the application (or the handshake) asks for
- * data, and plaintext buffered inside is bounded by `maxPlaintextBuffer`;
- * writes wait for the transport's writer.
+ * data, and plaintext buffered inside is bounded by `maxPlaintextBuffer`
+ * (ciphertext is deprotected a slice at a time, only as the reader asks);
+ * writes are sealed a record at a time and each waits for the transport's
+ * writer, so a peer that stops reading stops the writer after one record.
  *
  * @module
  */
@@ -16,6 +18,7 @@ import type { ServerContext } from "../context/server_context.ts";
 import { clientConnection, serverConnection } from "../connection/create.ts";
 import type { TlsConnection } from "../connection/connection.ts";
 import { TlsError } from "../errors.ts";
+import { AlertDescription } from "../handshake/alerts.ts";
 import { concat } from "../wire/bytes.ts";
 
 /** A bidirectional byte stream, e.g. a TCP socket's `{ readable, writable }`. */
@@ -32,6 +35,20 @@ export interface TlsStreamOptions {
   handshakeTimeout?: number;
   /** High-water mark of decrypted plaintext queued for the reader, in bytes. Default 65 536. */
   maxPlaintextBuffer?: number;
+  /**
+   * Close an established connection after this many milliseconds without
+   * traffic in either direction (no bytes received, no write completed; a
+   * write stuck on a peer that does not read counts as no traffic). The
+   * session ends with close_notify when no write is stuck, then the
+   * transport is closed; `closed` rejects with a `limit` TlsError, code
+   * `idle_timeout`. Default 0: disabled (`listen()` sets its own default).
+   */
+  idleTimeout?: number;
+  /**
+   * High-water mark of plaintext queued on `writable`, in bytes: `writer.ready`
+   * (and `pipeTo`) wait while more is queued. Default 16 384 (one record).
+   */
+  writableHighWaterMark?: number;
 }
 
 /** A TLS session over a byte duplex. */
@@ -57,9 +74,38 @@ export interface TlsStream extends ByteDuplex {
 
 const DEFAULT_HANDSHAKE_TIMEOUT = 30_000;
 const DEFAULT_PLAINTEXT_BUFFER = 65_536;
+const DEFAULT_WRITABLE_HWM = 16_384;
 /** How long a failing connection waits for its alert to reach the transport. */
 const ALERT_FLUSH_TIMEOUT = 1_000;
+/**
+ * Most ciphertext handed to the connection at once: a transport chunk (Bun
+ * reads up to 512 KiB) is deprotected in slices of this size, only while the
+ * reader wants plaintext, so decrypted data never piles up past the
+ * high-water mark by more than one slice.
+ */
+const FEED_SLICE = 32 * 1024;
+/** Most plaintext sealed per transport write: one full record (RFC 8446 §5.1, 2^14). */
+const SEND_SLICE = 16_384;
 
+
+/**
+ * Wait for `p` at most {@link ALERT_FLUSH_TIMEOUT} ms, never rejecting: queuing an alert waits
+ * behind the connection's earlier operations (e.g. a PSK store lookup that hangs), and a
+ * timeout must still close the connection in bounded time.
+ */
+async function bounded(p: Promise<unknown>): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    await Promise.race([
+      p.catch(() => {}),
+      new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, ALERT_FLUSH_TIMEOUT);
+      }),
+    ]);
+  } finally {
+    if (timer !== undefined) clearTimeout(timer);
+  }
+}
 
 /** Wrap a sans-IO connection around a transport. Used by {@link connectTls} and {@link acceptTls}. */
 export function tlsStream(conn: TlsConnection, transport: ByteDuplex, options: TlsStreamOptions = {}): TlsStream {
@@ -77,10 +123,27 @@ export function tlsStream(conn: TlsConnection, transport: ByteDuplex, options: T
   });
   closed.catch(() => {});
 
+  const idleMs = options.idleTimeout ?? 0;
+  let idleTimer: ReturnType<typeof setTimeout> | undefined;
+  let finished = false;
+  const stopIdleTimer = (): void => {
+    finished = true;
+    if (idleTimer !== undefined) clearTimeout(idleTimer);
+    idleTimer = undefined;
+  };
+  let lastActivity = performance.now();
+  let writing = 0; // transport writes in flight (a stuck one means the peer is not reading)
+
   const flush = async (): Promise<void> => {
     const out = conn.takeOutput();
     if (out.length === 0 || writerClosed) return;
-    await writer.write(concat(...out));
+    writing++;
+    try {
+      await writer.write(concat(...out));
+      lastActivity = performance.now();
+    } finally {
+      writing--;
+    }
   };
 
   const closeWriter = async (): Promise<void> => {
@@ -104,43 +167,46 @@ export function tlsStream(conn: TlsConnection, transport: ByteDuplex, options: T
       : new TlsError("io", "transport_error", "transport failed", { cause: e });
     // Send the alert the connection queued, then tear the transport down. A peer that stopped
     // reading must not keep us waiting: the alert gets a bounded time to drain.
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    try {
-      await Promise.race([
-        flush(),
-        new Promise<void>((resolve) => {
-          timer = setTimeout(resolve, ALERT_FLUSH_TIMEOUT);
-        }),
-      ]);
-    } catch {
-      // the transport may already be gone
-    } finally {
-      if (timer !== undefined) clearTimeout(timer);
-    }
+    await bounded(flush()); // the transport may already be gone: never rejects
     writerClosed = true;
     writer.abort(failure).catch(() => {});
     reader.cancel(failure).catch(() => {});
+    stopIdleTimer();
     rejectClosed(failure);
     return failure;
   };
 
-  /** Read one chunk from the transport into the connection; false on EOF. */
+  /** Ciphertext read from the transport but not yet given to the connection. */
+  let pending: Uint8Array | undefined;
+
+  /** Give the connection one more slice of ciphertext (reading the transport if none is left); false on EOF. */
   const readMore = (): Promise<boolean> => {
     if (inflight) return inflight;
     inflight = (async () => {
-      if (transportEnded) return false;
-      let chunk: { done: true; value?: undefined } | { done: false; value: Uint8Array };
-      try {
-        chunk = (await reader.read()) as typeof chunk;
-      } catch (e) {
-        throw await fail(e);
+      if (!pending) {
+        if (transportEnded) return false;
+        let chunk: { done: true; value?: undefined } | { done: false; value: Uint8Array };
+        try {
+          chunk = (await reader.read()) as typeof chunk;
+        } catch (e) {
+          throw await fail(e);
+        }
+        if (chunk.done) {
+          transportEnded = true;
+          return false;
+        }
+        lastActivity = performance.now();
+        pending = chunk.value;
       }
-      if (chunk.done) {
-        transportEnded = true;
-        return false;
+      let slice = pending;
+      if (slice.byteLength > FEED_SLICE) {
+        pending = slice.subarray(FEED_SLICE);
+        slice = slice.subarray(0, FEED_SLICE);
+      } else {
+        pending = undefined;
       }
       try {
-        await conn.feed(chunk.value);
+        await conn.feed(slice);
         await flush();
       } catch (e) {
         throw await fail(e);
@@ -158,7 +224,13 @@ export function tlsStream(conn: TlsConnection, transport: ByteDuplex, options: T
     const timeout = new Promise<never>((_, reject) => {
       if (timeoutMs > 0) {
         timer = setTimeout(() => {
-          reject(new TlsError("limit", "handshake_timeout", `handshake did not complete within ${timeoutMs} ms`));
+          // §6.2: no alert names "too slow"; internal_error (a fatal alert for a condition that
+          // is not a protocol error) makes the peer stop at once instead of waiting for EOF.
+          reject(
+            new TlsError("limit", "handshake_timeout", `handshake did not complete within ${timeoutMs} ms`, {
+              alert: AlertDescription.internal_error,
+            }),
+          );
         }, timeoutMs);
       }
     });
@@ -175,14 +247,41 @@ export function tlsStream(conn: TlsConnection, transport: ByteDuplex, options: T
     try {
       return await Promise.race([run, timeout]);
     } catch (e) {
+      // Queue the alert first (a no-op when the connection failed by itself and queued its own),
+      // then fail(), which gives it a bounded time to reach the transport.
+      if (e instanceof TlsError) await bounded(conn.abort(e));
       const err = await fail(e);
-      await conn.abort(err);
+      await bounded(conn.abort(err));
       throw err;
     } finally {
       if (timer !== undefined) clearTimeout(timer);
     }
   })();
   handshake.catch(() => {});
+
+  /** The idle timeout fired: close_notify unless a write is stuck, then close the transport. */
+  const idleClose = async (): Promise<void> => {
+    if (failure || finished) return;
+    const err = new TlsError("limit", "idle_timeout", `no traffic for ${idleMs} ms`);
+    if (writing === 0 && !conn.localClosed) await bounded(conn.close());
+    await fail(err);
+  };
+  const checkIdle = (): void => {
+    idleTimer = undefined;
+    if (finished || failure) return;
+    const left = lastActivity + idleMs - performance.now();
+    if (left <= 0) void idleClose();
+    else idleTimer = setTimeout(checkIdle, left);
+  };
+  if (idleMs > 0) {
+    handshake.then(() => {
+      if (finished || failure) return;
+      lastActivity = performance.now();
+      idleTimer = setTimeout(checkIdle, idleMs);
+    }, () => {});
+  }
+  closed.then(stopIdleTimer, stopIdleTimer);
+
   const earlyData = handshake.then(
     (params) => (conn.role === "server" && params.earlyData ? concat(...conn.takeEarlyData()) : null),
     () => null,
@@ -197,6 +296,11 @@ export function tlsStream(conn: TlsConnection, transport: ByteDuplex, options: T
           const chunks = conn.takePlaintext();
           if (chunks.length > 0) {
             for (const c of chunks) controller.enqueue(c);
+            // The reader is behind: what is left of the last socket read may wait a long time.
+            // Keep only those bytes, not the whole read (Bun's are up to 512 KiB).
+            if ((controller.desiredSize ?? 1) <= 0 && pending && pending.byteLength <= pending.buffer.byteLength / 2) {
+              pending = pending.slice();
+            }
             return;
           }
           if (conn.peerClosed) {
@@ -221,9 +325,15 @@ export function tlsStream(conn: TlsConnection, transport: ByteDuplex, options: T
   const writable = new WritableStream<Uint8Array>({
     async write(chunk) {
       await handshake;
-      if (failure) throw failure;
-      await conn.send(chunk);
-      await flush();
+      // A record at a time, each written before the next is sealed: a peer that does not read
+      // holds up one record here, not a copy of the whole chunk in ciphertext.
+      let off = 0;
+      do {
+        if (failure) throw failure;
+        await conn.send(chunk.byteLength <= SEND_SLICE ? chunk : chunk.subarray(off, off + SEND_SLICE));
+        await flush();
+        off += SEND_SLICE;
+      } while (off < chunk.byteLength);
     },
     async close() {
       await handshake;
@@ -235,7 +345,7 @@ export function tlsStream(conn: TlsConnection, transport: ByteDuplex, options: T
     async abort(reason) {
       await fail(reason instanceof TlsError ? reason : new TlsError("io", "aborted", "plaintext writer aborted"));
     },
-  });
+  }, new ByteLengthQueuingStrategy({ highWaterMark: options.writableHighWaterMark ?? DEFAULT_WRITABLE_HWM }));
 
   return {
     readable,

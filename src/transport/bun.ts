@@ -2,8 +2,9 @@
  * TCP adapter over Bun's native sockets (`Bun.connect` / `Bun.listen`).
  *
  * Bun pushes data into a handler, so backpressure is done with the socket's
- * `pause()` / `resume()`: the adapter pauses as soon as the WHATWG readable's
- * small buffer is full and resumes when the consumer pulls. (On a Bun without
+ * `pause()` / `resume()`: the socket is paused from the start and resumed
+ * only while a read is pending (each data event is one socket read, up to
+ * 512 KiB). (On a Bun without
  * `pause()`, at most {@link UNPAUSABLE_READ_LIMIT} bytes are buffered for a
  * reader that does not pull; past that the connection is failed.) Bun's
  * `write()` does not buffer: it takes what the kernel takes, and the adapter
@@ -92,6 +93,8 @@ class SocketState {
 function wrapBunSocket(socket: BunSocket, state: SocketState): TcpConnection {
   socket.setNoDelay?.(true);
   const canPause = typeof socket.pause === "function" && typeof socket.resume === "function";
+  // Bun sockets open flowing; hand the socket over paused so nothing is read before the first read.
+  if (canPause) socket.pause!();
   const { conn, events } = pushConnection({
     remoteAddress: socket.remoteAddress,
     remotePort: socket.remotePort ?? 0,

@@ -3,8 +3,8 @@
  * socket APIs are unavailable).
  *
  * Backpressure: sockets start paused (`pauseOnConnect`, `pause()` before the
- * "data" listener) and are resumed only while the WHATWG readable wants more
- * (pull-based, small high-water mark); writes wait for "drain" when
+ * "data" listener) and are resumed only while a read of the WHATWG readable
+ * is pending (no read-ahead); writes wait for "drain" when
  * `socket.write()` returns false. Sockets are half-open capable
  * (`allowHalfOpen`), so closing the writable sends FIN and reading goes on.
  *

@@ -9,9 +9,10 @@ import type { ByteDuplex } from "../streams/tls_stream.ts";
 /**
  * An open TCP connection as a WHATWG byte duplex.
  *
- * - `readable` is pull-based: the socket is read only while the consumer
- *   pulls, with at most a small buffer ({@link DEFAULT_READ_BUFFER} bytes) in
- *   between, so a slow consumer throttles the peer through TCP flow control.
+ * - `readable` is pull-based: the socket is read only while a read is
+ *   pending (no read-ahead by default, {@link DEFAULT_READ_BUFFER}), so a
+ *   slow consumer throttles the peer through TCP flow control and at most one
+ *   socket read (Bun: up to 512 KiB; Node, Deno: 64 KiB) sits in userland.
  *   It ends at the peer's FIN and errors on a reset or a local `close()`.
  * - `writable`'s `write()` settles once the socket has taken the chunk (it
  *   waits for "drain" when the socket's buffer is full); `close()` half-closes
@@ -58,8 +59,14 @@ export interface TcpListener {
 /** Called once for each accepted connection; exceptions it throws close that connection. */
 export type TcpConnectionHandler = (conn: TcpConnection) => void;
 
-/** Bytes the readable side of a {@link TcpConnection} buffers before it stops reading the socket. */
-export const DEFAULT_READ_BUFFER = 65_536;
+/**
+ * Bytes the readable side of a {@link TcpConnection} reads ahead of its
+ * consumer. 0: the socket is read only while a read is pending, so a consumer
+ * that stopped (a TLS session whose application does not read) holds no
+ * prefetched chunk. (Was 64 KiB; with Bun's 512 KiB socket reads that
+ * prefetch alone cost up to 512 KiB per stalled connection.)
+ */
+export const DEFAULT_READ_BUFFER = 0;
 
 /** The default address `listenTcp` binds. */
 export const DEFAULT_LISTEN_HOST = "127.0.0.1";

@@ -6,6 +6,7 @@
 import { describe, expect, test } from "bun:test";
 import { connect } from "../../src/client/connect.ts";
 import { TlsError } from "../../src/errors.ts";
+import { AlertDescription } from "../../src/handshake/alerts.ts";
 import { createPsk } from "../../src/psk/external_psk.ts";
 import { type ConnectionErrorInfo, listen, type ListenOptions, type TlsServer } from "../../src/server/listen.ts";
 import type { TlsStream } from "../../src/streams/tls_stream.ts";
@@ -108,7 +109,7 @@ describe("listen() + connect()", () => {
     }
   });
 
-  test("a client that never sends a ClientHello: handshake_timeout, connection freed", async () => {
+  test("a client that never sends a ClientHello: handshake_timeout, internal_error alert sent, connection freed", async () => {
     const { server, errors } = await echoServer({ handshakeTimeout: 300 });
     try {
       const raw = await connectTcp({ host: server.host, port: server.port });
@@ -122,7 +123,9 @@ describe("listen() + connect()", () => {
       expect(errors[0]!.info.phase).toBe("handshake");
       expect(ms).toBeLessThan(2000);
       await until(() => server.connections === 0 && server.handshakes === 0, 2000, "connection freed");
-      await within(rawEnd, 2000, "server closed the socket");
+      const back = await within(rawEnd, 2000, "server closed the socket");
+      // A plaintext fatal alert (§5.1, §6): alert record, 0x0303, length 2, fatal, internal_error.
+      expect([...back.data]).toEqual([21, 3, 3, 0, 2, 2, AlertDescription.internal_error]);
       raw.close();
     } finally {
       await server.close({ graceMs: 0 });
@@ -149,7 +152,7 @@ describe("listen() + connect()", () => {
     }
   });
 
-  test("maxConnections: over-limit connections are closed at once", async () => {
+  test("maxConnections: over-limit connections are refused at once with an internal_error alert", async () => {
     const { server, errors, cfg } = await echoServer({ maxConnections: 2 });
     try {
       const a = await client(server, cfg);
@@ -157,7 +160,8 @@ describe("listen() + connect()", () => {
       expect(server.connections).toBe(2);
       const c = await connect({ host: server.host, port: server.port, tls: cfg.client, handshakeTimeout: 3000 });
       const err = asTlsError(await rejection(c.handshake, 2000, "refused handshake"));
-      expect(err.kind).toBe("io");
+      expect(err.kind).toBe("alert_received");
+      expect(err.alert).toBe(AlertDescription.internal_error);
       await until(() => errors.length === 1, 2000, "limit reported");
       expect(errors[0]!.info.phase).toBe("limit");
       expect(asTlsError(errors[0]!.err).code).toBe("max_connections");
@@ -175,14 +179,14 @@ describe("listen() + connect()", () => {
     }
   });
 
-  test("maxHandshakes: connections beyond the concurrent handshakes are closed at once", async () => {
+  test("maxHandshakes: connections beyond the concurrent handshakes are refused at once with an internal_error alert", async () => {
     const { server, errors, cfg } = await echoServer({ maxHandshakes: 2, handshakeTimeout: 5000 });
     try {
       const stall1 = await connectTcp({ host: server.host, port: server.port });
       const stall2 = await connectTcp({ host: server.host, port: server.port });
       await until(() => server.handshakes === 2, 2000, "two handshakes in progress");
       const c = await connect({ host: server.host, port: server.port, tls: cfg.client, handshakeTimeout: 3000 });
-      await rejection(c.handshake, 2000, "refused handshake");
+      expect(asTlsError(await rejection(c.handshake, 2000, "refused handshake")).alert).toBe(AlertDescription.internal_error);
       await until(() => errors.length === 1, 2000, "limit reported");
       expect(asTlsError(errors[0]!.err).code).toBe("max_handshakes");
       expect(errors[0]!.info.phase).toBe("limit");
