@@ -97,8 +97,10 @@ export function secretWeakness(secret: Uint8Array): SecretWeakness | undefined {
   let distinct = 0;
   let most = 0;
   for (const b of s) {
-    if (counts[b]++ === 0) distinct++;
-    if (counts[b]! > most) most = counts[b]!;
+    const c = counts[b]! + 1;
+    counts[b] = c;
+    if (c === 1) distinct++;
+    if (c > most) most = c;
   }
   if (probDistinctAtMost(n, distinct) < TAIL || probSomeValueAtLeast(n, most) < TAIL) {
     return {
