@@ -181,7 +181,7 @@ export const mutationArb: fc.Arbitrary<Mutation> = fc.oneof(
 export const caseArb: fc.Arbitrary<FuzzCase> = fc.record({
   scenario: fc.integer({ min: 0, max: SCENARIOS.length - 1 }),
   from: fc.constantFrom<Side>("client", "server"),
-  record: fc.nat({ max: 15 }),
+  record: fc.nat({ max: 9 }),
   layer: fc.constantFrom("wire" as const, "inner" as const),
   mutation: mutationArb,
   chunk: fc.constantFrom(0, 0, 0, 1, 7, 100),
