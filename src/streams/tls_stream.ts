@@ -81,6 +81,15 @@ export function tlsStream(conn: TlsConnection, transport: ByteDuplex, options: T
     await writer.write(concat(...out));
   };
 
+  /** Flush on the write path: a transport that fails there fails the connection like a read error would. */
+  const flushOrFail = async (): Promise<void> => {
+    try {
+      await flush();
+    } catch (e) {
+      throw await fail(e);
+    }
+  };
+
   const closeWriter = async (): Promise<void> => {
     if (writerClosed) return;
     writerClosed = true;
@@ -221,12 +230,12 @@ export function tlsStream(conn: TlsConnection, transport: ByteDuplex, options: T
       await handshake;
       if (failure) throw failure;
       await conn.send(chunk);
-      await flush();
+      await flushOrFail();
     },
     async close() {
       await handshake;
       await conn.close();
-      await flush();
+      await flushOrFail();
       await closeWriter();
       await maybeFinished();
     },
@@ -246,7 +255,7 @@ export function tlsStream(conn: TlsConnection, transport: ByteDuplex, options: T
       if (conn.localClosed) return;
       await handshake;
       await conn.close();
-      await flush();
+      await flushOrFail();
       await closeWriter();
       await maybeFinished();
     },
