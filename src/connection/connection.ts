@@ -117,6 +117,8 @@ export class TlsConnection {
   /** Consecutive records without application data, and their cap (KeyUpdate storms, empty-record floods). */
   #idleRecords = 0;
   #maxIdleRecords: number;
+  /** We asked the peer to update its keys (§4.6.3): its answering KeyUpdate is ours, not counted. */
+  #keyUpdateAsked = false;
   #onHandshake: ((p: NegotiatedParameters) => void)[] = [];
 
   /** @internal Use `clientConnection` / `serverConnection`. */
@@ -467,6 +469,11 @@ export class TlsConnection {
   async #receiveKeyUpdate(msg: HandshakeMessage): Promise<void> {
     const ku = decodeKeyUpdate(msg.body);
     this.#hsDeframer.assertEmptyAtKeyChange();
+    if (ku.requestUpdate === 0 && this.#keyUpdateAsked) {
+      // The answer to our own update_requested: not peer-initiated traffic, so not counted.
+      this.#keyUpdateAsked = false;
+      this.#idleRecords = Math.max(0, this.#idleRecords - 1);
+    }
     // §4.6.3: update our read key; answer update_requested with our own KeyUpdate.
     const side = this.role === "client" ? "serverApplication" : "clientApplication";
     const secret = await this.#nextSecret(side);
@@ -476,6 +483,7 @@ export class TlsConnection {
   }
 
   async #sendKeyUpdate(requestPeer: boolean): Promise<void> {
+    if (requestPeer) this.#keyUpdateAsked = true;
     this.#pendingHandshake.push(encodeHandshake(HandshakeType.key_update, encodeKeyUpdate({ requestUpdate: requestPeer ? 1 : 0 })));
     await this.#flushHandshake();
     const secret = await this.#nextSecret(this.role === "client" ? "clientApplication" : "serverApplication");
@@ -597,6 +605,7 @@ export class TlsConnection {
       complete(params, secrets) {
         self.#negotiated = params;
         self.#secrets = secrets;
+        self.#idleRecords = 0; // the handshake made progress: compatibility CCS records do not carry over
         self.#state = "connected";
         for (const cb of self.#onHandshake.splice(0)) cb(params);
       },

@@ -81,11 +81,18 @@ export function tlsStream(conn: TlsConnection, transport: ByteDuplex, options: T
     await writer.write(concat(...out));
   };
 
-  /** Flush on the write path: a transport that fails there fails the connection like a read error would. */
-  const flushOrFail = async (): Promise<void> => {
+  /**
+   * The write path (send, close): a connection that fails there (a crypto
+   * provider error, a key limit) or a transport that fails to take the bytes
+   * tears everything down like a read error would, so the peer is not left
+   * waiting. API misuse (a usage TlsError on a healthy connection) only
+   * rejects the call.
+   */
+  const writePath = async (fn: () => Promise<void>): Promise<void> => {
     try {
-      await flush();
+      await fn();
     } catch (e) {
+      if (e instanceof TlsError && e.kind === "usage" && conn.state !== "failed") throw e;
       throw await fail(e);
     }
   };
@@ -229,13 +236,17 @@ export function tlsStream(conn: TlsConnection, transport: ByteDuplex, options: T
     async write(chunk) {
       await handshake;
       if (failure) throw failure;
-      await conn.send(chunk);
-      await flushOrFail();
+      await writePath(async () => {
+        await conn.send(chunk);
+        await flush();
+      });
     },
     async close() {
       await handshake;
-      await conn.close();
-      await flushOrFail();
+      await writePath(async () => {
+        await conn.close();
+        await flush();
+      });
       await closeWriter();
       await maybeFinished();
     },
@@ -254,8 +265,10 @@ export function tlsStream(conn: TlsConnection, transport: ByteDuplex, options: T
     async close() {
       if (conn.localClosed) return;
       await handshake;
-      await conn.close();
-      await flushOrFail();
+      await writePath(async () => {
+        await conn.close();
+        await flush();
+      });
       await closeWriter();
       await maybeFinished();
     },
