@@ -44,7 +44,7 @@ export interface FaultyWire {
  * when `fault` falls inside a chunk, the bytes before the offset are
  * delivered and then the wire resets (both ends error) or ends (EOF).
  */
-export function faultyWire(fault: Fault | undefined): FaultyWire {
+export function faultyWire(fault: Fault | undefined, onWrite?: (direction: Direction, offset: number) => void): FaultyWire {
   const written: Record<Direction, number> = { c2s: 0, s2c: 0 };
   const ends = {
     client: { readReleased: false, writeReleased: false },
@@ -91,6 +91,7 @@ export function faultyWire(fault: Fault | undefined): FaultyWire {
         if (broken) throw broken;
         if (closedRead[dir]) return; // the receiver is gone (or saw EOF): bytes fall on the floor
         const start = written[dir];
+        onWrite?.(dir, start);
         state.boundaries[dir].push(start);
         written[dir] += chunk.length;
         if (fault && fault.direction === dir && !state.fired && fault.offset < written[dir]) {
