@@ -88,9 +88,9 @@ export const SCENARIOS: Scenario[] = [
     traffic: false,
   },
   {
-    name: "psk_ke + data",
-    client: (k) => ({ ...base(k), psks: psks(), pskKeyExchangeModes: ["psk_ke"] }),
-    server: (k) => ({ ...base(k), psks: psks(), pskKeyExchangeModes: ["psk_ke"] }),
+    name: "psk_ke + ALPN + SNI + record_size_limit + data",
+    client: (k) => ({ ...base(k), psks: psks(), pskKeyExchangeModes: ["psk_ke"], alpnProtocols: ["h2", "http/1.1"], serverName: "fuzz.test" }),
+    server: (k) => ({ ...base(k), psks: psks(), pskKeyExchangeModes: ["psk_ke"], alpnProtocols: ["http/1.1"], recordSizeLimit: 4096 }),
     traffic: true,
   },
   {

@@ -26,7 +26,7 @@ export interface PhaseResult {
   handshakesPerSecond: number;
   failures: number;
   /** Peak RSS growth over the phase's start, per connection that was open at once. */
-  rssPerConnectionKiB?: number;
+  rssPerConnectionKiB?: number | undefined;
 }
 
 export interface LoadReport {
