@@ -188,3 +188,53 @@ for (const adapter of ADAPTERS) {
     }, 120_000);
   });
 }
+
+describe("faults against a listen() server: connection and handshake slots come back", () => {
+  test("resets and FINs through the proxy at several offsets of each direction; then the server's counters are zero", async () => {
+    const { listen } = await import("../../src/server/listen.ts");
+    const { connect } = await import("../../src/client/connect.ts");
+    const cfg = pskConfigs();
+    const server = await listen({ port: 0, tls: cfg.server, handshakeTimeout: 20_000, onError: () => {} }, async (tls) => {
+      await tls.readable.pipeTo(tls.writable).catch(() => {});
+    });
+    const proxy = await startProxy(server.port);
+    try {
+      const once = async (fault: ProxyFault | undefined): Promise<string> => {
+        proxy.next = fault;
+        try {
+          const tls = await connect({ host: "127.0.0.1", port: proxy.port, tls: cfg.client, handshakeTimeout: 20_000 });
+          const w = tls.writable.getWriter();
+          await w.write(new TextEncoder().encode("echo ".repeat(200)));
+          await w.close();
+          const r = tls.readable.getReader();
+          for (;;) if ((await r.read()).done) break;
+          await tls.closed;
+          return "ok";
+        } catch (e) {
+          return codeOf(e);
+        }
+      };
+      expect(await once(undefined)).toBe("ok");
+      const sizes = { ...proxy.sizes };
+      const fdBefore = fdCount();
+      for (const dir of ["c2s", "s2c"] as Dir[]) {
+        for (const offset of [0, 3, 5, 60, Math.floor(sizes[dir] / 2), sizes[dir] - 1]) {
+          for (const kind of ["reset", "eof"] as const) {
+            const end = await once({ dir, offset, kind });
+            expect(end, `${kind} ${dir} @${offset}`).not.toBe("ok");
+            expect(end.startsWith("non-TlsError"), end).toBe(false);
+            // The server notices within a bound; its slots are freed.
+            for (let i = 0; i < 300 && (server.connections > 0 || server.handshakes > 0); i++) await Bun.sleep(10);
+            expect({ connections: server.connections, handshakes: server.handshakes }, `${kind} ${dir} @${offset}`).toEqual({ connections: 0, handshakes: 0 });
+          }
+        }
+      }
+      expect(await once(undefined)).toBe("ok");
+      await Bun.sleep(50);
+      expect(fdCount()).toBeLessThanOrEqual(fdBefore);
+    } finally {
+      await proxy.close();
+      await server.close({ graceMs: 0 });
+    }
+  }, 120_000);
+});
