@@ -37,8 +37,12 @@ let flights: Flight[] | undefined;
 let serverCfg: ServerConfig | undefined;
 let clientCfgs: ClientConfig[] = [];
 
-/** Capture the seeds (once). */
-export async function prepareFlights(): Promise<Flight[]> {
+/**
+ * Capture the seeds (once). `certificates: false` leaves out the certificate
+ * flights (no test PKI needed: the coverage-guided fuzzer's Node bundle).
+ */
+export async function prepareFlights(options: { certificates?: boolean } = {}): Promise<Flight[]> {
+  const withCerts = options.certificates ?? true;
   if (flights) return flights;
   const out: Flight[] = [];
   // RFC 8448: every "complete record" in each section, split by sender.
@@ -51,11 +55,11 @@ export async function prepareFlights(): Promise<Flight[]> {
     if (bySide.client.length) out.push({ name: `rfc8448 §${section.number} client`, to: "server", records: bySide.client });
     if (bySide.server.length) out.push({ name: `rfc8448 §${section.number} server`, to: "client", records: bySide.server });
   }
-  const pki = testPki();
+  const pki = withCerts ? testPki() : undefined;
   serverCfg = {
     provider,
     psks: psks(),
-    certificates: [{ chain: pki.pem("ec-chain.pem"), privateKey: pki.pem("ec.key") }],
+    ...(pki ? { certificates: [{ chain: pki.pem("ec-chain.pem"), privateKey: pki.pem("ec.key") }] } : {}),
     tickets: { count: 1, maxEarlyData: 4096 },
     earlyData: {},
     groups: ["secp256r1", "x25519"],
@@ -73,8 +77,11 @@ export async function prepareFlights(): Promise<Flight[]> {
   await own("psk_ke", { ...basic, pskKeyExchangeModes: ["psk_ke"] }, serverCfg);
   const resumed: ClientConfig = { provider, pskMode: "resumption", sessions: [sessions[0]!], earlyData: new TextEncoder().encode("0-rtt") };
   await own("resumption 0-RTT", resumed, serverCfg);
-  await own("certificate", { provider, serverName: "localhost", trustAnchors: pki.pem("ca.pem") }, { ...serverCfg, psks: [] });
-  clientCfgs = [basic, { ...basic, keyShareGroups: ["x25519"] }, resumed, { provider, serverName: "localhost", trustAnchors: pki.pem("ca.pem"), groups: ["x25519"] }];
+  clientCfgs = [basic, { ...basic, keyShareGroups: ["x25519"] }, resumed];
+  if (pki) {
+    await own("certificate", { provider, serverName: "localhost", trustAnchors: pki.pem("ca.pem") }, { ...serverCfg, psks: [] });
+    clientCfgs.push({ provider, serverName: "localhost", trustAnchors: pki.pem("ca.pem"), groups: ["x25519"] });
+  }
   flights = out;
   return out;
 }
