@@ -91,6 +91,15 @@ export interface CommonConfig {
   maxHandshakeMessageSize?: number;
   /** Most bytes of handshake data buffered while a message is incomplete. Default 65536 + 4. */
   maxHandshakeBuffer?: number;
+  /**
+   * Most consecutive records that carry no application data (empty records,
+   * change_cipher_spec, user_canceled alerts, KeyUpdate and other
+   * post-handshake messages) before the connection fails with
+   * unexpected_message: bounds KeyUpdate storms and empty-record floods.
+   * Default 32, the figure of OpenSSL (`MAX_EMPTY_RECORDS`), BoringSSL
+   * (`kMaxEmptyRecords`, `kMaxKeyUpdates`) and rustls.
+   */
+  maxNonApplicationRecords?: number;
   /** Key log sink (SSLKEYLOGFILE lines). Secrets flow here: debugging only. */
   keyLog?: KeyLogCallback;
   /** Clock in milliseconds (ticket ages, replay windows). Default `Date.now`. */

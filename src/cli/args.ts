@@ -20,13 +20,13 @@ export const USAGE = `Usage:
                  [--psk-hash sha256|sha384] [--psk-mode psk_ke|psk_dhe_ke|both]
                  [--groups x25519,secp256r1,secp384r1] [--suites SUITE,...]
                  [--echo | --http] [--alpn P1,P2] [--naccept N] [--keylog F]
-                 [--handshake-timeout MS] [--allow-short-psk]
+                 [--handshake-timeout MS] [--allow-short-psk] [--allow-weak-psk]
                  [(--cert CHAIN.pem --key KEY.pem)...] [--verify-client --ca CA.pem]
                  [--tickets N] [--early-data MAX] [--store redis://HOST:PORT]
   psk-tls client --host H --port P (--psk IDENTITY:HEX)... [--psk-file F]
                  [--psk-hash sha256|sha384] [--psk-mode psk_ke|psk_dhe_ke|both]
                  [--groups ...] [--suites ...] [--servername NAME] [--alpn P1,P2]
-                 [--keylog F] [--handshake-timeout MS] [--allow-short-psk]
+                 [--keylog F] [--handshake-timeout MS] [--allow-short-psk] [--allow-weak-psk]
                  [--ca CA.pem | --insecure] [--cert CHAIN.pem --key KEY.pem]
                  [--session-out F] [--session-in F] [--early-data FILE]
   psk-tls keygen [--identity ID] [--bytes 32|48]
@@ -117,6 +117,8 @@ export interface TlsOptions {
   handshakeTimeout: number | undefined;
   /** `--allow-short-psk`: accept secrets shorter than 16 bytes (legacy peers, tests). */
   allowShortPsk: boolean;
+  /** `--allow-weak-psk`: accept low-entropy secrets (text, repeated patterns; tests, legacy). */
+  allowWeakPsk: boolean;
   /** `--cert` files (certificate chains, PEM), in order; paired with `keyFiles`. */
   certFiles: string[];
   /** `--key` files (private keys, PEM), in order. */
@@ -208,6 +210,7 @@ const TLS_FLAGS: Record<string, boolean> = {
   "--keylog": true,
   "--handshake-timeout": true,
   "--allow-short-psk": false,
+  "--allow-weak-psk": false,
   "--port": true,
   "--host": true,
   "--cert": true,
@@ -331,6 +334,7 @@ export function parseArgs(argv: readonly string[]): Command {
     keylog: undefined,
     handshakeTimeout: undefined,
     allowShortPsk: false,
+    allowWeakPsk: false,
     certFiles: [],
     keyFiles: [],
     caFile: undefined,
@@ -393,6 +397,9 @@ export function parseArgs(argv: readonly string[]): Command {
         break;
       case "--allow-short-psk":
         tls.allowShortPsk = true;
+        break;
+      case "--allow-weak-psk":
+        tls.allowWeakPsk = true;
         break;
       case "--host":
         if (value === "") throw new UsageError("--host: empty host");

@@ -43,14 +43,14 @@ export function loadPskEntries(options: TlsOptions): PskEntry[] {
 
 /**
  * Create the {@link Psk} objects for `options`, all with `--psk-hash`.
- * @throws UsageError for unusable PSKs (empty file, short secret without `--allow-short-psk`).
+ * @throws UsageError for unusable PSKs (empty file, short secret without `--allow-short-psk`, low-entropy secret without `--allow-weak-psk`).
  */
 export function buildPsks(options: TlsOptions): Psk[] {
   return loadPskEntries(options).map((e) => {
     try {
-      return createPsk({ identity: e.identity, secret: e.secret, hash: options.pskHash, allowShortSecret: options.allowShortPsk });
+      return createPsk({ identity: e.identity, secret: e.secret, hash: options.pskHash, allowShortSecret: options.allowShortPsk, allowLowEntropySecret: options.allowWeakPsk });
     } catch (err) {
-      if (err instanceof TlsError && err.kind === "usage") throw new UsageError(`PSK "${e.identity}": ${err.message}`);
+      if (err instanceof TlsError && err.kind === "usage") throw new UsageError(err.message.startsWith("PSK \"") ? err.message : `PSK "${e.identity}": ${err.message}`);
       throw err;
     }
   });

@@ -6,7 +6,7 @@
  * import { connect } from "./connect.ts";
  * import { createPsk } from "../psk/external_psk.ts";
  *
- * const psk = createPsk({ identity: "client-1", secret: new Uint8Array(32) });
+ * const psk = createPsk({ identity: "client-1", secret: crypto.getRandomValues(new Uint8Array(32)) });
  * const tls = await connect({ host: "127.0.0.1", port: 8443, tls: { psks: [psk] } });
  * console.log(await tls.handshake); // the negotiated parameters
  * const writer = tls.writable.getWriter();

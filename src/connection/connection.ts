@@ -21,7 +21,7 @@ import type { HandshakeMessage } from "../handshake/messages/types.ts";
 import { exportKeyingMaterial, nextTrafficSecret } from "../handshake/key_schedule.ts";
 import { encodePlaintextRecord, RecordDeframer } from "../record/deframer.ts";
 import { RecordOpener, RecordSealer, type SealItem } from "../record/protect.ts";
-import { MAX_PLAINTEXT } from "../record/limits.ts";
+import { DEFAULT_MAX_NON_APPLICATION_RECORDS, MAX_PLAINTEXT } from "../record/limits.ts";
 import { encodeHandshake } from "../handshake/messages/handshake.ts";
 import { concat } from "../wire/bytes.ts";
 import { decodeKeyUpdate, encodeKeyUpdate } from "../handshake/messages/key_update.ts";
@@ -116,6 +116,11 @@ export class TlsConnection {
   #earlyReceived = 0;
   #early: Uint8Array[] = [];
   #started = false;
+  /** Consecutive records without application data, and their cap (KeyUpdate storms, empty-record floods). */
+  #idleRecords = 0;
+  #maxIdleRecords: number;
+  /** We asked the peer to update its keys (§4.6.3): its answering KeyUpdate is ours, not counted. */
+  #keyUpdateAsked = false;
   #onHandshake: ((p: NegotiatedParameters) => void)[] = [];
 
   /** @internal Use `clientConnection` / `serverConnection`. */
@@ -124,6 +129,7 @@ export class TlsConnection {
     this.#config = config;
     this.#provider = provider;
     this.#hsDeframer = new HandshakeDeframer({ maxMessage: config.maxHandshakeMessageSize ?? 65536, acceptClientHello: role === "server" });
+    this.#maxIdleRecords = config.maxNonApplicationRecords ?? DEFAULT_MAX_NON_APPLICATION_RECORDS;
   }
 
   /** @internal Attach the handshake state machine. */
@@ -341,8 +347,21 @@ export class TlsConnection {
 
   // ---- inbound ----------------------------------------------------------------------------
 
+  /**
+   * Count a record that carried no application data; fail past the cap. Like
+   * OpenSSL/BoringSSL/rustls, only consecutive ones count: data resets it.
+   */
+  #idleRecord(what: string): void {
+    if (++this.#idleRecords > this.#maxIdleRecords) {
+      throw new TlsError("limit", "too_many_non_application_records", `more than ${this.#maxIdleRecords} consecutive records without application data (last: ${what})`, {
+        alert: AlertDescription.unexpected_message,
+      });
+    }
+  }
+
   async #record(type: number, header: Uint8Array, fragment: Uint8Array): Promise<void> {
     if (type === ContentType.change_cipher_spec) {
+      this.#idleRecord("change_cipher_spec");
       // §5: a single 0x01 byte, dropped, only between ClientHello and the peer's Finished.
       if (fragment.length !== 1 || fragment[0] !== 1 || !this.#driver.acceptsChangeCipherSpec) {
         throw new TlsError("protocol", "unexpected_change_cipher_spec", "unexpected change_cipher_spec record", {
@@ -369,6 +388,7 @@ export class TlsConnection {
         const skip = this.#driver.skippableEarlyData ?? 0;
         if (e instanceof TlsError && e.code === "bad_record_mac" && skip >= fragment.length - 16 - 1) {
           this.#driver.skippableEarlyData = skip - Math.max(0, fragment.length - 16 - 1);
+          if (fragment.length - 16 - 1 <= 0) this.#idleRecord("empty skipped early data");
           return;
         }
         throw e;
@@ -388,12 +408,16 @@ export class TlsConnection {
       const skip = this.#driver.skippableEarlyData ?? 0;
       if (this.role === "server" && skip > 0 && fragment.length - 17 <= skip) {
         this.#driver.skippableEarlyData = skip - Math.max(0, fragment.length - 17);
+        if (fragment.length - 17 <= 0) this.#idleRecord("empty skipped early data");
         return;
       }
       throw new TlsError("protocol", "unexpected_application_data", "application data before keys were established", {
         alert: AlertDescription.unexpected_message,
       });
     }
+    if (content.length === 0) this.#idleRecord("empty record");
+    else if (contentType === ContentType.application_data) this.#idleRecords = 0;
+    else if (contentType === ContentType.handshake && this.#negotiated) this.#idleRecord("post-handshake message");
     switch (contentType) {
       case ContentType.handshake:
         return await this.#handshakeContent(content);
@@ -461,7 +485,7 @@ export class TlsConnection {
       if (this.#localClosed) this.#state = "closed";
       return;
     }
-    if (desc === AlertDescription.user_canceled) return; // §6.1: informational; close_notify follows
+    if (desc === AlertDescription.user_canceled) return this.#idleRecord("user_canceled"); // §6.1: informational; close_notify follows
     if (level !== AlertLevel.fatal && level !== AlertLevel.warning) {
       throw new TlsError("decode", "illegal_parameter", "bad alert level", { alert: AlertDescription.illegal_parameter });
     }
@@ -472,6 +496,11 @@ export class TlsConnection {
   async #receiveKeyUpdate(msg: HandshakeMessage): Promise<void> {
     const ku = decodeKeyUpdate(msg.body);
     this.#hsDeframer.assertEmptyAtKeyChange();
+    if (ku.requestUpdate === 0 && this.#keyUpdateAsked) {
+      // The answer to our own update_requested: not peer-initiated traffic, so not counted.
+      this.#keyUpdateAsked = false;
+      this.#idleRecords = Math.max(0, this.#idleRecords - 1);
+    }
     // §4.6.3: update our read key; answer update_requested with our own KeyUpdate.
     const side = this.role === "client" ? "serverApplication" : "clientApplication";
     const secret = await this.#nextSecret(side);
@@ -481,6 +510,7 @@ export class TlsConnection {
   }
 
   async #sendKeyUpdate(requestPeer: boolean): Promise<void> {
+    if (requestPeer) this.#keyUpdateAsked = true;
     this.#pendingHandshake.push(encodeHandshake(HandshakeType.key_update, encodeKeyUpdate({ requestUpdate: requestPeer ? 1 : 0 })));
     await this.#flushHandshake();
     const secret = await this.#nextSecret(this.role === "client" ? "clientApplication" : "serverApplication");
@@ -602,6 +632,7 @@ export class TlsConnection {
       complete(params, secrets) {
         self.#negotiated = params;
         self.#secrets = secrets;
+        self.#idleRecords = 0; // the handshake made progress: compatibility CCS records do not carry over
         self.#state = "connected";
         for (const cb of self.#onHandshake.splice(0)) cb(params);
       },

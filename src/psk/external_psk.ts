@@ -11,6 +11,7 @@
 import type { HashAlgorithm } from "../crypto/provider.ts";
 import { usageError } from "../errors.ts";
 import { toHex } from "../wire/bytes.ts";
+import { secretWeakness } from "./secret_entropy.ts";
 
 /** Where a PSK comes from: provisioned out of band, or a ticket from an earlier connection (§4.6.1). */
 export type PskKind = "external" | "resumption";
@@ -35,6 +36,17 @@ export interface PskOptions {
    * and legacy peers.
    */
   allowShortSecret?: boolean;
+  /**
+   * Accept an external secret that looks like low-entropy input: printable
+   * text (a password, or a hex/base64 string passed undecoded), a repeated
+   * pattern (e.g. 32 zero bytes), or bytes with far too few distinct values
+   * for their length. Off by default: such a secret is refused with a
+   * TlsError (kind `"usage"`, code `psk_secret_*`) naming the likely cause.
+   * Only for fixed test vectors (RFC 8448) and legacy deployments. A random
+   * secret of 16 bytes or more is refused by mistake with probability about
+   * 2e-7 at 16 bytes and below 1e-12 from 32 bytes up (see SECURITY.md).
+   */
+  allowLowEntropySecret?: boolean;
   /**
    * Allow this PSK object to be used in both the client and the server role
    * in one process. Off by default: using one PSK in both roles enables the
@@ -221,6 +233,17 @@ export function createPsk(options: PskOptions): Psk {
       "psk_secret_too_short",
       `PSK secret is ${options.secret.length} bytes; at least ${MIN_PSK_SECRET_LENGTH} are required (RFC 8446 §2.2: low-entropy secrets are open to dictionary attacks; set allowShortSecret to opt out)`,
     );
+  }
+  // RFC 8446 §2.2 note / RFC 9257 §6: refuse the usual low-entropy mistakes.
+  // Resumption secrets come out of HKDF and are not checked.
+  if ((options.kind ?? "external") === "external" && !options.allowLowEntropySecret) {
+    const weak = secretWeakness(options.secret);
+    if (weak) {
+      throw usageError(
+        weak.code,
+        `PSK "${safeIdentity(identity)}": secret refused: ${weak.cause} (RFC 8446 §2.2; set allowLowEntropySecret to opt out)`,
+      );
+    }
   }
   const hash = pskHashAlgorithm(options.hash ?? "sha256");
   const ed = options.earlyData;

@@ -33,6 +33,8 @@ export interface FilePskStoreOptions {
   hash?: PskHash;
   /** Accept secrets shorter than 16 bytes (legacy peers, tests). */
   allowShortSecret?: boolean;
+  /** Accept low-entropy secrets (see `PskOptions.allowLowEntropySecret`); tests and legacy only. */
+  allowLowEntropySecret?: boolean;
   /** Re-read the file on lookup when it changed, checking at most this often (ms). Default: never (call `reload()`). */
   checkIntervalMs?: number;
   /** Told when a reload fails (the previous PSKs stay in use). */
@@ -89,6 +91,7 @@ export class FilePskStore implements PskStore {
       psks = pskEntriesToPsks(parsePskFile(text, this.#path), {
         hash: this.#options.hash ?? "sha256",
         ...(this.#options.allowShortSecret ? { allowShortSecret: true } : {}),
+        ...(this.#options.allowLowEntropySecret ? { allowLowEntropySecret: true } : {}),
       });
     } catch (e) {
       const msg = (e as Error).message;

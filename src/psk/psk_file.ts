@@ -86,6 +86,8 @@ export interface PskEntryOptions {
   hash?: PskHash;
   /** Accept secrets shorter than 16 bytes (legacy peers, tests). */
   allowShortSecret?: boolean;
+  /** Accept low-entropy secrets (see `PskOptions.allowLowEntropySecret`); tests and legacy only. */
+  allowLowEntropySecret?: boolean;
 }
 
 /**
@@ -99,6 +101,7 @@ export function pskEntriesToPsks(entries: readonly PskEntry[], options: PskEntry
       secret: e.secret,
       hash: options.hash ?? "sha256",
       ...(options.allowShortSecret ? { allowShortSecret: true } : {}),
+      ...(options.allowLowEntropySecret ? { allowLowEntropySecret: true } : {}),
     })
   );
 }

@@ -345,6 +345,8 @@ export interface RedisPskStoreOptions extends RedisStoreOptions {
   defaultHash?: PskHash;
   /** Accept secrets shorter than 16 bytes (legacy peers, tests). */
   allowShortSecret?: boolean;
+  /** Accept low-entropy secrets (see `PskOptions.allowLowEntropySecret`); tests and legacy only. */
+  allowLowEntropySecret?: boolean;
 }
 
 /**
@@ -361,6 +363,7 @@ export class RedisPskStore implements PskStore {
   readonly #timeout: number;
   readonly #defaultHash: PskHash;
   readonly #allowShort: boolean;
+  readonly #allowLowEntropy: boolean;
 
   /** A store over `redis`. */
   constructor(redis: RedisCommands, options: RedisPskStoreOptions = {}) {
@@ -369,6 +372,7 @@ export class RedisPskStore implements PskStore {
     this.#timeout = options.commandTimeoutMs ?? DEFAULT_TIMEOUT;
     this.#defaultHash = options.defaultHash ?? "sha256";
     this.#allowShort = options.allowShortSecret ?? false;
+    this.#allowLowEntropy = options.allowLowEntropySecret ?? false;
   }
 
   /** See {@link PskStore.lookup}. An unparsable entry is treated as absent. */
@@ -383,6 +387,7 @@ export class RedisPskStore implements PskStore {
         secret: fromHex(m[2]!),
         hash: (m[1] as PskHash | undefined) ?? this.#defaultHash,
         ...(this.#allowShort ? { allowShortSecret: true } : {}),
+        ...(this.#allowLowEntropy ? { allowLowEntropySecret: true } : {}),
       });
     } catch {
       return undefined; // e.g. a secret too short: not usable

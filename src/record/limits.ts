@@ -28,5 +28,13 @@ export const NONCE_LENGTH: number = 12;
 /** legacy_record_version of every protected record and of every record after the first ClientHello (§5.1). */
 export const RECORD_VERSION_TLS12: number = 0x0303;
 
+/**
+ * Default cap on consecutive records without application data (empty records,
+ * CCS, user_canceled, KeyUpdate and other post-handshake messages): 32, as
+ * OpenSSL's MAX_EMPTY_RECORDS, BoringSSL's kMaxEmptyRecords/kMaxKeyUpdates and
+ * rustls' ALLOWED_CONSECUTIVE_EMPTY_FRAGMENTS_MAX.
+ */
+export const DEFAULT_MAX_NON_APPLICATION_RECORDS: number = 32;
+
 /** Default bound on bytes held by the record deframer: one maximal record. */
 export const DEFAULT_DEFRAMER_BUFFER: number = MAX_RECORD;

@@ -146,6 +146,22 @@ export function tlsStream(conn: TlsConnection, transport: ByteDuplex, options: T
     }
   };
 
+  /**
+   * The write path (send, close): a connection that fails there (a crypto
+   * provider error, a key limit) or a transport that fails to take the bytes
+   * tears everything down like a read error would, so the peer is not left
+   * waiting. API misuse (a usage TlsError on a healthy connection) only
+   * rejects the call.
+   */
+  const writePath = async (fn: () => Promise<void>): Promise<void> => {
+    try {
+      await fn();
+    } catch (e) {
+      if (e instanceof TlsError && e.kind === "usage" && conn.state !== "failed") throw e;
+      throw await fail(e);
+    }
+  };
+
   const closeWriter = async (): Promise<void> => {
     if (writerClosed) return;
     writerClosed = true;
@@ -326,19 +342,25 @@ export function tlsStream(conn: TlsConnection, transport: ByteDuplex, options: T
     async write(chunk) {
       await handshake;
       // A record at a time, each written before the next is sealed: a peer that does not read
-      // holds up one record here, not a copy of the whole chunk in ciphertext.
+      // holds up one record here, not a copy of the whole chunk in ciphertext. A failure on this
+      // write path tears the connection down (writePath).
       let off = 0;
       do {
         if (failure) throw failure;
-        await conn.send(chunk.byteLength <= SEND_SLICE ? chunk : chunk.subarray(off, off + SEND_SLICE));
-        await flush();
+        const slice = chunk.byteLength <= SEND_SLICE ? chunk : chunk.subarray(off, off + SEND_SLICE);
+        await writePath(async () => {
+          await conn.send(slice);
+          await flush();
+        });
         off += SEND_SLICE;
       } while (off < chunk.byteLength);
     },
     async close() {
       await handshake;
-      await conn.close();
-      await flush();
+      await writePath(async () => {
+        await conn.close();
+        await flush();
+      });
       await closeWriter();
       await maybeFinished();
     },
@@ -357,8 +379,10 @@ export function tlsStream(conn: TlsConnection, transport: ByteDuplex, options: T
     async close() {
       if (conn.localClosed) return;
       await handshake;
-      await conn.close();
-      await flush();
+      await writePath(async () => {
+        await conn.close();
+        await flush();
+      });
       await closeWriter();
       await maybeFinished();
     },

@@ -90,6 +90,7 @@ describe("parseArgs", () => {
       suites: undefined,
       naccept: undefined,
       allowShortPsk: false,
+      allowWeakPsk: false,
     });
     expect(c.psks).toHaveLength(1);
   });
@@ -115,6 +116,7 @@ describe("parseArgs", () => {
       alpn: ["h2", "http/1.1"],
       handshakeTimeout: 500,
       allowShortPsk: true,
+      allowWeakPsk: false,
     });
     expect(c.psks.map((p) => p.identity)).toEqual(["a", "b"]);
   });

@@ -24,7 +24,7 @@ import {
 } from "../interop/helpers.ts";
 
 const TIMEOUT = 30_000;
-const KEY = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
+const KEY = "00d80528c81719ed91c37cc54d55a8cbb9911c8bf49627622676b4e9640bad38";
 
 let tmp: { dir: string; cleanup: () => void };
 let nodeBundle: string;

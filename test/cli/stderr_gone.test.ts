@@ -14,7 +14,7 @@ import { createPsk } from "../../src/psk/external_psk.ts";
 import { buildNodeCli, cliCommand, type CliRuntime, ROOT, tempDir } from "../interop/helpers.ts";
 import { sleep, within } from "../transport/_helpers.ts";
 
-const KEY = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
+const KEY = "00d80528c81719ed91c37cc54d55a8cbb9911c8bf49627622676b4e9640bad38";
 const SECRET = new Uint8Array(KEY.match(/../g)!.map((h) => parseInt(h, 16)));
 
 let tmp: { dir: string; cleanup: () => void };

@@ -10,7 +10,7 @@ import type { ClientConfig, ServerConfig } from "../../src/config.ts";
 import type { CryptoProvider } from "../../src/crypto/provider.ts";
 import { createPsk } from "../../src/psk/external_psk.ts";
 import { TlsError } from "../../src/errors.ts";
-import { handshakePair, type Pair } from "../helpers/pair.ts";
+import { handshakePair, type Pair, patternBytes } from "../helpers/pair.ts";
 import { PROVIDERS } from "../providers.ts";
 import { testPki } from "../fixtures/certs.ts";
 
@@ -138,8 +138,8 @@ describe("negotiation", () => {
 });
 
 describe("PSK and certificates on one server (pskPolicy)", () => {
-  const psk = () => createPsk({ identity: "id", secret: new Uint8Array(32).fill(7) });
-  const wrong = () => createPsk({ identity: "other", secret: new Uint8Array(32).fill(9) });
+  const psk = () => createPsk({ identity: "id", secret: patternBytes(32, 7) });
+  const wrong = () => createPsk({ identity: "other", secret: patternBytes(32, 9) });
 
   test("psk_preferred (default with certificates): a matching PSK wins", async () => {
     const pair = await handshakePair(client({ psks: [psk()] }), server({ psks: [psk()] }));

@@ -13,9 +13,9 @@ import { createPsk } from "../../src/psk/external_psk.ts";
 import { FilePskStore } from "../../src/psk/file_store.ts";
 import { formatPskLine, parsePskFile, parsePskSpec, pskEntriesToPsks, PskFormatError } from "../../src/psk/psk_file.ts";
 import { MemoryPskStore, type PskStore, pskSelectionFromStore } from "../../src/psk/psk_store.ts";
-import { handshakePair } from "../helpers/pair.ts";
+import { handshakePair, patternBytes } from "../helpers/pair.ts";
 
-const HEX = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
+const HEX = "00d80528c81719ed91c37cc54d55a8cbb9911c8bf49627622676b4e9640bad38";
 const dir = mkdtempSync(join(tmpdir(), "psk-tls-stores-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const enc = (s: string) => new TextEncoder().encode(s);
@@ -111,12 +111,12 @@ describe("FilePskStore", () => {
 describe("MemoryPskStore and pskSelectionFromStore", () => {
   test("set replaces by identity; the first offered identity the store knows is chosen", async () => {
     const store = new MemoryPskStore();
-    store.set(createPsk({ identity: "a", secret: new Uint8Array(32).fill(1) }));
-    store.set(createPsk({ identity: "a", secret: new Uint8Array(32).fill(2) }));
+    store.set(createPsk({ identity: "a", secret: patternBytes(32, 1) }));
+    store.set(createPsk({ identity: "a", secret: patternBytes(32, 2) }));
     expect(store.size).toBe(1);
     const offered = [
-      createPsk({ identity: "unknown", secret: new Uint8Array(32).fill(9) }),
-      createPsk({ identity: "a", secret: new Uint8Array(32).fill(2) }),
+      createPsk({ identity: "unknown", secret: patternBytes(32, 9) }),
+      createPsk({ identity: "a", secret: patternBytes(32, 2) }),
     ];
     const pair = await handshakePair({ provider: auto, psks: offered }, { provider: auto, pskSelection: pskSelectionFromStore(store) });
     expect(pair.serverError).toBeUndefined();
@@ -127,7 +127,7 @@ describe("MemoryPskStore and pskSelectionFromStore", () => {
     const errors: unknown[] = [];
     const broken: PskStore = { lookup: () => Promise.reject(new Error("store down")) };
     const pair = await handshakePair(
-      { provider: auto, psks: [createPsk({ identity: "a", secret: new Uint8Array(32) })] },
+      { provider: auto, psks: [createPsk({ identity: "a", secret: patternBytes(32, 3) })] },
       { provider: auto, pskSelection: pskSelectionFromStore(broken, (e) => errors.push(e)) },
     );
     expect(pair.serverError?.alertName).toBe("decrypt_error");

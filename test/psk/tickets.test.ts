@@ -14,9 +14,9 @@ import { createPsk, type Psk } from "../../src/psk/external_psk.ts";
 import { type ClientSession, exportSession, importSession } from "../../src/psk/session.ts";
 import { MemoryTicketKeyStore, type TicketKeyStore } from "../../src/psk/ticket_keys.ts";
 import { testPki } from "../fixtures/certs.ts";
-import { concatBytes, handshakePair, type Pair, pump } from "../helpers/pair.ts";
+import { concatBytes, handshakePair, type Pair, patternBytes, pump } from "../helpers/pair.ts";
 
-const SECRET = new Uint8Array(32).fill(0x42);
+const SECRET = patternBytes(32, 0x42);
 const enc = (s: string) => new TextEncoder().encode(s);
 const dec = (b: Uint8Array | undefined) => new TextDecoder().decode(b);
 

@@ -88,6 +88,11 @@ export class TestRedis {
     });
   }
 
+  /** Process id of the running server (fault tests freeze it with SIGSTOP). */
+  get pid(): number | undefined {
+    return this.#proc?.pid;
+  }
+
   /** SIGKILL the server (no-op when stopped). */
   stop(): void {
     const p = this.#proc;

@@ -53,7 +53,7 @@ try {
   const psks = new RedisPskStore(redis, opts);
   const fromBun = await psks.lookup(enc.encode("from-bun"));
   check(fromBun !== undefined && fromBun.identityText === "from-bun" && fromBun.hash === "SHA-384", "lookup of the Bun side's PSK");
-  await psks.set(`from-${runtime}`, new Uint8Array(32).fill(0x42));
+  await psks.set(`from-${runtime}`, crypto.getRandomValues(new Uint8Array(32)));
   const own = await psks.lookup(enc.encode(`from-${runtime}`));
   check(own !== undefined && own.identityText === `from-${runtime}` && own.hash === "SHA-256", "set + lookup");
   check((await psks.lookup(enc.encode("nobody"))) === undefined, "unknown identity");

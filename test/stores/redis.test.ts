@@ -18,10 +18,10 @@ import { RedisPskStore, RedisReplayCache, RedisStoreError, RedisTicketKeyStore }
 import type { ClientSession } from "../../src/psk/session.ts";
 import { listen, type TlsServer } from "../../src/server/listen.ts";
 import { testPki } from "../fixtures/certs.ts";
-import { concatBytes, handshakePair, type Pair, pump } from "../helpers/pair.ts";
+import { concatBytes, handshakePair, type Pair, patternBytes, pump } from "../helpers/pair.ts";
 import { TestRedis } from "./_redis.ts";
 
-const SECRET = new Uint8Array(32).fill(0x5a);
+const SECRET = patternBytes(32, 0x5a);
 const enc = (s: string) => new TextEncoder().encode(s);
 const dec = (b: Uint8Array | null | undefined) => new TextDecoder().decode(b ?? new Uint8Array(0));
 
@@ -100,8 +100,8 @@ describe("RedisPskStore", () => {
     const p = prefix();
     const store = new RedisPskStore(conn, { prefix: p });
     await store.set("alice", SECRET);
-    await store.set(new Uint8Array([0, 255, 1]), new Uint8Array(48).fill(1), "sha384");
-    await conn.sendCommand(["HSET", `${p}psks`, "bob", "00112233445566778899aabbccddeeff"]);
+    await store.set(new Uint8Array([0, 255, 1]), patternBytes(48, 1), "sha384");
+    await conn.sendCommand(["HSET", `${p}psks`, "bob", "5c0e6a1d27f3b98e04d1c6a2f7b38e91"]);
     await conn.sendCommand(["HSET", `${p}psks`, "broken", "sha256:xyz"]);
     expect((await store.lookup(enc("alice")))?.hash).toBe("SHA-256");
     expect((await store.lookup(new Uint8Array([0, 255, 1])))?.hash).toBe("SHA-384");

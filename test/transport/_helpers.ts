@@ -16,7 +16,7 @@ import type { ByteDuplex } from "../../src/streams/tls_stream.ts";
 export const PROVIDER = auto;
 
 /** A fixed test secret (tests only). */
-const SECRET = new Uint8Array(32).map((_, i) => (i * 37 + 11) & 0xff);
+const SECRET = Uint8Array.from("28dd38ec7aa26a2d9c3e954939c5c2fd315976cc613ce3f4e8bf77ef1ae8e8a5".match(/../g)!, (h) => parseInt(h, 16));
 
 /** Fresh client and server configs sharing one PSK (one Psk object per role). */
 export function pskConfigs(identity = "test-client"): { client: ClientConfig; server: ServerConfig } {

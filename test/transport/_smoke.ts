@@ -32,7 +32,7 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 /** Run the smoke check; resolves with a one-line summary. */
 export async function smoke(expectedBackend: "deno" | "node"): Promise<string> {
   check(tcpBackend() === expectedBackend, `backend is ${tcpBackend()}, expected ${expectedBackend}`);
-  const secret = new Uint8Array(32).fill(42);
+  const secret = crypto.getRandomValues(new Uint8Array(32));
   const errors: unknown[] = [];
   const server = await listen(
     {

@@ -97,7 +97,7 @@ describe("listen() + connect()", () => {
   test("a wrong PSK fails both handshakes with TlsErrors and frees the connection", async () => {
     const { server, errors } = await echoServer();
     try {
-      const wrong = { psks: [createPsk({ identity: "test-client", secret: new Uint8Array(32).fill(9) })], provider: PROVIDER };
+      const wrong = { psks: [createPsk({ identity: "test-client", secret: crypto.getRandomValues(new Uint8Array(32)) })], provider: PROVIDER };
       const tls = await connect({ host: server.host, port: server.port, tls: wrong, handshakeTimeout: 3000 });
       const err = asTlsError(await rejection(tls.handshake, 3000, "client handshake"));
       expect(err.alert ?? err.kind).toBeDefined();
