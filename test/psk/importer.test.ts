@@ -15,7 +15,7 @@ import { createPsk, pskSecret } from "../../src/psk/external_psk.ts";
 import { decodeImportedIdentity, encodeImportedIdentity, importPsks, TargetKdf } from "../../src/psk/importer.ts";
 import { handshakePair } from "../helpers/pair.ts";
 
-const SECRET = Uint8Array.from({ length: 32 }, (_, i) => (i * 89 + 13) & 0xff);
+const SECRET = crypto.getRandomValues(new Uint8Array(32));
 const hex = (b: Uint8Array) => Buffer.from(b).toString("hex");
 
 /** HKDF-Expand-Label by hand (RFC 8446 §7.1): struct { uint16 length; opaque label<7..255> = "tls13 " + label; opaque context<0..255>; }. */
