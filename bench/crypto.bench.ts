@@ -10,6 +10,7 @@
  *   npx bun build --target=node bench/crypto.bench.ts --outfile /tmp/crypto.bench.mjs && node /tmp/crypto.bench.mjs
  *
  * Flags: `--quick` (shorter runs), `--markdown` (print a Markdown table),
+ * `--json` (print one JSON array of results on stdout: bench/run.ts reads it),
  * `--sizes` (AES-GCM seal at record sizes 256 B … 16 KiB instead of the op table:
  * where the per-call cost and the per-byte cost cross over).
  *
@@ -36,6 +37,7 @@ const args: string[] = (globalThis as { Deno?: { args: string[] } }).Deno?.args 
 const QUICK = args.includes("--quick");
 const MARKDOWN = args.includes("--markdown");
 const SIZES = args.includes("--sizes");
+const JSON_OUT = args.includes("--json");
 const BATCH_MS = QUICK ? 40 : 150;
 const BATCHES = QUICK ? 3 : 5;
 
@@ -205,8 +207,8 @@ const OP_CASES: Case[] = [
   kex("secp384r1"),
 ];
 
-/** Median over batches of the mean time per op, in ms. */
-async function measure(op: () => Promise<unknown>): Promise<number> {
+/** Median over batches of the mean time per op, in ms, and the batches' relative spread. */
+async function measure(op: () => Promise<unknown>): Promise<{ ms: number; spread: number }> {
   // Warm up (JIT, lazy probes), then calibrate the batch size.
   let n = 0;
   const w0 = performance.now();
@@ -223,7 +225,22 @@ async function measure(op: () => Promise<unknown>): Promise<number> {
     samples.push((performance.now() - t0) / iters);
   }
   samples.sort((a, b) => a - b);
-  return samples[Math.floor(samples.length / 2)]!;
+  const ms = samples[Math.floor(samples.length / 2)]!;
+  return { ms, spread: (samples[samples.length - 1]! - samples[0]!) / ms };
+}
+
+/** One result of `--json`. */
+interface JsonResult {
+  /** Operation. */
+  op: string;
+  /** Provider name. */
+  provider: string;
+  /** Median time per op, ms. */
+  ms: number;
+  /** Bytes per op (throughput rows). */
+  bytes?: number;
+  /** (max − min) / median over the batches. */
+  spread: number;
 }
 
 function fmt(c: Case, ms: number): string {
@@ -246,13 +263,22 @@ function runtimeVersion(): string {
 async function main(): Promise<void> {
   const header = ["op", ...PROVIDERS.map((p) => p.name)];
   const rows: string[][] = [];
+  const results: JsonResult[] = [];
   console.error(`# ${runtimeVersion()} — ${detectRuntime()}; batch ${BATCH_MS} ms × ${BATCHES}, median`);
   for (const c of SIZES ? SIZE_CASES : OP_CASES) {
     const times: number[] = [];
-    for (const p of PROVIDERS) times.push(await measure(await c.setup(p)));
+    for (const p of PROVIDERS) {
+      const m = await measure(await c.setup(p));
+      times.push(m.ms);
+      results.push({ op: c.name, provider: p.name, ms: m.ms, spread: m.spread, ...(c.bytes !== undefined ? { bytes: c.bytes } : {}) });
+    }
     const best = Math.min(...times);
     rows.push([c.name, ...times.map((t) => `${fmt(c, t)} (×${(t / best).toFixed(2)})`)]);
-    console.error(`  done: ${c.name}`);
+    if (!JSON_OUT) console.error(`  done: ${c.name}`);
+  }
+  if (JSON_OUT) {
+    console.log(JSON.stringify(results));
+    return;
   }
   const choices = Object.entries(autoChoices())
     .map(([op, c]) => `${op}=${typeof c === "object" ? `${c.small}<${c.threshold}B≤${c.large}` : c}`)

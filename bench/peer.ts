@@ -33,7 +33,7 @@ function gc(): void {
   else g.gc?.();
 }
 
-async function handshakes(tls: TlsParams, port: number, durationMs: number, lanes: number): Promise<HandshakeResult> {
+async function handshakes(tls: TlsParams, port: number, durationMs: number, lanes: number, maxCount = Infinity): Promise<HandshakeResult> {
   const latencies: number[] = [];
   let resumed = 0;
   let early = 0;
@@ -44,7 +44,7 @@ async function handshakes(tls: TlsParams, port: number, durationMs: number, lane
   const end = t0 + durationMs;
   const lane = async () => {
     const state: OurClientState & NativeClientState = {};
-    while (performance.now() < end) {
+    while (performance.now() < end && latencies.length < maxCount) {
       let r: OneResult;
       try {
         r = tls.impl === "ours" ? await ourHandshake(tls, port, state) : await nativeHandshake(tls, port, state);
@@ -111,7 +111,7 @@ async function run(cmd: PeerCommand): Promise<unknown> {
       return stats;
     }
     case "handshakes":
-      return await handshakes(cmd.tls, cmd.port, cmd.durationMs, cmd.lanes);
+      return await handshakes(cmd.tls, cmd.port, cmd.durationMs, cmd.lanes, cmd.maxCount);
     case "records": {
       const warmup = Math.min(150, cmd.durationMs / 4);
       return cmd.tls.impl === "ours"

@@ -20,8 +20,8 @@ const SUITES: Record<SuiteShort, string> = {
 const CURVES: Record<string, string> = { x25519: "X25519", p256: "P-256" };
 const isNode = !("Bun" in globalThis) && !("Deno" in globalThis);
 
-function common(p: TlsParams): tls.SecureContextOptions & { ecdhCurve?: string } {
-  const o: tls.SecureContextOptions = { minVersion: "TLSv1.3", maxVersion: "TLSv1.3", ecdhCurve: CURVES[p.group]! };
+function common(p: TlsParams): tls.SecureContextOptions {
+  const o: tls.SecureContextOptions & { ciphersuites?: string } = { minVersion: "TLSv1.3", maxVersion: "TLSv1.3", ecdhCurve: CURVES[p.group]! };
   // Bun's and Deno's node:tls pick their own suite; only Node takes the list.
   if (isNode) o.ciphersuites = SUITES[p.suite];
   return o;
@@ -51,7 +51,8 @@ function clientOptions(p: TlsParams, state: NativeClientState): tls.ConnectionOp
   if (p.kind === "cert" || p.kind === "resumption" || p.kind === "0rtt") {
     base.ca = pkiFile("ca.pem");
     base.servername = "localhost";
-    if (state.session) base.session = state.session;
+    // Only the resumption kinds offer the previous session; certificate rows are full handshakes.
+    if (state.session && p.kind !== "cert") base.session = state.session;
     return base;
   }
   const secret = Buffer.from(benchSecret());

@@ -66,6 +66,8 @@ export type PeerCommand =
     port: number;
     durationMs: number;
     lanes: number;
+    /** Stop after this many handshakes (the flight sample). */
+    maxCount?: number;
   }
   | { op: "records"; tls: TlsParams; port: number; durationMs: number }
   | { op: "hold"; tls: TlsParams; port: number; count: number; read: boolean }
@@ -136,6 +138,8 @@ export interface BenchRow {
   provider: ProviderName;
   /** Relative spread of `value` over the rounds: (max − min) / median. */
   spread: number;
+  /** Whether a higher or a lower value is better (ratio = value / anchor either way). */
+  better: "higher" | "lower";
   /** What the anchor is (e.g. `node:tls on node`). */
   anchorName?: string;
   /** Relative spread of the anchor. */
