@@ -11,6 +11,7 @@
  *
  * Flags: `--quick` (shorter runs), `--markdown` (print a Markdown table),
  * `--json` (print one JSON array of results on stdout: bench/run.ts reads it),
+ * `--batch-ms N` (length of one timed batch),
  * `--sizes` (AES-GCM seal at record sizes 256 B … 16 KiB instead of the op table:
  * where the per-call cost and the per-byte cost cross over).
  *
@@ -38,7 +39,8 @@ const QUICK = args.includes("--quick");
 const MARKDOWN = args.includes("--markdown");
 const SIZES = args.includes("--sizes");
 const JSON_OUT = args.includes("--json");
-const BATCH_MS = QUICK ? 40 : 150;
+const batchFlag = args.indexOf("--batch-ms");
+const BATCH_MS = batchFlag >= 0 ? Number(args[batchFlag + 1]) : QUICK ? 40 : 150;
 const BATCHES = QUICK ? 3 : 5;
 
 const PROVIDERS: CryptoProvider[] = [noble, webcrypto, node, auto];

@@ -394,7 +394,7 @@ function cryptoCases(r: Runner, runtime: RuntimeName): Case[] {
     label: `crypto [${runtime}]`,
     run: async () => {
       const [cmd, ...args] = scriptCommand(r.ws, runtime, "crypto.bench", r.pinned);
-      const out = execFileSync(cmd!, [...args, "--json", ...(r.o.quick ? ["--quick"] : [])], {
+      const out = execFileSync(cmd!, [...args, "--json", ...(r.o.quick ? ["--quick", "--batch-ms", "15"] : [])], {
         cwd: r.ws.root,
         stdio: ["ignore", "pipe", "ignore"],
         maxBuffer: 16 << 20,

@@ -70,20 +70,28 @@ export function nativeServe(p: TlsParams, mode: ServeMode, recordSize: number, c
     if (mode === "echo") {
       s.once("data", (b: Buffer) => s.end(b));
       s.on("end", () => s.end());
-    } else if (mode === "flood" || mode === "stall") {
+    } else if (mode === "flood") {
+      // One write in flight, the next on its callback: one SSL_write, so one record, per write,
+      // like our writable (node:tls otherwise coalesces queued small writes into large records).
       const chunk = Buffer.alloc(recordSize);
-      const watch = mode === "stall" ? stallWatch(counters) : undefined;
+      const next = (err?: Error | null) => {
+        if (!err && !s.destroyed) s.write(chunk, next);
+      };
+      next();
+    } else if (mode === "stall") {
+      const chunk = Buffer.alloc(recordSize);
+      const watch = stallWatch(counters);
       const pump = () => {
         while (!s.destroyed) {
           if (!s.write(chunk)) {
             const drained = new Promise<void>((resolve) => s.once("drain", resolve));
-            if (watch) void watch(drained);
+            void watch(drained);
             s.once("drain", pump);
             return;
           }
         }
       };
-      s.on("close", () => watch?.done());
+      s.on("close", () => watch.done());
       pump();
     }
   });
@@ -112,7 +120,11 @@ export function nativeHandshake(p: TlsParams, port: number, state: NativeClientS
     let latencyMs = 0;
     const s = tls.connect({ ...clientOptions(p, state), port });
     s.on("session", (b: Buffer) => (state.session = b));
-    s.once("secureConnect", () => s.write(PING));
+    let resumed = false;
+    s.once("secureConnect", () => {
+      resumed = s.isSessionReused();
+      s.write(PING);
+    });
     s.once("data", () => {
       latencyMs = performance.now() - t0;
       s.end();
@@ -120,7 +132,7 @@ export function nativeHandshake(p: TlsParams, port: number, state: NativeClientS
     s.on("error", reject);
     s.once("close", () => {
       if (latencyMs === 0) reject(new Error("closed before the echo"));
-      else resolve({ resumed: s.isSessionReused(), early: false, latencyMs });
+      else resolve({ resumed, early: false, latencyMs });
     });
   });
 }

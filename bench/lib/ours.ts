@@ -137,8 +137,15 @@ export async function ourServe(p: TlsParams, mode: ServeMode, recordSize: number
         await writer.close();
         await drain(reader);
       } else if (mode === "flood") {
+        // Backpressure as a WHATWG producer does it (like node:tls write() → false → 'drain'):
+        // wait for `ready`, do not wait for each write to reach the socket.
         const chunk = new Uint8Array(recordSize);
-        for (;;) await writer.write(chunk);
+        let failed: unknown = null;
+        const fail = (e: unknown) => (failed ??= e ?? new Error("write failed"));
+        while (failed === null) {
+          await writer.ready;
+          writer.write(chunk).catch(fail);
+        }
       } else if (mode === "stall") {
         const chunk = new Uint8Array(recordSize);
         const watch = stallWatch(counters);
