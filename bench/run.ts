@@ -231,7 +231,7 @@ async function pairHandshakes(
         () => handshakeSample(r, ours, portA, lanes, d),
         () => handshakeSample(r, anchor, portB, lanes, d),
         async () => {
-          const w = Math.max(100, d / 2);
+          const w = Math.max(20, d / 2);
           await handshakeSample(r, ours, portA, lanes, w);
           await handshakeSample(r, anchor, portB, lanes, w);
         },
@@ -424,13 +424,18 @@ function recommend(rows: BenchRow[]): string {
   const dhe = get("handshake/psk_dhe_ke/x25519/c1");
   const lines = ["Recommendation for this budget (one pinned core, noble):"];
   if (ke && dhe) {
-    const cke = get("handshake/psk_ke/c1/cpu_server")?.value ?? NaN;
-    const cdhe = get("handshake/psk_dhe_ke/x25519/c1/cpu_server")?.value ?? NaN;
+    const cost = (n: string) => (get(`${n}/cpu_server`)?.value ?? NaN) + (get(`${n}/cpu_client`)?.value ?? NaN);
+    const cke = cost("handshake/psk_ke/c1");
+    const cdhe = cost("handshake/psk_dhe_ke/x25519/c1");
+    const extra = (cdhe - cke) / cke;
     lines.push(
-      `- handshake: psk_dhe_ke (x25519) runs ${fmt(dhe.value)}/s at ${fmt(cdhe)} µs server CPU each; psk_ke ${fmt(ke.value)}/s at ${fmt(cke)} µs. ` +
-        (dhe.value >= ke.value / 3
-          ? "psk_dhe_ke is affordable here: use it (forward secrecy, RFC 8446 §2.2); keep psk_ke for devices that cannot spare the X25519 cost."
-          : "X25519 costs more than twice the rest of the handshake here: psk_ke if the device reconnects often and can live without forward secrecy, otherwise psk_dhe_ke with fewer reconnects."),
+      `- handshake: psk_dhe_ke (x25519) ${fmt(dhe.value)}/s, ${fmt(cdhe / 1000)} ms CPU per handshake (both sides); ` +
+        `psk_ke ${fmt(ke.value)}/s, ${fmt(cke / 1000)} ms. X25519 adds ${Number.isFinite(extra) ? `${Math.round(extra * 100)}%` : "?"}.`,
+    );
+    lines.push(
+      extra <= 1
+        ? "  Use psk_dhe_ke: forward secrecy (RFC 8446 §2.2, §E.5) for at most twice the CPU of psk_ke; keep psk_ke for devices that reconnect so often that this matters."
+        : "  X25519 more than doubles the handshake here: psk_ke where reconnects are frequent and forward secrecy is not required (RFC 8446 §E.5), otherwise psk_dhe_ke with fewer, longer connections.",
     );
   }
   for (const size of [64, 1024]) {
