@@ -22,6 +22,10 @@ import { noble } from "../src/crypto/noble.ts";
 import { webcrypto } from "../src/crypto/webcrypto.ts";
 import { node } from "../src/crypto/node.ts";
 import { auto, autoChoices, detectRuntime } from "../src/crypto/auto.ts";
+import { generateKeyPairSync } from "node:crypto";
+import type { PrivateKeyInfo, PublicKeyInfo, SignatureAlgorithm } from "../src/crypto/signature.ts";
+import { parsePrivateKey } from "../src/cert/private_key.ts";
+import { publicKeyFromSpki } from "../src/cert/certificate.ts";
 
 /** One benchmark case: `bytes` set means report MB/s, otherwise µs/op. */
 interface Case {
@@ -118,6 +122,55 @@ function aeadSealSize(alg: AeadAlgorithm, size: number): Case {
   };
 }
 
+/** Signature keys, generated once per run with node:crypto (setup, never timed). */
+const sigKeys = new Map<string, { priv: PrivateKeyInfo; pub: PublicKeyInfo }>();
+function sigKey(kind: "ec" | "ed25519" | "rsa"): { priv: PrivateKeyInfo; pub: PublicKeyInfo } {
+  let k = sigKeys.get(kind);
+  if (!k) {
+    const pair = kind === "ec"
+      ? generateKeyPairSync("ec", { namedCurve: "P-256" })
+      : kind === "rsa"
+      ? generateKeyPairSync("rsa", { modulusLength: 2048 })
+      : generateKeyPairSync("ed25519");
+    const pem = pair.privateKey.export({ type: "pkcs8", format: "pem" }).toString();
+    const spki = new Uint8Array(pair.publicKey.export({ type: "spki", format: "der" }));
+    k = { priv: parsePrivateKey(pem), pub: publicKeyFromSpki(spki)! };
+    sigKeys.set(kind, k);
+  }
+  return k;
+}
+
+const SIGS: [string, "ec" | "ed25519" | "rsa", number, SignatureAlgorithm][] = [
+  ["ecdsa_p256", "ec", 0x0403, { name: "ECDSA", hash: "SHA-256" }],
+  ["ed25519", "ed25519", 0x0807, { name: "Ed25519" }],
+  ["rsa_pss 2048", "rsa", 0x0804, { name: "RSA-PSS", hash: "SHA-256", saltLength: 32 }],
+];
+
+function signCase(name: string, kind: "ec" | "ed25519" | "rsa", scheme: number): Case {
+  return {
+    name: `sign ${name}`,
+    async setup(p) {
+      const key = await p.importSigningKey(sigKey(kind).priv);
+      const data = new Uint8Array(130).fill(0x20);
+      return () => key.sign(scheme, data);
+    },
+  };
+}
+
+function verifyCase(name: string, kind: "ec" | "ed25519" | "rsa", scheme: number, alg: SignatureAlgorithm): Case {
+  return {
+    name: `verify ${name}`,
+    async setup(p) {
+      const k = sigKey(kind);
+      const data = new Uint8Array(130).fill(0x20);
+      const sig = await (await p.importSigningKey(k.priv)).sign(scheme, data);
+      return async () => {
+        if (!(await p.verifySignature(k.pub, alg, data, sig))) throw new Error("verify failed in benchmark");
+      };
+    },
+  };
+}
+
 const SIZE_CASES: Case[] = (["AES-128-GCM", "AES-256-GCM"] as const).flatMap((alg) =>
   [256, 1024, 2048, 4096, 8192, 16384].map((n) => aeadSealSize(alg, n))
 );
@@ -207,6 +260,7 @@ const OP_CASES: Case[] = [
   kex("x25519"),
   kex("secp256r1"),
   kex("secp384r1"),
+  ...SIGS.flatMap(([name, kind, scheme, alg]) => [signCase(name, kind, scheme), verifyCase(name, kind, scheme, alg)]),
 ];
 
 /** Median over batches of the mean time per op, in ms, and the batches' relative spread. */
