@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { readFileSync, writeFileSync } from "node:fs";
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import process from "node:process";
 import { execFileSync } from "node:child_process";
 import { type BenchOptions, HELP, type Kind, parseBenchArgs } from "./lib/args.ts";
@@ -528,6 +528,7 @@ async function main(): Promise<number> {
     }
   }
   await r.stopAll();
+  rmSync(ws.dir, { recursive: true, force: true });
   console.log(`\n${caption}\nspread = (max − min) / median over the rounds, shown as ±half of it; ratio = median of per-round ours ÷ native.\n`);
   console.log(textTable(rows));
   if (o.profile === "constrained") console.log(`\n${recommend(rows)}`);
