@@ -99,6 +99,7 @@ interface HsSample {
   cpuServerUs: number;
   resumedShare: number;
   earlyShare: number;
+  errors: number;
 }
 
 async function handshakeSample(r: Runner, side: Side, port: number, lanes: number, durationMs: number): Promise<HsSample> {
@@ -121,6 +122,7 @@ async function handshakeSample(r: Runner, side: Side, port: number, lanes: numbe
     cpuServerUs: st.handshakes > 0 ? st.cpuUs / st.handshakes : NaN,
     resumedShare: h.resumed / h.count,
     earlyShare: h.early / h.count,
+    errors: h.errors,
   };
 }
 
@@ -241,6 +243,8 @@ async function pairHandshakes(
         resumed: median(a.map((s) => s.resumedShare)),
         early_data_accepted: median(a.map((s) => s.earlyShare)),
         anchor_resumed: median(b.map((s) => s.resumedShare)),
+        failed_connections: a.reduce((n, s) => n + s.errors, 0),
+        anchor_failed_connections: b.reduce((n, s) => n + s.errors, 0),
       };
       rows.push(row(name, "handshakes/s", "higher", a.map((s) => s.hps), b.map((s) => s.hps), runtime, provider, anchor.label, extra));
       rows.push(row(`${name}/latency_p50`, "ms", "lower", a.map((s) => s.medianMs), b.map((s) => s.medianMs), runtime, provider, anchor.label));
