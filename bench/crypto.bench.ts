@@ -10,6 +10,8 @@
  *   npx bun build --target=node bench/crypto.bench.ts --outfile /tmp/crypto.bench.mjs && node /tmp/crypto.bench.mjs
  *
  * Flags: `--quick` (shorter runs), `--markdown` (print a Markdown table),
+ * `--json` (print one JSON array of results on stdout: bench/run.ts reads it),
+ * `--batch-ms N` (length of one timed batch),
  * `--sizes` (AES-GCM seal at record sizes 256 B … 16 KiB instead of the op table:
  * where the per-call cost and the per-byte cost cross over).
  *
@@ -20,6 +22,10 @@ import { noble } from "../src/crypto/noble.ts";
 import { webcrypto } from "../src/crypto/webcrypto.ts";
 import { node } from "../src/crypto/node.ts";
 import { auto, autoChoices, detectRuntime } from "../src/crypto/auto.ts";
+import { generateKeyPairSync } from "node:crypto";
+import type { PrivateKeyInfo, PublicKeyInfo, SignatureAlgorithm } from "../src/crypto/signature.ts";
+import { parsePrivateKey } from "../src/cert/private_key.ts";
+import { publicKeyFromSpki } from "../src/cert/certificate.ts";
 
 /** One benchmark case: `bytes` set means report MB/s, otherwise µs/op. */
 interface Case {
@@ -36,7 +42,9 @@ const args: string[] = (globalThis as { Deno?: { args: string[] } }).Deno?.args 
 const QUICK = args.includes("--quick");
 const MARKDOWN = args.includes("--markdown");
 const SIZES = args.includes("--sizes");
-const BATCH_MS = QUICK ? 40 : 150;
+const JSON_OUT = args.includes("--json");
+const batchFlag = args.indexOf("--batch-ms");
+const BATCH_MS = batchFlag >= 0 ? Number(args[batchFlag + 1]) : QUICK ? 40 : 150;
 const BATCHES = QUICK ? 3 : 5;
 
 const PROVIDERS: CryptoProvider[] = [noble, webcrypto, node, auto];
@@ -110,6 +118,55 @@ function aeadSealSize(alg: AeadAlgorithm, size: number): Case {
       const aad = new Uint8Array(5);
       const pt = new Uint8Array(size);
       return () => key.seal(nonce, aad, pt);
+    },
+  };
+}
+
+/** Signature keys, generated once per run with node:crypto (setup, never timed). */
+const sigKeys = new Map<string, { priv: PrivateKeyInfo; pub: PublicKeyInfo }>();
+function sigKey(kind: "ec" | "ed25519" | "rsa"): { priv: PrivateKeyInfo; pub: PublicKeyInfo } {
+  let k = sigKeys.get(kind);
+  if (!k) {
+    const pair = kind === "ec"
+      ? generateKeyPairSync("ec", { namedCurve: "P-256" })
+      : kind === "rsa"
+      ? generateKeyPairSync("rsa", { modulusLength: 2048 })
+      : generateKeyPairSync("ed25519");
+    const pem = pair.privateKey.export({ type: "pkcs8", format: "pem" }).toString();
+    const spki = new Uint8Array(pair.publicKey.export({ type: "spki", format: "der" }));
+    k = { priv: parsePrivateKey(pem), pub: publicKeyFromSpki(spki)! };
+    sigKeys.set(kind, k);
+  }
+  return k;
+}
+
+const SIGS: [string, "ec" | "ed25519" | "rsa", number, SignatureAlgorithm][] = [
+  ["ecdsa_p256", "ec", 0x0403, { name: "ECDSA", hash: "SHA-256" }],
+  ["ed25519", "ed25519", 0x0807, { name: "Ed25519" }],
+  ["rsa_pss 2048", "rsa", 0x0804, { name: "RSA-PSS", hash: "SHA-256", saltLength: 32 }],
+];
+
+function signCase(name: string, kind: "ec" | "ed25519" | "rsa", scheme: number): Case {
+  return {
+    name: `sign ${name}`,
+    async setup(p) {
+      const key = await p.importSigningKey(sigKey(kind).priv);
+      const data = new Uint8Array(130).fill(0x20);
+      return () => key.sign(scheme, data);
+    },
+  };
+}
+
+function verifyCase(name: string, kind: "ec" | "ed25519" | "rsa", scheme: number, alg: SignatureAlgorithm): Case {
+  return {
+    name: `verify ${name}`,
+    async setup(p) {
+      const k = sigKey(kind);
+      const data = new Uint8Array(130).fill(0x20);
+      const sig = await (await p.importSigningKey(k.priv)).sign(scheme, data);
+      return async () => {
+        if (!(await p.verifySignature(k.pub, alg, data, sig))) throw new Error("verify failed in benchmark");
+      };
     },
   };
 }
@@ -203,10 +260,11 @@ const OP_CASES: Case[] = [
   kex("x25519"),
   kex("secp256r1"),
   kex("secp384r1"),
+  ...SIGS.flatMap(([name, kind, scheme, alg]) => [signCase(name, kind, scheme), verifyCase(name, kind, scheme, alg)]),
 ];
 
-/** Median over batches of the mean time per op, in ms. */
-async function measure(op: () => Promise<unknown>): Promise<number> {
+/** Median over batches of the mean time per op, in ms, and the batches' relative spread. */
+async function measure(op: () => Promise<unknown>): Promise<{ ms: number; spread: number }> {
   // Warm up (JIT, lazy probes), then calibrate the batch size.
   let n = 0;
   const w0 = performance.now();
@@ -223,7 +281,22 @@ async function measure(op: () => Promise<unknown>): Promise<number> {
     samples.push((performance.now() - t0) / iters);
   }
   samples.sort((a, b) => a - b);
-  return samples[Math.floor(samples.length / 2)]!;
+  const ms = samples[Math.floor(samples.length / 2)]!;
+  return { ms, spread: (samples[samples.length - 1]! - samples[0]!) / ms };
+}
+
+/** One result of `--json`. */
+interface JsonResult {
+  /** Operation. */
+  op: string;
+  /** Provider name. */
+  provider: string;
+  /** Median time per op, ms. */
+  ms: number;
+  /** Bytes per op (throughput rows). */
+  bytes?: number;
+  /** (max − min) / median over the batches. */
+  spread: number;
 }
 
 function fmt(c: Case, ms: number): string {
@@ -246,13 +319,22 @@ function runtimeVersion(): string {
 async function main(): Promise<void> {
   const header = ["op", ...PROVIDERS.map((p) => p.name)];
   const rows: string[][] = [];
+  const results: JsonResult[] = [];
   console.error(`# ${runtimeVersion()} — ${detectRuntime()}; batch ${BATCH_MS} ms × ${BATCHES}, median`);
   for (const c of SIZES ? SIZE_CASES : OP_CASES) {
     const times: number[] = [];
-    for (const p of PROVIDERS) times.push(await measure(await c.setup(p)));
+    for (const p of PROVIDERS) {
+      const m = await measure(await c.setup(p));
+      times.push(m.ms);
+      results.push({ op: c.name, provider: p.name, ms: m.ms, spread: m.spread, ...(c.bytes !== undefined ? { bytes: c.bytes } : {}) });
+    }
     const best = Math.min(...times);
     rows.push([c.name, ...times.map((t) => `${fmt(c, t)} (×${(t / best).toFixed(2)})`)]);
-    console.error(`  done: ${c.name}`);
+    if (!JSON_OUT) console.error(`  done: ${c.name}`);
+  }
+  if (JSON_OUT) {
+    console.log(JSON.stringify(results));
+    return;
   }
   const choices = Object.entries(autoChoices())
     .map(([op, c]) => `${op}=${typeof c === "object" ? `${c.small}<${c.threshold}B≤${c.large}` : c}`)

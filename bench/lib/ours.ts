@@ -1,0 +1,230 @@
+/**
+ * This library's side of a benchmark case: a `listen()` server and a
+ * `connect()` client (src/server, src/client: the streams layer over the
+ * runtime's sockets, exactly what users deploy), configured per case.
+ *
+ * @module
+ */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import process from "node:process";
+import { connect } from "../../src/client/connect.ts";
+import type { CipherSuiteName, ClientConfig, ServerConfig } from "../../src/config.ts";
+import { auto } from "../../src/crypto/auto.ts";
+import { noble } from "../../src/crypto/noble.ts";
+import { node } from "../../src/crypto/node.ts";
+import type { CryptoProvider, GroupName } from "../../src/crypto/provider.ts";
+import { webcrypto } from "../../src/crypto/webcrypto.ts";
+import { createPsk } from "../../src/psk/external_psk.ts";
+import type { ClientSession } from "../../src/psk/session.ts";
+import { listen } from "../../src/server/listen.ts";
+import type { TlsStream } from "../../src/streams/tls_stream.ts";
+import type { CertAlg, ProviderName, ServeMode, SuiteShort, TlsParams } from "./types.ts";
+import { type Counters, PING, type Served, stallWatch } from "./peer_common.ts";
+
+const PROVIDERS: Record<ProviderName, CryptoProvider> = { noble, webcrypto, node, auto };
+const SUITES: Record<SuiteShort, CipherSuiteName> = {
+  aes_128_gcm: "TLS_AES_128_GCM_SHA256",
+  aes_256_gcm: "TLS_AES_256_GCM_SHA384",
+  chacha20_poly1305: "TLS_CHACHA20_POLY1305_SHA256",
+};
+const GROUPS: Record<string, GroupName> = { x25519: "x25519", p256: "secp256r1" };
+/** Files of the test PKI per key type: chain sent, private key. */
+export const CERT_FILES: Record<CertAlg, [string, string]> = {
+  ecdsa_p256: ["ec.pem", "ec.key"],
+  ed25519: ["ed25519-chain.pem", "ed25519.key"],
+  rsa2048: ["rsa-chain.pem", "rsa.key"],
+};
+
+function env(name: string): string {
+  const v = process.env[name];
+  if (!v) throw new Error(`bench peer: ${name} is not set (run bench/run.ts)`);
+  return v;
+}
+
+/** The run's PSK secret (hex in BENCH_PSK). */
+export function benchSecret(): Uint8Array {
+  const hex = env("BENCH_PSK");
+  return Uint8Array.from(hex.match(/../g)!.map((h) => parseInt(h, 16)));
+}
+
+/** A PEM file of the run's test PKI (BENCH_PKI). */
+export function pkiFile(name: string): string {
+  return readFileSync(join(env("BENCH_PKI"), name), "utf8");
+}
+
+function common(p: TlsParams) {
+  return {
+    provider: PROVIDERS[p.provider],
+    cipherSuites: [SUITES[p.suite]],
+    groups: [GROUPS[p.group]!],
+  };
+}
+
+function psk(p: TlsParams) {
+  return createPsk({ identity: "bench", secret: benchSecret(), hash: p.suite === "aes_256_gcm" ? "sha384" : "sha256" });
+}
+
+function serverConfig(p: TlsParams): ServerConfig {
+  const c: ServerConfig = common(p);
+  if (p.kind === "cert") {
+    const [chain, key] = CERT_FILES[p.cert];
+    return { ...c, certificates: [{ chain: pkiFile(chain), privateKey: pkiFile(key) }], pskPolicy: "certificate_only" };
+  }
+  c.psks = [psk(p)];
+  c.pskKeyExchangeModes = [p.kind === "psk_ke" ? "psk_ke" : "psk_dhe_ke"];
+  if (p.kind === "resumption" || p.kind === "0rtt") {
+    c.tickets = { count: 1, maxEarlyData: p.kind === "0rtt" ? 1024 : 0 };
+    if (p.kind === "0rtt") c.earlyData = {};
+  }
+  return c;
+}
+
+/** Client state carried across connections (the freshest session ticket). */
+export interface OurClientState {
+  /** Latest session received. */
+  session?: ClientSession;
+}
+
+function clientConfig(p: TlsParams, state: OurClientState): ClientConfig {
+  const c: ClientConfig = common(p);
+  if (p.kind === "cert") {
+    return { ...c, trustAnchors: pkiFile("ca.pem"), serverName: "localhost" };
+  }
+  c.pskKeyExchangeModes = [p.kind === "psk_ke" ? "psk_ke" : "psk_dhe_ke"];
+  if (p.kind === "resumption" || p.kind === "0rtt") {
+    c.onSession = (s) => (state.session = s);
+    if (state.session) {
+      c.pskMode = "resumption";
+      c.sessions = [state.session];
+      if (p.kind === "0rtt" && state.session.maxEarlyData > 0) c.earlyData = PING;
+      return c;
+    }
+  }
+  c.psks = [psk(p)];
+  return c;
+}
+
+async function drain(reader: ReadableStreamDefaultReader<Uint8Array>): Promise<void> {
+  try {
+    for (;;) if ((await reader.read()).done) return;
+  } catch {
+    // the peer went away: nothing left to drain
+  }
+}
+
+/** Start a server for `p`. */
+export async function ourServe(p: TlsParams, mode: ServeMode, recordSize: number, counters: Counters): Promise<Served> {
+  const server = await listen({
+    host: "127.0.0.1",
+    port: 0,
+    tls: serverConfig(p),
+    maxConnections: 1 << 20,
+    maxHandshakes: 1 << 20,
+    onError: () => {},
+  }, async (tls: TlsStream) => {
+    counters.handshakes++;
+    const reader = tls.readable.getReader();
+    const writer = tls.writable.getWriter();
+    try {
+      if (mode === "echo") {
+        const early = await tls.earlyData;
+        if (early && early.length > 0) await writer.write(early);
+        else {
+          const { value } = await reader.read();
+          if (value) await writer.write(value);
+        }
+        await writer.close();
+        await drain(reader);
+      } else if (mode === "flood") {
+        // Backpressure as a WHATWG producer does it (like node:tls write() → false → 'drain'):
+        // wait for `ready`, do not wait for each write to reach the socket.
+        const chunk = new Uint8Array(recordSize);
+        let failed: unknown = null;
+        const fail = (e: unknown) => (failed ??= e ?? new Error("write failed"));
+        while (failed === null) {
+          await writer.ready;
+          writer.write(chunk).catch(fail);
+        }
+      } else if (mode === "stall") {
+        const chunk = new Uint8Array(recordSize);
+        const watch = stallWatch(counters);
+        try {
+          for (;;) await watch(writer.write(chunk));
+        } finally {
+          watch.done();
+        }
+      } else {
+        await drain(reader);
+      }
+    } catch {
+      // the client went away (records, memory cases): expected
+    }
+  });
+  return { port: server.port, close: () => server.close({ graceMs: 0 }), live: () => server.connections };
+}
+
+/** What one client connection saw. */
+export interface OneResult {
+  /** Resumed with a ticket. */
+  resumed: boolean;
+  /** 0-RTT data accepted. */
+  early: boolean;
+  /** Connect to echo, ms. */
+  latencyMs: number;
+}
+
+/** One handshake: connect, handshake, 1-byte echo (as 0-RTT data when allowed), close. */
+export async function ourHandshake(p: TlsParams, port: number, state: OurClientState): Promise<OneResult> {
+  const t0 = performance.now();
+  const tls = await connect({ host: "127.0.0.1", port, tls: clientConfig(p, state) });
+  const params = await tls.handshake;
+  const reader = tls.readable.getReader();
+  if (!params.earlyData) {
+    const w = tls.writable.getWriter();
+    await w.write(PING);
+    w.releaseLock();
+  }
+  const { value } = await reader.read();
+  if (!value || value.length === 0) throw new Error("no echo");
+  const latencyMs = performance.now() - t0;
+  await tls.close();
+  await drain(reader);
+  return { resumed: params.resumed, early: params.earlyData, latencyMs };
+}
+
+/** Receive a flood for `durationMs` (after a short warm-up); returns bytes and window. */
+export async function ourRecords(p: TlsParams, port: number, durationMs: number, warmupMs: number) {
+  const tls = await connect({ host: "127.0.0.1", port, tls: clientConfig(p, {}) });
+  await tls.handshake;
+  const reader = tls.readable.getReader();
+  const tStart = performance.now();
+  let t0 = 0;
+  let bytes = 0;
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) throw new Error("server closed during the records run");
+    const now = performance.now();
+    if (t0 === 0) {
+      if (now - tStart >= warmupMs) t0 = now;
+      continue;
+    }
+    bytes += value.length;
+    if (now - t0 >= durationMs) {
+      const elapsedMs = now - t0;
+      reader.cancel().catch(() => {});
+      tls.close().catch(() => {});
+      return { bytes, elapsedMs };
+    }
+  }
+}
+
+/** Open an established connection and keep it; `read` false: never read from it. */
+export async function ourHold(p: TlsParams, port: number): Promise<() => void> {
+  const tls = await connect({ host: "127.0.0.1", port, tls: clientConfig(p, {}) });
+  await tls.handshake;
+  return () => {
+    tls.close().catch(() => {});
+    tls.readable.cancel().catch(() => {});
+  };
+}
