@@ -51,6 +51,13 @@ export interface HttpLimits {
   idleTimeout?: number;
   /** Close a keep-alive connection after this many requests. Default 0 (no limit). */
   maxRequestsPerConnection?: number;
+  /**
+   * Requests with an unsafe method (RFC 9110 §9.2.1) that arrived in 0-RTT
+   * early data: `"reject"` (default) answers `425 Too Early` (RFC 8470
+   * §5.2) without calling the handler; `"pass"` hands them to the handler
+   * (marked `Early-Data: 1`), e.g. for per-route decisions with Hono's `tooEarly()`.
+   */
+  unsafeEarlyData?: "reject" | "pass";
 }
 
 /** Default of {@link HttpLimits.maxHeaderSize}. */
@@ -77,6 +84,7 @@ const STATUS_TEXT: Record<number, string> = {
   400: "Bad Request",
   408: "Request Timeout",
   413: "Content Too Large",
+  425: "Too Early",
   431: "Request Header Fields Too Large",
 };
 
@@ -86,6 +94,9 @@ function errorResponse(status: number): string {
   return `HTTP/1.1 ${status} ${STATUS_TEXT[status] ?? "Error"}\r\nContent-Type: text/plain; charset=utf-8\r\n` +
     `Content-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`;
 }
+
+/** Methods safe to serve from early data (RFC 9110 §9.2.1). */
+const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS", "TRACE"]);
 
 interface SocketState {
   requests: number;
@@ -107,7 +118,14 @@ function limitBody(request: Request, max: number): { request: Request; exceeded:
       controller.enqueue(chunk);
     },
   });
-  const limited = new Request(request, { body: request.body!.pipeThrough(counter), duplex: "half" } as RequestInit);
+  // A fresh Request from its parts: @hono/node-server's lazy Request is not a native one.
+  const limited = new Request(request.url, {
+    method: request.method,
+    headers: request.headers,
+    body: request.body!.pipeThrough(counter),
+    signal: request.signal,
+    duplex: "half",
+  } as RequestInit);
   return { request: limited, exceeded: () => over };
 }
 
@@ -124,10 +142,13 @@ export function createHttpHandler(fetch: FetchHandler, limits: HttpLimits = {}):
   let draining = false;
 
   const wrapped = async (request: Request, env: { incoming: IncomingMessage; outgoing: ServerResponse }) => {
-    const socket = env.incoming.socket as TlsSocket;
+    const socket = env.incoming.socket as unknown as TlsSocket;
     const state = sockets.get(socket);
     const early = state !== undefined && state.requests <= socket.tls.earlyRequests;
     const bindings: TlsHttpBindings = { incoming: env.incoming, outgoing: env.outgoing, tls: { ...socket.tls, early } };
+    if (early && limits.unsafeEarlyData !== "pass" && !SAFE_METHODS.has(request.method)) {
+      return new Response(`${STATUS_TEXT[425]}\n`, { status: 425 });
+    }
     const length = request.headers.get("content-length");
     if (length !== null && Number(length) > maxBody) {
       env.outgoing.shouldKeepAlive = false;
@@ -147,7 +168,7 @@ export function createHttpHandler(fetch: FetchHandler, limits: HttpLimits = {}):
 
   const listener = getRequestListener(wrapped as Parameters<typeof getRequestListener>[0], { overrideGlobalObjects: false });
   const server: Server = createServer({ maxHeaderSize: limits.maxHeaderSize ?? DEFAULT_MAX_HEADER_SIZE }, (req, res) => {
-    const socket = req.socket as TlsSocket;
+    const socket = req.socket as unknown as TlsSocket;
     const state = sockets.get(socket);
     if (state) {
       state.requests++;
@@ -256,9 +277,20 @@ export interface HttpServer {
  * ```
  */
 export async function serve(options: ServeOptions): Promise<HttpServer> {
-  const { fetch, port, hostname, server: serverOptions, maxHeaderSize, maxBodySize, idleTimeout, maxRequestsPerConnection, ...tls } =
-    options;
+  const {
+    fetch,
+    port,
+    hostname,
+    server: serverOptions,
+    maxHeaderSize,
+    maxBodySize,
+    idleTimeout,
+    maxRequestsPerConnection,
+    unsafeEarlyData,
+    ...tls
+  } = options;
   const limits: HttpLimits = {};
+  if (unsafeEarlyData !== undefined) limits.unsafeEarlyData = unsafeEarlyData;
   if (maxHeaderSize !== undefined) limits.maxHeaderSize = maxHeaderSize;
   if (maxBodySize !== undefined) limits.maxBodySize = maxBodySize;
   if (idleTimeout !== undefined) limits.idleTimeout = idleTimeout;

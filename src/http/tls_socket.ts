@@ -108,7 +108,7 @@ export class TlsSocket extends Duplex {
       all.set(c.chunk, at);
       at += c.chunk.byteLength;
     }
-    this._write(all, "buffer", cb);
+    this._write(all, "binary", cb);
   }
 
   /** End of our side: close_notify (RFC 8446 §6.1). */
