@@ -31,3 +31,4 @@ export {
   type TlsHttpBindings,
 } from "./src/http/serve.ts";
 export { type SocketAddress, type TlsConnectionInfo, TlsSocket } from "./src/http/tls_socket.ts";
+export { createTlsFetch, type ResponseTlsInfo, type TlsFetch, type TlsFetchOptions } from "./src/http/client.ts";
