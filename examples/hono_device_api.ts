@@ -17,9 +17,10 @@
  * - `HOST`: address to bind (default 127.0.0.1); `CERT`/`KEY`: a PEM chain
  *   and key to also accept certificate handshakes (e.g. curl).
  *
- * Routes: `GET /health` (public), `GET /whoami`, `POST /upload` (counts a
- * streamed body), `GET /download?bytes=N` (streams N bytes), `POST /orders`
- * (unsafe: never served from 0-RTT), everything but /health behind pskAuth.
+ * Routes: `GET /whoami` (public: who the TLS session says you are),
+ * and behind `pskAuth`: `GET /api/status`, `POST /api/upload` (counts a
+ * streamed body), `GET /api/download?bytes=N` (streams N bytes),
+ * `POST /api/orders` (unsafe: `tooEarly()` answers 425 to it in 0-RTT).
  *
  * @module
  */
@@ -43,18 +44,18 @@ const allow = env("ALLOW")?.split(",") ?? entries.map((e) => e.identity);
 const app = new Hono();
 app.use(tlsInfo());
 app.use(tooEarly());
-app.get("/health", (c) => c.text("ok\n"));
-app.use("*", pskAuth({ allow }));
 app.get("/whoami", (c) => {
   const tls = c.var.tls;
   return c.json({ identity: tls.pskIdentity, suite: tls.cipherSuite, resumed: tls.resumed, earlyData: tls.earlyData });
 });
-app.post("/upload", async (c) => {
+app.use("/api/*", pskAuth({ allow }));
+app.get("/api/status", (c) => c.json({ ok: true, identity: c.var.tls.pskIdentity }));
+app.post("/api/upload", async (c) => {
   let bytes = 0;
   for await (const chunk of c.req.raw.body ?? []) bytes += chunk.byteLength;
   return c.json({ bytes });
 });
-app.get("/download", (c) => {
+app.get("/api/download", (c) => {
   let left = Number(c.req.query("bytes") ?? "0");
   const block = new Uint8Array(64 * 1024).fill(0x61);
   const body = new ReadableStream<Uint8Array>({
@@ -67,7 +68,7 @@ app.get("/download", (c) => {
   }, { highWaterMark: 0 });
   return c.body(body, 200, { "content-type": "application/octet-stream" });
 });
-app.post("/orders", (c) => c.json({ created: true }, 201));
+app.post("/api/orders", (c) => c.json({ created: true }, 201));
 
 const tls: ServerConfig = {
   psks: entries.map((e) => createPsk({ identity: e.identity, secret: e.secret })),
@@ -84,6 +85,7 @@ const server = await serve({
   port: port ? Number(port) : 0,
   hostname: env("HOST") ?? "127.0.0.1",
   maxBodySize: Number(env("MAX_BODY") ?? 1024 * 1024 * 1024),
+  unsafeEarlyData: "pass", // tooEarly() decides per route
   ...tls,
 });
 console.log(`listening on ${server.hostname}:${server.port}`);
