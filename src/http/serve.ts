@@ -78,6 +78,8 @@ export interface HttpConnectionHandler {
    * busy ones after their current response.
    */
   drain(): void;
+  /** Destroy every connection left (after a grace period) and wait until they are gone. */
+  destroyAll(): Promise<void>;
 }
 
 const STATUS_TEXT: Record<number, string> = {
@@ -101,6 +103,8 @@ const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS", "TRACE"]);
 interface SocketState {
   requests: number;
   busy: number;
+  /** Responses not yet finished (to turn keep-alive off on shutdown). */
+  pending: Set<ServerResponse>;
 }
 
 /** The body of `request` limited to `max` bytes; `exceeded()` tells whether it went over. */
@@ -181,7 +185,9 @@ export function createHttpHandler(fetch: FetchHandler, limits: HttpLimits = {}):
       if (draining || (limits.maxRequestsPerConnection && state.requests >= limits.maxRequestsPerConnection)) {
         res.shouldKeepAlive = false;
       }
+      state.pending.add(res);
       res.once("close", () => {
+        state.pending.delete(res);
         state.busy--;
         if (draining && state.busy === 0) socket.end();
       });
@@ -207,7 +213,20 @@ export function createHttpHandler(fetch: FetchHandler, limits: HttpLimits = {}):
     },
     drain() {
       draining = true;
-      for (const [socket, state] of sockets) if (state.busy === 0) socket.end();
+      for (const [socket, state] of sockets) {
+        if (state.busy === 0) socket.end();
+        // Responses whose head is not out yet say `Connection: close` (RFC 9112 §9.6).
+        for (const res of state.pending) if (!res.headersSent) res.shouldKeepAlive = false;
+      }
+    },
+    async destroyAll() {
+      const gone = [...sockets.keys()].map((socket) =>
+        new Promise<void>((resolve) => {
+          socket.once("close", () => resolve());
+          socket.destroy();
+        })
+      );
+      await Promise.all(gone);
     },
     async handle(tls: TlsStream, info: ConnectionInfo): Promise<void> {
       const params = await tls.handshake;
@@ -218,7 +237,7 @@ export function createHttpHandler(fetch: FetchHandler, limits: HttpLimits = {}):
         params,
         earlyRequests: early ? countEarlyRequests(early) : 0,
       }, early);
-      sockets.set(socket, { requests: 0, busy: 0 });
+      sockets.set(socket, { requests: 0, busy: 0, pending: new Set() });
       const done = new Promise<void>((resolve) => {
         socket.once("close", () => {
           sockets.delete(socket);
@@ -226,6 +245,8 @@ export function createHttpHandler(fetch: FetchHandler, limits: HttpLimits = {}):
         });
       });
       socket.on("error", () => socket.destroy());
+      // The TLS session ended (both close_notify, or the transport went away): the socket goes too.
+      tls.closed.then(() => socket.destroy(), () => socket.destroy());
       server.emit("connection", socket);
       if (draining) socket.end();
       await done;
@@ -308,6 +329,7 @@ export async function serve(options: ServeOptions): Promise<HttpServer> {
     async close(closeOptions: { graceMs?: number } = {}) {
       http.drain();
       await tcp.close({ graceMs: closeOptions.graceMs ?? 10_000 });
+      await http.destroyAll();
     },
   };
 }
