@@ -118,11 +118,15 @@ export class TlsSocket extends Duplex {
 
   override _destroy(err: Error | null, cb: (e?: Error | null) => void): void {
     clearTimeout(this.#timer);
-    this.#reader.cancel(err ?? undefined).catch(() => {});
-    // A clean destroy (node:http after `Connection: close`) still says close_notify.
-    if (err) this.#writer.abort(err).catch(() => {});
-    else this.#writer.close().catch(() => {});
     this.#stream.closed.catch(() => {});
+    if (err) {
+      this.#writer.abort(err).catch(() => {});
+      this.#reader.cancel(err).catch(() => {});
+    } else {
+      // A clean destroy (node:http after `Connection: close`): queued writes and
+      // close_notify go out first (RFC 8446 §6.1); only then is reading given up.
+      this.#writer.close().catch(() => {}).finally(() => this.#reader.cancel().catch(() => {}));
+    }
     cb(err);
   }
 
