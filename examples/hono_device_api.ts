@@ -51,8 +51,14 @@ app.get("/whoami", (c) => {
 app.use("/api/*", pskAuth({ allow }));
 app.get("/api/status", (c) => c.json({ ok: true, identity: c.var.tls.pskIdentity }));
 app.post("/api/upload", async (c) => {
+  // Count the body as it streams in (never held whole in memory).
   let bytes = 0;
-  for await (const chunk of c.req.raw.body ?? []) bytes += chunk.byteLength;
+  const reader = c.req.raw.body?.getReader();
+  for (;;) {
+    const chunk = await reader?.read();
+    if (!chunk || chunk.done) break;
+    bytes += chunk.value.byteLength;
+  }
   return c.json({ bytes });
 });
 app.get("/api/download", (c) => {

@@ -18,22 +18,25 @@ export async function serveCandidateB(tls: TlsStream, fetch: Fetch): Promise<voi
   const writer = tls.writable.getWriter();
   const parser = new HTTPParser(HTTPParser.REQUEST);
   parser.maxHeaderSize = 16384;
-  type Head = { method: string; url: string; headers: string[]; keepAlive: boolean };
-  const heads: Head[] = [];
-  let bodyCtl: ReadableStreamDefaultController<Uint8Array> | null = null;
-  let bodyDone = false;
-  let waitBody: (() => void) | null = null;
+  type Message = { method: string; url: string; headers: string[]; keepAlive: boolean; chunks: Uint8Array[]; complete: boolean };
+  const heads: Message[] = [];
+  let current: Message | undefined;
   parser[HTTPParser.kOnHeadersComplete] = (info) => {
-    heads.push({ method: HTTPParser.methods[info.method]!, url: info.url, headers: info.headers, keepAlive: info.shouldKeepAlive });
+    current = {
+      method: HTTPParser.methods[info.method]!,
+      url: info.url,
+      headers: info.headers,
+      keepAlive: info.shouldKeepAlive,
+      chunks: [],
+      complete: false,
+    };
+    heads.push(current);
   };
   parser[HTTPParser.kOnBody] = (chunk, offset, length) => {
-    bodyCtl?.enqueue(new Uint8Array(chunk.buffer, chunk.byteOffset + offset, length).slice());
+    current?.chunks.push(new Uint8Array(chunk.buffer, chunk.byteOffset + offset, length).slice());
   };
   parser[HTTPParser.kOnMessageComplete] = () => {
-    bodyDone = true;
-    bodyCtl?.close();
-    bodyCtl = null;
-    waitBody?.();
+    if (current) current.complete = true;
   };
   let eof = false;
   const step = async (): Promise<boolean> => {
@@ -50,24 +53,19 @@ export async function serveCandidateB(tls: TlsStream, fetch: Fetch): Promise<voi
     for (;;) {
       while (heads.length === 0) if (!(await step())) return;
       const head = heads.shift()!;
-      bodyDone = false;
       const headers = new Headers();
       for (let i = 0; i + 1 < head.headers.length; i += 2) headers.append(head.headers[i]!, head.headers[i + 1]!);
       const hasBody = headers.has("content-length") ? headers.get("content-length") !== "0" : headers.has("transfer-encoding");
       let body: ReadableStream<Uint8Array> | null = null;
       if (hasBody) {
         body = new ReadableStream<Uint8Array>({
-          start(c) {
-            bodyCtl = c;
-          },
           async pull(c) {
-            while (!bodyDone && (c.desiredSize ?? 1) > 0) {
-              if (!(await step())) break;
-              if (bodyDone) break;
-              if ((c.desiredSize ?? 1) <= 0) break;
-            }
+            while (head.chunks.length === 0 && !head.complete) if (!(await step())) break;
+            for (const chunk of head.chunks) c.enqueue(chunk);
+            head.chunks = [];
+            if (head.complete || eof) c.close();
           },
-        }, { highWaterMark: 65536, size: (c) => c.byteLength });
+        });
       }
       const req = new Request(`https://${headers.get("host") ?? "localhost"}${head.url}`, {
         method: head.method,
@@ -85,7 +83,10 @@ export async function serveCandidateB(tls: TlsStream, fetch: Fetch): Promise<voi
       if (!head.keepAlive) text += "connection: close\r\n";
       await writer.write(enc.encode(`${text}\r\n`));
       if (res.body) {
-        for await (const chunk of res.body) {
+        const out = res.body.getReader();
+        for (;;) {
+          const { value: chunk, done } = await out.read();
+          if (done) break;
           if (chunked) await writer.write(enc.encode(`${chunk.byteLength.toString(16)}\r\n`));
           await writer.write(chunk);
           if (chunked) await writer.write(enc.encode("\r\n"));
@@ -93,7 +94,10 @@ export async function serveCandidateB(tls: TlsStream, fetch: Fetch): Promise<voi
         if (chunked) await writer.write(enc.encode("0\r\n\r\n"));
       }
       // Drain an unread request body before the next request.
-      while (hasBody && !bodyDone && !eof) await step();
+      while (!head.complete && !eof) {
+        await step();
+        head.chunks = [];
+      }
       if (!head.keepAlive) break;
     }
   } catch {

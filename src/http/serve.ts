@@ -174,6 +174,12 @@ export function createHttpHandler(fetch: FetchHandler, limits: HttpLimits = {}):
   const server: Server = createServer({ maxHeaderSize: limits.maxHeaderSize ?? DEFAULT_MAX_HEADER_SIZE }, (req, res) => {
     const socket = req.socket as unknown as TlsSocket;
     const state = sockets.get(socket);
+    // HTTP/1.0 needs no Host (RFC 9112 §3.2 requires it of 1.1 only); fetch's Request needs a URL.
+    if (req.headers.host === undefined && req.httpVersion === "1.0") {
+      const host = socket.tls.params.serverName ?? "localhost";
+      req.headers.host = host;
+      req.rawHeaders.push("Host", host);
+    }
     if (state) {
       state.requests++;
       state.busy++;
@@ -194,6 +200,10 @@ export function createHttpHandler(fetch: FetchHandler, limits: HttpLimits = {}):
     }
     void listener(req, res);
   });
+  // The server never binds (connections are handed to it), but it serves: Deno's
+  // node:http closes a keep-alive connection after each response when
+  // `server.listening` is false.
+  Object.defineProperty(server, "listening", { get: () => true, configurable: true });
   if (idleTimeout > 0) server.timeout = idleTimeout;
   server.keepAliveTimeout = idleTimeout;
   // Bad input: answer once (400/431/408), then close cleanly with close_notify.

@@ -11,6 +11,9 @@ import { Duplex } from "node:stream";
 import type { NegotiatedParameters } from "../config.ts";
 import type { TlsStream } from "../streams/tls_stream.ts";
 
+/** How long a closed connection waits for the peer's close_notify before it stops reading, ms. */
+const LINGER_MS = 5_000;
+
 /** Where a connection comes from (`net.Socket`'s fields of the same names). */
 export interface SocketAddress {
   /** The peer's IP address. */
@@ -124,10 +127,23 @@ export class TlsSocket extends Duplex {
       this.#reader.cancel(err).catch(() => {});
     } else {
       // A clean destroy (node:http after `Connection: close`): queued writes and
-      // close_notify go out first (RFC 8446 §6.1); only then is reading given up.
-      this.#writer.close().catch(() => {}).finally(() => this.#reader.cancel().catch(() => {}));
+      // close_notify go out first (RFC 8446 §6.1), then the peer's close_notify
+      // is awaited for a bounded time; only then is reading given up.
+      void this.#linger();
     }
     cb(err);
+  }
+
+  async #linger(): Promise<void> {
+    await this.#writer.close().catch(() => {});
+    const timer = setTimeout(() => this.#reader.cancel().catch(() => {}), LINGER_MS);
+    try {
+      for (;;) if ((await this.#reader.read()).done) break;
+    } catch {
+      // cancelled or failed: the session is over either way
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /** `net.Socket` compatibility: no-op (TCP_NODELAY belongs to the transport). */

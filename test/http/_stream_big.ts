@@ -11,10 +11,22 @@ import { createTlsFetch } from "../../src/http/client.ts";
 const proc = (globalThis as unknown as { process: { env: Record<string, string | undefined>; memoryUsage(): { rss: number } } }).process;
 const BYTES = Number(proc.env.BYTES ?? 100 * 1024 * 1024);
 const secret = new Uint8Array(32).fill(9);
+/** Read a stream to its end; the number of bytes. */
+async function byteCount(body: ReadableStream<Uint8Array> | null): Promise<number> {
+  if (!body) return 0;
+  const reader = body.getReader();
+  let n = 0;
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) return n;
+    n += value.byteLength;
+  }
+}
+
 const app = new Hono();
 app.post("/upload", async (c) => {
-  let n = 0;
-  for await (const chunk of c.req.raw.body ?? []) n += chunk.byteLength;
+  let n: number;
+  n = await byteCount(c.req.raw.body);
   return c.json({ n });
 });
 app.get("/download", () => {
@@ -59,7 +71,7 @@ const upSecs = (performance.now() - t) / 1000;
 t = performance.now();
 let downN = 0;
 const down = await fetch(`${base}/download`);
-for await (const chunk of down.body!) downN += chunk.byteLength;
+downN = await byteCount(down.body);
 const downSecs = (performance.now() - t) / 1000;
 clearInterval(sampler);
 await fetch.close();

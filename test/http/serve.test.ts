@@ -28,8 +28,7 @@ app.get("/n/:n", (c) => c.text(`#${c.req.param("n")}`));
 app.get("/early", (c) => c.json({ early: c.var.tls.earlyData, header: c.req.header("early-data") ?? null, resumed: c.var.tls.resumed }));
 app.post("/echo", (c) => new Response(c.req.raw.body, { headers: { "content-type": "application/octet-stream" } }));
 app.post("/count", async (c) => {
-  let n = 0;
-  for await (const chunk of c.req.raw.body ?? []) n += chunk.byteLength;
+  const n = (await c.req.arrayBuffer()).byteLength;
   return c.json({ n });
 });
 app.get("/bytes/:n", (c) => {
@@ -77,8 +76,13 @@ async function raw(bytes: string | Uint8Array, srv = server): Promise<{ text: st
   await w.write(typeof bytes === "string" ? enc.encode(bytes) : bytes);
   let text = "";
   let closedCleanly = true;
+  const reader = tls.readable.getReader();
   try {
-    for await (const chunk of tls.readable) text += dec.decode(chunk, { stream: true });
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      text += dec.decode(value, { stream: true });
+    }
   } catch {
     closedCleanly = false;
   }
