@@ -28,7 +28,12 @@ import { readFileSync } from "node:fs";
 import { Hono } from "hono";
 import { createPsk, type ServerConfig } from "../mod.ts";
 import { createTlsFetch, serve } from "../http.ts";
-import { pskAuth, tlsInfo, tooEarly } from "../hono.ts";
+import { pskAuth, tlsInfo, type TlsVariables, tooEarly } from "../hono.ts";
+
+// Type `c.var.tls` in every handler (Hono's ContextVariableMap augmentation).
+declare module "hono" {
+  interface ContextVariableMap extends TlsVariables {}
+}
 
 const env = (name: string): string | undefined => (globalThis as { process?: { env: Record<string, string | undefined> } }).process?.env[name];
 const hexBytes = (hex: string): Uint8Array => new Uint8Array(hex.match(/../g)!.map((b) => parseInt(b, 16)));

@@ -3,11 +3,11 @@
  *
  * @module
  */
-import type { Context, MiddlewareHandler } from "hono";
-import { getTlsInfo } from "./tls_info.ts";
+import type { MiddlewareHandler } from "hono";
+import { getTlsInfo, type HonoContext } from "./tls_info.ts";
 
 /** Which identities pass: a list, a predicate, or an async lookup (e.g. a database). */
-export type PskAllow = readonly string[] | ((identity: string, c: Context) => boolean | Promise<boolean>);
+export type PskAllow = readonly string[] | ((identity: string, c: HonoContext) => boolean | Promise<boolean>);
 
 /** Options of {@link pskAuth}. */
 export interface PskAuthOptions {

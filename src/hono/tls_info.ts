@@ -5,10 +5,26 @@
  *
  * @module
  */
-import type { Context, MiddlewareHandler } from "hono";
+import type { MiddlewareHandler } from "hono";
 import type { CipherSuiteName, PskKeyExchangeModeName } from "../config.ts";
 import type { GroupName } from "../crypto/provider.ts";
 import type { TlsHttpBindings } from "../http/serve.ts";
+
+/**
+ * The part of Hono's `Context` these helpers read (any Hono `Context` is
+ * one). Kept structural so the JSR docs need not document Hono's own types.
+ */
+export interface HonoContext {
+  /** The adapter's bindings: {@link TlsHttpBindings} under this library's `serve`. */
+  env: unknown;
+  /** The request. */
+  req: {
+    /** The request method. */
+    method: string;
+    /** A request header, or undefined. */
+    header(name: string): string | undefined;
+  };
+}
 
 /** What a handler may know about the TLS session its request came over. */
 export interface TlsInfo {
@@ -30,18 +46,28 @@ export interface TlsInfo {
   serverName: string | null;
 }
 
-declare module "hono" {
-  interface ContextVariableMap {
-    /** The TLS session of the request (set by `tlsInfo()`). */
-    tls: TlsInfo;
-  }
+/**
+ * The variables `tlsInfo()` sets, as a Hono `Variables` type. Apps chained
+ * from `new Hono().use(tlsInfo())` get `c.var.tls` typed automatically; to
+ * type it everywhere, add Hono's usual augmentation once in your app (JSR
+ * packages cannot ship ambient module declarations):
+ *
+ * ```ts ignore
+ * declare module "hono" {
+ *   interface ContextVariableMap extends TlsVariables {}
+ * }
+ * ```
+ */
+export interface TlsVariables {
+  /** The TLS session of the request. */
+  tls: TlsInfo;
 }
 
 /**
  * The TLS session of the request in `c`, or null when the request did not
  * come through this library's HTTP layer (`serve`/`createHttpHandler`).
  */
-export function getTlsInfo(c: Context): TlsInfo | null {
+export function getTlsInfo(c: HonoContext): TlsInfo | null {
   const tls = (c.env as Partial<TlsHttpBindings> | undefined)?.tls;
   if (!tls) return null;
   const p = tls.params;
@@ -58,8 +84,8 @@ export function getTlsInfo(c: Context): TlsInfo | null {
 }
 
 /**
- * Middleware: put the TLS session into `c.var.tls` (typed through Hono's
- * `ContextVariableMap`). Answers `500` when the app is not served over
+ * Middleware: put the TLS session into `c.var.tls` (typed as
+ * {@link TlsVariables}). Answers `500` when the app is not served over
  * this library's HTTP layer, so a handler never sees a missing session.
  *
  * @example
@@ -68,7 +94,7 @@ export function getTlsInfo(c: Context): TlsInfo | null {
  * app.get("/whoami", (c) => c.json({ identity: c.var.tls.pskIdentity }));
  * ```
  */
-export const tlsInfo = (): MiddlewareHandler => {
+export const tlsInfo = (): MiddlewareHandler<{ Variables: TlsVariables }> => {
   return async function tlsInfo(c, next) {
     const info = getTlsInfo(c);
     if (!info) return c.text("no TLS session (not served by psk-tls)\n", 500);

@@ -7,8 +7,8 @@
  *
  * @module
  */
-import type { Context, MiddlewareHandler } from "hono";
-import { getTlsInfo } from "./tls_info.ts";
+import type { MiddlewareHandler } from "hono";
+import { getTlsInfo, type HonoContext } from "./tls_info.ts";
 
 /** Methods that are safe to replay (RFC 9110 §9.2.1). */
 export const SAFE_METHODS: readonly string[] = ["GET", "HEAD", "OPTIONS", "TRACE"];
@@ -18,11 +18,11 @@ export interface TooEarlyOptions {
   /** Methods served from early data. Default {@link SAFE_METHODS}. */
   methods?: readonly string[];
   /** Let a particular early request through anyway (it must be idempotent). */
-  allow?: (c: Context) => boolean | Promise<boolean>;
+  allow?: (c: HonoContext) => boolean | Promise<boolean>;
 }
 
 /** Whether the request in `c` arrived in early data (by the TLS layer or an `Early-Data: 1` header). */
-export function isEarlyData(c: Context): boolean {
+export function isEarlyData(c: HonoContext): boolean {
   return getTlsInfo(c)?.earlyData === true || c.req.header("early-data") === "1";
 }
 

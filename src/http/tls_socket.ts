@@ -73,6 +73,7 @@ export class TlsSocket extends Duplex {
     this.#prefix = early && early.length > 0 ? early : null;
   }
 
+  /** Pull the next plaintext chunk (0-RTT bytes first) for node:http. */
   override _read(): void {
     if (this.#prefix) {
       const p = this.#prefix;
@@ -96,12 +97,14 @@ export class TlsSocket extends Duplex {
     );
   }
 
+  /** Encrypt and send one chunk; `cb` once the transport took it. */
   override _write(chunk: Uint8Array, _enc: BufferEncoding, cb: (e?: Error | null) => void): void {
     this.bytesWritten += chunk.byteLength;
     this.#lastActivity = Date.now();
     this.#writer.write(chunk).then(() => cb(), (e: unknown) => cb(e instanceof Error ? e : new Error(String(e))));
   }
 
+  /** Send several chunks as one write (fewer, fuller records). */
   override _writev(chunks: { chunk: Uint8Array }[], cb: (e?: Error | null) => void): void {
     let total = 0;
     for (const c of chunks) total += c.chunk.byteLength;
@@ -119,6 +122,7 @@ export class TlsSocket extends Duplex {
     this.#writer.close().then(() => cb(), () => cb());
   }
 
+  /** Error: abort the session. Clean: flush, close_notify, linger for the peer's. */
   override _destroy(err: Error | null, cb: (e?: Error | null) => void): void {
     clearTimeout(this.#timer);
     this.#stream.closed.catch(() => {});

@@ -10,7 +10,7 @@ import { createPsk } from "../../src/psk/external_psk.ts";
 import { connect } from "../../src/client/connect.ts";
 import { serve, type HttpServer, type TlsHttpBindings } from "../../src/http/serve.ts";
 import { createTlsFetch } from "../../src/http/client.ts";
-import { pskAuth, tlsInfo, tooEarly } from "../../hono.ts";
+import { pskAuth, tlsInfo, type TlsVariables, tooEarly } from "../../hono.ts";
 
 const SECRET = new Uint8Array(32).map((_, i) => i * 7 + 1);
 const psk = () => createPsk({ identity: "device-1", secret: SECRET });
@@ -18,7 +18,7 @@ const enc = new TextEncoder();
 const dec = new TextDecoder();
 
 const ports = new Set<number>();
-const app = new Hono<{ Bindings: TlsHttpBindings }>();
+const app = new Hono<{ Bindings: TlsHttpBindings; Variables: TlsVariables }>();
 app.use(tlsInfo());
 app.use("*", async (c, next) => {
   ports.add(c.env.tls.remotePort);
