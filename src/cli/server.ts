@@ -16,40 +16,17 @@
  *
  * @module
  */
-import { listen, type TlsServer } from "../server/listen.ts";
+import type { HttpConnectionHandler } from "../http/serve.ts";
+import { type ConnectionInfo, listen, type TlsServer } from "../server/listen.ts";
 import type { TlsStream } from "../streams/tls_stream.ts";
 import type { ServerCommand } from "./args.ts";
-import { serveHttp } from "./http.ts";
+import { sessionPageServer } from "./http.ts";
 import { exit, logJsonLine, writeJsonLine, writeStdout } from "./io.ts";
 import { applyServerResumption } from "./resumption.ts";
 import { errorSummary, forEachChunk, serverConfigOf, sessionSummary } from "./tls_config.ts";
 
-/** How long an HTTP connection waits for the client's close_notify after the response. */
-const HTTP_LINGER_MS = 5_000;
-
-/** Read and drop whatever is left on `readable` until it ends, for at most `ms`; then cancel it. */
-async function drain(readable: ReadableStream<Uint8Array>, ms: number): Promise<void> {
-  const reader = readable.getReader();
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<"timeout">((resolve) => {
-    timer = setTimeout(() => resolve("timeout"), ms);
-  });
-  try {
-    for (;;) {
-      const r = await Promise.race([reader.read(), timeout]);
-      if (r === "timeout") {
-        await reader.cancel().catch(() => {});
-        return;
-      }
-      if (r.done) return;
-    }
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-/** Serve one established connection in the command's mode. */
-async function serveConnection(tls: TlsStream, command: ServerCommand): Promise<void> {
+/** Serve one established connection in the command's mode (`http`: with the HTTP layer `http`). */
+async function serveConnection(tls: TlsStream, info: ConnectionInfo, command: ServerCommand, http: HttpConnectionHandler): Promise<void> {
   const params = await tls.handshake;
   // 0-RTT data (replayable, RFC 8446 §8) comes first; the JSON line says how much arrived that way.
   const early = await tls.earlyData;
@@ -72,9 +49,8 @@ async function serveConnection(tls: TlsStream, command: ServerCommand): Promise<
       await tls.close();
       break;
     case "http":
-      await serveHttp(tls.readable, tls.writable, params);
-      await tls.close();
-      await drain(tls.readable, HTTP_LINGER_MS);
+      // The HTTP layer closes with close_notify and waits a while for the client's.
+      await http.handle(tls, info);
       break;
   }
   await tls.closed;
@@ -117,10 +93,11 @@ export async function runServer(command: ServerCommand): Promise<number> {
   };
   if (command.handshakeTimeout !== undefined) options.handshakeTimeout = command.handshakeTimeout;
 
-  server = await listen(options, async (stream) => {
+  const http = sessionPageServer();
+  server = await listen(options, async (stream, info) => {
     let ok = true;
     try {
-      await serveConnection(stream, command);
+      await serveConnection(stream, info, command, http);
     } catch (e) {
       ok = false;
       await logJsonLine(errorSummary(e));

@@ -201,8 +201,8 @@ describe("client ↔ server loopback across runtimes", () => {
     const { peer: server, port } = await startCliServer(cli("deno"), ["--psk", `web:${KEY}`, "--http", "--naccept", "1"], TIMEOUT);
     const c = await run("bun", ["client", "--host", "127.0.0.1", "--port", String(port), "--psk", `web:${KEY}`, "--psk-mode", "psk_ke"], "GET /status HTTP/1.1\r\nHost: x\r\n\r\n");
     expect(c.status, c.stderr).toBe(0);
-    expect(c.stdout).toStartWith("HTTP/1.0 200 OK\r\n");
-    expect(c.stdout).toContain("Connection: close\r\n");
+    expect(c.stdout).toStartWith("HTTP/1.1 200 OK\r\n");
+    expect(c.stdout).toMatch(/\r\nconnection: close\r\n/i);
     expect(c.stdout).toContain("Key exchange:  psk_ke");
     expect(c.stdout).toContain("PSK identity:  web");
     expect(c.stdout).toContain("Request:       GET /status HTTP/1.1");
@@ -213,7 +213,16 @@ describe("client ↔ server loopback across runtimes", () => {
     const { peer: server, port } = await startCliServer(cli("bun"), ["--psk", `web:${KEY}`, "--http", "--naccept", "1"], TIMEOUT);
     const c = await run("bun", ["client", "--host", "127.0.0.1", "--port", String(port), "--psk", `web:${KEY}`], "hello\n\n");
     expect(c.status, c.stderr).toBe(0);
-    expect(c.stdout).toStartWith("HTTP/1.0 400 Bad Request\r\n");
+    expect(c.stdout).toStartWith("HTTP/1.1 400 Bad Request\r\n");
+    expect(await server.waitExit(TIMEOUT)).toBe(0);
+  }, TIMEOUT);
+
+  test("--http answers an HTTP/1.0 request without headers (no Host) with the page", async () => {
+    const { peer: server, port } = await startCliServer(cli("bun"), ["--psk", `web:${KEY}`, "--http", "--naccept", "1"], TIMEOUT);
+    const c = await run("bun", ["client", "--host", "127.0.0.1", "--port", String(port), "--psk", `web:${KEY}`], "GET / HTTP/1.0\r\n\r\n");
+    expect(c.status, c.stderr).toBe(0);
+    expect(c.stdout).toStartWith("HTTP/1.1 200 OK\r\n");
+    expect(c.stdout).toContain("Request:       GET / HTTP/1.0");
     expect(await server.waitExit(TIMEOUT)).toBe(0);
   }, TIMEOUT);
 
