@@ -54,7 +54,7 @@ export interface TlsFetch {
   close(): Promise<void>;
 }
 
-const SAFE_FOR_EARLY = new Set(["GET", "HEAD", "OPTIONS"]);
+const SAFE_FOR_EARLY: ReadonlySet<string> = new Set(["GET", "HEAD", "OPTIONS"]);
 const encoder = new TextEncoder();
 
 interface Parsed {

@@ -98,7 +98,7 @@ function errorResponse(status: number): string {
 }
 
 /** Methods safe to serve from early data (RFC 9110 §9.2.1). */
-const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS", "TRACE"]);
+const SAFE_METHODS: ReadonlySet<string> = new Set(["GET", "HEAD", "OPTIONS", "TRACE"]);
 
 interface SocketState {
   requests: number;
