@@ -531,6 +531,11 @@ export function gnutlsServInNamespace(servArgs: readonly string[], servLog: stri
     "  sleep 0.05",
     "done",
     client.map(shQuote).join(" "),
+    "rc=$?",
+    // A failed client: give gnutls-serv (bounded) time to log the alert it got before the
+    // namespace and it are torn down; killing it at once lost the line under load.
+    `if [ $rc -ne 0 ]; then j=0; until grep -qiE 'alert|error' ${shQuote(servLog)} 2>/dev/null || [ $j -gt 60 ]; do j=$((j+1)); sleep 0.05; done; fi`,
+    "exit $rc",
   ].join("\n");
   return ["unshare", "--net", "--pid", "--fork", "--kill-child", "--mount-proc", "sh", "-c", script];
 }
