@@ -39,7 +39,11 @@ const secret = new Uint8Array(keyHex.match(/../g)!.map((b) => parseInt(b, 16)));
 // The app inside the tunnel: sees the TLS session like any app served by serve().
 const inner = new Hono<{ Variables: TlsVariables }>()
   .use(tlsInfo())
-  .get("/whoami", (c) => c.json({ identity: c.var.tls.pskIdentity, suite: c.var.tls.cipherSuite, via: "websocket tunnel" }));
+  .get("/whoami", (c) => c.json({ identity: c.var.tls.pskIdentity, suite: c.var.tls.cipherSuite, via: "websocket tunnel" }))
+  .post("/sha256", async (c) => {
+    const body = new Uint8Array(await c.req.arrayBuffer());
+    return c.json({ bytes: body.length, sha256: hex(new Uint8Array(await crypto.subtle.digest("SHA-256", body))) });
+  });
 const http = createHttpHandler(inner.fetch);
 
 // The outer app on plain HTTP: the page, its script, and the tunnel.
