@@ -14,7 +14,7 @@
  *
  * @module
  */
-import { Hono } from "hono";
+import { Hono, type MiddlewareHandler } from "hono";
 import { connectTls, createPsk } from "../mod.ts";
 import { createHttpHandler } from "../http.ts";
 import { tlsTunnel, webSocketDuplex } from "../tunnel.ts";
@@ -47,9 +47,12 @@ const inner = new Hono<{ Variables: TlsVariables }>()
 const http = createHttpHandler(inner.fetch);
 
 // The outer app on plain HTTP: the page, its script, and the tunnel.
-const { upgradeWebSocket, websocket } = rt.Bun
-  ? await import("hono/bun")
-  : { ...(await import("hono/deno")), websocket: undefined };
+// Hono's WebSocket helper of this runtime (the same events work with each).
+type Upgrade = (events: () => unknown) => MiddlewareHandler;
+const { upgradeWebSocket, websocket } = (rt.Bun ? await import("hono/bun") : { ...(await import("hono/deno")), websocket: undefined }) as unknown as {
+  upgradeWebSocket: Upgrade;
+  websocket: unknown;
+};
 let pageScript = "";
 if (rt.Bun) {
   const built = await rt.Bun.build({ entrypoints: [new URL("./browser/tunnel_page.ts", import.meta.url).pathname], target: "browser" });
@@ -68,7 +71,7 @@ outer.get(
     tlsTunnel({
       tls: { psks: [createPsk({ identity, secret })] },
       onSession: (tls) => http.handle(tls, { remoteAddress: "tunnel", remotePort: 0 }),
-    }) as never
+    })
   ),
 );
 
