@@ -20,4 +20,4 @@
  */
 export { getTlsInfo, type HonoContext, type TlsInfo, tlsInfo, type TlsVariables } from "./src/hono/tls_info.ts";
 export { type PskAllow, pskAuth, type PskAuthOptions } from "./src/hono/psk_auth.ts";
-export { isEarlyData, SAFE_METHODS, tooEarly, type TooEarlyOptions } from "./src/hono/too_early.ts";
+export { isEarlyData, isSafeMethod, tooEarly, type TooEarlyOptions } from "./src/hono/too_early.ts";

@@ -10,12 +10,14 @@
 import type { MiddlewareHandler } from "hono";
 import { getTlsInfo, type HonoContext } from "./tls_info.ts";
 
-/** Methods that are safe to replay (RFC 9110 §9.2.1). */
-export const SAFE_METHODS: readonly string[] = ["GET", "HEAD", "OPTIONS", "TRACE"];
+/** Whether `method` is safe to replay (RFC 9110 §9.2.1): GET, HEAD, OPTIONS, TRACE. */
+export function isSafeMethod(method: string): boolean {
+  return method === "GET" || method === "HEAD" || method === "OPTIONS" || method === "TRACE";
+}
 
 /** Options of {@link tooEarly}. */
 export interface TooEarlyOptions {
-  /** Methods served from early data. Default {@link SAFE_METHODS}. */
+  /** Methods served from early data. Default: the safe methods ({@link isSafeMethod}). */
   methods?: readonly string[];
   /** Let a particular early request through anyway (it must be idempotent). */
   allow?: (c: HonoContext) => boolean | Promise<boolean>;
@@ -37,9 +39,9 @@ export function isEarlyData(c: HonoContext): boolean {
  * ```
  */
 export const tooEarly = (options: TooEarlyOptions = {}): MiddlewareHandler => {
-  const methods = new Set(options.methods ?? SAFE_METHODS);
+  const allowed = options.methods ? (m: string) => options.methods!.includes(m) : isSafeMethod;
   return async function tooEarly(c, next) {
-    if (isEarlyData(c) && !methods.has(c.req.method) && !(options.allow && (await options.allow(c)))) {
+    if (isEarlyData(c) && !allowed(c.req.method) && !(options.allow && (await options.allow(c)))) {
       return c.text("Too Early\n", 425);
     }
     await next();

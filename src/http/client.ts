@@ -54,8 +54,15 @@ export interface TlsFetch {
   close(): Promise<void>;
 }
 
-const SAFE_FOR_EARLY: ReadonlySet<string> = new Set(["GET", "HEAD", "OPTIONS"]);
-const encoder = new TextEncoder();
+/** Idempotent methods sent as 0-RTT (RFC 8470 §3: only requests safe to replay). */
+function safeForEarlyData(method: string): boolean {
+  return method === "GET" || method === "HEAD" || method === "OPTIONS";
+}
+
+/** UTF-8 bytes of `text`. */
+function utf8(text: string): Uint8Array {
+  return new TextEncoder().encode(text);
+}
 
 interface Parsed {
   status: number;
@@ -93,11 +100,11 @@ class Connection {
       const { value, done } = await reader.read();
       if (done) break;
       if (value.byteLength === 0) continue;
-      if (chunked) await this.write(encoder.encode(`${value.byteLength.toString(16)}\r\n`));
+      if (chunked) await this.write(utf8(`${value.byteLength.toString(16)}\r\n`));
       await this.write(value);
-      if (chunked) await this.write(encoder.encode("\r\n"));
+      if (chunked) await this.write(utf8("\r\n"));
     }
-    if (chunked) await this.write(encoder.encode("0\r\n\r\n"));
+    if (chunked) await this.write(utf8("0\r\n\r\n"));
   }
 
   /**
@@ -208,7 +215,7 @@ function requestHead(req: Request, url: URL, framing: "none" | "length" | "chunk
   });
   if (framing === "chunked") text += "Transfer-Encoding: chunked\r\n";
   else if (framing === "none" && !hasLength && req.method !== "GET" && req.method !== "HEAD") text += "Content-Length: 0\r\n";
-  return encoder.encode(`${text}\r\n`);
+  return utf8(`${text}\r\n`);
 }
 
 /**
@@ -294,7 +301,7 @@ export function createTlsFetch(options: TlsFetchOptions): TlsFetch {
     const length = req.headers.get("content-length");
     const framing = req.body === null ? "none" : length !== null ? "length" : "chunked";
     const head = requestHead(req, url, framing);
-    const earlyOk = req.body === null && SAFE_FOR_EARLY.has(req.method);
+    const earlyOk = req.body === null && safeForEarlyData(req.method);
     for (let attempt = 0;; attempt++) {
       let conn = idle.get(origin)?.pop();
       let sentEarly = false;

@@ -82,23 +82,35 @@ export interface HttpConnectionHandler {
   destroyAll(): Promise<void>;
 }
 
-const STATUS_TEXT: Record<number, string> = {
-  400: "Bad Request",
-  408: "Request Timeout",
-  413: "Content Too Large",
-  425: "Too Early",
-  431: "Request Header Fields Too Large",
-};
+/** The reason phrase of the statuses this layer answers itself. */
+function statusText(status: number): string {
+  switch (status) {
+    case 400:
+      return "Bad Request";
+    case 408:
+      return "Request Timeout";
+    case 413:
+      return "Content Too Large";
+    case 425:
+      return "Too Early";
+    case 431:
+      return "Request Header Fields Too Large";
+    default:
+      return "Error";
+  }
+}
 
 /** A complete error response that closes the connection. */
 function errorResponse(status: number): string {
-  const body = `${STATUS_TEXT[status] ?? "Error"}\n`;
-  return `HTTP/1.1 ${status} ${STATUS_TEXT[status] ?? "Error"}\r\nContent-Type: text/plain; charset=utf-8\r\n` +
+  const body = `${statusText(status)}\n`;
+  return `HTTP/1.1 ${status} ${statusText(status)}\r\nContent-Type: text/plain; charset=utf-8\r\n` +
     `Content-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`;
 }
 
-/** Methods safe to serve from early data (RFC 9110 §9.2.1). */
-const SAFE_METHODS: ReadonlySet<string> = new Set(["GET", "HEAD", "OPTIONS", "TRACE"]);
+/** Whether `method` is safe to serve from early data (RFC 9110 §9.2.1). */
+function isSafeMethod(method: string): boolean {
+  return method === "GET" || method === "HEAD" || method === "OPTIONS" || method === "TRACE";
+}
 
 interface SocketState {
   requests: number;
@@ -150,13 +162,13 @@ export function createHttpHandler(fetch: FetchHandler, limits: HttpLimits = {}):
     const state = sockets.get(socket);
     const early = state !== undefined && state.requests <= socket.tls.earlyRequests;
     const bindings: TlsHttpBindings = { incoming: env.incoming, outgoing: env.outgoing, tls: { ...socket.tls, early } };
-    if (early && limits.unsafeEarlyData !== "pass" && !SAFE_METHODS.has(request.method)) {
-      return new Response(`${STATUS_TEXT[425]}\n`, { status: 425 });
+    if (early && limits.unsafeEarlyData !== "pass" && !isSafeMethod(request.method)) {
+      return new Response(`${statusText(425)}\n`, { status: 425 });
     }
     const length = request.headers.get("content-length");
     if (length !== null && Number(length) > maxBody) {
       env.outgoing.shouldKeepAlive = false;
-      return new Response(`${STATUS_TEXT[413]}\n`, { status: 413, headers: { connection: "close" } });
+      return new Response(`${statusText(413)}\n`, { status: 413, headers: { connection: "close" } });
     }
     if (request.body === null || length !== null || maxBody === Infinity) return await fetch(request, bindings);
     const limited = limitBody(request, maxBody);
@@ -167,7 +179,7 @@ export function createHttpHandler(fetch: FetchHandler, limits: HttpLimits = {}):
       if (!limited.exceeded()) throw e;
     }
     env.outgoing.shouldKeepAlive = false;
-    return new Response(`${STATUS_TEXT[413]}\n`, { status: 413, headers: { connection: "close" } });
+    return new Response(`${statusText(413)}\n`, { status: 413, headers: { connection: "close" } });
   };
 
   const listener = getRequestListener(wrapped as Parameters<typeof getRequestListener>[0], { overrideGlobalObjects: false });
