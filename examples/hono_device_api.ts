@@ -2,9 +2,10 @@
  * A device API in Hono, served over PSK-TLS: devices authenticate with
  * their PSK and the app authorizes them by PSK identity.
  *
- *   PORT=8443 PSK=device-1:00112233445566778899aabbccddeeff bun examples/hono_device_api.ts
+ *   KEY=$(openssl rand -hex 32)
+ *   PORT=8443 PSK=device-1:$KEY bun examples/hono_device_api.ts
  *   openssl s_client -connect 127.0.0.1:8443 -tls1_3 -psk_identity device-1 \
- *     -psk 00112233445566778899aabbccddeeff -ign_eof <<< $'GET /whoami HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'
+ *     -psk $KEY -ign_eof <<< $'GET /whoami HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'
  *
  * Environment:
  * - `PORT`: port to listen on. Without it the example serves on a free port,

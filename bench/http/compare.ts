@@ -24,7 +24,7 @@ const REQS = Number(proc.env.REQS ?? 2000);
 const BYTES = Number(proc.env.BYTES ?? 100 * 1024 * 1024);
 const CONNS = Number(proc.env.CONNS ?? 200);
 const mib = 1024 * 1024;
-const secret = new Uint8Array(32).fill(5);
+const secret = crypto.getRandomValues(new Uint8Array(32));
 const psk = () => createPsk({ identity: "bench", secret });
 
 /** Read a stream to its end; the number of bytes. */

@@ -12,7 +12,7 @@ import { connect } from "../../src/client/connect.ts";
 import { serve, type TlsHttpBindings } from "../../src/http/serve.ts";
 import { createTlsFetch } from "../../src/http/client.ts";
 
-const secret = new Uint8Array(32).fill(3);
+const secret = crypto.getRandomValues(new Uint8Array(32));
 const psk = () => createPsk({ identity: "rt", secret });
 const check = (ok: boolean, what: string) => {
   if (!ok) throw new Error(`check failed: ${what}`);

@@ -10,7 +10,7 @@ import { createTlsFetch } from "../../src/http/client.ts";
 
 const proc = (globalThis as unknown as { process: { env: Record<string, string | undefined>; memoryUsage(): { rss: number } } }).process;
 const BYTES = Number(proc.env.BYTES ?? 100 * 1024 * 1024);
-const secret = new Uint8Array(32).fill(9);
+const secret = crypto.getRandomValues(new Uint8Array(32));
 /** Read a stream to its end; the number of bytes. */
 async function byteCount(body: ReadableStream<Uint8Array> | null): Promise<number> {
   if (!body) return 0;

@@ -14,8 +14,8 @@ import { testPki } from "../fixtures/certs.ts";
 import { BUN_BIN, ensurePeers, freePort, killAll, type PeerProcess, spawnPeer, tempDir, waitForListen, writeFile } from "../interop/helpers.ts";
 
 const TIMEOUT = 20_000;
-const KEY1 = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
-const KEY2 = "ffeeddccbbaa99887766554433221100ffeeddccbbaa99887766554433221100";
+const KEY1 = Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString("hex");
+const KEY2 = Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString("hex");
 
 let server: PeerProcess;
 let port = 0;
