@@ -83,11 +83,11 @@ function esc(s: string): string {
 
 /** One horizontal bar chart panel: ours and the anchor per row. Returns SVG elements and its height. */
 function panel(title: string, rows: readonly BenchRow[], y0: number, width: number): { svg: string; height: number } {
-  const label = 300;
+  const label = 430;
   const barH = 9;
   const rowH = 2 * barH + 8;
   const max = Math.max(1e-9, ...rows.flatMap((r) => [r.value, r.anchor ?? 0]));
-  const scale = (v: number) => ((width - label - 90) * v) / max;
+  const scale = (v: number) => ((width - label - 260) * v) / max;
   let svg = `<text x="10" y="${y0 + 16}" font-weight="bold">${esc(title)}</text>`;
   rows.forEach((r, i) => {
     const y = y0 + 28 + i * rowH;
@@ -104,13 +104,13 @@ function panel(title: string, rows: readonly BenchRow[], y0: number, width: numb
 
 /** A self-contained SVG: handshakes/s by kind, records MB/s by size; ours (blue) beside the native anchor (grey). */
 export function svgChart(rows: readonly BenchRow[], caption: string): string {
-  const width = 900;
+  const width = 1200;
   const hs = rows.filter((r) => r.name.startsWith("handshake/") && r.unit === "handshakes/s");
   const rec = rows.filter((r) => r.name.startsWith("records/"));
   let y = 40;
   let body = `<text x="10" y="20" font-size="13" font-weight="bold">${esc(caption)}</text>`;
-  body += `<rect x="600" y="8" width="12" height="9" fill="#2b6cb0"/><text x="616" y="16">psk-tls</text>`;
-  body += `<rect x="680" y="8" width="12" height="9" fill="#a0aec0"/><text x="696" y="16">native anchor</text>`;
+  body += `<rect x="900" y="8" width="12" height="9" fill="#2b6cb0"/><text x="916" y="16">psk-tls</text>`;
+  body += `<rect x="980" y="8" width="12" height="9" fill="#a0aec0"/><text x="996" y="16">native anchor</text>`;
   for (const [title, set] of [["Handshakes per second (higher is better)", hs], ["Record throughput, MB/s (higher is better)", rec]] as const) {
     if (set.length === 0) continue;
     const p = panel(title, set, y, width);
