@@ -88,6 +88,9 @@ export interface AeadKey {
  * {@link KeyScheduleJobs} (one call per stage and side; see `stages.ts`).
  * Every built-in provider has the jobs; a provider without them still works,
  * the core then runs the same jobs over its primitives, one call per step.
+ * A provider made by spreading another and replacing primitives must rebuild
+ * the jobs (`withStageJobs` in `stages.ts`), or they keep running on the
+ * original's primitives.
  */
 export interface CryptoProvider extends Partial<KeyScheduleJobs> {
   /** Short name for diagnostics and benchmarks, e.g. `"noble"`. */

@@ -439,9 +439,18 @@ const JOBS: readonly (keyof KeyScheduleJobs)[] = [
 /**
  * The jobs of `p`: its own when it has them (called through `p`, so a
  * wrapper around it sees one call per stage), else {@link keyScheduleJobs}
- * over its public primitives.
+ * over its public primitives (one call per step).
  */
 export function stageJobsOf(p: CryptoProvider): KeyScheduleJobs {
   if (JOBS.every((k) => typeof p[k] === "function")) return p as CryptoProvider & KeyScheduleJobs;
   return keyScheduleJobs(p);
+}
+
+/**
+ * Jobs in a provider that replaces primitives of another: `{ ...base, deriveSharedSecret }`
+ * would keep `base`'s jobs, which run on `base`'s primitives. Spread the result of this
+ * instead: `withStageJobs({ ...base, deriveSharedSecret })`.
+ */
+export function withStageJobs<P extends CryptoProvider>(p: P): P & KeyScheduleJobs {
+  return { ...p, ...keyScheduleJobs(p) };
 }
