@@ -8,26 +8,21 @@
  * the inputs that stage needs. Transcript hashes are passed in already
  * computed (see `transcript.ts`); nothing here hashes handshake messages.
  *
- * Where two or more secrets come from the same secret at the same point of
- * the handshake, they are derived with one `hkdfExpandLabels` call, so a
- * worker-pool provider pays one round trip, not several.
+ * The handshakes themselves run the coarse stage jobs of
+ * `crypto/stages.ts` (one provider call per stage); these step-by-step
+ * functions serve the RFC 8448 tests, KeyUpdate (§7.2) and exporters (§7.5).
  *
  * @module
  */
 import { type CryptoProvider, type HashAlgorithm, hashLength } from "../crypto/provider.ts";
 import { usageError } from "../errors.ts";
-import { fromHex } from "../wire/bytes.ts";
+import { EMPTY_HASH } from "../crypto/stages.ts";
 import type { CipherSuiteParams } from "./constants.ts";
 
 const EMPTY = new Uint8Array(0);
 
 /** Hash("") of each suite hash: public constants, saves a provider call per "derived"/binder step. */
-const EMPTY_HASH_BYTES: Readonly<Record<HashAlgorithm, Uint8Array>> = {
-  "SHA-256": fromHex("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"),
-  "SHA-384": fromHex(
-    "38b060a751ac96384cd9327eb1b1e36a21fdb71114be07434c0cc7bf63f6e1da274edebfe76f65fbd51ad2f14898b95b",
-  ),
-};
+const EMPTY_HASH_BYTES = EMPTY_HASH;
 
 /** `Hash.length` zero bytes, "0" in the §7.1 diagram. */
 function zeros(hash: HashAlgorithm): Uint8Array {
