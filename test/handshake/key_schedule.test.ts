@@ -390,13 +390,8 @@ for (const p of PROVIDERS) {
       same(app.secrets.clientApplication, fielded(s4, '"tls13 c ap traffic"', "expanded"));
       same(app.secrets.serverApplication, fielded(s4, '"tls13 s ap traffic"', "expanded"));
       same(app.secrets.exporter, fielded(s4, '"tls13 exp master"', "expanded"));
-      const done = await jobs.finishStage({
-        suite: PARAMS,
-        master: app.master,
-        clientFinished: hs.client.finished,
-        transcript: upTo(5),
-        received: msgs[5]!.bytes.subarray(4),
-      });
+      const clientFinished = msgs[5]!.bytes.subarray(4);
+      const done = await jobs.finishStage({ suite: PARAMS, master: app.master, clientFinished: hs.client.finished, transcript: upTo(5), received: clientFinished });
       expect(done.verified).toBe(true);
     });
 
