@@ -102,6 +102,28 @@ export type {
   HashAlgorithm,
   KeyShareKeyPair,
 } from "./src/crypto/provider.ts";
+// Coarse key-schedule jobs: one provider call per stage and side (for providers that serve them, e.g. from a worker).
+export {
+  type ApplicationStageRequest,
+  type ApplicationStageResult,
+  type DirectionKeys,
+  type EarlyStageRequest,
+  type EarlyStageResult,
+  type EarlyTrafficRequest,
+  type EarlyTrafficResult,
+  type FinishStageRequest,
+  type FinishStageResult,
+  type HandshakeStageRequest,
+  type HandshakeStageResult,
+  KeyExchangeError,
+  type KeyScheduleJobs,
+  keyScheduleJobs,
+  type RecordKeys,
+  type SecretHandle,
+  type StagePrimitives,
+  type StageSuite,
+  withStageJobs,
+} from "./src/crypto/stages.ts";
 export { noble, nobleProvider } from "./src/crypto/noble.ts";
 export { webcrypto, webCryptoProvider, type WebCryptoProviderOptions } from "./src/crypto/webcrypto.ts";
 export {

@@ -12,7 +12,7 @@
  * @module
  */
 import type { CommonConfig, NegotiatedParameters } from "../config.ts";
-import type { CryptoProvider } from "../crypto/provider.ts";
+import type { CryptoProvider, RecordKeys } from "../crypto/provider.ts";
 import { TlsError } from "../errors.ts";
 import { AlertDescription, alertName, AlertLevel } from "../handshake/alerts.ts";
 import { type CipherSuiteParams, ContentType, HandshakeType, TLS12 } from "../handshake/constants.ts";
@@ -55,12 +55,18 @@ export interface HandshakeIO {
   clearWriteSecret(): Promise<void>;
   /** Switch incoming protection to `secret` (handshake buffer must be empty). */
   setReadSecret(params: CipherSuiteParams, secret: Uint8Array): Promise<void>;
+  /** As {@link HandshakeIO.setWriteSecret}, with keys a key-schedule stage job already imported. */
+  setWriteKeys(params: CipherSuiteParams, keys: RecordKeys): Promise<void>;
+  /** As {@link HandshakeIO.setReadSecret}, with keys a key-schedule stage job already imported. */
+  setReadKeys(keys: RecordKeys): void;
   /** Seal and queue early data (client, after ClientHello) under the current write epoch. */
   sendApplicationData(data: Uint8Array): Promise<void>;
   /** Server: read incoming application data as 0-RTT early data, at most `limit` bytes; null ends it. */
   setEarlyDataReading(limit: number | null): void;
   /** Mark the handshake complete with these parameters. */
   complete(params: NegotiatedParameters, secrets: TrafficSecrets): void;
+  /** Whether a key log is configured (stage jobs then return handshake secret bytes for it). */
+  readonly wantsKeyLog: boolean;
   /** Emit an NSS key-log line if configured. */
   keyLog(label: string, clientRandom: Uint8Array, secret: Uint8Array): void;
   /** Write limit imposed by the peer's record_size_limit (RFC 8449), content bytes per record. */
@@ -616,6 +622,16 @@ export class TlsConnection {
         self.#sealer?.dispose();
         self.#sealer = undefined;
       },
+      async setWriteKeys(params, keys) {
+        await self.#flushHandshake();
+        self.#sealer?.dispose();
+        self.#sealer = RecordSealer.fromKeys(params, keys);
+      },
+      setReadKeys(keys) {
+        self.#hsDeframer.assertEmptyAtKeyChange();
+        self.#opener?.dispose();
+        self.#opener = RecordOpener.fromKeys(keys);
+      },
       async setReadSecret(params, secret) {
         self.#hsDeframer.assertEmptyAtKeyChange();
         self.#opener?.dispose();
@@ -635,6 +651,9 @@ export class TlsConnection {
         self.#idleRecords = 0; // the handshake made progress: compatibility CCS records do not carry over
         self.#state = "connected";
         for (const cb of self.#onHandshake.splice(0)) cb(params);
+      },
+      get wantsKeyLog() {
+        return self.#config.keyLog !== undefined;
       },
       keyLog(label, clientRandom, secret) {
         self.#config.keyLog?.(`${label} ${toHexLower(clientRandom)} ${toHexLower(secret)}`);

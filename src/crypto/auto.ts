@@ -19,6 +19,7 @@ import type {
   HashAlgorithm,
   KeyShareKeyPair,
 } from "./provider.ts";
+import { keyScheduleJobs } from "./stages.ts";
 import { nobleProvider } from "./noble.ts";
 import { webCryptoProvider, webRandomBytes } from "./webcrypto.ts";
 
@@ -284,7 +285,7 @@ export function autoProvider(options: AutoProviderOptions = {}): CryptoProvider 
   const mac = (r: Resolved, alg: HashAlgorithm): CryptoProvider =>
     alg === "SHA-256" ? r["hmac-SHA-256"] : r["hmac-SHA-384"];
 
-  return {
+  const primitives: CryptoProvider = {
     name: "auto",
     hash: (alg: HashAlgorithm, data: Uint8Array) => run((r) => r.hash.hash(alg, data)),
     hmac: (alg: HashAlgorithm, key: Uint8Array, data: Uint8Array) => run((r) => mac(r, alg).hmac(alg, key, data)),
@@ -310,6 +311,8 @@ export function autoProvider(options: AutoProviderOptions = {}): CryptoProvider 
     importSigningKey: (key) => run((r) => r.secp256r1.importSigningKey(key)),
     verifySignature: (key, alg, data, signature) => run((r) => r.secp256r1.verifySignature(key, alg, data, signature)),
   };
+  // One call per key-schedule stage, over the primitives above (stages.ts).
+  return { ...primitives, ...keyScheduleJobs(primitives) };
 }
 
 /** The default `auto` provider for the current runtime. */

@@ -24,6 +24,7 @@ import {
   hkdfLabel,
   type KeyShareKeyPair,
 } from "./provider.ts";
+import { keyScheduleJobs } from "./stages.ts";
 import { nobleImportSigningKey, nobleVerifySignature } from "./signature_noble.ts";
 
 const HASHES = { "SHA-256": sha256, "SHA-384": sha384 } as const;
@@ -89,7 +90,7 @@ function isAllZero(b: Uint8Array): boolean {
  */
 export function nobleProvider(options: { random?: (n: number) => Uint8Array } = {}): CryptoProvider {
   const randomBytes = options.random ?? ((n: number) => crypto.getRandomValues(new Uint8Array(n)));
-  return {
+  const primitives: CryptoProvider = {
     name: "noble",
     hash: (alg, data) => settle(() => hashFn(alg)(data)),
     hmac: (alg, key, data) => settle(() => hmac(hashFn(alg), key, data)),
@@ -134,6 +135,8 @@ export function nobleProvider(options: { random?: (n: number) => Uint8Array } = 
     importSigningKey: nobleImportSigningKey,
     verifySignature: nobleVerifySignature,
   };
+  // One call per key-schedule stage, over the primitives above (stages.ts).
+  return { ...primitives, ...keyScheduleJobs(primitives) };
 }
 
 /** The default noble provider instance. */

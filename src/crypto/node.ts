@@ -24,6 +24,7 @@ import {
   hkdfLabel,
   type KeyShareKeyPair,
 } from "./provider.ts";
+import { keyScheduleJobs } from "./stages.ts";
 import { nodeImportSigningKey, nodeVerifySignature } from "./signature_node.ts";
 
 /** Options of {@link nodeCryptoProvider}. */
@@ -374,7 +375,7 @@ function attempt<T>(f: () => T): Promise<T> {
  */
 export function nodeCryptoProvider(options: NodeCryptoProviderOptions = {}): CryptoProvider {
   const random = options.random;
-  return {
+  const primitives: CryptoProvider = {
     name: "node",
     hash: (alg, data) => attempt(() => nodeHash(alg, data)),
     hmac: (alg, key, data) => attempt(() => nodeHmac(alg, key, data)),
@@ -388,6 +389,8 @@ export function nodeCryptoProvider(options: NodeCryptoProviderOptions = {}): Cry
     importSigningKey: (key) => nodeImportSigningKey(key, options.pssSalt ? { pssSalt: options.pssSalt } : {}),
     verifySignature: nodeVerifySignature,
   };
+  // One call per key-schedule stage, over the primitives above (stages.ts).
+  return { ...primitives, ...keyScheduleJobs(primitives) };
 }
 
 

@@ -8,7 +8,25 @@
  */
 
 import type { PrivateKeyInfo, PublicKeyInfo, SignatureAlgorithm, SigningKey } from "./signature.ts";
+import type { KeyScheduleJobs } from "./stages.ts";
 
+export type {
+  ApplicationStageRequest,
+  ApplicationStageResult,
+  DirectionKeys,
+  EarlyStageRequest,
+  EarlyStageResult,
+  EarlyTrafficRequest,
+  EarlyTrafficResult,
+  FinishStageRequest,
+  FinishStageResult,
+  HandshakeStageRequest,
+  HandshakeStageResult,
+  KeyScheduleJobs,
+  RecordKeys,
+  SecretHandle,
+  StageSuite,
+} from "./stages.ts";
 export type { EcCurve, PrivateKeyInfo, PublicKeyInfo, SignatureAlgorithm, SignatureHash, SigningKey } from "./signature.ts";
 
 /** Hash functions TLS 1.3 cipher suites use. */
@@ -65,8 +83,16 @@ export interface AeadKey {
  * Everything the TLS core asks of cryptography. Implementations: noble
  * (portable default), WebCrypto, node:crypto, auto (fastest per operation),
  * and the worker pool.
+ *
+ * The primitives below, plus the optional coarse key-schedule jobs of
+ * {@link KeyScheduleJobs} (one call per stage and side; see `stages.ts`).
+ * Every built-in provider has the jobs; a provider without them still works,
+ * the core then runs the same jobs over its primitives, one call per step.
+ * A provider made by spreading another and replacing primitives must rebuild
+ * the jobs (`withStageJobs` in `stages.ts`), or they keep running on the
+ * original's primitives.
  */
-export interface CryptoProvider {
+export interface CryptoProvider extends Partial<KeyScheduleJobs> {
   /** Short name for diagnostics and benchmarks, e.g. `"noble"`. */
   readonly name: string;
   /** Digest of `data`. */

@@ -28,6 +28,7 @@ import {
   hkdfLabel,
   type KeyShareKeyPair,
 } from "./provider.ts";
+import { keyScheduleJobs } from "./stages.ts";
 import { webImportSigningKey, webVerifySignature } from "./signature_web.ts";
 
 /** Options of {@link webCryptoProvider}. */
@@ -331,7 +332,7 @@ async function deriveEc(group: "secp256r1" | "secp384r1", sk: CryptoKey, peer: U
  */
 export function webCryptoProvider(options: WebCryptoProviderOptions = {}): CryptoProvider {
   const random = options.random;
-  return {
+  const primitives: CryptoProvider = {
     name: "webcrypto",
     async hash(alg, data) {
       return new Uint8Array(await subtle().digest(alg, bs(data)));
@@ -362,6 +363,8 @@ export function webCryptoProvider(options: WebCryptoProviderOptions = {}): Crypt
     importSigningKey: webImportSigningKey,
     verifySignature: webVerifySignature,
   };
+  // One call per key-schedule stage, over the primitives above (stages.ts).
+  return { ...primitives, ...keyScheduleJobs(primitives) };
 }
 
 /** The default WebCrypto provider instance. */

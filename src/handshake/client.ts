@@ -37,22 +37,8 @@ import { encodeEndOfEarlyData } from "./messages/end_of_early_data.ts";
 import { decodeNewSessionTicket } from "./messages/new_session_ticket.ts";
 import { decodeServerHello, isHelloRetryRequest } from "./messages/server_hello.ts";
 import type { ClientHello, Extension, HandshakeMessage, NewSessionTicket, ServerHello } from "./messages/types.ts";
-import {
-  binderKey,
-  clientApplicationTrafficSecret,
-  clientEarlyTrafficSecret,
-  clientHandshakeTrafficSecret,
-  earlySecret,
-  finishedKey,
-  finishedVerifyData,
-  handshakeSecret,
-  masterSecret,
-  resumptionPsk,
-  serverApplicationTrafficSecret,
-  serverHandshakeTrafficSecret,
-  exporterMasterSecret,
-  resumptionMasterSecret,
-} from "./key_schedule.ts";
+import { computeBinders, truncatedClientHello } from "./binder.ts";
+import { type HandshakeStageResult, KeyExchangeError, type KeyScheduleJobs, type SecretHandle, stageJobsOf } from "../crypto/stages.ts";
 import {
   configuredGroups,
   configuredPskModes,
@@ -103,15 +89,22 @@ type ClientState =
 
 
 
+/** (EC)DHE inputs of the handshake stage: our key pair and the server's share; null for psk_ke. */
+type KeyExchange = { keyPair: KeyShareKeyPair; peerPublicKey: Uint8Array } | null;
+
 /** Secrets the client keeps after the handshake (exporters, resumption). */
 export interface ClientSessionSecrets {
+  /** exporter_master_secret (§7.5). */
   exporterMasterSecret: Uint8Array;
-  resumptionMasterSecret: Uint8Array;
+  /** resumption_master_secret, kept by the provider for NewSessionTicket PSKs (§4.6.1). */
+  resumption: SecretHandle;
 }
 
 /** The client side of the handshake. */
 export class ClientHandshake implements HandshakeDriver {
   #io: HandshakeIO;
+  /** The provider's key-schedule jobs: one call per stage. */
+  #jobs: KeyScheduleJobs;
   #ctx: ClientContextState;
   #config: Readonly<ClientConfig>;
   #state: ClientState = "start";
@@ -130,9 +123,10 @@ export class ClientHandshake implements HandshakeDriver {
   #psk: Psk | undefined;
   #mode: PskKeyExchangeModeName | undefined;
   #group: GroupName | null = null;
-  #handshakeSecret!: Uint8Array;
-  #clientHs!: Uint8Array;
-  #serverHs!: Uint8Array;
+  /** Early Secret of each offered PSK (same order as #offered), from the binder job. */
+  #early: SecretHandle[] = [];
+  /** The handshake stage: Handshake Secret, both directions' keys and finished keys. */
+  #hs: HandshakeStageResult | undefined;
   #alpn: string | null = null;
   #compatCcsSent = false;
   #earlyOffered = false;
@@ -163,6 +157,7 @@ export class ClientHandshake implements HandshakeDriver {
   constructor(io: HandshakeIO, ctx: ClientContextState, options: ConnectionOptions = {}) {
     const config = ctx.config;
     this.#io = io;
+    this.#jobs = stageJobsOf(io.provider);
     this.#ctx = ctx;
     this.#config = config;
     this.#suites = ctx.suites;
@@ -234,17 +229,18 @@ export class ClientHandshake implements HandshakeDriver {
 
   /** §4.2.10: early data under client_early_traffic_secret, right after the ClientHello (and the §D.4 CCS). */
   async #sendEarlyData(psk: Psk, data: Uint8Array): Promise<void> {
-    const p = this.#io.provider;
     const params = this.#earlyParams!;
-    const es = await earlySecret(p, psk.hash, pskSecret(psk));
-    const secret = await clientEarlyTrafficSecret(p, psk.hash, es, await p.hash(psk.hash, this.#helloRaw));
-    wipe(es);
-    this.#io.keyLog("CLIENT_EARLY_TRAFFIC_SECRET", this.#random, secret);
+    const early = this.#early[this.#offered.indexOf(psk)]!;
+    const { keys, secret } = await this.#jobs.earlyTrafficStage({ early, suite: params, transcript: this.#helloRaw, exportSecrets: this.#io.wantsKeyLog });
+    if (secret) {
+      this.#io.keyLog("CLIENT_EARLY_TRAFFIC_SECRET", this.#random, secret);
+      wipe(secret);
+    }
     if (this.#sessionId.length > 0) {
       this.#io.sendChangeCipherSpec();
       this.#compatCcsSent = true;
     }
-    await this.#io.setWriteSecret(params, secret);
+    await this.#io.setWriteKeys(params, keys);
     await this.#io.sendApplicationData(data);
   }
 
@@ -299,7 +295,8 @@ export class ClientHandshake implements HandshakeDriver {
     }
     if (nst.ticketLifetime === 0) return; // §4.6.1: discard immediately
     const suite = this.#suite!;
-    const secret = await resumptionPsk(this.#io.provider, suite.hash, this.sessionSecrets!.resumptionMasterSecret, nst.ticketNonce);
+    if (nst.ticketNonce.length > 255) throw usageError("bad_ticket_nonce", "ticket_nonce is longer than 255 bytes");
+    const [secret] = await this.#jobs.resumptionPsks(this.sessionSecrets!.resumption, [nst.ticketNonce]);
     const session = new ClientSession({
       ticket: nst.ticket.slice(),
       cipherSuite: suite.name,
@@ -310,7 +307,7 @@ export class ClientHandshake implements HandshakeDriver {
       alpn: this.#alpn,
       serverName: this.#config.serverName ?? null,
       pskIdentity: this.#authenticatedIdentity(),
-    }, secret);
+    }, secret!);
     // Bounded: a server sending ticket after ticket must not grow client memory.
     if (this.sessions.length >= MAX_KEPT_SESSIONS) this.sessions.shift();
     this.sessions.push(session);
@@ -382,10 +379,15 @@ export class ClientHandshake implements HandshakeDriver {
     if (pskExt) {
       const partialRaw = encodeHandshake(HandshakeType.client_hello, encodeClientHello(hello));
       // §4.2.11.2: binders cover the ClientHello up to (not including) the binders list.
-      const bindersLength = 2 + placeholder.binders.reduce((n, b) => n + 1 + b.length, 0);
-      const partial = partialRaw.subarray(0, partialRaw.length - bindersLength);
-      const binders: Uint8Array[] = [];
-      for (const k of psks) binders.push(await this.#binder(k, partial));
+      const partial = truncatedClientHello(partialRaw, placeholder.binders);
+      const { binders, early } = await computeBinders(
+        this.#jobs,
+        this.#transcript,
+        psks.map((k) => ({ hash: k.hash, secret: pskSecret(k), kind: k.binderKind })),
+        partial,
+      );
+      for (const e of this.#early) e.dispose(); // the first ClientHello's, after a HelloRetryRequest
+      this.#early = early;
       pskExt.data = ext.encodePreSharedKeyClientHello({ identities: placeholder.identities, binders });
     }
     const raw = encodeHandshake(HandshakeType.client_hello, encodeClientHello(hello));
@@ -394,19 +396,6 @@ export class ClientHandshake implements HandshakeDriver {
     this.#offered = [...psks];
     this.#transcript.add(raw);
     this.#io.sendHandshake(raw);
-  }
-
-  async #binder(psk: Psk, partial: Uint8Array): Promise<Uint8Array> {
-    const p = this.#io.provider;
-    const es = await earlySecret(p, psk.hash, pskSecret(psk));
-    const bk = await binderKey(p, psk.hash, es, psk.binderKind);
-    const fk = await finishedKey(p, psk.hash, bk);
-    wipe(es, bk);
-    // CH1: the partial hello alone; CH2: message_hash(CH1) + HRR + partial hello (§4.2.11.2).
-    const th = this.#transcript.byteLength === 0 ? await p.hash(psk.hash, partial) : await this.#transcript.hashWith(partial);
-    const binder = await finishedVerifyData(p, psk.hash, fk, th);
-    wipe(fk);
-    return binder;
   }
 
   // ---- ServerHello / HelloRetryRequest -----------------------------------------------------------
@@ -459,18 +448,14 @@ export class ClientHandshake implements HandshakeDriver {
 
     // key_share: present ⇒ psk_dhe_ke, absent ⇒ psk_ke; the mode must be one we offered.
     const ksData = ext.findExtension(sh.extensions, ExtensionType.key_share);
-    let shared: Uint8Array | null = null;
+    let kx: KeyExchange = null;
     if (ksData) {
       if (!this.#pskModes.includes("psk_dhe_ke")) throw illegal("server sent key_share but psk_dhe_ke was not offered");
       const entry = ext.decodeKeyShareServerHello(ksData);
       const name = groupName(entry.group);
       const mine = name ? this.#keyShares.get(name) : undefined;
       if (!name || !mine) throw illegal("server key share is for a group we did not send (§4.2.8)");
-      try {
-        shared = await this.#io.provider.deriveSharedSecret(mine, entry.keyExchange);
-      } catch {
-        throw illegal("invalid server key share", "bad_key_share");
-      }
+      kx = { keyPair: mine, peerPublicKey: entry.keyExchange };
       this.#mode = "psk_dhe_ke";
       this.#group = name;
     } else {
@@ -480,7 +465,11 @@ export class ClientHandshake implements HandshakeDriver {
       this.#mode = "psk_ke";
     }
     this.#transcript.add(msg.raw);
-    await this.#establishHandshakeKeys(psk, shared);
+    // The chosen PSK's Early Secret goes into the handshake stage; the others are not needed (§7.1).
+    const early = this.#early[selected]!;
+    for (const e of this.#early) if (e !== early) e.dispose();
+    this.#early = [];
+    await this.#establishHandshakeKeys(early, kx);
     this.#state = "wait_encrypted_extensions";
   }
 
@@ -525,20 +514,32 @@ export class ClientHandshake implements HandshakeDriver {
     await this.#sendClientHello(compatible, cookieData ? { cookie: ext.decodeCookie(cookieData) } : undefined);
   }
 
-  async #establishHandshakeKeys(psk: Psk | undefined, shared: Uint8Array | null): Promise<void> {
-    const p = this.#io.provider;
+  /**
+   * One job: (EC)DHE, Handshake Secret (consuming the Early Secret; without a PSK it comes from
+   * zeros, §7.1), both handshake traffic secrets with their record and finished keys.
+   */
+  async #establishHandshakeKeys(early: SecretHandle | null, kx: KeyExchange): Promise<void> {
     const suite = this.#suite!;
-    // §7.1: without a PSK the early secret is derived from a string of zeros.
-    const es = await earlySecret(p, suite.hash, psk ? pskSecret(psk) : null);
-    this.#handshakeSecret = await handshakeSecret(p, suite.hash, es, shared);
-    // §7.1: the early secret and the shared secret are spent once the handshake secret exists.
-    wipe(es, shared);
-    const th = await this.#transcript.current();
-    this.#clientHs = await clientHandshakeTrafficSecret(p, suite.hash, this.#handshakeSecret, th);
-    this.#serverHs = await serverHandshakeTrafficSecret(p, suite.hash, this.#handshakeSecret, th);
-    this.#io.keyLog("CLIENT_HANDSHAKE_TRAFFIC_SECRET", this.#random, this.#clientHs);
-    this.#io.keyLog("SERVER_HANDSHAKE_TRAFFIC_SECRET", this.#random, this.#serverHs);
-    await this.#io.setReadSecret(suite, this.#serverHs);
+    let hs: HandshakeStageResult;
+    try {
+      hs = await this.#jobs.handshakeStage({
+        suite,
+        early,
+        keyExchange: kx,
+        transcript: this.#transcript.bytes(),
+        exportSecrets: this.#io.wantsKeyLog,
+      });
+    } catch (e) {
+      if (e instanceof KeyExchangeError) throw illegal("invalid server key share", "bad_key_share");
+      throw e;
+    }
+    this.#hs = hs;
+    if (hs.secrets) {
+      this.#io.keyLog("CLIENT_HANDSHAKE_TRAFFIC_SECRET", this.#random, hs.secrets.client);
+      this.#io.keyLog("SERVER_HANDSHAKE_TRAFFIC_SECRET", this.#random, hs.secrets.server);
+      wipe(hs.secrets.client, hs.secrets.server);
+    }
+    this.#io.setReadKeys(hs.server.keys);
   }
 
   // ---- Certificate handshake (RFC 8446 §4.3.2, §4.4.2, §4.4.3) ------------------------------------
@@ -552,16 +553,12 @@ export class ClientHandshake implements HandshakeDriver {
     const name = groupName(entry.group);
     const mine = name ? this.#keyShares.get(name) : undefined;
     if (!name || !mine) throw illegal("server key share is for a group we did not send (§4.2.8)");
-    let shared: Uint8Array;
-    try {
-      shared = await this.#io.provider.deriveSharedSecret(mine, entry.keyExchange);
-    } catch {
-      throw illegal("invalid server key share", "bad_key_share");
-    }
     this.#certMode = true;
     this.#group = name;
     this.#transcript.add(msg.raw);
-    await this.#establishHandshakeKeys(undefined, shared);
+    for (const e of this.#early) e.dispose(); // no PSK in a certificate handshake
+    this.#early = [];
+    await this.#establishHandshakeKeys(null, { keyPair: mine, peerPublicKey: entry.keyExchange });
     this.#state = "wait_encrypted_extensions";
   }
 
@@ -695,28 +692,28 @@ export class ClientHandshake implements HandshakeDriver {
   // ---- Finished ------------------------------------------------------------------------------------
 
   async #processServerFinished(msg: HandshakeMessage): Promise<void> {
-    const p = this.#io.provider;
     const suite = this.#suite!;
+    const hs = this.#hs!;
     const fin = decodeFinished(msg.body, suite.hash === "SHA-256" ? 32 : 48);
-    const serverFk = await finishedKey(p, suite.hash, this.#serverHs);
-    const expected = await finishedVerifyData(p, suite.hash, serverFk, await this.#transcript.current());
-    wipe(serverFk);
-    // §4.4.4: verify in constant time; failure is decrypt_error.
-    if (!constantTimeEqual(fin.verifyData, expected)) {
+    // One job: verify the server Finished (§4.4.4, constant time; failure is decrypt_error), then
+    // the Master Secret (consuming the Handshake Secret), application secrets and keys, exporter.
+    const app = await this.#jobs.applicationStage({
+      suite,
+      handshake: hs.handshake,
+      serverFinished: hs.server.finished,
+      transcript: this.#transcript.bytes(),
+      received: fin.verifyData,
+    });
+    if (!app.verified) {
+      hs.client.finished.dispose();
       throw new TlsError("crypto", "bad_finished", "server Finished did not verify", { alert: AlertDescription.decrypt_error });
     }
     this.#transcript.add(msg.raw);
-    const thServerFinished = await this.#transcript.current();
-    const ms = await masterSecret(p, suite.hash, this.#handshakeSecret);
-    // The handshake secret and the server's handshake traffic secret are spent (§7.1).
-    wipe(this.#handshakeSecret, this.#serverHs);
-    const cAp = await clientApplicationTrafficSecret(p, suite.hash, ms, thServerFinished);
-    const sAp = await serverApplicationTrafficSecret(p, suite.hash, ms, thServerFinished);
-    const exporter = await exporterMasterSecret(p, suite.hash, ms, thServerFinished);
+    const { clientApplication: cAp, serverApplication: sAp, exporter } = app.secrets;
     this.#io.keyLog("CLIENT_TRAFFIC_SECRET_0", this.#random, cAp);
     this.#io.keyLog("SERVER_TRAFFIC_SECRET_0", this.#random, sAp);
     this.#io.keyLog("EXPORTER_SECRET", this.#random, exporter);
-    await this.#io.setReadSecret(suite, sAp);
+    this.#io.setReadKeys(app.server);
 
     // §4.5: EndOfEarlyData closes accepted 0-RTT, still under the early key.
     if (this.#earlyAccepted) {
@@ -729,21 +726,27 @@ export class ClientHandshake implements HandshakeDriver {
       this.#io.sendChangeCipherSpec();
       this.#compatCcsSent = true;
     }
-    await this.#io.setWriteSecret(suite, this.#clientHs);
+    await this.#io.setWriteKeys(suite, hs.client.keys);
     // §4.4.2.3: after a CertificateRequest, our Certificate (possibly empty) and CertificateVerify.
     if (this.#certRequest) await this.#sendClientCertificate();
-    // Client Finished covers everything through EndOfEarlyData (§4.4.4).
-    const clientFk = await finishedKey(p, suite.hash, this.#clientHs);
-    const verify = await finishedVerifyData(p, suite.hash, clientFk, await this.#transcript.current());
-    const finRaw = encodeHandshake(HandshakeType.finished, encodeFinished({ verifyData: verify }));
+    // One job: client Finished over everything through EndOfEarlyData or CertificateVerify
+    // (§4.4.4), then the resumption master secret (consuming the Master Secret).
+    const done = await this.#jobs.finishStage({
+      suite,
+      master: app.master,
+      clientFinished: hs.client.finished,
+      transcript: this.#transcript.bytes(),
+      keepResumption: true,
+    });
+    if (!done.verified) throw new TypeError("finishStage without a received Finished must verify");
+    const finRaw = encodeHandshake(HandshakeType.finished, encodeFinished({ verifyData: done.verifyData }));
     this.#io.sendHandshake(finRaw);
     this.#transcript.add(finRaw);
-    await this.#io.setWriteSecret(suite, cAp);
-    const res = await resumptionMasterSecret(p, suite.hash, ms, await this.#transcript.current());
+    await this.#io.setWriteKeys(suite, app.client);
     // The handshake is over: only the exporter and resumption secrets remain; the transcript goes.
-    wipe(clientFk, this.#clientHs, ms);
+    this.#hs = undefined;
     this.#transcript.release();
-    this.sessionSecrets = { exporterMasterSecret: exporter, resumptionMasterSecret: res };
+    this.sessionSecrets = { exporterMasterSecret: exporter, resumption: done.resumption! };
     this.#state = "connected";
     const params: NegotiatedParameters = {
       version: "TLSv1.3",

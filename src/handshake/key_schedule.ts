@@ -2,32 +2,24 @@
  * The TLS 1.3 key schedule (RFC 8446 §7.1–§7.5, §4.4.4, §4.6.1).
  *
  * Plain async functions over a {@link CryptoProvider}, named after the
- * secrets of the §7.1 diagram, plus a small typed chain
- * ({@link EarlyStage} → {@link HandshakeStage} → {@link ApplicationStage})
- * so that a state machine can only reach the next stage's secrets through
- * the inputs that stage needs. Transcript hashes are passed in already
+ * secrets of the §7.1 diagram, one provider call per step. Transcript hashes are passed in already
  * computed (see `transcript.ts`); nothing here hashes handshake messages.
  *
- * Where two or more secrets come from the same secret at the same point of
- * the handshake, they are derived with one `hkdfExpandLabels` call, so a
- * worker-pool provider pays one round trip, not several.
+ * The handshakes themselves run the coarse stage jobs of
+ * `crypto/stages.ts` (one provider call per stage); these step-by-step
+ * functions serve the RFC 8448 tests, KeyUpdate (§7.2) and exporters (§7.5).
  *
  * @module
  */
 import { type CryptoProvider, type HashAlgorithm, hashLength } from "../crypto/provider.ts";
 import { usageError } from "../errors.ts";
-import { fromHex } from "../wire/bytes.ts";
+import { EMPTY_HASH } from "../crypto/stages.ts";
 import type { CipherSuiteParams } from "./constants.ts";
 
 const EMPTY = new Uint8Array(0);
 
 /** Hash("") of each suite hash: public constants, saves a provider call per "derived"/binder step. */
-const EMPTY_HASH_BYTES: Readonly<Record<HashAlgorithm, Uint8Array>> = {
-  "SHA-256": fromHex("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"),
-  "SHA-384": fromHex(
-    "38b060a751ac96384cd9327eb1b1e36a21fdb71114be07434c0cc7bf63f6e1da274edebfe76f65fbd51ad2f14898b95b",
-  ),
-};
+const EMPTY_HASH_BYTES = EMPTY_HASH;
 
 /** `Hash.length` zero bytes, "0" in the §7.1 diagram. */
 function zeros(hash: HashAlgorithm): Uint8Array {
@@ -338,123 +330,4 @@ export async function exportKeyingMaterial(
     p.hash(hash, context),
   ]);
   return hkdfExpandLabel(p, hash, secret, "exporter", contextHash, length);
-}
-
-/**
- * The early stage of the §7.1 chain: Early Secret from a PSK (or zeros).
- * Reach the next stage with {@link EarlyStage.handshake}.
- */
-export class EarlyStage {
-  /** The provider every derivation goes through. */
-  readonly provider: CryptoProvider;
-  /** The suite hash. */
-  readonly hash: HashAlgorithm;
-  #secret: Uint8Array;
-
-  private constructor(provider: CryptoProvider, hash: HashAlgorithm, secret: Uint8Array) {
-    this.provider = provider;
-    this.hash = hash;
-    this.#secret = secret;
-  }
-
-  /** Early Secret = HKDF-Extract(0, psk ?? 0). */
-  static async create(provider: CryptoProvider, hash: HashAlgorithm, psk: Uint8Array | null): Promise<EarlyStage> {
-    return new EarlyStage(provider, hash, await earlySecret(provider, hash, psk));
-  }
-
-  /** binder_key for an external or resumption PSK. */
-  binderKey(kind: PskKind): Promise<Uint8Array> {
-    return binderKey(this.provider, this.hash, this.#secret, kind);
-  }
-
-  /** The PSK binder over the partial-ClientHello transcript hash (§4.2.11.2). */
-  async binder(kind: PskKind, partialClientHelloHash: Uint8Array): Promise<Uint8Array> {
-    return computeFinished(this.provider, this.hash, await this.binderKey(kind), partialClientHelloHash);
-  }
-
-  /** client_early_traffic_secret and early_exporter_master_secret over ClientHello, one provider call. */
-  async earlySecrets(clientHelloHash: Uint8Array): Promise<{ clientEarlyTraffic: Uint8Array; earlyExporter: Uint8Array }> {
-    const [clientEarlyTraffic, earlyExporter] = await deriveSecrets(
-      this.provider,
-      this.hash,
-      this.#secret,
-      ["c e traffic", "e exp master"],
-      clientHelloHash,
-    );
-    return { clientEarlyTraffic: clientEarlyTraffic!, earlyExporter: earlyExporter! };
-  }
-
-  /** Mix in the (EC)DHE shared secret (null for psk_ke) and move to the handshake stage. */
-  async handshake(sharedSecret: Uint8Array | null): Promise<HandshakeStage> {
-    const secret = await handshakeSecret(this.provider, this.hash, this.#secret, sharedSecret);
-    return new HandshakeStage(this.provider, this.hash, secret);
-  }
-
-  /** Zero the Early Secret (RFC 8446 §7.1: erase once every value derived from it is computed). */
-  dispose(): void {
-    this.#secret.fill(0);
-  }
-}
-
-/** The handshake stage of the §7.1 chain: Handshake Secret. Created by {@link EarlyStage.handshake}. */
-export class HandshakeStage {
-  /** The provider every derivation goes through. */
-  readonly provider: CryptoProvider;
-  /** The suite hash. */
-  readonly hash: HashAlgorithm;
-  #secret: Uint8Array;
-
-  /** @internal Use {@link EarlyStage.handshake}. */
-  constructor(provider: CryptoProvider, hash: HashAlgorithm, secret: Uint8Array) {
-    this.provider = provider;
-    this.hash = hash;
-    this.#secret = secret;
-  }
-
-  /** Both handshake traffic secrets over ClientHello...ServerHello. */
-  trafficSecrets(helloHash: Uint8Array): Promise<HandshakeTrafficSecrets> {
-    return handshakeTrafficSecrets(this.provider, this.hash, this.#secret, helloHash);
-  }
-
-  /** Derive the Master Secret and move to the application stage; then {@link HandshakeStage.dispose} this one. */
-  async application(): Promise<ApplicationStage> {
-    const secret = await masterSecret(this.provider, this.hash, this.#secret);
-    return new ApplicationStage(this.provider, this.hash, secret);
-  }
-
-  /** Zero the Handshake Secret. */
-  dispose(): void {
-    this.#secret.fill(0);
-  }
-}
-
-/** The application stage of the §7.1 chain: Master Secret. Created by {@link HandshakeStage.application}. */
-export class ApplicationStage {
-  /** The provider every derivation goes through. */
-  readonly provider: CryptoProvider;
-  /** The suite hash. */
-  readonly hash: HashAlgorithm;
-  #secret: Uint8Array;
-
-  /** @internal Use {@link HandshakeStage.application}. */
-  constructor(provider: CryptoProvider, hash: HashAlgorithm, secret: Uint8Array) {
-    this.provider = provider;
-    this.hash = hash;
-    this.#secret = secret;
-  }
-
-  /** Application traffic secrets and exporter master secret over ClientHello...server Finished. */
-  trafficSecrets(serverFinishedHash: Uint8Array): Promise<ApplicationSecrets> {
-    return applicationSecrets(this.provider, this.hash, this.#secret, serverFinishedHash);
-  }
-
-  /** resumption_master_secret over ClientHello...client Finished. */
-  resumptionMasterSecret(clientFinishedHash: Uint8Array): Promise<Uint8Array> {
-    return resumptionMasterSecret(this.provider, this.hash, this.#secret, clientFinishedHash);
-  }
-
-  /** Zero the Master Secret (after the resumption master secret has been derived). */
-  dispose(): void {
-    this.#secret.fill(0);
-  }
 }

@@ -12,7 +12,7 @@
  * @module
  */
 import type { NegotiatedParameters, PskKeyExchangeModeName, ServerConfig } from "../config.ts";
-import type { GroupName } from "../crypto/provider.ts";
+import type { GroupName, KeyShareKeyPair } from "../crypto/provider.ts";
 import { constantTimeEqual, wipe } from "../crypto/constant_time.ts";
 import { protocolError, TlsError, usageError } from "../errors.ts";
 import type { HandshakeDriver, HandshakeIO } from "../connection/connection.ts";
@@ -20,7 +20,7 @@ import { type Psk, pskSecret } from "../psk/external_psk.ts";
 import { type OfferedPsk, OfferedPskList } from "../psk/offered.ts";
 import type { ReplayCache } from "../psk/anti_replay.ts";
 import { createPsk } from "../psk/external_psk.ts";
-import { openTicket, sealTicket, type TicketState } from "../psk/ticket.ts";
+import { openTicket, sealTickets, type TicketState } from "../psk/ticket.ts";
 import type { TicketKeyStore } from "../psk/ticket_keys.ts";
 import type { ServerContextState } from "../context/server_context.ts";
 import type { ConnectionOptions } from "../connection/create.ts";
@@ -44,22 +44,15 @@ import { decodeFinished, encodeFinished } from "./messages/finished.ts";
 import { encodeHandshake } from "./messages/handshake.ts";
 import { encodeServerHello } from "./messages/server_hello.ts";
 import type { ClientHello, Extension, HandshakeMessage, KeyShareEntry, OfferedPsks } from "./messages/types.ts";
+import { truncatedClientHello, verifyBinder } from "./binder.ts";
 import {
-  binderKey,
-  clientApplicationTrafficSecret,
-  clientEarlyTrafficSecret,
-  clientHandshakeTrafficSecret,
-  earlySecret,
-  exporterMasterSecret,
-  finishedKey,
-  finishedVerifyData,
-  handshakeSecret,
-  masterSecret,
-  resumptionMasterSecret,
-  resumptionPsk,
-  serverApplicationTrafficSecret,
-  serverHandshakeTrafficSecret,
-} from "./key_schedule.ts";
+  type ApplicationStageResult,
+  type DirectionKeys,
+  KeyExchangeError,
+  type KeyScheduleJobs,
+  type SecretHandle,
+  stageJobsOf,
+} from "../crypto/stages.ts";
 import { configuredGroups, configuredPskModes, configuredSuites, groupName, selectSuite } from "./negotiation.ts";
 import { Transcript } from "./transcript.ts";
 import type { ClientAuthPolicy, PskPolicy } from "../config.ts";
@@ -108,13 +101,15 @@ interface Selection {
 
 /** Secrets the server keeps after the handshake (exporters, tickets). */
 export interface ServerSessionSecrets {
+  /** exporter_master_secret (§7.5). */
   exporterMasterSecret: Uint8Array;
-  resumptionMasterSecret: Uint8Array;
 }
 
 /** The server side of the handshake. */
 export class ServerHandshake implements HandshakeDriver {
   #io: HandshakeIO;
+  /** The provider's key-schedule jobs: one call per stage. */
+  #jobs: KeyScheduleJobs;
   #ctx: ServerContextState;
   #config: Readonly<ServerConfig>;
   #state: ServerState = "wait_client_hello";
@@ -139,17 +134,18 @@ export class ServerHandshake implements HandshakeDriver {
   #clientLeaf: ParsedCertificate | undefined;
   #clientChain: Uint8Array[] | undefined;
   #group: GroupName | null = null;
-  #clientHs!: Uint8Array;
-  #masterSecret!: Uint8Array;
-  #cAp!: Uint8Array;
-  #sAp!: Uint8Array;
+  /** Client handshake keys and finished key (read after early data; checks the client Finished). */
+  #clientHs!: DirectionKeys;
+  /** The application stage: Master Secret, keys and secrets. */
+  #app!: ApplicationStageResult & { verified: true };
   #alpn: string | null = null;
   #serverName: string | null = null;
   #sentCcs = false;
   #earlyAccepted = false;
   #clientOffersPskModes = false;
   #chRaw!: Uint8Array;
-  #earlySecret: Uint8Array | undefined;
+  /** Early Secret of the selected PSK, from the binder check, until the handshake stage consumes it. */
+  #early: SecretHandle | undefined;
   #replayCache: ReplayCache | undefined;
   #ticketStore: TicketKeyStore | undefined;
   #acceptKinds: readonly ("external" | "resumption")[];
@@ -165,6 +161,7 @@ export class ServerHandshake implements HandshakeDriver {
    */
   constructor(io: HandshakeIO, ctx: ServerContextState, options: ConnectionOptions = {}) {
     this.#io = io;
+    this.#jobs = stageJobsOf(io.provider);
     this.#ctx = ctx;
     this.#config = ctx.config;
     this.#suites = ctx.suites;
@@ -363,14 +360,14 @@ export class ServerHandshake implements HandshakeDriver {
       if (!share) {
         const want = this.#groups.find((g) => clientGroups.includes(NamedGroup[g]))!;
         // Binder first (§4.2.11: verify before using the PSK), then ask for the share.
-        await this.#verifyBinder(sel, offered, msg.raw);
+        (await this.#verifyBinder(sel, offered, msg.raw)).dispose(); // checked again on ClientHello2
         // §4.2.10: early data after a HelloRetryRequest is rejected and skipped.
         if (find(ExtensionType.early_data)) this.skippableEarlyData = sel.psk.earlyData?.maxSize ?? 16640;
         return await this.#sendHelloRetryRequest(ch, msg, sel.suite, want);
       }
     }
 
-    await this.#verifyBinder(sel, offered, msg.raw);
+    this.#early = await this.#verifyBinder(sel, offered, msg.raw);
     this.#sel = sel;
     this.#clientRandom = ch.random;
     this.#chRaw = msg.raw;
@@ -534,38 +531,25 @@ export class ServerHandshake implements HandshakeDriver {
    * tell an unknown identity from a known one with the wrong secret or no common suite.
    */
   async #indistinguishableRejection(offered: OfferedPsks, chRaw: Uint8Array, why: TlsError): Promise<TlsError> {
-    const p = this.#io.provider;
     const binder = offered.binders[0]!;
     const hash = binder.length === 48 ? "SHA-384" : "SHA-256";
-    const bindersLength = 2 + offered.binders.reduce((n, b) => n + 1 + b.length, 0);
-    const partial = chRaw.subarray(0, chRaw.length - bindersLength);
-    const es = await earlySecret(p, hash, p.randomBytes(binder.length));
-    const bk = await binderKey(p, hash, es, "external");
-    const fk = await finishedKey(p, hash, bk);
-    const th = this.#transcript.byteLength === 0 ? await p.hash(hash, partial) : await this.#transcript.hashWith(partial);
-    constantTimeEqual(binder, await finishedVerifyData(p, hash, fk, th));
-    wipe(es, bk, fk);
+    const psk = { hash, secret: this.#io.provider.randomBytes(binder.length), kind: "external" } as const;
+    const r = await verifyBinder(this.#jobs, this.#transcript, psk, truncatedClientHello(chRaw, offered.binders), binder);
+    r.early.dispose();
+    wipe(psk.secret);
     return new TlsError(why.kind, why.code, why.message, { alert: AlertDescription.decrypt_error });
   }
 
-  async #verifyBinder(sel: Selection, offered: OfferedPsks, chRaw: Uint8Array): Promise<void> {
-    const p = this.#io.provider;
-    const hash = sel.psk.hash;
-    const bindersLength = 2 + offered.binders.reduce((n, b) => n + 1 + b.length, 0);
-    const partial = chRaw.subarray(0, chRaw.length - bindersLength);
-    const es = await earlySecret(p, hash, pskSecret(sel.psk));
-    const bk = await binderKey(p, hash, es, sel.psk.binderKind);
-    const fk = await finishedKey(p, hash, bk);
-    wipe(es, bk);
-    // CH1: the partial hello alone; CH2: message_hash(CH1) + HRR + partial hello (§4.2.11.2).
-    const th = this.#transcript.byteLength === 0 ? await p.hash(hash, partial) : await this.#transcript.hashWith(partial);
-    const expected = await finishedVerifyData(p, hash, fk, th);
-    wipe(fk);
+  /** §4.2.11: the binder MUST be verified before the PSK is used (constant time); returns the Early Secret. */
+  async #verifyBinder(sel: Selection, offered: OfferedPsks, chRaw: Uint8Array): Promise<SecretHandle> {
+    const psk = { hash: sel.psk.hash, secret: pskSecret(sel.psk), kind: sel.psk.binderKind };
     const got = offered.binders[sel.offered.index]!;
-    // §4.2.11: the binder MUST be verified before the PSK is used; constant-time compare.
-    if (!constantTimeEqual(got, expected)) {
+    const r = await verifyBinder(this.#jobs, this.#transcript, psk, truncatedClientHello(chRaw, offered.binders), got);
+    if (!r.verified) {
+      r.early.dispose();
       throw new TlsError("crypto", "bad_binder", "PSK binder did not verify", { alert: AlertDescription.decrypt_error });
     }
+    return r.early;
   }
 
   async #sendHelloRetryRequest(ch: ClientHello, msg: HandshakeMessage, suite: CipherSuiteParams, group: GroupName): Promise<void> {
@@ -615,15 +599,10 @@ export class ServerHandshake implements HandshakeDriver {
     const exts: Extension[] = this.#cert
       ? []
       : [{ type: ExtensionType.pre_shared_key, data: ext.encodePreSharedKeyServerHello(this.#sel.offered.index) }];
-    let shared: Uint8Array | null = null;
+    let kx: { keyPair: KeyShareKeyPair; peerPublicKey: Uint8Array } | null = null;
     if (share) {
       const mine = await p.generateKeyShare(share.name);
-      try {
-        shared = await p.deriveSharedSecret(mine, share.keyExchange);
-      } catch {
-        // (the key pair is dropped with this handshake)
-        throw illegal("invalid client key share", "bad_key_share");
-      }
+      kx = { keyPair: mine, peerPublicKey: share.keyExchange };
       this.#group = share.name;
       exts.push({ type: ExtensionType.key_share, data: ext.encodeKeyShareServerHello({ group: NamedGroup[share.name], keyExchange: mine.publicKey }) });
     }
@@ -640,28 +619,41 @@ export class ServerHandshake implements HandshakeDriver {
     this.#io.sendHandshake(shRaw);
     if (ch.legacySessionId.length > 0) this.#sendCcsOnce();
 
-    const es = await earlySecret(p, suite.hash, psk ? pskSecret(psk) : null);
-    const hs = await handshakeSecret(p, suite.hash, es, shared);
-    const th = await this.#transcript.current();
-    this.#clientHs = await clientHandshakeTrafficSecret(p, suite.hash, hs, th);
-    const serverHs = await serverHandshakeTrafficSecret(p, suite.hash, hs, th);
-    this.#io.keyLog("CLIENT_HANDSHAKE_TRAFFIC_SECRET", this.#clientRandom, this.#clientHs);
-    this.#io.keyLog("SERVER_HANDSHAKE_TRAFFIC_SECRET", this.#clientRandom, serverHs);
-    await this.#io.setWriteSecret(suite, serverHs);
-    if (this.#earlyAccepted) {
-      // §7.1: client_early_traffic_secret = Derive-Secret(early, "c e traffic", ClientHello).
-      const chHash = await p.hash(suite.hash, this.#chRaw);
-      this.#earlySecret = await clientEarlyTrafficSecret(p, suite.hash, es, chHash);
-      this.#io.keyLog("CLIENT_EARLY_TRAFFIC_SECRET", this.#clientRandom, this.#earlySecret);
-      await this.#io.setReadSecret(suite, this.#earlySecret);
+    const keyLog = this.#io.wantsKeyLog;
+    // 0-RTT keys first: the handshake stage consumes the Early Secret (§7.1).
+    const early = this.#earlyAccepted
+      ? await this.#jobs.earlyTrafficStage({ early: this.#early!, suite, transcript: this.#chRaw, exportSecrets: keyLog })
+      : undefined;
+    // One job: (EC)DHE, Handshake Secret, both handshake traffic secrets, their record and finished keys.
+    let hs;
+    try {
+      hs = await this.#jobs.handshakeStage({ suite, early: this.#early ?? null, keyExchange: kx, transcript: this.#transcript.bytes(), exportSecrets: keyLog });
+    } catch (e) {
+      early?.keys.key.dispose?.();
+      if (e instanceof KeyExchangeError) throw illegal("invalid client key share", "bad_key_share");
+      throw e;
+    } finally {
+      this.#early = undefined;
+    }
+    // A resumption PSK made from a ticket lives only for this handshake.
+    if (psk?.kind === "resumption") psk.wipe();
+    this.#clientHs = hs.client;
+    if (hs.secrets) {
+      this.#io.keyLog("CLIENT_HANDSHAKE_TRAFFIC_SECRET", this.#clientRandom, hs.secrets.client);
+      this.#io.keyLog("SERVER_HANDSHAKE_TRAFFIC_SECRET", this.#clientRandom, hs.secrets.server);
+      wipe(hs.secrets.client, hs.secrets.server);
+    }
+    await this.#io.setWriteKeys(suite, hs.server.keys);
+    if (early) {
+      if (early.secret) {
+        this.#io.keyLog("CLIENT_EARLY_TRAFFIC_SECRET", this.#clientRandom, early.secret);
+        wipe(early.secret);
+      }
+      this.#io.setReadKeys(early.keys);
       this.#io.setEarlyDataReading(psk!.earlyData!.maxSize);
     } else {
-      await this.#io.setReadSecret(suite, this.#clientHs);
+      this.#io.setReadKeys(hs.client.keys);
     }
-    // §7.1: the early secret and the (EC)DHE shared secret are spent once the handshake secret exists;
-    // a resumption PSK made from a ticket lives only for this handshake.
-    wipe(es, shared);
-    if (psk?.kind === "resumption") psk.wipe();
 
     const eeExts: Extension[] = [];
     if (this.#config.advertiseGroups !== false && share) {
@@ -681,25 +673,25 @@ export class ServerHandshake implements HandshakeDriver {
     this.#io.sendHandshake(eeRaw);
     if (this.#cert) await this.#sendCertificateFlight();
 
-    const serverFk = await finishedKey(p, suite.hash, serverHs);
-    const verify = await finishedVerifyData(p, suite.hash, serverFk, await this.#transcript.current());
-    const finRaw = encodeHandshake(HandshakeType.finished, encodeFinished({ verifyData: verify }));
+    // One job: server Finished, Master Secret (consuming the Handshake Secret), application
+    // secrets and keys, exporter.
+    const app = await this.#jobs.applicationStage({
+      suite,
+      handshake: hs.handshake,
+      serverFinished: hs.server.finished,
+      transcript: this.#transcript.bytes(),
+    });
+    if (!app.verified) throw new TypeError("applicationStage without a received Finished must verify");
+    this.#app = app;
+    const finRaw = encodeHandshake(HandshakeType.finished, encodeFinished({ verifyData: app.verifyData }));
     this.#transcript.add(finRaw);
     this.#io.sendHandshake(finRaw);
-
-    const thServerFinished = await this.#transcript.current();
-    this.#masterSecret = await masterSecret(p, suite.hash, hs);
-    // The handshake secret and our handshake traffic secret are spent once the master secret exists
-    // (the client's is kept to check its Finished).
-    wipe(hs, serverHs, serverFk);
-    this.#cAp = await clientApplicationTrafficSecret(p, suite.hash, this.#masterSecret, thServerFinished);
-    this.#sAp = await serverApplicationTrafficSecret(p, suite.hash, this.#masterSecret, thServerFinished);
-    const exporter = await exporterMasterSecret(p, suite.hash, this.#masterSecret, thServerFinished);
-    this.#io.keyLog("CLIENT_TRAFFIC_SECRET_0", this.#clientRandom, this.#cAp);
-    this.#io.keyLog("SERVER_TRAFFIC_SECRET_0", this.#clientRandom, this.#sAp);
+    const { clientApplication, serverApplication, exporter } = app.secrets;
+    this.#io.keyLog("CLIENT_TRAFFIC_SECRET_0", this.#clientRandom, clientApplication);
+    this.#io.keyLog("SERVER_TRAFFIC_SECRET_0", this.#clientRandom, serverApplication);
     this.#io.keyLog("EXPORTER_SECRET", this.#clientRandom, exporter);
-    this.sessionSecrets = { exporterMasterSecret: exporter, resumptionMasterSecret: new Uint8Array(0) };
-    await this.#io.setWriteSecret(suite, this.#sAp);
+    this.sessionSecrets = { exporterMasterSecret: exporter };
+    await this.#io.setWriteKeys(suite, app.server);
     this.#state = this.#earlyAccepted
       ? "wait_end_of_early_data"
       : this.#cert && this.#clientAuth !== "none"
@@ -812,9 +804,7 @@ export class ServerHandshake implements HandshakeDriver {
     if (msg.body.length !== 0) throw protocolError(AlertDescription.decode_error, "EndOfEarlyData is not empty", "decode_error");
     this.#transcript.add(msg.raw);
     this.#io.setEarlyDataReading(null);
-    await this.#io.setReadSecret(this.#sel.suite, this.#clientHs);
-    wipe(this.#earlySecret);
-    this.#earlySecret = undefined;
+    this.#io.setReadKeys(this.#clientHs.keys);
     this.#state = "wait_finished";
   }
 
@@ -824,23 +814,26 @@ export class ServerHandshake implements HandshakeDriver {
     const suite = this.#cert ? this.#cert.suite : this.#sel.suite;
     const mode = this.#cert ? "ecdhe" : this.#sel.mode;
     const fin = decodeFinished(msg.body, suite.hash === "SHA-256" ? 32 : 48);
-    const clientFk = await finishedKey(p, suite.hash, this.#clientHs);
-    const expected = await finishedVerifyData(p, suite.hash, clientFk, await this.#transcript.current());
-    wipe(clientFk);
-    if (!constantTimeEqual(fin.verifyData, expected)) {
+    const tickets = this.#ticketsToIssue();
+    // One job: check the client Finished (§4.4.4, constant time; failure is decrypt_error), then
+    // the resumption master secret (consuming the Master Secret) and the PSK of each ticket (§4.6.1).
+    const done = await this.#jobs.finishStage({
+      suite,
+      master: this.#app.master,
+      clientFinished: this.#clientHs.finished,
+      transcript: this.#transcript.bytes(),
+      received: fin.verifyData,
+      ticketNonces: tickets.map((_, i) => new Uint8Array([i])),
+    });
+    if (!done.verified) {
       throw new TlsError("crypto", "bad_finished", "client Finished did not verify", { alert: AlertDescription.decrypt_error });
     }
     this.#transcript.add(msg.raw);
     this.skippableEarlyData = 0;
-    await this.#io.setReadSecret(suite, this.#cAp);
-    const res = await resumptionMasterSecret(p, suite.hash, this.#masterSecret, await this.#transcript.current());
-    // The handshake is over: its secrets are spent and the transcript is no longer needed (only
-    // the exporter secret and, until the tickets are sent, the resumption secret remain).
-    wipe(this.#masterSecret, this.#clientHs);
+    this.#io.setReadKeys(this.#app.client);
     this.#transcript.release();
     this.#chRaw = new Uint8Array(0);
     this.#hello1 = undefined;
-    this.sessionSecrets = { exporterMasterSecret: this.sessionSecrets!.exporterMasterSecret, resumptionMasterSecret: res };
     this.#state = "connected";
     const params: NegotiatedParameters = {
       version: "TLSv1.3",
@@ -858,13 +851,12 @@ export class ServerHandshake implements HandshakeDriver {
       ...(this.#clientChain ? { peerCertificates: this.#clientChain } : {}),
       ...(this.#cert ? { signatureScheme: schemeName(this.#cert.scheme) } : {}),
     };
-    this.#io.complete(params, { params: suite, clientApplication: this.#cAp, serverApplication: this.#sAp });
+    const { clientApplication, serverApplication } = this.#app.secrets;
+    this.#io.complete(params, { params: suite, clientApplication, serverApplication });
     try {
-      await this.#sendTickets(res);
+      await this.#sendTickets(tickets, done.ticketPsks);
     } finally {
-      // The server issues tickets only now: the resumption secret is not needed afterwards.
-      wipe(res);
-      this.sessionSecrets!.resumptionMasterSecret = new Uint8Array(0);
+      wipe(...done.ticketPsks);
     }
   }
 
@@ -878,46 +870,49 @@ export class ServerHandshake implements HandshakeDriver {
     return psk.kind === "external" ? psk.identityText : this.#sel.originalIdentity ?? "";
   }
 
-  /** §4.6.1: NewSessionTickets after the handshake, each with its own nonce and age_add. */
-  async #sendTickets(res: Uint8Array): Promise<void> {
+  /** How many tickets to issue after this handshake (§4.6.1); none without a store or to a client without psk_key_exchange_modes (§4.2.9). */
+  #ticketsToIssue(): number[] {
     const cfg = this.#config.tickets;
+    if (!cfg || !this.#ticketStore || !this.#clientOffersPskModes) return [];
+    return Array.from({ length: cfg.count ?? 2 }, (_, i) => i);
+  }
+
+  /** §4.6.1: NewSessionTickets after the handshake, each with its own nonce (its index) and age_add. */
+  async #sendTickets(tickets: readonly number[], psks: readonly Uint8Array[]): Promise<void> {
     const store = this.#ticketStore;
-    // §4.2.9: no tickets to a client that cannot use them (no psk_key_exchange_modes).
-    if (!cfg || !store || !this.#clientOffersPskModes) return;
+    if (tickets.length === 0 || !store) return;
     const p = this.#io.provider;
-    const psk = this.#cert ? undefined : this.#sel.psk;
     const suite = this.#cert ? this.#cert.suite : this.#sel.suite;
-    const count = cfg.count ?? 2;
     const lifetime = this.#ctx.ticketLifetime;
-    const maxEarly = this.#config.earlyData ? cfg.maxEarlyData ?? 0 : 0;
-    for (let i = 0; i < count; i++) {
-      const nonce = new Uint8Array([i]);
-      const ageBytes = p.randomBytes(4);
-      const ageAdd = ((ageBytes[0]! << 24) | (ageBytes[1]! << 16) | (ageBytes[2]! << 8) | ageBytes[3]!) >>> 0;
-      let ticket: Uint8Array;
-      try {
-        const ticketPsk = await resumptionPsk(p, suite.hash, res, nonce);
-        ticket = await sealTicket(p, store, {
-          cipherSuite: suite.name,
-          psk: ticketPsk,
-          issuedAt: this.#now(),
-          lifetime,
-          ageAdd,
-          maxEarlyData: maxEarly,
-          alpn: this.#alpn ?? "",
-          serverName: this.#serverName ?? "",
-          originalIdentity: this.#originalIdentity(),
-        });
-        wipe(ticketPsk);
-      } catch (e) {
-        this.#reportStoreError(e, "ticket_key_issue");
-        return; // no tickets this time; the connection is fine
-      }
+    const maxEarly = this.#config.earlyData ? this.#config.tickets?.maxEarlyData ?? 0 : 0;
+    const ageAdds = tickets.map(() => {
+      const b = p.randomBytes(4);
+      return ((b[0]! << 24) | (b[1]! << 16) | (b[2]! << 8) | b[3]!) >>> 0;
+    });
+    let sealed: Uint8Array[];
+    try {
+      // One ticket-key import for all of them.
+      sealed = await sealTickets(p, store, tickets.map((i) => ({
+        cipherSuite: suite.name,
+        psk: psks[i]!,
+        issuedAt: this.#now(),
+        lifetime,
+        ageAdd: ageAdds[i]!,
+        maxEarlyData: maxEarly,
+        alpn: this.#alpn ?? "",
+        serverName: this.#serverName ?? "",
+        originalIdentity: this.#originalIdentity(),
+      })));
+    } catch (e) {
+      this.#reportStoreError(e, "ticket_key_issue");
+      return; // no tickets this time; the connection is fine
+    }
+    for (const i of tickets) {
       this.#io.sendHandshake(encodeHandshake(HandshakeType.new_session_ticket, encodeNewSessionTicket({
         ticketLifetime: lifetime,
-        ticketAgeAdd: ageAdd,
-        ticketNonce: nonce,
-        ticket,
+        ticketAgeAdd: ageAdds[i]!,
+        ticketNonce: new Uint8Array([i]),
+        ticket: sealed[i]!,
         extensions: maxEarly > 0 ? [{ type: ExtensionType.early_data, data: ext.encodeEarlyDataNewSessionTicket(maxEarly) }] : [],
       })));
     }

@@ -108,6 +108,16 @@ export class Transcript {
     return this.#released;
   }
 
+  /**
+   * The messages added so far, followed by `extra` when given, as one buffer:
+   * what a key-schedule stage job hashes (the job, not the core, computes
+   * Transcript-Hash, so it costs no extra provider call).
+   */
+  bytes(extra?: Uint8Array): Uint8Array {
+    if (this.#released) throw usageError("transcript_released", "the transcript was released after the handshake");
+    return this.#concat(extra);
+  }
+
   /** Transcript-Hash of every message added so far. */
   async current(): Promise<Uint8Array> {
     return await this.#provider.hash(this.#requireHash(), this.#concat());

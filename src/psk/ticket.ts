@@ -42,23 +42,34 @@ const NONCE = 12;
 
 /** Encrypt `state` into a ticket. */
 export async function sealTicket(p: CryptoProvider, store: TicketKeyStore, state: TicketState): Promise<Uint8Array> {
+  return (await sealTickets(p, store, [state]))[0]!;
+}
+
+/** Encrypt several tickets under the current ticket key, imported once (one provider call). */
+export async function sealTickets(p: CryptoProvider, store: TicketKeyStore, states: readonly TicketState[]): Promise<Uint8Array[]> {
   const k = await store.encryptionKey();
-  const w = new Writer(128);
-  w.u8(VERSION).u16(CipherSuite[state.cipherSuite]);
-  w.u32(Math.floor(state.issuedAt / 2 ** 32)).u32(state.issuedAt >>> 0);
-  w.u32(state.lifetime).u32(state.ageAdd).u32(state.maxEarlyData);
-  w.vector(1, state.psk);
-  w.vector(1, new TextEncoder().encode(state.alpn));
-  w.vector(2, new TextEncoder().encode(state.serverName));
-  w.vector(2, new TextEncoder().encode(state.originalIdentity));
-  const nonce = p.randomBytes(NONCE);
   const aead = await p.importAeadKey("AES-256-GCM", k.key);
-  const sealed = await aead.seal(nonce, k.id, w.finish());
-  const out = new Uint8Array(KEY_ID + NONCE + sealed.length);
-  out.set(k.id, 0);
-  out.set(nonce, KEY_ID);
-  out.set(sealed, KEY_ID + NONCE);
-  return out;
+  try {
+    return await Promise.all(states.map(async (state) => {
+      const w = new Writer(128);
+      w.u8(VERSION).u16(CipherSuite[state.cipherSuite]);
+      w.u32(Math.floor(state.issuedAt / 2 ** 32)).u32(state.issuedAt >>> 0);
+      w.u32(state.lifetime).u32(state.ageAdd).u32(state.maxEarlyData);
+      w.vector(1, state.psk);
+      w.vector(1, new TextEncoder().encode(state.alpn));
+      w.vector(2, new TextEncoder().encode(state.serverName));
+      w.vector(2, new TextEncoder().encode(state.originalIdentity));
+      const nonce = p.randomBytes(NONCE);
+      const sealed = await aead.seal(nonce, k.id, w.finish());
+      const out = new Uint8Array(KEY_ID + NONCE + sealed.length);
+      out.set(k.id, 0);
+      out.set(nonce, KEY_ID);
+      out.set(sealed, KEY_ID + NONCE);
+      return out;
+    }));
+  } finally {
+    aead.dispose?.();
+  }
 }
 
 /**

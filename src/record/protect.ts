@@ -101,6 +101,11 @@ export class RecordSealer {
     return new RecordSealer(key, iv, params);
   }
 
+  /** From keys a key-schedule stage job already derived and imported (no provider call). */
+  static fromKeys(params: CipherSuiteParams, keys: { readonly key: AeadKey; readonly iv: Uint8Array }): RecordSealer {
+    return new RecordSealer(keys.key, keys.iv, params);
+  }
+
   /** Sequence number the next record will use (= records sealed so far). */
   get sequence(): number {
     return this.#seq;
@@ -256,6 +261,11 @@ export class RecordOpener {
   static async create(p: CryptoProvider, params: CipherSuiteParams, secret: Uint8Array): Promise<RecordOpener> {
     const [key, iv] = await importKeys(p, params, secret);
     return new RecordOpener(key, iv);
+  }
+
+  /** From keys a key-schedule stage job already derived and imported (no provider call). */
+  static fromKeys(keys: { readonly key: AeadKey; readonly iv: Uint8Array }): RecordOpener {
+    return new RecordOpener(keys.key, keys.iv);
   }
 
   /** Sequence number the next record is expected to carry (= records opened so far). */

@@ -29,6 +29,7 @@ import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { x25519 } from "@noble/curves/ed25519.js";
+import { withStageJobs } from "../../src/crypto/stages.ts";
 import type { CryptoProvider, KeyShareKeyPair } from "../../src/crypto/provider.ts";
 import { nodeCryptoProvider } from "../../src/crypto/node.ts";
 import { emsaPssEncode, mgf1, schemesForKey, type SigningKey } from "../../src/crypto/signature.ts";
@@ -188,7 +189,8 @@ function traceServerProvider(base: CryptoProvider, section: TraceSection, salts:
   const sk = field(section, "server", "create an ephemeral x25519 key pair", "private key");
   const random = msg(section, "server", "ServerHello").slice(6, 38);
   let randomUsed = false;
-  return {
+  // The stage jobs must run on the trace's key share, not the base provider's.
+  return withStageJobs({
     ...base,
     name: `${base.name}+trace`,
     randomBytes(n: number): Uint8Array {
@@ -208,7 +210,7 @@ function traceServerProvider(base: CryptoProvider, section: TraceSection, salts:
       if (key.type !== "rsa" || big(key.n) !== N) return Promise.reject(new Error("the trace signs with its RSA key"));
       return Promise.resolve(traceRsaSigner(salts));
     },
-  };
+  });
 }
 
 const serverCertDer = decodeCertificate(msg(s3, "server", "Certificate").subarray(4)).certificateList[0]!.certData;

@@ -11,6 +11,7 @@
  */
 import { describe, expect, test } from "bun:test";
 import { x25519 } from "@noble/curves/ed25519.js";
+import { withStageJobs } from "../../src/crypto/stages.ts";
 import type { CryptoProvider, KeyShareKeyPair } from "../../src/crypto/provider.ts";
 import { serverConnection } from "../../src/connection/create.ts";
 import { createPsk } from "../../src/psk/external_psk.ts";
@@ -38,7 +39,8 @@ function traceServerProvider(base: CryptoProvider): CryptoProvider {
   const sh = field(s4, "server", "construct a ServerHello", "ServerHello");
   const random = sh.slice(6, 38);
   let randomUsed = false;
-  return {
+  // The stage jobs must run on the trace's key share, not the base provider's.
+  return withStageJobs({
     ...base,
     name: `${base.name}+trace`,
     randomBytes(n: number): Uint8Array {
@@ -54,7 +56,7 @@ function traceServerProvider(base: CryptoProvider): CryptoProvider {
       const t = kp.privateKey as { trace?: Uint8Array };
       return t.trace ? Promise.resolve(x25519.getSharedSecret(t.trace, peer)) : base.deriveSharedSecret(kp, peer);
     },
-  };
+  });
 }
 
 async function traceServer(base: CryptoProvider) {

@@ -15,7 +15,10 @@ import { TlsError } from "../../src/errors.ts";
 import { AlertDescription, alertName } from "../../src/handshake/alerts.ts";
 import { CIPHER_SUITES, CipherSuite, type CipherSuiteParams, ContentType, ExtensionType, HandshakeType } from "../../src/handshake/constants.ts";
 import * as ext from "../../src/handshake/extensions/index.ts";
-import { binderKey, earlySecret, finishedKey, finishedVerifyData, trafficKeys } from "../../src/handshake/key_schedule.ts";
+import { trafficKeys } from "../../src/handshake/key_schedule.ts";
+import { computeBinders } from "../../src/handshake/binder.ts";
+import { Transcript } from "../../src/handshake/transcript.ts";
+import { stageJobsOf } from "../../src/crypto/stages.ts";
 import { decodeClientHello } from "../../src/handshake/messages/client_hello.ts";
 import { encodeHandshake } from "../../src/handshake/messages/handshake.ts";
 import { decodeServerHello, encodeServerHello } from "../../src/handshake/messages/server_hello.ts";
@@ -326,13 +329,14 @@ export function encodeClientHelloUnchecked(ch: ClientHello, rawExtensions?: Uint
 
 /** Recompute the binders of a first ClientHello (handshake header included) for `psks`, in offer order. */
 export async function recomputeBinders(chRaw: Uint8Array, psks: readonly Psk[], provider: CryptoProvider): Promise<Uint8Array> {
-  const partial = ext.truncateBinders(chRaw);
-  const binders: Uint8Array[] = [];
-  for (const k of psks) {
-    const es = await earlySecret(provider, k.hash, pskSecret(k));
-    const fk = await finishedKey(provider, k.hash, await binderKey(provider, k.hash, es, k.kind));
-    binders.push(await finishedVerifyData(provider, k.hash, fk, await provider.hash(k.hash, partial)));
-  }
+  // The same binder module and job the client and server use (§4.2.11.2).
+  const { binders, early } = await computeBinders(
+    stageJobsOf(provider),
+    new Transcript(provider),
+    psks.map((k) => ({ hash: k.hash, secret: pskSecret(k), kind: k.kind })),
+    ext.truncateBinders(chRaw),
+  );
+  for (const e of early) e.dispose();
   return ext.replaceBinders(chRaw, binders);
 }
 
