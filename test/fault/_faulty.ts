@@ -135,11 +135,13 @@ export function faultyWire(fault: Fault | undefined, onWrite?: (direction: Direc
 }
 
 /**
- * Track timers created while `fn` runs (setTimeout/clearTimeout wrapped);
- * returns how many are still pending when `fn` settled and `graceMs` passed.
+ * Track timers the library creates while `fn` runs (setTimeout/clearTimeout
+ * wrapped; a timer counts when a frame of `src/` is on the stack that created
+ * it, so a third-party client's own reconnect timers do not); returns how
+ * many are still pending when `fn` settled and `graceMs` passed.
  */
 export async function pendingTimersAfter(fn: () => Promise<void>, graceMs = 0): Promise<number> {
-  const pending = new Set<unknown>();
+  const pending = new Map<unknown, string>();
   const realSet = globalThis.setTimeout;
   const realClear = globalThis.clearTimeout;
   const wrappedSet = ((cb: (...a: unknown[]) => void, ms?: number, ...args: unknown[]) => {
@@ -147,7 +149,8 @@ export async function pendingTimersAfter(fn: () => Promise<void>, graceMs = 0): 
       pending.delete(id);
       cb(...a);
     }, ms, ...args);
-    pending.add(id);
+    const stack = new Error().stack ?? "";
+    if (/[\\/]src[\\/]/.test(stack)) pending.set(id, stack);
     return id;
   }) as unknown as typeof setTimeout;
   const wrappedClear = ((id: unknown) => {
@@ -163,5 +166,6 @@ export async function pendingTimersAfter(fn: () => Promise<void>, graceMs = 0): 
     globalThis.setTimeout = realSet;
     globalThis.clearTimeout = realClear;
   }
+  if (pending.size > 0) for (const stack of pending.values()) console.error(`timer left behind, created at:\n${stack}`);
   return pending.size;
 }

@@ -107,6 +107,8 @@ export async function exchange(
   clientCfg: ClientConfig,
   serverCfg: ServerConfig,
   boundMs = 4000,
+  /** How long after the end timers may still run (a store command in flight ends by its own timeout). */
+  graceMs = 5,
 ): Promise<ExchangeResult> {
   let result!: ExchangeResult;
   const timersLeft = await pendingTimersAfter(async () => {
@@ -160,7 +162,7 @@ export async function exchange(
     }
     const [ce, se] = settled as unknown as [SideEnd, SideEnd];
     result = { ok: ce === "ok" && se === "ok", client: ce, server: se, clientRead, serverRead, timersLeft: 0, clientStream: c, serverStream: s };
-  }, 5);
+  }, graceMs);
   result.timersLeft = result.timersLeft === -1 ? -1 : timersLeft;
   return result;
 }

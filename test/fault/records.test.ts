@@ -87,7 +87,7 @@ describe("floods of records without application data are capped", () => {
       const b = await connected();
       const seq = [...Array(CAP).fill(inner), DATA, ...Array(CAP).fill(inner), DATA];
       expect(await feedServer(b.pair, await forge(b.keyLog, seq))).toBeUndefined();
-      expect(new TextDecoder().decode(b.pair.server.takePlaintext().reduce((s, c) => s + new TextDecoder().decode(c), "") === "xx" ? enc("ok") : enc("bad"))).toBe("ok");
+      expect(b.pair.server.takePlaintext().map((c) => new TextDecoder().decode(c)).join("")).toBe("xx");
     });
   }
 

@@ -70,7 +70,6 @@ describe("faults at byte offsets of every flight, over the streams API", () => {
               const receiver = direction === "c2s" ? r.server : r.client;
               const read = direction === "c2s" ? r.serverRead : r.clientRead;
               expect(read, where).not.toBe("done");
-              if (receiver !== "ok") expect([...ACCEPTED_EOF, "alert_received", "transport_error"].some((c) => receiver.startsWith(c)) || receiver.length > 0, where).toBe(true);
               expect(ACCEPTED_EOF.has(receiver) || receiver.startsWith("alert") || receiver === "transport_error" || receiver === "aborted" || receiver === "cancelled", `${where}: ${receiver}`).toBe(true);
             }
           }
@@ -80,4 +79,21 @@ describe("faults at byte offsets of every flight, over the streams API", () => {
       }, STRIDE > 0 ? 3_000_000 : 240_000);
     }
   }
+});
+
+describe("the fault harness itself", () => {
+  test("the timer tracker sees a library timer left pending (a handshake that never completes)", async () => {
+    const { connectTls } = await import("../../src/streams/tls_stream.ts");
+    const { pendingTimersAfter } = await import("./_faulty.ts");
+    const wire = faultyWire(undefined);
+    let stream: ReturnType<typeof connectTls> | undefined;
+    const left = await pendingTimersAfter(async () => {
+      // Nobody answers on the server side: the handshake timer stays armed.
+      stream = connectTls(wire.client, all[0]!.client, { handshakeTimeout: 60_000 });
+      await new Promise((r) => setTimeout(r, 20));
+    });
+    expect(left).toBe(1);
+    await stream!.writable.abort().catch(() => {});
+    await stream!.handshake.catch(() => {});
+  });
 });

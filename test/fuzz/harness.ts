@@ -392,9 +392,9 @@ export async function runCase(fc_: FuzzCase, timeoutMs = 5000): Promise<Outcome>
   const sc = SCENARIOS[fc_.scenario % SCENARIOS.length]!;
   const keyLog = new KeyLog();
   const inner = new InnerRewriter(fc_.from, keyLog);
-  // Count the target side's records first in a dry run? No: the index is taken modulo a
-  // small bound so most cases hit a record; an index past the last one mutates nothing.
-  let target = fc_.record;
+  // The index is drawn from a small range so most cases hit a record; an index past the
+  // side's last record mutates nothing (those cases check the unmutated run).
+  const target = fc_.record;
   let hit = false;
   const intercept: Interceptor = async (rec: Uint8Array, info: RecordInfo) => {
     if (info.from !== fc_.from) return undefined;
@@ -461,7 +461,6 @@ export async function runCase(fc_: FuzzCase, timeoutMs = 5000): Promise<Outcome>
     return await Promise.race([run(), deadline]);
   } finally {
     clearTimeout(timer);
-    target = -1;
   }
 }
 
