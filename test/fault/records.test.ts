@@ -9,7 +9,8 @@
 import { describe, expect, test } from "bun:test";
 import type { ClientConfig, ServerConfig } from "../../src/config.ts";
 import { auto } from "../../src/crypto/auto.ts";
-import type { AeadKey, CryptoProvider } from "../../src/crypto/provider.ts";
+import type { AeadAlgorithm, AeadKey, CryptoProvider } from "../../src/crypto/provider.ts";
+import { withStageJobs } from "../../src/crypto/stages.ts";
 import { TlsError } from "../../src/errors.ts";
 import { AlertDescription } from "../../src/handshake/alerts.ts";
 import { ContentType } from "../../src/handshake/constants.ts";
@@ -206,8 +207,10 @@ function failingProvider(okCalls: number): CryptoProvider & { calls: number } {
     // No sealMany/sealRecord: every record goes through seal(), one call each.
     dispose: () => k.dispose?.(),
   });
-  const p = Object.create(auto) as CryptoProvider & { calls: number };
-  p.importAeadKey = async (alg, key) => wrap(await auto.importAeadKey(alg, key));
+  // withStageJobs: the key-schedule jobs import record keys through this provider's importAeadKey.
+  const p = withStageJobs({ ...auto, importAeadKey: async (alg: AeadAlgorithm, key: Uint8Array) => wrap(await auto.importAeadKey(alg, key)) }) as
+    & CryptoProvider
+    & { calls: number };
   Object.defineProperty(p, "calls", { get: () => state.calls });
   return p;
 }

@@ -27,6 +27,7 @@ import fc from "fast-check";
 import type { ClientConfig, ServerConfig } from "../../src/config.ts";
 import { clientConnection, serverConnection } from "../../src/connection/create.ts";
 import type { CryptoProvider } from "../../src/crypto/provider.ts";
+import { MemoryTicketKeyStore } from "../../src/psk/ticket_keys.ts";
 import { node } from "../../src/crypto/node.ts";
 import { TlsError } from "../../src/errors.ts";
 import { ContentType, HandshakeType } from "../../src/handshake/constants.ts";
@@ -70,7 +71,9 @@ export async function prepareScenarios(): Promise<void> {
     clientChain: pki.pem("client-chain.pem"),
     clientKey: pki.pem("client.key"),
   });
-  ticketServer = { provider, cipherSuites: [SUITE], psks: psks(), tickets: { count: 1, maxEarlyData: 4096 }, earlyData: {} };
+  // One ticket key store for every case: each case builds its own config (and so its own server
+  // context, whose default keys would not open a ticket sealed by another).
+  ticketServer = { provider, cipherSuites: [SUITE], psks: psks(), tickets: { count: 1, maxEarlyData: 4096, keyStore: new MemoryTicketKeyStore() }, earlyData: {} };
   const sessions: ClientSession[] = [];
   const pair = await startPair(
     clientConnection({ provider, cipherSuites: [SUITE], psks: psks(), onSession: (s) => sessions.push(s) }),
