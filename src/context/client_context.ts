@@ -16,15 +16,10 @@
  *
  * @module
  */
-import type { ClientConfig, PskKeyExchangeModeName } from "../config.ts";
-import type { CryptoProvider, GroupName } from "../crypto/provider.ts";
-import { auto } from "../crypto/auto.ts";
-import type { CertifiedKey } from "../cert/certified_key.ts";
+import type { ClientConfig } from "../config.ts";
+import type { CryptoProvider } from "../crypto/provider.ts";
 import { TrustStore } from "../cert/trust_store.ts";
-import { loadCertificates } from "../handshake/cert_auth.ts";
-import type { CipherSuiteParams } from "../handshake/constants.ts";
-import { configuredGroups, configuredPskModes, configuredSuites } from "../handshake/negotiation.ts";
-import type { Psk } from "../psk/external_psk.ts";
+import { CommonContextState, contextKeptOn } from "./common_context.ts";
 
 const CLIENT_CONTEXT = Symbol.for("psk-tls.ClientContext");
 const CONTEXT_OF_CONFIG = Symbol.for("psk-tls.ClientContext.of");
@@ -42,39 +37,15 @@ export interface ClientContext {
 }
 
 /** @internal The state behind a {@link ClientContext}. */
-export class ClientContextState implements ClientContext {
-  /** The configuration this context was built from (not copied: do not change it afterwards). */
-  readonly config: Readonly<ClientConfig>;
-  /** The crypto provider every connection uses. */
-  readonly provider: CryptoProvider;
-  /** Cipher suites in preference order. */
-  readonly suites: readonly CipherSuiteParams[];
-  /** (EC)DHE groups in preference order. */
-  readonly groups: readonly GroupName[];
-  /** PSK key exchange modes in preference order. */
-  readonly pskModes: readonly PskKeyExchangeModeName[];
-  /** The configured PSKs (claimed for the client role). */
-  readonly psks: readonly Psk[];
-  /** Client certificates, loaded and checked once. */
-  readonly certificates: readonly CertifiedKey[];
+export class ClientContextState extends CommonContextState<ClientConfig> implements ClientContext {
   /** The server's trust anchors, parsed once; undefined when not configured. */
   readonly trust: TrustStore | undefined;
-  /** The clock, ms. */
-  readonly now: () => number;
   /** @internal Brand. */
   readonly [CLIENT_CONTEXT] = true;
 
   /** Use {@link createClientContext}. */
   constructor(config: ClientConfig) {
-    this.config = config;
-    this.provider = config.provider ?? auto;
-    this.suites = configuredSuites(config);
-    this.groups = configuredGroups(config);
-    this.pskModes = configuredPskModes(config);
-    this.now = config.now ?? (() => Date.now());
-    this.psks = [...(config.psks ?? [])];
-    for (const p of this.psks) p.claimRole("client");
-    this.certificates = loadCertificates(config.certificates);
+    super(config, "client");
     const anchors = config.trustAnchors;
     this.trust = anchors === undefined ? undefined : anchors instanceof TrustStore ? anchors : TrustStore.from(anchors);
   }
@@ -101,12 +72,6 @@ export function isClientContext(x: unknown): x is ClientContextState {
  */
 export function clientContextOf(given: ClientConfig | ClientContext): ClientContextState {
   if (isClientContext(given)) return given;
-  const x = given as ClientConfig;
-  const kept = (x as Record<symbol, unknown>)[CONTEXT_OF_CONFIG];
-  if (isClientContext(kept)) return kept;
-  const ctx = new ClientContextState(x);
-  if (Object.isExtensible(x)) {
-    Object.defineProperty(x, CONTEXT_OF_CONFIG, { value: ctx, enumerable: false, configurable: true, writable: false });
-  }
-  return ctx;
+  const config = given as ClientConfig;
+  return contextKeptOn(config, CONTEXT_OF_CONFIG, isClientContext, () => new ClientContextState(config)).ctx;
 }

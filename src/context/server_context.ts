@@ -19,14 +19,10 @@
  *
  * @module
  */
-import type { ClientAuthPolicy, PskKeyExchangeModeName, PskPolicy, ServerConfig } from "../config.ts";
-import type { CryptoProvider, GroupName } from "../crypto/provider.ts";
-import { auto } from "../crypto/auto.ts";
+import type { ClientAuthPolicy, PskPolicy, ServerConfig } from "../config.ts";
+import type { CryptoProvider } from "../crypto/provider.ts";
 import { usageError } from "../errors.ts";
-import type { CertifiedKey } from "../cert/certified_key.ts";
-import { loadCertificates } from "../handshake/cert_auth.ts";
-import type { CipherSuiteParams } from "../handshake/constants.ts";
-import { configuredGroups, configuredPskModes, configuredSuites } from "../handshake/negotiation.ts";
+import { CommonContextState, contextKeptOn } from "./common_context.ts";
 import { MemoryReplayCache, type ReplayCache } from "../psk/anti_replay.ts";
 import type { Psk } from "../psk/external_psk.ts";
 import { MAX_TICKET_LIFETIME } from "../psk/session.ts";
@@ -59,21 +55,7 @@ export interface ServerContext {
 }
 
 /** @internal The state behind a {@link ServerContext}. */
-export class ServerContextState implements ServerContext {
-  /** The configuration this context was built from (not copied: do not change it afterwards). */
-  readonly config: Readonly<ServerConfig>;
-  /** The crypto provider every connection uses. */
-  readonly provider: CryptoProvider;
-  /** Cipher suites in preference order. */
-  readonly suites: readonly CipherSuiteParams[];
-  /** (EC)DHE groups in preference order. */
-  readonly groups: readonly GroupName[];
-  /** PSK key exchange modes in preference order. */
-  readonly pskModes: readonly PskKeyExchangeModeName[];
-  /** The configured PSKs, in preference order (claimed for the server role). */
-  readonly psks: readonly Psk[];
-  /** Certificates, loaded and checked once. */
-  readonly certificates: readonly CertifiedKey[];
+export class ServerContextState extends CommonContextState<ServerConfig> implements ServerContext {
   /** PSK versus certificate policy, defaults applied. */
   readonly pskPolicy: PskPolicy;
   /** Client authentication policy, default applied. */
@@ -86,22 +68,12 @@ export class ServerContextState implements ServerContext {
   readonly ticketLifetime: number;
   /** 0-RTT anti-replay cache shared by every connection (undefined: no 0-RTT, or anti-replay disabled). */
   readonly replayCache: ReplayCache | undefined;
-  /** The clock, ms. */
-  readonly now: () => number;
   /** @internal Brand. */
   readonly [SERVER_CONTEXT] = true;
 
   /** Use {@link createServerContext}. */
   constructor(config: ServerConfig) {
-    this.config = config;
-    this.provider = config.provider ?? auto;
-    this.suites = configuredSuites(config);
-    this.groups = configuredGroups(config);
-    this.pskModes = configuredPskModes(config);
-    this.now = config.now ?? (() => Date.now());
-    this.psks = [...(config.psks ?? [])];
-    for (const p of this.psks) p.claimRole("server");
-
+    super(config, "server");
     let ticketKeys: TicketKeyStore | undefined;
     let lifetime = DEFAULT_TICKET_LIFETIME;
     if (config.tickets) {
@@ -119,7 +91,6 @@ export class ServerContextState implements ServerContext {
     // One cache per context, shared by every connection (§8): never one per connection.
     this.replayCache = rc === false ? undefined : rc ?? (config.earlyData ? new MemoryReplayCache(config.now ? { now: config.now } : {}) : undefined);
 
-    this.certificates = loadCertificates(config.certificates);
     this.pskPolicy = config.pskPolicy ?? (this.certificates.length > 0 ? "psk_preferred" : "psk_only");
     if (!["psk_preferred", "psk_only", "certificate_only"].includes(this.pskPolicy)) {
       throw usageError("bad_psk_policy", `unknown pskPolicy ${String(this.pskPolicy)}`);
@@ -185,12 +156,8 @@ const CONTEXT_OF_CONFIG = Symbol.for("psk-tls.ServerContext.of");
 export function serverContextOf(given: ServerConfig | ServerContext): ServerContextState {
   if (isServerContext(given)) return given;
   const x = given as ServerConfig;
-  const kept = (x as Record<symbol, unknown>)[CONTEXT_OF_CONFIG];
-  if (isServerContext(kept)) return kept;
-  const ctx = new ServerContextState(x);
-  if (Object.isExtensible(x)) {
-    Object.defineProperty(x, CONTEXT_OF_CONFIG, { value: ctx, enumerable: false, configurable: true, writable: false });
-  } else if ((x.earlyData && x.earlyData.replayCache === undefined) || (x.tickets && !x.tickets.keyStore)) {
+  const { ctx, kept } = contextKeptOn(x, CONTEXT_OF_CONFIG, isServerContext, () => new ServerContextState(x));
+  if (!kept && ((x.earlyData && x.earlyData.replayCache === undefined) || (x.tickets && !x.tickets.keyStore))) {
     throw usageError("frozen_config", "a frozen ServerConfig with earlyData or tickets cannot share state between connections: pass createServerContext(config)");
   }
   return ctx;
