@@ -17,8 +17,7 @@
 import { connect, type ConnectOptions } from "../client/connect.ts";
 import type { TlsStream } from "../streams/tls_stream.ts";
 import type { ClientCommand } from "./args.ts";
-import { onTerminate, readStdin, writeJsonLine, writeStderrLine, writeStdout } from "./io.ts";
-import { CLOSE_WAIT_MS, sleep } from "./server.ts";
+import { CLOSE_WAIT_MS, onTerminate, readStdin, sleep, writeJsonLine, writeStderrLine, writeStdout } from "./io.ts";
 import type { NegotiatedParameters } from "../config.ts";
 import { applyClientResumption } from "./resumption.ts";
 import { clientConfigOf, errorSummary, forEachChunk, sessionSummary } from "./tls_config.ts";

@@ -115,3 +115,14 @@ export function onTerminate(onSignal: () => Promise<void>): void {
   process.on("SIGINT", () => handler("SIGINT"));
   process.on("SIGTERM", () => handler("SIGTERM"));
 }
+
+/** How long a signalled server or client waits for its close_notify to be written. */
+export const CLOSE_WAIT_MS = 1000;
+
+/** Resolve after `ms` without keeping the process alive. */
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    const t = setTimeout(resolve, ms) as { unref?: () => void };
+    t.unref?.();
+  });
+}

@@ -21,20 +21,9 @@ import { type ConnectionInfo, listen, type TlsServer } from "../server/listen.ts
 import type { TlsStream } from "../streams/tls_stream.ts";
 import type { ServerCommand } from "./args.ts";
 import { sessionPageServer } from "./http.ts";
-import { exit, logJsonLine, onTerminate, writeJsonLine, writeStdout } from "./io.ts";
+import { CLOSE_WAIT_MS, exit, logJsonLine, onTerminate, sleep, writeJsonLine, writeStdout } from "./io.ts";
 import { applyServerResumption } from "./resumption.ts";
 import { errorSummary, forEachChunk, serverConfigOf, sessionSummary } from "./tls_config.ts";
-
-/** How long a signalled server or client waits for its close_notify to be written. */
-export const CLOSE_WAIT_MS = 1000;
-
-/** Resolve after `ms` without keeping the process alive. */
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => {
-    const t = setTimeout(resolve, ms) as { unref?: () => void };
-    t.unref?.();
-  });
-}
 
 /** Serve one established connection in the command's mode (`http`: with the HTTP layer `http`). */
 async function serveConnection(tls: TlsStream, info: ConnectionInfo, command: ServerCommand, http: HttpConnectionHandler): Promise<void> {
