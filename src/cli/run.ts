@@ -17,13 +17,19 @@ export const EXIT_USAGE = 2;
 /** Exit status for a failure that is not the arguments' fault (port in use, unwritable file…). */
 export const EXIT_FAILURE = 1;
 
-/** The one line printed for a system error (`EADDRINUSE`, `EACCES`, `EEXIST`…), or undefined for anything else. */
-export function systemErrorLine(e: unknown): string | undefined {
+/**
+ * The one line printed for a system error (`EADDRINUSE`, `EACCES`, `EEXIST`…),
+ * or undefined for anything else. `listenAddress` names the address of a
+ * server whose error does not.
+ */
+export function systemErrorLine(e: unknown, listenAddress?: string): string | undefined {
   const err = e as { code?: unknown; message?: unknown; syscall?: unknown; address?: unknown; port?: unknown; path?: unknown };
   if (typeof err?.code !== "string" || !/^E[A-Z]+$/.test(err.code)) return undefined;
   switch (err.code) {
     case "EADDRINUSE": {
-      const where = typeof err.address === "string" && err.port !== undefined ? ` ${err.address}:${String(err.port)}` : "";
+      // Node and Bun name the address in the error; Deno does not, so the caller's is used.
+      const address = typeof err.address === "string" && err.port !== undefined ? `${err.address}:${String(err.port)}` : listenAddress;
+      const where = address !== undefined ? ` ${address}` : "";
       return `cannot listen: address${where} already in use (EADDRINUSE)`;
     }
     case "EEXIST":
@@ -62,7 +68,7 @@ export async function runCli(argv: readonly string[]): Promise<number> {
       await writeStderrLine(`psk-tls: ${e.message} (see psk-tls --help)`);
       return EXIT_USAGE;
     }
-    const line = systemErrorLine(e);
+    const line = systemErrorLine(e, command?.command === "server" ? `${command.host}:${command.port}` : undefined);
     if (line !== undefined) {
       await writeStderrLine(`psk-tls${command !== undefined ? ` ${command.command}` : ""}: ${line}`);
       return EXIT_FAILURE;

@@ -46,6 +46,14 @@ describe("--version and -h", () => {
     }, TIMEOUT);
   }
 
+  test("`deno task cli --version` runs the CLI (the task calls node_modules/.bin/deno)", async () => {
+    const p = spawnPeer([join(import.meta.dir, "../../node_modules/.bin/deno"), "task", "cli", "--version"], { timeoutMs: TIMEOUT });
+    await p.endStdin();
+    expect(await p.waitExit(TIMEOUT)).toBe(0);
+    await p.stdout.done;
+    expect(p.stdout.text()).toBe(`psk-tls ${version}\n`);
+  }, TIMEOUT);
+
   test("deno.json has the same version", () => {
     expect((JSON.parse(readFileSync(join(import.meta.dir, "../../deno.json"), "utf8")) as { version: string }).version).toBe(version);
   });
@@ -92,7 +100,7 @@ describe("failures are one line", () => {
       const r = await run(runtime, ["server", "--port", String(port), "--psk", `a:${KEY}`]);
       expect(r.status).toBe(1);
       expect(r.stderr.trimEnd().split("\n")).toHaveLength(1);
-      expect(r.stderr).toContain("already in use");
+      expect(r.stderr).toContain(`127.0.0.1:${port} already in use`);
       expect(r.stderr).not.toContain("internal error");
     }, TIMEOUT);
   }
