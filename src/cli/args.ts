@@ -3,12 +3,15 @@
  * / `s_server`). Pure: no I/O, so it is unit-testable; files named in the
  * arguments (`--psk-file`, `--keylog`) are only recorded here.
  *
+ * Parsed by `node:util` `parseArgs` (Node, Bun and Deno implement it).
  * Options take their value as the next argument or after `=`
  * (`--port 4433`, `--port=4433`). Repeatable options: `--psk`, `--psk-file`,
- * `--cert` / `--key` (pairs, in order).
+ * `--cert` / `--key` (pairs, in order). openssl and GnuTLS spellings are
+ * accepted as aliases ({@link ALIASES}).
  *
  * @module
  */
+import { parseArgs as nodeParseArgs } from "node:util";
 import type { CipherSuiteName, PskKeyExchangeModeName } from "../config.ts";
 import type { GroupName } from "../crypto/provider.ts";
 import type { PskHash } from "../psk/external_psk.ts";
@@ -29,8 +32,9 @@ export const USAGE = `Usage:
                  [--keylog F] [--handshake-timeout MS] [--allow-short-psk] [--allow-weak-psk]
                  [--ca CA.pem | --insecure] [--cert CHAIN.pem --key KEY.pem]
                  [--session-out F] [--session-in F] [--early-data FILE]
-  psk-tls keygen [--identity ID] [--bytes 32|48]
-  psk-tls help
+  psk-tls keygen [--identity ID] [--bytes 32|48] [--out FILE]
+  psk-tls -h | --help | help
+  psk-tls --version
 
   --psk IDENTITY:HEX   an external PSK; split at the first ':' (repeatable)
   --psk-file F         PSKs from a file of 'identity:hex' lines (GnuTLS psktool
@@ -40,7 +44,8 @@ export const USAGE = `Usage:
   --groups G,...       (EC)DHE groups in preference order
   --suites S,...       TLS_AES_128_GCM_SHA256, TLS_AES_256_GCM_SHA384,
                        TLS_CHACHA20_POLY1305_SHA256
-  --keylog F           append SSLKEYLOGFILE lines to F (debugging only)
+  --keylog F           append SSLKEYLOGFILE lines to F (debugging only); the
+                       SSLKEYLOGFILE environment variable does the same
   --alpn P1,P2         ALPN protocols in preference order (both sides)
   Certificates (PEM; keys PKCS#8, SEC1 or PKCS#1; ECDSA P-256/P-384, Ed25519, RSA):
   --cert F --key F     server: a certificate chain (leaf first) and its key;
@@ -80,10 +85,22 @@ export const USAGE = `Usage:
   client: stdin goes to the server; at EOF close_notify is sent and the client
   reads on until the server closes; server data goes to stdout; the negotiated
   parameters go to stderr as one JSON line. Exit 0 after a clean close.
-  keygen: prints a random 'identity:hex' line for --psk / --psk-file.
+  keygen: prints a random 'identity:hex' line for --psk / --psk-file; with
+  --out FILE it writes the line to FILE, created with mode 0600.
+  SIGINT/SIGTERM: open connections are closed with close_notify, then exit.
+  Exit status: 0 ok, 1 TLS/connection/file failure, 2 bad arguments.
+
+  Aliases (openssl s_client/s_server, gnutls-cli/gnutls-serv):
+  -connect HOST:PORT (also --connect)  = --host HOST --port PORT (client)
+  -psk_identity ID -psk HEX            = --psk ID:HEX (also --psk-identity/--psk-key;
+                                         without -psk_identity: Client_identity)
+  --pskusername ID --pskkey HEX        = --psk ID:HEX
+  --pskpasswd FILE                     = --psk-file FILE
+  -accept P, -port P = --port P;  -keylogfile F = --keylog F;  -CAfile F = --ca F;
+  -cert F = --cert F;  -key F = --key F;  -servername N = --servername N;  -alpn L = --alpn L
 `;
 
-/** Bad command-line arguments: the CLI prints the message and {@link USAGE}, and exits 2. */
+/** Bad command-line arguments: the CLI prints the message on one line (and a pointer to `--help`), and exits 2. */
 export class UsageError extends Error {
   /** Create an error with a message naming the bad argument. */
   constructor(message: string) {
@@ -180,6 +197,8 @@ export interface KeygenCommand {
   identity: string;
   /** Number of random secret bytes. */
   bytes: 32 | 48;
+  /** `--out FILE`: write the line to FILE (created with mode 0600) instead of stdout. */
+  out?: string;
 }
 
 /** `psk-tls help` / `--help`. */
@@ -188,8 +207,14 @@ export interface HelpCommand {
   command: "help";
 }
 
+/** `psk-tls --version`. */
+export interface VersionCommand {
+  /** Discriminant. */
+  command: "version";
+}
+
 /** Any parsed command line. */
-export type Command = ServerCommand | ClientCommand | KeygenCommand | HelpCommand;
+export type Command = ServerCommand | ClientCommand | KeygenCommand | HelpCommand | VersionCommand;
 
 const GROUPS: readonly GroupName[] = ["x25519", "secp256r1", "secp384r1"];
 const SUITES: readonly CipherSuiteName[] = [
@@ -198,61 +223,97 @@ const SUITES: readonly CipherSuiteName[] = [
   "TLS_CHACHA20_POLY1305_SHA256",
 ];
 
-/** Options each command accepts: name → takes a value. */
-const TLS_FLAGS: Record<string, boolean> = {
-  "--psk": true,
-  "--psk-file": true,
-  "--psk-hash": true,
-  "--psk-mode": true,
-  "--groups": true,
-  "--suites": true,
-  "--alpn": true,
-  "--keylog": true,
-  "--handshake-timeout": true,
-  "--allow-short-psk": false,
-  "--allow-weak-psk": false,
-  "--port": true,
-  "--host": true,
-  "--cert": true,
-  "--key": true,
-  "--ca": true,
+/** A `node:util` `parseArgs` option table. */
+type OptionTable = Record<string, { type: "string" | "boolean"; multiple?: boolean; short?: string }>;
+
+const str = { type: "string" } as const;
+const strs = { type: "string", multiple: true } as const;
+const flag = { type: "boolean" } as const;
+
+/**
+ * Options each command accepts. `--psk-identity`/`--psk-key` (openssl
+ * `-psk_identity`/`-psk`), `--pskusername`/`--pskkey`/`--pskpasswd` (GnuTLS)
+ * and `--connect` (openssl `-connect`) are aliases; see {@link ALIASES}.
+ */
+const TLS_OPTIONS: OptionTable = {
+  help: { type: "boolean", short: "h" },
+  version: flag,
+  psk: strs,
+  "psk-file": strs,
+  "psk-hash": str,
+  "psk-mode": str,
+  groups: str,
+  suites: str,
+  alpn: str,
+  keylog: str,
+  "handshake-timeout": str,
+  "allow-short-psk": flag,
+  "allow-weak-psk": flag,
+  port: str,
+  host: str,
+  cert: strs,
+  key: strs,
+  ca: str,
+  "psk-identity": str,
+  "psk-key": str,
+  pskusername: str,
+  pskkey: str,
+  pskpasswd: strs,
 };
-const FLAGS: Record<"server" | "client" | "keygen", Record<string, boolean>> = {
-  server: { ...TLS_FLAGS, "--echo": false, "--http": false, "--naccept": true, "--verify-client": false, "--tickets": true, "--early-data": true, "--store": true },
-  client: { ...TLS_FLAGS, "--servername": true, "--insecure": false, "--session-out": true, "--session-in": true, "--early-data": true },
-  keygen: { "--identity": true, "--bytes": true },
+const OPTIONS: Record<"server" | "client" | "keygen", OptionTable> = {
+  server: { ...TLS_OPTIONS, echo: flag, http: flag, naccept: str, "verify-client": flag, tickets: str, "early-data": str, store: str },
+  client: { ...TLS_OPTIONS, connect: str, servername: str, insecure: flag, "session-out": str, "session-in": str, "early-data": str },
+  keygen: { help: { type: "boolean", short: "h" }, version: flag, identity: str, bytes: str, out: str },
 };
 
-/** Split argv into (flag, value) pairs, checking names against `allowed`. */
-function tokenize(command: string, argv: readonly string[], allowed: Record<string, boolean>): [string, string][] {
-  const out: [string, string][] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    if (arg === "--help" || arg === "-h") {
-      out.push(["--help", ""]);
-      continue;
+/**
+ * Single-dash spellings of openssl `s_client`/`s_server`, rewritten to our
+ * long options before parsing (`node:util` reads `-psk` as `-p -s -k`).
+ */
+export const ALIASES: Readonly<Record<string, string>> = {
+  "-connect": "--connect",
+  "-psk_identity": "--psk-identity",
+  "-psk": "--psk-key",
+  "-accept": "--port",
+  "-port": "--port",
+  "-keylogfile": "--keylog",
+  "-servername": "--servername",
+  "-alpn": "--alpn",
+  "-CAfile": "--ca",
+  "-cert": "--cert",
+  "-key": "--key",
+};
+
+/** The values `node:util` `parseArgs` returns for our table. */
+type Values = Record<string, string | boolean | string[] | undefined>;
+
+/** Parse `argv` with `node:util` `parseArgs`, turning its errors into one-line {@link UsageError}s. */
+function parseOptions(command: string, argv: readonly string[], options: OptionTable): Values {
+  const args = argv.map((a) => ALIASES[a] ?? a);
+  try {
+    return nodeParseArgs({ args, options, strict: true, allowPositionals: false }).values as Values;
+  } catch (e) {
+    const err = e as { code?: string; message?: string };
+    const quoted = /'([^']*)'/.exec(err.message ?? "")?.[1] ?? "";
+    const name = quoted.split(" ")[0] ?? quoted;
+    switch (err.code) {
+      case "ERR_PARSE_ARGS_UNKNOWN_OPTION":
+        throw new UsageError(`${command}: unknown option ${name}`);
+      case "ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL":
+        throw new UsageError(`${command}: unexpected argument "${quoted}"`);
+      case "ERR_PARSE_ARGS_INVALID_OPTION_VALUE":
+        if (/does not take an argument/.test(err.message ?? "")) throw new UsageError(`${command}: option ${name} takes no value`);
+        throw new UsageError(`${command}: option ${name} needs a value`);
     }
-    if (!arg.startsWith("--")) throw new UsageError(`${command}: unexpected argument "${arg}"`);
-    const eq = arg.indexOf("=");
-    const name = eq < 0 ? arg : arg.slice(0, eq);
-    const takesValue = allowed[name];
-    if (takesValue === undefined) throw new UsageError(`${command}: unknown option ${name}`);
-    if (!takesValue) {
-      if (eq >= 0) throw new UsageError(`${command}: option ${name} takes no value`);
-      out.push([name, ""]);
-      continue;
-    }
-    let value: string;
-    if (eq >= 0) value = arg.slice(eq + 1);
-    else {
-      const next = argv[i + 1];
-      if (next === undefined) throw new UsageError(`${command}: option ${name} needs a value`);
-      value = next;
-      i++;
-    }
-    out.push([name, value]);
+    throw new UsageError(`${command}: ${err.message ?? String(e)}`);
   }
-  return out;
+}
+
+/** Split openssl's `-connect HOST:PORT` (`[v6]:PORT` for IPv6). */
+function splitConnect(value: string): [string, string] {
+  const m = /^\[([^\]]+)\]:(\d+)$/.exec(value) ?? /^([^:]+):(\d+)$/.exec(value);
+  if (m === null) throw new UsageError(`--connect: expected HOST:PORT, got "${value}"`);
+  return [m[1]!, m[2]!];
 }
 
 function parsePort(value: string, allowZero: boolean): number {
@@ -292,191 +353,164 @@ export function pskModesOf(option: PskModeOption): PskKeyExchangeModeName[] {
   }
 }
 
+/** What `--psk` entries become from the openssl/GnuTLS identity + key aliases. */
+function aliasPsk(v: Values): PskEntry | undefined {
+  const identity = (v["psk-identity"] ?? v["pskusername"]) as string | undefined;
+  const key = (v["psk-key"] ?? v["pskkey"]) as string | undefined;
+  if (key === undefined) {
+    if (identity !== undefined) throw new UsageError("-psk_identity / --pskusername needs the key too (-psk HEX / --pskkey HEX)");
+    return undefined;
+  }
+  // openssl s_client's default identity is "Client_identity"; GnuTLS asks for one.
+  const id = identity ?? (v["psk-key"] !== undefined ? "Client_identity" : undefined);
+  if (id === undefined) throw new UsageError("--pskkey needs --pskusername");
+  return pskSpec(`${id}:${key}`, v["psk-key"] !== undefined ? "-psk" : "--pskkey");
+}
+
+function pskSpec(spec: string, flag: string): PskEntry {
+  try {
+    return parsePskSpec(spec, flag);
+  } catch (e) {
+    if (e instanceof PskFormatError) throw new UsageError(e.message);
+    throw e;
+  }
+}
+
+const nonEmpty = (flag: string, value: string | undefined): string | undefined => {
+  if (value === "") throw new UsageError(`${flag}: empty ${flag === "--host" ? "host" : flag === "--servername" ? "name" : "file name"}`);
+  return value;
+};
+
 /**
- * Parse the arguments after the program name (`process.argv.slice(2)`).
+ * Parse the arguments after the program name (`process.argv.slice(2)`), with
+ * `node:util` `parseArgs` (Node, Bun and Deno implement it).
  * @throws UsageError for anything malformed, unknown or missing.
  */
 export function parseArgs(argv: readonly string[]): Command {
   const [command, ...rest] = argv;
   if (command === undefined) throw new UsageError("no command given");
   if (command === "help" || command === "--help" || command === "-h") return { command: "help" };
+  if (command === "version" || command === "--version") return { command: "version" };
   if (command !== "server" && command !== "client" && command !== "keygen") {
     throw new UsageError(`unknown command "${command}"`);
   }
-  const pairs = tokenize(command, rest, FLAGS[command]);
-  if (pairs.some(([name]) => name === "--help")) return { command: "help" };
+  const v = parseOptions(command, rest, OPTIONS[command]);
+  if (v["help"] === true) return { command: "help" };
+  if (v["version"] === true) return { command: "version" };
+  const s = (name: string): string | undefined => v[name] as string | undefined;
+  const list = (name: string): string[] => (v[name] as string[] | undefined) ?? [];
 
   if (command === "keygen") {
     let identity = "client";
     let bytes: 32 | 48 = 32;
-    for (const [name, value] of pairs) {
-      if (name === "--identity") {
-        if (value === "" || value.includes(":") || /[\r\n]/.test(value)) {
-          throw new UsageError(`--identity: must be non-empty, without ':' or line breaks`);
-        }
-        identity = value;
-      } else if (name === "--bytes") {
-        if (value !== "32" && value !== "48") throw new UsageError(`--bytes: must be 32 or 48`);
-        bytes = value === "32" ? 32 : 48;
-      }
+    const id = s("identity");
+    if (id !== undefined) {
+      if (id === "" || id.includes(":") || /[\r\n]/.test(id)) throw new UsageError(`--identity: must be non-empty, without ':' or line breaks`);
+      identity = id;
     }
-    return { command, identity, bytes };
+    const b = s("bytes");
+    if (b !== undefined) {
+      if (b !== "32" && b !== "48") throw new UsageError(`--bytes: must be 32 or 48`);
+      bytes = b === "32" ? 32 : 48;
+    }
+    const out = nonEmpty("--out", s("out"));
+    return out === undefined ? { command, identity, bytes } : { command, identity, bytes, out };
   }
 
+  const psks = list("psk").map((spec) => pskSpec(spec, "--psk"));
+  const fromAlias = aliasPsk(v);
+  if (fromAlias !== undefined) psks.push(fromAlias);
+  const pskFiles = [...list("psk-file"), ...list("pskpasswd")];
+  for (const f of pskFiles) if (f === "") throw new UsageError("--psk-file: empty file name");
   const tls: TlsOptions = {
-    psks: [],
-    pskFiles: [],
+    psks,
+    pskFiles,
     pskHash: "sha256",
     pskModes: pskModesOf("both"),
     groups: undefined,
     suites: undefined,
     alpn: undefined,
-    keylog: undefined,
+    keylog: nonEmpty("--keylog", s("keylog")),
     handshakeTimeout: undefined,
-    allowShortPsk: false,
-    allowWeakPsk: false,
-    certFiles: [],
-    keyFiles: [],
-    caFile: undefined,
+    allowShortPsk: v["allow-short-psk"] === true,
+    allowWeakPsk: v["allow-weak-psk"] === true,
+    certFiles: list("cert"),
+    keyFiles: list("key"),
+    caFile: nonEmpty("--ca", s("ca")),
   };
-  let verifyClient = false;
-  let tickets = 2;
-  let earlyData: number | undefined;
-  let earlyDataFile: string | undefined;
-  let store: string | undefined;
-  let sessionOut: string | undefined;
-  let sessionIn: string | undefined;
-  let insecure = false;
-  let host: string | undefined;
-  let port: string | undefined;
-  let mode: ServerMode = "print";
-  let naccept: number | undefined;
-  let serverName: string | undefined;
-  for (const [name, value] of pairs) {
-    switch (name) {
-      case "--psk":
-        try {
-          tls.psks.push(parsePskSpec(value, "--psk"));
-        } catch (e) {
-          if (e instanceof PskFormatError) throw new UsageError(e.message);
-          throw e;
-        }
-        break;
-      case "--psk-file":
-        if (value === "") throw new UsageError("--psk-file: empty file name");
-        tls.pskFiles.push(value);
-        break;
-      case "--psk-hash":
-        if (value !== "sha256" && value !== "sha384") throw new UsageError(`--psk-hash: must be sha256 or sha384`);
-        tls.pskHash = value;
-        break;
-      case "--psk-mode":
-        if (value !== "psk_ke" && value !== "psk_dhe_ke" && value !== "both") {
-          throw new UsageError(`--psk-mode: must be psk_ke, psk_dhe_ke or both`);
-        }
-        tls.pskModes = pskModesOf(value);
-        break;
-      case "--groups":
-        tls.groups = parseList("--groups", value, GROUPS);
-        break;
-      case "--suites":
-        tls.suites = parseList("--suites", value, SUITES);
-        break;
-      case "--alpn":
-        tls.alpn = value.split(",").filter((s) => s !== "");
-        if (tls.alpn.length === 0 || tls.alpn.some((p) => new TextEncoder().encode(p).length > 255)) {
-          throw new UsageError("--alpn: expected a comma-separated list of 1..255-byte names");
-        }
-        break;
-      case "--keylog":
-        if (value === "") throw new UsageError("--keylog: empty file name");
-        tls.keylog = value;
-        break;
-      case "--handshake-timeout":
-        tls.handshakeTimeout = parsePositiveInt(name, value);
-        break;
-      case "--allow-short-psk":
-        tls.allowShortPsk = true;
-        break;
-      case "--allow-weak-psk":
-        tls.allowWeakPsk = true;
-        break;
-      case "--host":
-        if (value === "") throw new UsageError("--host: empty host");
-        host = value;
-        break;
-      case "--port":
-        port = value;
-        break;
-      case "--echo":
-      case "--http": {
-        const m: ServerMode = name === "--echo" ? "echo" : "http";
-        if (mode !== "print" && mode !== m) throw new UsageError("--echo and --http exclude each other");
-        mode = m;
-        break;
-      }
-      case "--naccept":
-        naccept = parsePositiveInt(name, value);
-        break;
-      case "--servername":
-        if (value === "") throw new UsageError("--servername: empty name");
-        serverName = value;
-        break;
-      case "--cert":
-      case "--key":
-      case "--ca":
-        if (value === "") throw new UsageError(`${name}: empty file name`);
-        if (name === "--cert") tls.certFiles.push(value);
-        else if (name === "--key") tls.keyFiles.push(value);
-        else tls.caFile = value;
-        break;
-      case "--verify-client":
-        verifyClient = true;
-        break;
-      case "--tickets":
-        if (!/^\d+$/.test(value) || Number(value) > 16) throw new UsageError(`--tickets: "${value}" is not a number 0..16`);
-        tickets = Number(value);
-        break;
-      case "--early-data":
-        if (command === "server") {
-          earlyData = parsePositiveInt(name, value);
-          if (earlyData > 0xffffffff) throw new UsageError("--early-data: at most 4294967295 bytes");
-        } else {
-          if (value === "") throw new UsageError("--early-data: empty file name");
-          earlyDataFile = value;
-        }
-        break;
-      case "--store":
-        if (!/^rediss?:\/\/[^/]/.test(value)) throw new UsageError(`--store: expected redis://HOST:PORT`);
-        store = value;
-        break;
-      case "--session-out":
-      case "--session-in":
-        if (value === "") throw new UsageError(`${name}: empty file name`);
-        if (name === "--session-out") sessionOut = value;
-        else sessionIn = value;
-        break;
-      case "--insecure":
-        insecure = true;
-        break;
+  for (const f of [...tls.certFiles, ...tls.keyFiles]) if (f === "") throw new UsageError(`--cert/--key: empty file name`);
+  const hash = s("psk-hash");
+  if (hash !== undefined) {
+    if (hash !== "sha256" && hash !== "sha384") throw new UsageError(`--psk-hash: must be sha256 or sha384`);
+    tls.pskHash = hash;
+  }
+  const mode = s("psk-mode");
+  if (mode !== undefined) {
+    if (mode !== "psk_ke" && mode !== "psk_dhe_ke" && mode !== "both") throw new UsageError(`--psk-mode: must be psk_ke, psk_dhe_ke or both`);
+    tls.pskModes = pskModesOf(mode);
+  }
+  if (s("groups") !== undefined) tls.groups = parseList("--groups", s("groups")!, GROUPS);
+  if (s("suites") !== undefined) tls.suites = parseList("--suites", s("suites")!, SUITES);
+  const alpn = s("alpn");
+  if (alpn !== undefined) {
+    tls.alpn = alpn.split(",").filter((p) => p !== "");
+    if (tls.alpn.length === 0 || tls.alpn.some((p) => new TextEncoder().encode(p).length > 255)) {
+      throw new UsageError("--alpn: expected a comma-separated list of 1..255-byte names");
     }
   }
+  if (s("handshake-timeout") !== undefined) tls.handshakeTimeout = parsePositiveInt("--handshake-timeout", s("handshake-timeout")!);
+  let host = nonEmpty("--host", s("host"));
+  let port = s("port");
+  if (command === "client" && s("connect") !== undefined) {
+    if (host !== undefined || port !== undefined) throw new UsageError("client: -connect excludes --host and --port");
+    [host, port] = splitConnect(s("connect")!);
+  }
+
   if (tls.certFiles.length !== tls.keyFiles.length) {
     throw new UsageError(`${command}: --cert and --key come in pairs (${tls.certFiles.length} --cert, ${tls.keyFiles.length} --key)`);
   }
   const hasPsk = tls.psks.length > 0 || tls.pskFiles.length > 0;
-  if (command === "server" && !hasPsk && tls.certFiles.length === 0 && store === undefined) {
-    throw new UsageError("server: at least one --psk, --psk-file, --cert/--key pair or --store is required");
-  }
-  if (command === "server" && verifyClient && (tls.caFile === undefined || tls.certFiles.length === 0)) {
-    throw new UsageError("server: --verify-client needs --ca (client trust anchors) and a --cert/--key pair");
-  }
-  if (command === "client" && tls.certFiles.length > 1) throw new UsageError("client: at most one --cert/--key pair");
-  if (command === "client" && insecure && tls.caFile !== undefined) throw new UsageError("client: --insecure and --ca exclude each other");
-  if (port === undefined) throw new UsageError(`${command}: --port is required`);
   if (command === "server") {
-    return { command, ...tls, host: host ?? "127.0.0.1", port: parsePort(port, true), mode, naccept, verifyClient, tickets, earlyData, store };
+    if (v["echo"] === true && v["http"] === true) throw new UsageError("--echo and --http exclude each other");
+    const serverMode: ServerMode = v["echo"] === true ? "echo" : v["http"] === true ? "http" : "print";
+    const naccept = s("naccept") === undefined ? undefined : parsePositiveInt("--naccept", s("naccept")!);
+    const verifyClient = v["verify-client"] === true;
+    let tickets = 2;
+    const t = s("tickets");
+    if (t !== undefined) {
+      if (!/^\d+$/.test(t) || Number(t) > 16) throw new UsageError(`--tickets: "${t}" is not a number 0..16`);
+      tickets = Number(t);
+    }
+    let earlyData: number | undefined;
+    if (s("early-data") !== undefined) {
+      earlyData = parsePositiveInt("--early-data", s("early-data")!);
+      if (earlyData > 0xffffffff) throw new UsageError("--early-data: at most 4294967295 bytes");
+    }
+    const store = s("store");
+    if (store !== undefined && !/^rediss?:\/\/[^/]/.test(store)) throw new UsageError(`--store: expected redis://HOST:PORT`);
+    if (!hasPsk && tls.certFiles.length === 0 && store === undefined) {
+      throw new UsageError("server: at least one --psk, --psk-file, --cert/--key pair or --store is required");
+    }
+    if (verifyClient && (tls.caFile === undefined || tls.certFiles.length === 0)) {
+      throw new UsageError("server: --verify-client needs --ca (client trust anchors) and a --cert/--key pair");
+    }
+    if (port === undefined) throw new UsageError(`server: --port is required`);
+    return { command, ...tls, host: host ?? "127.0.0.1", port: parsePort(port, true), mode: serverMode, naccept, verifyClient, tickets, earlyData, store };
   }
+  const insecure = v["insecure"] === true;
+  if (tls.certFiles.length > 1) throw new UsageError("client: at most one --cert/--key pair");
+  if (insecure && tls.caFile !== undefined) throw new UsageError("client: --insecure and --ca exclude each other");
+  if (port === undefined) throw new UsageError(`client: --port is required`);
   if (host === undefined) throw new UsageError("client: --host is required");
-  return { command, ...tls, host, port: parsePort(port, false), serverName, insecure, sessionOut, sessionIn, earlyDataFile };
+  return {
+    command,
+    ...tls,
+    host,
+    port: parsePort(port, false),
+    serverName: nonEmpty("--servername", s("servername")),
+    insecure,
+    sessionOut: nonEmpty("--session-out", s("session-out")),
+    sessionIn: nonEmpty("--session-in", s("session-in")),
+    earlyDataFile: nonEmpty("--early-data", s("early-data")),
+  };
 }

@@ -17,7 +17,7 @@
 import { connect, type ConnectOptions } from "../client/connect.ts";
 import type { TlsStream } from "../streams/tls_stream.ts";
 import type { ClientCommand } from "./args.ts";
-import { readStdin, writeJsonLine, writeStderrLine, writeStdout } from "./io.ts";
+import { CLOSE_WAIT_MS, onTerminate, readStdin, sleep, writeJsonLine, writeStderrLine, writeStdout } from "./io.ts";
 import type { NegotiatedParameters } from "../config.ts";
 import { applyClientResumption } from "./resumption.ts";
 import { clientConfigOf, errorSummary, forEachChunk, sessionSummary } from "./tls_config.ts";
@@ -82,6 +82,9 @@ export async function runClient(command: ClientCommand): Promise<number> {
     }
   }
   await writeJsonLine(sessionSummary(params));
+  // SIGINT/SIGTERM: send close_notify (RFC 8446 §6.1) before exiting.
+  const established = tls;
+  onTerminate(() => Promise.race([established.close(), sleep(CLOSE_WAIT_MS)]));
   if (resumption.earlyData !== undefined && resumption.earlyData.length > 0 && !params.earlyData) {
     // 0-RTT not offered or rejected: the data goes now, as ordinary 1-RTT data.
     try {

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { appendFileSync, readFileSync } from "node:fs";
+import { appendFileSync, readFileSync, writeFileSync } from "node:fs";
 import process from "node:process";
 
 /** The part of a Node-style writable stream used here. */
@@ -82,4 +82,47 @@ export function keyLogFile(path: string): (line: string) => void {
 export async function exit(code: number): Promise<never> {
   await Promise.all([writeTo(process.stdout, ""), writeTo(process.stderr, "")]).catch(() => {});
   process.exit(code);
+}
+
+/**
+ * Write `text` to a new file `path` with mode 0600 (it holds a secret).
+ * Refuses to overwrite: an existing file may be readable by others, and
+ * `writeFile` keeps an existing file's mode.
+ */
+export function writeSecretFile(path: string, text: string): void {
+  writeFileSync(path, text, { mode: 0o600, flag: "wx" });
+}
+
+/** The `SSLKEYLOGFILE` environment variable (curl, NSS, GnuTLS), or undefined when unset or empty. */
+export function envKeyLogFile(): string | undefined {
+  const v = process.env["SSLKEYLOGFILE"];
+  return v === undefined || v === "" ? undefined : v;
+}
+
+/**
+ * Run `onSignal` once on the first SIGINT or SIGTERM (instead of dying at
+ * once), then exit with 128 + the signal number (130, 143).
+ */
+export function onTerminate(onSignal: () => Promise<void>): void {
+  let started = false;
+  const handler = (signal: "SIGINT" | "SIGTERM"): void => {
+    if (started) return;
+    started = true;
+    void onSignal()
+      .catch(() => {})
+      .then(() => exit(signal === "SIGINT" ? 130 : 143));
+  };
+  process.on("SIGINT", () => handler("SIGINT"));
+  process.on("SIGTERM", () => handler("SIGTERM"));
+}
+
+/** How long a signalled server or client waits for its close_notify to be written. */
+export const CLOSE_WAIT_MS = 1000;
+
+/** Resolve after `ms` without keeping the process alive. */
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    const t = setTimeout(resolve, ms) as { unref?: () => void };
+    t.unref?.();
+  });
 }

@@ -2,10 +2,10 @@
  * Entry point of the `psk-tls` command line tool:
  *
  * ```sh
- * npx bun src/cli/main.ts keygen --identity alice > alice.psk
+ * npx bun src/cli/main.ts keygen --identity alice --out alice.psk
  * npx bun src/cli/main.ts server --port 4433 --psk-file alice.psk --echo
  * echo hello | npx deno run -A src/cli/main.ts client --host 127.0.0.1 --port 4433 --psk-file alice.psk
- * npx bun build src/cli/main.ts --target=node --outfile=dist/cli.mjs && node dist/cli.mjs help
+ * npx bun build src/cli/main.ts --target=node --outfile=dist/cli.mjs && node dist/cli.mjs --help
  * ```
  *
  * `npm run cli -- …` and `deno task cli …` run it too. See {@link USAGE} for

@@ -21,7 +21,7 @@ import { type ConnectionInfo, listen, type TlsServer } from "../server/listen.ts
 import type { TlsStream } from "../streams/tls_stream.ts";
 import type { ServerCommand } from "./args.ts";
 import { sessionPageServer } from "./http.ts";
-import { exit, logJsonLine, writeJsonLine, writeStdout } from "./io.ts";
+import { CLOSE_WAIT_MS, exit, logJsonLine, onTerminate, sleep, writeJsonLine, writeStdout } from "./io.ts";
 import { applyServerResumption } from "./resumption.ts";
 import { errorSummary, forEachChunk, serverConfigOf, sessionSummary } from "./tls_config.ts";
 
@@ -94,8 +94,10 @@ export async function runServer(command: ServerCommand): Promise<number> {
   if (command.handshakeTimeout !== undefined) options.handshakeTimeout = command.handshakeTimeout;
 
   const http = sessionPageServer();
+  const open = new Set<TlsStream>();
   server = await listen(options, async (stream, info) => {
     let ok = true;
+    open.add(stream);
     try {
       await serveConnection(stream, info, command, http);
     } catch (e) {
@@ -103,8 +105,15 @@ export async function runServer(command: ServerCommand): Promise<number> {
       await logJsonLine(errorSummary(e));
       throw e; // listen() aborts the connection (and ignores the handler error: logged above)
     } finally {
+      open.delete(stream);
       connectionEnded(ok);
     }
+  });
+  // SIGINT/SIGTERM: close_notify on every open connection (RFC 8446 §6.1), then stop.
+  onTerminate(async () => {
+    finishing = true;
+    await Promise.race([Promise.allSettled([...open].map((s) => s.close())), sleep(CLOSE_WAIT_MS)]);
+    await server?.close({ graceMs: 0 });
   });
   await writeJsonLine({ listening: { host: server.host, port: server.port } });
   // Runs until the process is killed or --naccept ends it.

@@ -50,7 +50,11 @@ export function buildPsks(options: TlsOptions): Psk[] {
     try {
       return createPsk({ identity: e.identity, secret: e.secret, hash: options.pskHash, allowShortSecret: options.allowShortPsk, allowLowEntropySecret: options.allowWeakPsk });
     } catch (err) {
-      if (err instanceof TlsError && err.kind === "usage") throw new UsageError(err.message.startsWith("PSK \"") ? err.message : `PSK "${e.identity}": ${err.message}`);
+      if (err instanceof TlsError && err.kind === "usage") {
+        // The library names its options; the CLI user types flags.
+        const message = err.message.replace("set allowShortSecret", "pass --allow-short-psk").replace("set allowLowEntropySecret", "pass --allow-weak-psk");
+        throw new UsageError(message.startsWith("PSK \"") ? message : `PSK "${e.identity}": ${message}`);
+      }
       throw err;
     }
   });

@@ -54,7 +54,9 @@ export function parsePskSpec(spec: string, where = "PSK"): PskEntry {
   if (identity.length === 0) throw new PskFormatError(`${where}: the identity is empty`);
   const secret = parseHex(hex);
   if (secret === null) {
-    throw new PskFormatError(`${where}: the key of identity "${identity}" is not an even number of hex digits`);
+    // Say which rule failed; the key itself is never quoted.
+    const why = hex.length === 0 ? "is empty (expected hex digits)" : !/^[0-9a-fA-F]+$/.test(hex) ? "is not valid hex (digits 0-9, a-f only)" : "has an odd number of hex digits";
+    throw new PskFormatError(`${where}: the key of identity "${identity}" ${why}`);
   }
   return { identity, secret };
 }

@@ -168,3 +168,54 @@ describe("parseArgs", () => {
     });
   }
 });
+
+describe("parseArgs: openssl and GnuTLS spellings, --version, keygen --out", () => {
+  test("openssl s_client: -connect HOST:PORT -psk_identity ID -psk HEX", () => {
+    const c = parseArgs(["client", "-connect", "127.0.0.1:4433", "-psk_identity", "alice", "-psk", KEY]) as ClientCommand;
+    expect(c).toMatchObject({ host: "127.0.0.1", port: 4433 });
+    expect(c.psks.map((p) => [p.identity, Buffer.from(p.secret).toString("hex")])).toEqual([["alice", KEY]]);
+  });
+
+  test("-connect with an IPv6 literal; -psk alone uses openssl's Client_identity", () => {
+    const c = parseArgs(["client", "-connect", "[::1]:443", "-psk", KEY]) as ClientCommand;
+    expect(c).toMatchObject({ host: "::1", port: 443 });
+    expect(c.psks[0]!.identity).toBe("Client_identity");
+  });
+
+  test("openssl s_server: -accept P -psk_identity ID -psk HEX", () => {
+    const c = parseArgs(["server", "-accept", "4433", "-psk_identity", "bob", "-psk", KEY]) as ServerCommand;
+    expect(c.port).toBe(4433);
+    expect(c.psks[0]!.identity).toBe("bob");
+  });
+
+  test("gnutls-cli/gnutls-serv: --pskusername ID --pskkey HEX, --pskpasswd FILE", () => {
+    const c = parseArgs(["client", "--host", "h", "--port", "1", "--pskusername", "carol", "--pskkey", KEY]) as ClientCommand;
+    expect(c.psks[0]!.identity).toBe("carol");
+    const s = parseArgs(["server", "--port", "1", "--pskpasswd", "keys.psk", "--psk-file", "more.psk"]) as ServerCommand;
+    expect(s.pskFiles).toEqual(["more.psk", "keys.psk"]);
+  });
+
+  test("--version and -h anywhere; keygen --out", () => {
+    expect(parseArgs(["--version"])).toEqual({ command: "version" });
+    expect(parseArgs(["client", "--version"])).toEqual({ command: "version" });
+    expect(parseArgs(["server", "-h"])).toEqual({ command: "help" });
+    expect(parseArgs(["-h"])).toEqual({ command: "help" });
+    expect(parseArgs(["keygen", "--out", "k.psk"])).toEqual({ command: "keygen", identity: "client", bytes: 32, out: "k.psk" });
+  });
+
+  const bad: [string, string[], RegExp][] = [
+    ["-connect without a port", ["client", "-connect", "host", "-psk", KEY], /HOST:PORT/],
+    ["-connect with --host", ["client", "-connect", "h:1", "--host", "h", "-psk", KEY], /excludes/],
+    ["-psk_identity without -psk", ["client", "-connect", "h:1", "-psk_identity", "a"], /needs the key/],
+    ["--pskkey without --pskusername", ["client", "-connect", "h:1", "--pskkey", KEY], /--pskusername/],
+    ["-psk not hex", ["client", "-connect", "h:1", "-psk", "zzzz"], /not valid hex/],
+    ["--psk odd hex", ["client", "-connect", "h:1", "--psk", "a:abc"], /odd number of hex digits/],
+    ["-connect on the server", ["server", "-connect", "h:1", "-psk", KEY], /unknown option --connect/],
+  ];
+  for (const [name, argv, message] of bad) {
+    test(`rejects: ${name}`, () => {
+      expect(() => parseArgs(argv)).toThrow(UsageError);
+      expect(() => parseArgs(argv)).toThrow(message);
+    });
+  }
+});
