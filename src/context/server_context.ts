@@ -111,11 +111,14 @@ export class ServerContextState extends CommonContextState<ServerConfig> impleme
   }
 
   /**
-   * Whether this server can complete any handshake with `psks` (default the
-   * context's): a certificate, a usable PSK, tickets or a selection callback.
+   * Whether this server can complete any handshake with `psks` accepted as
+   * `kinds` (defaults: the context's PSKs and PSK mode): a certificate, a
+   * usable PSK, tickets or a selection callback.
    */
-  canHandshake(psks: readonly Psk[] = this.psks): boolean {
-    const kinds = this.config.pskMode ? [this.config.pskMode] : ["external", "resumption"];
+  canHandshake(
+    psks: readonly Psk[] = this.psks,
+    kinds: readonly ("external" | "resumption")[] = this.config.pskMode ? [this.config.pskMode] : ["external", "resumption"],
+  ): boolean {
     return this.pskPolicy !== "psk_only" || psks.some((p) => kinds.includes(p.kind)) || this.config.pskSelection !== undefined ||
       (this.ticketKeys !== undefined && kinds.includes("resumption"));
   }

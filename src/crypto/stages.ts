@@ -227,7 +227,7 @@ export type StagePrimitives = Pick<
 const EMPTY = new Uint8Array(0);
 
 /** The binder_key label per PSK kind (RFC 8446 §7.1; RFC 9258 §5.2). */
-const BINDER_LABELS = { external: "ext binder", resumption: "res binder", imported: "imp binder" } as const;
+export const BINDER_LABELS = { external: "ext binder", resumption: "res binder", imported: "imp binder" } as const;
 
 /** Hash("") of each suite hash (public constants, RFC 8446 §7.1 "derived" and binder keys). */
 export const EMPTY_HASH: Readonly<Record<HashAlgorithm, Uint8Array>> = {

@@ -11,6 +11,7 @@
  *
  * @module
  */
+import { BINDER_LABELS } from "../crypto/stages.ts";
 import { type CryptoProvider, type HashAlgorithm, hashLength } from "../crypto/provider.ts";
 import { usageError } from "../errors.ts";
 import { EMPTY_HASH } from "../crypto/stages.ts";
@@ -91,11 +92,10 @@ export function earlySecret(p: CryptoProvider, hash: HashAlgorithm, psk: Uint8Ar
  */
 export type PskKind = "external" | "resumption" | "imported";
 
-const BINDER_LABEL = { external: "ext binder", resumption: "res binder", imported: "imp binder" } as const;
 
 /** binder_key = Derive-Secret(Early Secret, "ext binder" | "res binder" | "imp binder", "") (RFC 8446 §7.1, §4.2.11.2; RFC 9258 §5.2). */
 export function binderKey(p: CryptoProvider, hash: HashAlgorithm, early: Uint8Array, kind: PskKind): Promise<Uint8Array> {
-  return deriveSecret(p, hash, early, BINDER_LABEL[kind], EMPTY_HASH_BYTES[hash]);
+  return deriveSecret(p, hash, early, BINDER_LABELS[kind], EMPTY_HASH_BYTES[hash]);
 }
 
 /** client_early_traffic_secret = Derive-Secret(Early Secret, "c e traffic", ClientHello). */

@@ -178,7 +178,7 @@ export class ServerHandshake implements HandshakeDriver {
     this.#certs = ctx.certificates;
     this.#pskPolicy = ctx.pskPolicy;
     this.#clientAuth = ctx.clientAuth;
-    if (!(this.#pskPolicy !== "psk_only" || this.#psks.length > 0 || ctx.config.pskSelection || (this.#ticketStore && this.#acceptKinds.includes("resumption")))) {
+    if (!ctx.canHandshake(this.#psks, this.#acceptKinds)) {
       throw usageError("no_psk", "server has no certificate, PSK, ticket store or selection callback");
     }
     this.#transcript = new Transcript(io.provider);
