@@ -69,6 +69,11 @@ export interface AeadKey {
   /** Seal several records in one call (results in input order). */
   sealMany?(items: readonly { nonce: Uint8Array; aad: Uint8Array; plaintext: Uint8Array }[]): Promise<Uint8Array[]>;
   /**
+   * Open several records in one call (results in input order; null where
+   * authentication fails). One message to a worker carries a whole feed.
+   */
+  openMany?(items: readonly { nonce: Uint8Array; aad: Uint8Array; ciphertext: Uint8Array }[]): Promise<(Uint8Array | null)[]>;
+  /**
    * Optional record-layer fast path: seal `content || trailer` with `header`
    * as AAD and return `header || ciphertext || tag` in one buffer. Same
    * result as `seal` plus joining, without assembling the inner plaintext or
