@@ -332,11 +332,25 @@ function recordCases(r: Runner, runtime: RuntimeName): Case[] {
                 await r.unserve(side, port);
               }
             };
-            const [a, b] = await interleave(r.o.rounds, () => sample(ours), () => sample(anchor), async () => {
-              await sample(ours);
-              await sample(anchor);
-            });
-            return [row(name, "MB/s", "higher", a, b, runtime, provider, anchor.label)];
+            // On Bun, Bun's own TLS (node:tls over BoringSSL) is a second anchor, measured in the
+            // same rounds (A B C A B C). Its node:tls picks the suite itself (AES-128-GCM here), so
+            // only the aes_128_gcm rows of the first provider get it: `…/bun_native` rows.
+            const bunNative: Side | null = runtime === "bun" && suite === "aes_128_gcm" && provider === r.o.providers[0]
+              ? { server: "bun", client: "bun", serverTls: n, clientTls: n, label: "Bun's native TLS (node:tls on bun, BoringSSL)" }
+              : null;
+            await sample(ours);
+            await sample(anchor);
+            const a: number[] = [];
+            const b: number[] = [];
+            const c: number[] = [];
+            for (let i = 0; i < r.o.rounds; i++) {
+              a.push(await sample(ours));
+              b.push(await sample(anchor));
+              if (bunNative) c.push(await sample(bunNative));
+            }
+            const rows = [row(name, "MB/s", "higher", a, b, runtime, provider, anchor.label)];
+            if (bunNative) rows.push(row(`${name}/bun_native`, "MB/s", "higher", a, c, runtime, provider, bunNative.label));
+            return rows;
           },
         });
       }
