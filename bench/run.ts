@@ -192,9 +192,11 @@ function handshakeCases(r: Runner, runtime: RuntimeName, provider: ProviderName)
     { name: "psk_ke", kind: "psk_ke", group: "x25519", cert: "ecdsa_p256" },
     { name: "psk_dhe_ke/x25519", kind: "psk_dhe_ke", group: "x25519", cert: "ecdsa_p256" },
     { name: "psk_dhe_ke/p256", kind: "psk_dhe_ke", group: "p256", cert: "ecdsa_p256" },
+    { name: "psk_dhe_ke/x25519mlkem768", kind: "psk_dhe_ke", group: "x25519mlkem768", cert: "ecdsa_p256" },
     { name: "resumption", kind: "resumption", group: "x25519", cert: "ecdsa_p256" },
     { name: "0rtt", kind: "0rtt", group: "x25519", cert: "ecdsa_p256" },
     { name: "cert/ecdsa_p256", kind: "cert", group: "x25519", cert: "ecdsa_p256" },
+    { name: "cert/ecdsa_p256/x25519mlkem768", kind: "cert", group: "x25519mlkem768", cert: "ecdsa_p256" },
     { name: "cert/ed25519", kind: "cert", group: "x25519", cert: "ed25519" },
     { name: "cert/rsa2048", kind: "cert", group: "x25519", cert: "rsa2048" },
   ];

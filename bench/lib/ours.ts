@@ -28,7 +28,7 @@ const SUITES: Record<SuiteShort, CipherSuiteName> = {
   aes_256_gcm: "TLS_AES_256_GCM_SHA384",
   chacha20_poly1305: "TLS_CHACHA20_POLY1305_SHA256",
 };
-const GROUPS: Record<string, GroupName> = { x25519: "x25519", p256: "secp256r1" };
+const GROUPS: Record<string, GroupName> = { x25519: "x25519", p256: "secp256r1", x25519mlkem768: "X25519MLKEM768" };
 /** Files of the test PKI per key type: chain sent, private key. */
 export const CERT_FILES: Record<CertAlg, [string, string]> = {
   ecdsa_p256: ["ec.pem", "ec.key"],

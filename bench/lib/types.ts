@@ -19,7 +19,7 @@ export type ProviderName = "noble" | "webcrypto" | "node" | "auto";
 export type HandshakeKind = "psk_ke" | "psk_dhe_ke" | "resumption" | "0rtt" | "cert";
 
 /** Key exchange groups for psk_dhe_ke. */
-export type BenchGroup = "x25519" | "p256";
+export type BenchGroup = "x25519" | "p256" | "x25519mlkem768";
 
 /** Certificate key types (the test PKI, test/fixtures/make_certs.sh). */
 export type CertAlg = "ecdsa_p256" | "ed25519" | "rsa2048";

@@ -38,7 +38,7 @@ export class CommonContextState<C extends CommonConfig & { certificates?: readon
     this.config = config;
     this.provider = config.provider ?? auto;
     this.suites = configuredSuites(config);
-    this.groups = configuredGroups(config);
+    this.groups = configuredGroups(config, role, this.provider);
     this.pskModes = configuredPskModes(config);
     this.now = config.now ?? (() => Date.now());
     this.psks = [...(config.psks ?? [])];

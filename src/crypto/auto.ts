@@ -15,6 +15,7 @@ import type {
   AeadKey,
   CryptoProvider,
   ExpandLabelRequest,
+  DhGroupName,
   GroupName,
   HashAlgorithm,
   KeyShareKeyPair,
@@ -208,6 +209,11 @@ interface Resolved {
   "AES-256-GCM": CryptoProvider | { small: CryptoProvider; large: CryptoProvider; threshold: number };
 }
 
+/** The (EC)DHE entry of the table that serves `group`. */
+function dhOf(group: GroupName): DhGroupName {
+  return group === "X25519MLKEM768" ? "x25519" : group;
+}
+
 /** Turn a synchronous throw into a rejection (noble throws synchronously on bad arguments). */
 function call<T>(f: () => Promise<T>): Promise<T> {
   try {
@@ -302,9 +308,15 @@ export function autoProvider(options: AutoProviderOptions = {}): CryptoProvider 
         const small = await c.small.importAeadKey(alg, key);
         return new SizeSplitAeadKey(alg, small, c.large, key, c.threshold);
       }),
-    generateKeyShare: (group: GroupName): Promise<KeyShareKeyPair> => run((r) => r[group].generateKeyShare(group)),
+    // X25519MLKEM768 is served by the provider that serves X25519 (its ML-KEM half is noble in every provider).
+    generateKeyShare: (group: GroupName): Promise<KeyShareKeyPair> => run((r) => r[dhOf(group)].generateKeyShare(group)),
     deriveSharedSecret: (keyPair: KeyShareKeyPair, peer: Uint8Array): Promise<Uint8Array> =>
-      run((r) => r[keyPair.group].deriveSharedSecret(keyPair, peer)),
+      run((r) => r[dhOf(keyPair.group)].deriveSharedSecret(keyPair, peer)),
+    respondKeyShare: (group: GroupName, peer: Uint8Array): Promise<KeyShareKeyPair> =>
+      run((r) => {
+        const p = r[dhOf(group)];
+        return p.respondKeyShare ? p.respondKeyShare(group, peer) : p.generateKeyShare(group);
+      }),
     randomBytes: random ?? webRandomBytes,
     // Signatures (not benchmarked per runtime; a handshake signs/verifies a few times): the
     // implementation that serves secp256r1, i.e. node:crypto where it loads, WebCrypto otherwise.

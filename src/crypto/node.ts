@@ -8,6 +8,7 @@
  *
  * @module
  */
+import { withKemGroups } from "./hybrid_kem.ts";
 import * as nc from "node:crypto";
 import { Buffer } from "node:buffer";
 import { p256, p384 } from "@noble/curves/nist.js";
@@ -18,6 +19,7 @@ import {
   type AeadKey,
   type CryptoProvider,
   type ExpandLabelRequest,
+  type DhGroupName,
   type GroupName,
   type HashAlgorithm,
   hashLength,
@@ -294,7 +296,7 @@ const EC = {
 } as const;
 
 /** Synchronous key-share generation on node:crypto. */
-export function nodeGenerateKeyShare(group: GroupName, random?: (n: number) => Uint8Array): KeyShareKeyPair {
+export function nodeGenerateKeyShare(group: DhGroupName, random?: (n: number) => Uint8Array): KeyShareKeyPair {
   if (group === "x25519") {
     let privateKey: nc.KeyObject;
     let publicKey: nc.KeyObject;
@@ -344,7 +346,7 @@ export function nodeDeriveSharedSecret(keyPair: KeyShareKeyPair, peer: Uint8Arra
     if (isAllZero(z)) throw new TypeError("x25519 shared secret is all zero");
     return z;
   }
-  const c = EC[keyPair.group];
+  const c = EC[keyPair.group as Exclude<DhGroupName, "x25519">];
   // RFC 8446 §4.2.8.2: only the uncompressed form is allowed.
   if (peer.length !== c.pointLen || peer[0] !== 4) throw new TypeError("ECDH public key must be uncompressed");
   try {
@@ -383,8 +385,11 @@ export function nodeCryptoProvider(options: NodeCryptoProviderOptions = {}): Cry
     hkdfExpand: (alg, prk, info, length) => attempt(() => nodeHkdfExpand(alg, prk, info, length)),
     hkdfExpandLabels: (alg, secret, requests) => attempt(() => requests.map((r) => nodeExpandLabel(alg, secret, r))),
     importAeadKey: (alg, key) => attempt(() => nodeImportAeadKey(alg, key)),
-    generateKeyShare: (group) => attempt(() => nodeGenerateKeyShare(group, random)),
-    deriveSharedSecret: (keyPair, peer) => attempt(() => nodeDeriveSharedSecret(keyPair, peer)),
+    ...withKemGroups({
+      generateKeyShare: (group) => attempt(() => nodeGenerateKeyShare(group, random)),
+      deriveSharedSecret: (keyPair, peer) => attempt(() => nodeDeriveSharedSecret(keyPair, peer)),
+      randomBytes: random ?? nodeRandomBytes,
+    }),
     randomBytes: random ?? nodeRandomBytes,
     importSigningKey: (key) => nodeImportSigningKey(key, options.pssSalt ? { pssSalt: options.pssSalt } : {}),
     verifySignature: nodeVerifySignature,

@@ -71,6 +71,8 @@ export enum NamedGroup {
   secp521r1 = 0x0019,
   x25519 = 0x001d,
   x448 = 0x001e,
+  /** Hybrid ML-KEM-768 + X25519 (draft-ietf-tls-ecdhe-mlkem §3). */
+  X25519MLKEM768 = 0x11ec,
 }
 
 /** PskKeyExchangeMode (RFC 8446 §4.2.9). */
@@ -151,6 +153,7 @@ export const GROUP_NAMES: ReadonlyMap<NamedGroup, GroupName> = new Map<NamedGrou
   [NamedGroup.x25519, "x25519"],
   [NamedGroup.secp256r1, "secp256r1"],
   [NamedGroup.secp384r1, "secp384r1"],
+  [NamedGroup.X25519MLKEM768, "X25519MLKEM768"],
 ]);
 
 /** Code point of a group name. */

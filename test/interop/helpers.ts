@@ -39,12 +39,14 @@ export const SUITES: readonly { suite: CipherSuiteName; hash: "sha256" | "sha384
 export const MODES: readonly PskKeyExchangeModeName[] = ["psk_ke", "psk_dhe_ke"];
 
 /** OpenSSL's name of a group (`-groups`). */
-export const OPENSSL_GROUP: Record<GroupName, string> = { x25519: "X25519", secp256r1: "P-256", secp384r1: "P-384" };
+/** (X25519MLKEM768 needs OpenSSL ≥ 3.5 / GnuTLS ≥ 3.8.9; the 3.0 and 3.7 here have neither.) */
+export const OPENSSL_GROUP: Record<GroupName, string> = { x25519: "X25519", secp256r1: "P-256", secp384r1: "P-384", X25519MLKEM768: "X25519MLKEM768" };
 /** GnuTLS's priority-string name of a group. */
 export const GNUTLS_GROUP: Record<GroupName, string> = {
   x25519: "GROUP-X25519",
   secp256r1: "GROUP-SECP256R1",
   secp384r1: "GROUP-SECP384R1",
+  X25519MLKEM768: "GROUP-X25519-MLKEM768",
 };
 /** GnuTLS's priority-string name of a suite's cipher. */
 export const GNUTLS_CIPHER: Record<CipherSuiteName, string> = {
