@@ -119,8 +119,13 @@ export async function ourServe(p: TlsParams, mode: ServeMode, recordSize: number
     host: "127.0.0.1",
     port: 0,
     tls: serverConfig(p),
+    // Every bench client comes from 127.0.0.1 and the memory rows hold thousands of idle
+    // connections: no per-source caps, no idle timeout (the DoS defaults would refuse or close them).
     maxConnections: 1 << 20,
     maxHandshakes: 1 << 20,
+    maxConnectionsPerSource: 0,
+    maxHandshakesPerSource: 0,
+    idleTimeout: 0,
     onError: () => {},
   }, async (tls: TlsStream) => {
     counters.handshakes++;
