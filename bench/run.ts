@@ -307,12 +307,13 @@ function crossCases(r: Runner, runtime: RuntimeName, provider: ProviderName): Ca
   }));
 }
 
-const SUITES: SuiteShort[] = ["aes_128_gcm", "aes_256_gcm", "chacha20_poly1305"];
+const SUITES: SuiteShort[] = ["aes_128_gcm", "aes_256_gcm", "chacha20_poly1305", "aes_128_ccm", "aes_128_ccm_8"];
 
 function recordCases(r: Runner, runtime: RuntimeName): Case[] {
   const constrained = r.o.profile === "constrained";
   const sizes = constrained ? [64, 1024] : [64, 1024, 16384];
-  const suites: SuiteShort[] = constrained ? ["aes_128_gcm", "chacha20_poly1305"] : SUITES;
+  // Constrained: the suites devices use; CCM for the AES-hardware-without-GCM ones.
+  const suites: SuiteShort[] = constrained ? ["aes_128_gcm", "chacha20_poly1305", "aes_128_ccm"] : SUITES;
   const cases: Case[] = [];
   for (const suite of suites) {
     for (const size of sizes) {

@@ -26,6 +26,8 @@ const PROVIDERS: Record<ProviderName, CryptoProvider> = { noble, webcrypto, node
 const SUITES: Record<SuiteShort, CipherSuiteName> = {
   aes_128_gcm: "TLS_AES_128_GCM_SHA256",
   aes_256_gcm: "TLS_AES_256_GCM_SHA384",
+  aes_128_ccm: "TLS_AES_128_CCM_SHA256",
+  aes_128_ccm_8: "TLS_AES_128_CCM_8_SHA256",
   chacha20_poly1305: "TLS_CHACHA20_POLY1305_SHA256",
 };
 const GROUPS: Record<string, GroupName> = { x25519: "x25519", p256: "secp256r1", x25519mlkem768: "X25519MLKEM768" };

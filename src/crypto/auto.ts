@@ -21,6 +21,7 @@ import type {
   KeyShareKeyPair,
 } from "./provider.ts";
 import { keyScheduleJobs } from "./stages.ts";
+import { isCcm } from "./aes_ccm.ts";
 import { nobleProvider } from "./noble.ts";
 import { webCryptoProvider, webRandomBytes } from "./webcrypto.ts";
 
@@ -207,6 +208,8 @@ interface Resolved {
   secp384r1: CryptoProvider;
   "AES-128-GCM": CryptoProvider | { small: CryptoProvider; large: CryptoProvider; threshold: number };
   "AES-256-GCM": CryptoProvider | { small: CryptoProvider; large: CryptoProvider; threshold: number };
+  /** AES-128-CCM(-8): node:crypto where it has CCM (Node; node.ts falls back to noble elsewhere), else noble. */
+  ccm: CryptoProvider;
 }
 
 /** The (EC)DHE entry of the table that serves `group`. */
@@ -269,6 +272,7 @@ export function autoProvider(options: AutoProviderOptions = {}): CryptoProvider 
       secp384r1: get(table.secp384r1, "secp384r1"),
       "AES-128-GCM": aes("AES-128-GCM"),
       "AES-256-GCM": aes("AES-256-GCM"),
+      ccm: nodeProvider ?? impls.noble,
     };
   }
 
@@ -303,6 +307,7 @@ export function autoProvider(options: AutoProviderOptions = {}): CryptoProvider 
       run((r) => mac(r, alg).hkdfExpandLabels(alg, secret, requests)),
     importAeadKey: (alg: AeadAlgorithm, key: Uint8Array): Promise<AeadKey> =>
       run(async (r) => {
+        if (isCcm(alg)) return r.ccm.importAeadKey(alg, key);
         const c = r[alg];
         if (!("threshold" in c)) return c.importAeadKey(alg, key);
         const small = await c.small.importAeadKey(alg, key);

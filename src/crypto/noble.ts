@@ -5,6 +5,7 @@
  * @module
  */
 import { withKemGroups } from "./hybrid_kem.ts";
+import { isCcm, nobleCcmKey } from "./aes_ccm.ts";
 import { sha256, sha384 } from "@noble/hashes/sha2.js";
 import { hmac } from "@noble/hashes/hmac.js";
 import type { CHash } from "@noble/hashes/utils.js";
@@ -103,6 +104,7 @@ export function nobleProvider(options: { random?: (n: number) => Uint8Array } = 
     importAeadKey: (alg, key) =>
       settle(() => {
         if (key.length !== aeadKeyLength(alg)) throw new TypeError(`${alg} key must be ${aeadKeyLength(alg)} bytes`);
+        if (isCcm(alg)) return nobleCcmKey(alg, key);
         return new NobleAeadKey(alg, key);
       }),
     ...withKemGroups({ generateKeyShare: nobleGenerateKeyShare, deriveSharedSecret: nobleDeriveSharedSecret, randomBytes }),

@@ -33,7 +33,7 @@ export type { EcCurve, PrivateKeyInfo, PublicKeyInfo, SignatureAlgorithm, Signat
 export type HashAlgorithm = "SHA-256" | "SHA-384";
 
 /** AEAD algorithms of the TLS 1.3 cipher suites. */
-export type AeadAlgorithm = "AES-128-GCM" | "AES-256-GCM" | "CHACHA20-POLY1305";
+export type AeadAlgorithm = "AES-128-GCM" | "AES-256-GCM" | "CHACHA20-POLY1305" | "AES-128-CCM" | "AES-128-CCM-8";
 
 /** Key-exchange groups (RFC 8446 §4.2.7 names). */
 export type GroupName = "x25519" | "secp256r1" | "secp384r1" | "X25519MLKEM768";
@@ -153,7 +153,12 @@ export function hashLength(alg: HashAlgorithm): 32 | 48 {
 
 /** Key length of an AEAD. */
 export function aeadKeyLength(alg: AeadAlgorithm): 16 | 32 {
-  return alg === "AES-128-GCM" ? 16 : 32;
+  return alg === "AES-256-GCM" || alg === "CHACHA20-POLY1305" ? 32 : 16;
+}
+
+/** Tag length of an AEAD: 16 bytes, 8 for AES-128-CCM-8 (RFC 6655 §3). */
+export function aeadTagLength(alg: AeadAlgorithm): 8 | 16 {
+  return alg === "AES-128-CCM-8" ? 8 : 16;
 }
 
 /** Encode the HkdfLabel structure (RFC 8446 §7.1). Shared by every provider. */

@@ -14,6 +14,7 @@
  * @module
  */
 import { withKemGroups } from "./hybrid_kem.ts";
+import { isCcm, nobleCcmKey } from "./aes_ccm.ts";
 import { chacha20poly1305 } from "@noble/ciphers/chacha.js";
 import { x25519 } from "@noble/curves/ed25519.js";
 import { p256, p384 } from "@noble/curves/nist.js";
@@ -349,6 +350,7 @@ export function webCryptoProvider(options: WebCryptoProviderOptions = {}): Crypt
     async importAeadKey(alg: AeadAlgorithm, key: Uint8Array): Promise<AeadKey> {
       if (key.length !== aeadKeyLength(alg)) throw new TypeError(`${alg} key must be ${aeadKeyLength(alg)} bytes`);
       if (alg === "CHACHA20-POLY1305") return new NobleChaChaKey(key);
+      if (isCcm(alg)) return nobleCcmKey(alg, key); // WebCrypto has no CCM
       const k = await subtle().importKey("raw", bs(key), { name: "AES-GCM" }, false, ["encrypt", "decrypt"]);
       return new WebAesGcmKey(alg, k);
     },

@@ -17,6 +17,15 @@ export const DEFAULT_CIPHER_SUITES: readonly CipherSuite[] = [
 ];
 
 /**
+ * Default suites of a server: the client defaults, then AES-128-CCM for the
+ * devices (wolfSSL, Mbed TLS on AES hardware without GCM) that offer only it.
+ * A server picks by its own order, so it costs the others nothing. CCM_8
+ * (8-byte tag, 64-bit forgery resistance) is never a default: opt in with
+ * `cipherSuites` where a device needs it.
+ */
+export const DEFAULT_SERVER_CIPHER_SUITES: readonly CipherSuite[] = [...DEFAULT_CIPHER_SUITES, CipherSuite.TLS_AES_128_CCM_SHA256];
+
+/**
  * Default group preference of a client: (EC)DHE only, so a ClientHello stays
  * small (one 32-byte X25519 share, not 1,216 bytes of X25519MLKEM768) and a
  * constrained client does no ML-KEM work unless asked (`groups`).
@@ -35,8 +44,8 @@ export const DEFAULT_SERVER_GROUPS: readonly GroupName[] = ["X25519MLKEM768", ..
 export const DEFAULT_PSK_MODES: readonly PskKeyExchangeModeName[] = ["psk_dhe_ke", "psk_ke"];
 
 /** Resolve configured suites to their parameters, rejecting unknown names. */
-export function configuredSuites(config: CommonConfig): CipherSuiteParams[] {
-  const list = config.cipherSuites ?? DEFAULT_CIPHER_SUITES;
+export function configuredSuites(config: CommonConfig, role: "client" | "server" = "client"): CipherSuiteParams[] {
+  const list = config.cipherSuites ?? (role === "server" ? DEFAULT_SERVER_CIPHER_SUITES : DEFAULT_CIPHER_SUITES);
   if (list.length === 0) throw usageError("no_cipher_suites", "cipherSuites is empty");
   return list.map((s) => {
     const code = typeof s === "number" ? s : CipherSuite[s as CipherSuiteName];
