@@ -107,7 +107,7 @@ export function nobleProvider(options: { random?: (n: number) => Uint8Array } = 
         if (isCcm(alg)) return nobleCcmKey(alg, key);
         return new NobleAeadKey(alg, key);
       }),
-    ...withKemGroups({ generateKeyShare: nobleGenerateKeyShare, deriveSharedSecret: nobleDeriveSharedSecret, randomBytes }),
+    ...withKemGroups({ generateKeyShare: nobleGenerateKeyShare, deriveSharedSecret: nobleDeriveSharedSecret, randomBytes, seeded: options.random !== undefined }),
     randomBytes,
     importSigningKey: nobleImportSigningKey,
     verifySignature: nobleVerifySignature,

@@ -463,6 +463,7 @@ export function nodeCryptoProvider(options: NodeCryptoProviderOptions = {}): Cry
       generateKeyShare: (group) => attempt(() => nodeGenerateKeyShare(group, random)),
       deriveSharedSecret: (keyPair, peer) => attempt(() => nodeDeriveSharedSecret(keyPair, peer)),
       randomBytes: random ?? nodeRandomBytes,
+      seeded: random !== undefined,
     }),
     randomBytes: random ?? nodeRandomBytes,
     importSigningKey: (key) => nodeImportSigningKey(key, options.pssSalt ? { pssSalt: options.pssSalt } : {}),

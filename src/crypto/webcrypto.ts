@@ -365,6 +365,7 @@ export function webCryptoProvider(options: WebCryptoProviderOptions = {}): Crypt
         return deriveEc(keyPair.group as Exclude<DhGroupName, "x25519">, sk, peer);
       },
       randomBytes: random ?? webRandomBytes,
+      seeded: random !== undefined,
     }),
     randomBytes: random ?? webRandomBytes,
     importSigningKey: webImportSigningKey,

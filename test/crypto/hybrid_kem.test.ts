@@ -10,7 +10,7 @@ import { ml_kem768 } from "@noble/post-quantum/ml-kem.js";
 import { x25519 } from "@noble/curves/ed25519.js";
 import { HYBRID_CLIENT_SHARE_LENGTH, HYBRID_SERVER_SHARE_LENGTH } from "../../src/crypto/hybrid_kem.ts";
 import type { CryptoProvider } from "../../src/crypto/provider.ts";
-import { PROVIDERS } from "../providers.ts";
+import { PROVIDER_FACTORIES, PROVIDERS } from "../providers.ts";
 
 async function rejects(p: Promise<unknown>): Promise<unknown> {
   try {
@@ -42,6 +42,20 @@ describe("X25519MLKEM768", () => {
       });
     }
   }
+
+  test("noble's ML-KEM (a provider with a random hook) ↔ the runtime's WebCrypto ML-KEM where it has one, both ways", async () => {
+    const rng = (n: number) => crypto.getRandomValues(new Uint8Array(n));
+    for (const f of PROVIDER_FACTORIES) {
+      const hooked = f.create({ random: rng });
+      for (const plain of PROVIDERS) {
+        for (const [c, s] of [[hooked, plain], [plain, hooked]] as const) {
+          const client = await c.generateKeyShare("X25519MLKEM768");
+          const server = await respond(s, client.publicKey);
+          expect(await c.deriveSharedSecret(client, server.publicKey)).toEqual(await s.deriveSharedSecret(server, client.publicKey));
+        }
+      }
+    }
+  });
 
   test("the secret is ML-KEM ‖ X25519, in that order (checked against noble's parts)", async () => {
     const p = PROVIDERS[0]!;
