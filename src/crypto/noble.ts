@@ -38,6 +38,19 @@ export function nobleExpandLabel(alg: HashAlgorithm, secret: Uint8Array, r: Expa
   return expand(hashFn(alg), secret, hkdfLabel(r.label, r.context, r.length), r.length);
 }
 
+/** Seal `out[at, at + length)` into `out[at, at + length + 16)`: with an output argument when the cipher has one. */
+export function sealInPlace(
+  c: { encrypt(p: Uint8Array, output?: Uint8Array): Uint8Array },
+  hasOutput: boolean,
+  out: Uint8Array,
+  at: number,
+  length: number,
+): void {
+  const plaintext = out.subarray(at, at + length);
+  if (hasOutput) c.encrypt(plaintext, out.subarray(at, at + length + 16));
+  else out.set(c.encrypt(plaintext), at);
+}
+
 class NobleAeadKey implements AeadKey {
   readonly algorithm: AeadAlgorithm;
   #key: Uint8Array;
@@ -59,7 +72,24 @@ class NobleAeadKey implements AeadKey {
     }
   }
   sealMany(items: readonly { nonce: Uint8Array; aad: Uint8Array; plaintext: Uint8Array }[]): Promise<Uint8Array[]> {
-    return Promise.resolve(items.map((i) => this.#cipher(i.nonce, i.aad).encrypt(i.plaintext)));
+    try {
+      return Promise.resolve(items.map((i) => this.#cipher(i.nonce, i.aad).encrypt(i.plaintext)));
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+  openMany(items: readonly { nonce: Uint8Array; aad: Uint8Array; ciphertext: Uint8Array }[]): Promise<(Uint8Array | null)[]> {
+    return Promise.resolve(items.map((i) => {
+      try {
+        return this.#cipher(i.nonce, i.aad).decrypt(i.ciphertext);
+      } catch {
+        return null;
+      }
+    }));
+  }
+  /** ChaCha20-Poly1305 encrypts in place; noble's AES-GCM takes no output buffer, so its result is copied in. */
+  sealRecordInto(nonce: Uint8Array, out: Uint8Array, at: number, length: number): void {
+    sealInPlace(this.#cipher(nonce, out.subarray(at - 5, at)), this.algorithm === "CHACHA20-POLY1305", out, at, length);
   }
   dispose(): void {
     this.#key.fill(0);

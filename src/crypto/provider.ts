@@ -80,6 +80,15 @@ export interface AeadKey {
    * copying the ciphertext again (16 KiB per record).
    */
   sealRecord?(nonce: Uint8Array, header: Uint8Array, content: Uint8Array, trailer: Uint8Array): Promise<Uint8Array>;
+  /**
+   * Optional in-place record seal (the record layer's flush buffer): `out[at - 5, at)`
+   * holds the record header (the AAD) and `out[at, at + length)` the inner
+   * plaintext; the key overwrites that with the ciphertext and writes the
+   * 16-byte tag right after it. Returns undefined when done synchronously, or a
+   * promise; `out` is not touched outside `[at, at + length + 16)`, so several
+   * may run at once on one buffer.
+   */
+  sealRecordInto?(nonce: Uint8Array, out: Uint8Array, at: number, length: number): void | Promise<void>;
   /** Release resources (worker-side keys); optional. */
   dispose?(): void;
 }

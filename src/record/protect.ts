@@ -214,11 +214,67 @@ export class RecordSealer {
     }));
   }
 
+  /**
+   * Protect several records with consecutive sequence numbers into ONE
+   * buffer, as they go on the wire (one transport write). Each record's
+   * header and inner plaintext are written there and the key encrypts in
+   * place (`sealRecordInto`) where it can: one allocation per flush, none per
+   * record. Keys without it seal copies (`sealMany`) that are copied in.
+   * All-or-nothing like {@link RecordSealer.sealMany}; resolves in sequence
+   * order with the other seals.
+   */
+  sealFlush(items: readonly SealItem[]): Promise<Uint8Array> {
+    try {
+      this.#check(items);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    let total = 0;
+    for (const { content, padding = 0 } of items) total += RECORD_HEADER_LENGTH + content.length + 1 + padding + AEAD_TAG_LENGTH;
+    const out = new Uint8Array(total); // zeroed: padding bytes are zero
+    const key = this.#key;
+    const jobs: Promise<void>[] = [];
+    const copies: { at: number; nonce: Uint8Array; aad: Uint8Array; plaintext: Uint8Array }[] = [];
+    let pos = 0;
+    for (const { type, content, padding = 0 } of items) {
+      const length = content.length + 1 + padding;
+      const at = pos + RECORD_HEADER_LENGTH;
+      writeProtectedHeader(out, pos, length + AEAD_TAG_LENGTH);
+      out.set(content, at);
+      out[at + content.length] = type;
+      const nonce = recordNonce(this.#iv, this.#seq++);
+      if (key.sealRecordInto) {
+        const r = call(() => key.sealRecordInto!(nonce, out, at, length) ?? Promise.resolve());
+        jobs.push(r);
+      } else {
+        // Copies, not views: a worker pool would clone the whole flush buffer for a view.
+        copies.push({ at, nonce, aad: out.slice(pos, at), plaintext: out.slice(at, at + length) });
+      }
+      pos = at + length + AEAD_TAG_LENGTH;
+    }
+    if (copies.length > 0) {
+      const sealed = key.sealMany ? call(() => key.sealMany!(copies)) : Promise.all(copies.map((c) => call(() => key.seal(c.nonce, c.aad, c.plaintext))));
+      jobs.push(sealed.then((cts) => {
+        if (cts.length !== copies.length) throw new TypeError("provider sealMany returned the wrong number of records");
+        cts.forEach((ct, i) => out.set(ct, copies[i]!.at));
+      }));
+    }
+    return this.#chain(jobs.length === 1 ? jobs[0]!.then(() => out) : Promise.all(jobs).then(() => out));
+  }
+
   /** Release the key (after a key change). */
   dispose(): void {
     this.#key.dispose?.();
     this.#iv.fill(0);
   }
+}
+
+function writeProtectedHeader(out: Uint8Array, pos: number, length: number): void {
+  out[pos] = ContentType.application_data;
+  out[pos + 1] = 0x03;
+  out[pos + 2] = 0x03;
+  out[pos + 3] = length >>> 8;
+  out[pos + 4] = length & 0xff;
 }
 
 /** Turn a synchronous throw into a rejection. */
@@ -287,27 +343,56 @@ export class RecordOpener {
     return result;
   }
 
-  async #open(header: Uint8Array, body: Uint8Array): Promise<OpenedRecord> {
-    if (header.length !== RECORD_HEADER_LENGTH || ((header[3]! << 8) | header[4]!) !== body.length) {
-      throw usageError("bad_record_header", "header must be the 5 record-header bytes whose length matches the body");
+  /**
+   * Deprotect the records of one feed in one provider call (`openMany`:
+   * one message to a worker, all WebCrypto operations in flight at once).
+   * The records are assumed to be under this key with consecutive sequence
+   * numbers; the result holds the records that opened, in order, up to the
+   * first that failed, and that failure (the error `open` would have thrown).
+   * The sequence number advances by the records returned. A caller that
+   * changes keys part-way (a KeyUpdate inside the batch) drops the rest.
+   */
+  openMany(records: readonly { header: Uint8Array; fragment: Uint8Array }[]): Promise<{ opened: OpenedRecord[]; error?: unknown }> {
+    const result = this.#tail.then(() => this.#openMany(records));
+    this.#tail = result.catch(() => undefined);
+    return result;
+  }
+
+  async #openMany(records: readonly { header: Uint8Array; fragment: Uint8Array }[]): Promise<{ opened: OpenedRecord[]; error?: unknown }> {
+    const items: { nonce: Uint8Array; aad: Uint8Array; ciphertext: Uint8Array }[] = [];
+    let error: unknown;
+    for (const { header, fragment } of records) {
+      try {
+        checkProtected(header, fragment);
+      } catch (e) {
+        error = e;
+        break;
+      }
+      if (fragment.length < AEAD_TAG_LENGTH) break; // bad_record_mac below, in order
+      items.push({ nonce: recordNonce(this.#iv, this.#seq + items.length), aad: header, ciphertext: fragment });
     }
-    // §5.2: every protected record has outer type application_data.
-    if (header[0] !== ContentType.application_data) {
-      throw protocolError(AlertDescription.unexpected_message, `record of type ${header[0]} cannot be decrypted`);
+    const key = this.#key;
+    const plaintexts = items.length === 0
+      ? []
+      : key.openMany
+      ? await key.openMany(items)
+      : await Promise.all(items.map((i) => key.open(i.nonce, i.aad, i.ciphertext)));
+    const opened: OpenedRecord[] = [];
+    for (let i = 0; i < records.length; i++) {
+      if (i >= items.length) return { opened, error: error ?? badRecordMac() };
+      try {
+        opened.push(this.#inner(plaintexts[i] ?? null));
+      } catch (e) {
+        return { opened, error: e };
+      }
     }
-    // §5.2: encrypted_record longer than 2^14 + 256 → record_overflow.
-    if (body.length > MAX_CIPHERTEXT) {
-      throw protocolError(AlertDescription.record_overflow, `protected record of ${body.length} bytes exceeds 2^14 + 256`);
-    }
-    const plaintext = body.length < AEAD_TAG_LENGTH
-      ? null
-      : await this.#key.open(recordNonce(this.#iv, this.#seq), header, body);
+    return { opened };
+  }
+
+  /** Checks on a decrypted record (§5.2, §5.4); advances the sequence number on success. */
+  #inner(plaintext: Uint8Array | null): OpenedRecord {
     // §5.2: deprotection failure → bad_record_mac.
-    if (plaintext === null) {
-      throw new TlsError("crypto", "bad_record_mac", "record failed authentication", {
-        alert: AlertDescription.bad_record_mac,
-      });
-    }
+    if (plaintext === null) throw badRecordMac();
     this.#seq++;
     // §5.4: the encoded TLSInnerPlaintext MUST NOT exceed 2^14 + 1 octets.
     if (plaintext.length > MAX_INNER_PLAINTEXT) {
@@ -329,9 +414,36 @@ export class RecordOpener {
     return { type, content: plaintext.subarray(0, end) };
   }
 
+  async #open(header: Uint8Array, body: Uint8Array): Promise<OpenedRecord> {
+    checkProtected(header, body);
+    const plaintext = body.length < AEAD_TAG_LENGTH
+      ? null
+      : await this.#key.open(recordNonce(this.#iv, this.#seq), header, body);
+    return this.#inner(plaintext);
+  }
+
   /** Release the key (after a key change). */
   dispose(): void {
     this.#key.dispose?.();
     this.#iv.fill(0);
+  }
+}
+
+function badRecordMac(): TlsError {
+  return new TlsError("crypto", "bad_record_mac", "record failed authentication", { alert: AlertDescription.bad_record_mac });
+}
+
+/** Checks on a protected record before decryption (§5.2). */
+function checkProtected(header: Uint8Array, body: Uint8Array): void {
+  if (header.length !== RECORD_HEADER_LENGTH || ((header[3]! << 8) | header[4]!) !== body.length) {
+    throw usageError("bad_record_header", "header must be the 5 record-header bytes whose length matches the body");
+  }
+  // §5.2: every protected record has outer type application_data.
+  if (header[0] !== ContentType.application_data) {
+    throw protocolError(AlertDescription.unexpected_message, `record of type ${header[0]} cannot be decrypted`);
+  }
+  // §5.2: encrypted_record longer than 2^14 + 256 → record_overflow.
+  if (body.length > MAX_CIPHERTEXT) {
+    throw protocolError(AlertDescription.record_overflow, `protected record of ${body.length} bytes exceeds 2^14 + 256`);
   }
 }

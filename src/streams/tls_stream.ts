@@ -16,7 +16,7 @@ import type { ClientConfig, NegotiatedParameters, ServerConfig } from "../config
 import type { ClientContext } from "../context/client_context.ts";
 import type { ServerContext } from "../context/server_context.ts";
 import { clientConnection, serverConnection } from "../connection/create.ts";
-import type { TlsConnection } from "../connection/connection.ts";
+import { joinOutput, type TlsConnection } from "../connection/connection.ts";
 import { TlsError } from "../errors.ts";
 import { AlertDescription } from "../handshake/alerts.ts";
 import { concat } from "../wire/bytes.ts";
@@ -139,7 +139,7 @@ export function tlsStream(conn: TlsConnection, transport: ByteDuplex, options: T
     if (out.length === 0 || writerClosed) return;
     writing++;
     try {
-      await writer.write(concat(...out));
+      await writer.write(joinOutput(out));
       lastActivity = performance.now();
     } finally {
       writing--;
