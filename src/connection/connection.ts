@@ -125,7 +125,7 @@ export class TlsConnection {
   /** Tails of the two lanes (see the module notes). */
   #readTail: Promise<unknown> = Promise.resolve();
   #writeTail: Promise<unknown> = Promise.resolve();
-  /** close() was called (set at call time, so a send() called after it is refused even before it runs). */
+  /** close() was called (set at call time: a send() called after it is refused even before close() runs). */
   #closing = false;
   #peerClosed = false;
   #localClosed = false;
@@ -299,11 +299,13 @@ export class TlsConnection {
   /** Encrypt application data (fragmented to the record size limit). */
   send(data: Uint8Array): Promise<void> {
     // Before the handshake completed a send waits for it on both lanes (and is then refused).
+    // A send called after close() is refused even if close() has not reached the write lane yet.
+    const afterClose = this.#closing;
     return this.#serial(this.#negotiated ? "write" : "both", async () => {
       await this.#sealApplicationData(data);
     }, () => {
       if (!this.#negotiated) return this.#usage("not_connected", "send() before the handshake completed");
-      if (this.#localClosed || this.#closing) return this.#usage("closed", "send() after close()");
+      if (this.#localClosed || afterClose) return this.#usage("closed", "send() after close()");
     });
   }
 
