@@ -65,8 +65,12 @@ export interface AutoChoices {
   secp384r1: Implementation;
 }
 
-/** Deno: node:crypto AES-GCM wins below ~8 KiB, WebCrypto above (docs/crypto-providers.md). */
-const DENO_AES: SizeSplit = { small: "node", large: "webcrypto", threshold: 8192 };
+/**
+ * Deno: node:crypto AES-GCM wins for small records one at a time, WebCrypto from ~4 KiB, and
+ * far more with a feed's records all in flight at once (`openMany`, the flush's seals): the
+ * record layer batches, so the split is at 4096 (docs/crypto-providers.md, "Record path").
+ */
+const DENO_AES: SizeSplit = { small: "node", large: "webcrypto", threshold: 4096 };
 
 /**
  * The decision table, from `bench/crypto.bench.ts` on the reference machine
