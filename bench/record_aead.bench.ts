@@ -24,9 +24,11 @@ for (const [name, p] of Object.entries(providers)) {
   const k = await p.importAeadKey("AES-128-GCM", new Uint8Array(16).fill(7));
   const out = new Uint8Array(N * REC);
   const nonces = Array.from({ length: N }, (_, i) => Uint8Array.from({ length: 12 }, (_, j) => (j === 11 ? i : 0)));
+  const content = new Uint8Array(L - 1).fill(1);
+  const trailer = new Uint8Array([23]);
   const seal = async (inflight: boolean): Promise<void> => {
-    if (inflight) await Promise.all(nonces.map((n, i) => k.sealRecordInto!(n, out, i * REC + 5, L)));
-    else for (let i = 0; i < N; i++) await k.sealRecordInto!(nonces[i]!, out, i * REC + 5, L);
+    if (inflight) await Promise.all(nonces.map((n, i) => k.sealRecordInto!(n, out, i * REC + 5, content, trailer)));
+    else for (let i = 0; i < N; i++) await k.sealRecordInto!(nonces[i]!, out, i * REC + 5, content, trailer);
   };
   const items = () =>
     nonces.map((nonce, i) => ({ nonce, aad: out.subarray(i * REC, i * REC + 5), ciphertext: out.subarray(i * REC + 5, (i + 1) * REC) }));

@@ -194,13 +194,17 @@ class SizeSplitAeadKey implements AeadKey {
   openMany(items: readonly { nonce: Uint8Array; aad: Uint8Array; ciphertext: Uint8Array }[]): Promise<(Uint8Array | null)[]> {
     return Promise.all(items.map((i) => this.open(i.nonce, i.aad, i.ciphertext)));
   }
-  sealRecordInto(nonce: Uint8Array, out: Uint8Array, at: number, length: number): void | Promise<void> {
-    const into = (k: AeadKey): void | Promise<void> => {
-      if (k.sealRecordInto) return k.sealRecordInto(nonce, out, at, length);
-      return k.seal(nonce, out.slice(at - 5, at), out.slice(at, at + length)).then((ct) => out.set(ct, at));
-    };
-    if (length < this.#threshold) return into(this.#small);
-    return this.#largeKey().then(into);
+  sealRecordInto(nonce: Uint8Array, out: Uint8Array, at: number, content: Uint8Array, trailer: Uint8Array): void | Promise<void> {
+    if (content.length + trailer.length < this.#threshold && this.#small.sealRecordInto) {
+      return this.#small.sealRecordInto(nonce, out, at, content, trailer);
+    }
+    // Read `content` now: the caller may reuse it once this returns.
+    const plaintext = new Uint8Array(content.length + trailer.length);
+    plaintext.set(content);
+    plaintext.set(trailer, content.length);
+    const aad = out.slice(at - 5, at);
+    const key = plaintext.length < this.#threshold ? Promise.resolve(this.#small) : this.#largeKey();
+    return key.then((k) => k.seal(nonce, aad, plaintext)).then((ct) => out.set(ct, at));
   }
   dispose(): void {
     this.#raw.fill(0);

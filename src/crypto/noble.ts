@@ -38,14 +38,21 @@ export function nobleExpandLabel(alg: HashAlgorithm, secret: Uint8Array, r: Expa
   return expand(hashFn(alg), secret, hkdfLabel(r.label, r.context, r.length), r.length);
 }
 
-/** Seal `out[at, at + length)` into `out[at, at + length + 16)`: with an output argument when the cipher has one. */
+/**
+ * Write `content || trailer` at `out[at]` and seal it there (ciphertext and tag): in place
+ * when the cipher takes an output argument, else its result is copied in.
+ */
 export function sealInPlace(
   c: { encrypt(p: Uint8Array, output?: Uint8Array): Uint8Array },
   hasOutput: boolean,
   out: Uint8Array,
   at: number,
-  length: number,
+  content: Uint8Array,
+  trailer: Uint8Array,
 ): void {
+  const length = content.length + trailer.length;
+  out.set(content, at);
+  out.set(trailer, at + content.length);
   const plaintext = out.subarray(at, at + length);
   if (hasOutput) c.encrypt(plaintext, out.subarray(at, at + length + 16));
   else out.set(c.encrypt(plaintext), at);
@@ -88,8 +95,9 @@ class NobleAeadKey implements AeadKey {
     }));
   }
   /** ChaCha20-Poly1305 encrypts in place; noble's AES-GCM takes no output buffer, so its result is copied in. */
-  sealRecordInto(nonce: Uint8Array, out: Uint8Array, at: number, length: number): void {
-    sealInPlace(this.#cipher(nonce, out.subarray(at - 5, at)), this.algorithm === "CHACHA20-POLY1305", out, at, length);
+  sealRecordInto(nonce: Uint8Array, out: Uint8Array, at: number, content: Uint8Array, trailer: Uint8Array): void {
+    const c = this.#cipher(nonce, out.subarray(at - 5, at));
+    sealInPlace(c, this.algorithm === "CHACHA20-POLY1305", out, at, content, trailer);
   }
   dispose(): void {
     this.#key.fill(0);

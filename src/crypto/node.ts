@@ -258,15 +258,16 @@ class NodeAeadKey implements AeadKey {
   openMany(items: readonly { nonce: Uint8Array; aad: Uint8Array; ciphertext: Uint8Array }[]): Promise<(Uint8Array | null)[]> {
     return Promise.resolve(items.map((i) => this.openSync(i.nonce, i.aad, i.ciphertext)));
   }
-  /** In place into the record layer's buffer: node:crypto has no output argument, so its output is copied once. */
-  sealRecordInto(nonce: Uint8Array, out: Uint8Array, at: number, length: number): void {
+  /** Into the record layer's buffer: node:crypto has no output argument, so its output is copied once. */
+  sealRecordInto(nonce: Uint8Array, out: Uint8Array, at: number, content: Uint8Array, trailer: Uint8Array): void {
     const c = cipher(this.#name, this.#key, nonce);
     c.setAAD(out.subarray(at - 5, at));
-    const body = c.update(out.subarray(at, at + length));
-    const tail = c.final();
-    out.set(body, at);
-    if (tail.length > 0) out.set(tail, at + body.length);
-    out.set(c.getAuthTag(), at + length);
+    let o = at;
+    for (const part of [c.update(content), c.update(trailer), c.final()]) {
+      out.set(part, o);
+      o += part.length;
+    }
+    out.set(c.getAuthTag(), o);
   }
 }
 

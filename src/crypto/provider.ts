@@ -81,14 +81,15 @@ export interface AeadKey {
    */
   sealRecord?(nonce: Uint8Array, header: Uint8Array, content: Uint8Array, trailer: Uint8Array): Promise<Uint8Array>;
   /**
-   * Optional in-place record seal (the record layer's flush buffer): `out[at - 5, at)`
-   * holds the record header (the AAD) and `out[at, at + length)` the inner
-   * plaintext; the key overwrites that with the ciphertext and writes the
-   * 16-byte tag right after it. Returns undefined when done synchronously, or a
-   * promise; `out` is not touched outside `[at, at + length + 16)`, so several
-   * may run at once on one buffer.
+   * Optional record seal into the record layer's flush buffer: `out[at - 5, at)`
+   * holds the record header (the AAD); the key writes the encryption of
+   * `content || trailer` (the inner plaintext: content, type byte, padding)
+   * at `out[at]` and the 16-byte tag right after it. Returns undefined when
+   * done synchronously, or a promise; `out` is not touched outside that
+   * range, so several may run at once on one buffer. `content` may be read
+   * until the call returns (not until the promise settles).
    */
-  sealRecordInto?(nonce: Uint8Array, out: Uint8Array, at: number, length: number): void | Promise<void>;
+  sealRecordInto?(nonce: Uint8Array, out: Uint8Array, at: number, content: Uint8Array, trailer: Uint8Array): void | Promise<void>;
   /** Release resources (worker-side keys); optional. */
   dispose?(): void;
 }

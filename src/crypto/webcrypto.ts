@@ -172,8 +172,14 @@ class WebAesGcmKey implements AeadKey {
   openMany(items: readonly { nonce: Uint8Array; aad: Uint8Array; ciphertext: Uint8Array }[]): Promise<(Uint8Array | null)[]> {
     return Promise.all(items.map((i) => this.open(i.nonce, i.aad, i.ciphertext)));
   }
-  /** WebCrypto copies its input when called (so several may run on one buffer) and returns a fresh result, copied in. */
-  async sealRecordInto(nonce: Uint8Array, out: Uint8Array, at: number, length: number): Promise<void> {
+  /**
+   * The inner plaintext is assembled in place; WebCrypto copies its input when called (so
+   * several may run on one buffer) and returns a fresh result, copied in.
+   */
+  async sealRecordInto(nonce: Uint8Array, out: Uint8Array, at: number, content: Uint8Array, trailer: Uint8Array): Promise<void> {
+    const length = content.length + trailer.length;
+    out.set(content, at);
+    out.set(trailer, at + content.length);
     const params = { name: "AES-GCM", iv: bs(nonce), additionalData: bs(out.subarray(at - 5, at)), tagLength: 128 };
     out.set(new Uint8Array(await subtle().encrypt(params, this.#key, bs(out.subarray(at, at + length)))), at);
   }
@@ -216,8 +222,8 @@ class NobleChaChaKey implements AeadKey {
       }
     }));
   }
-  sealRecordInto(nonce: Uint8Array, out: Uint8Array, at: number, length: number): void {
-    sealInPlace(chacha20poly1305(this.#key, nonce, out.subarray(at - 5, at)), true, out, at, length);
+  sealRecordInto(nonce: Uint8Array, out: Uint8Array, at: number, content: Uint8Array, trailer: Uint8Array): void {
+    sealInPlace(chacha20poly1305(this.#key, nonce, out.subarray(at - 5, at)), true, out, at, content, trailer);
   }
   dispose(): void {
     this.#key.fill(0);

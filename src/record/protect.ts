@@ -240,15 +240,17 @@ export class RecordSealer {
       const length = content.length + 1 + padding;
       const at = pos + RECORD_HEADER_LENGTH;
       writeProtectedHeader(out, pos, length + AEAD_TAG_LENGTH);
-      out.set(content, at);
-      out[at + content.length] = type;
+      const trailer = new Uint8Array(1 + padding); // padding bytes are zero
+      trailer[0] = type;
       const nonce = recordNonce(this.#iv, this.#seq++);
       if (key.sealRecordInto) {
-        const r = call(() => key.sealRecordInto!(nonce, out, at, length) ?? Promise.resolve());
-        jobs.push(r);
+        jobs.push(call(() => key.sealRecordInto!(nonce, out, at, content, trailer) ?? Promise.resolve()));
       } else {
-        // Copies, not views: a worker pool would clone the whole flush buffer for a view.
-        copies.push({ at, nonce, aad: out.slice(pos, at), plaintext: out.slice(at, at + length) });
+        // Own buffers, not views: a worker pool would clone the whole flush buffer for a view.
+        const plaintext = new Uint8Array(length);
+        plaintext.set(content);
+        plaintext.set(trailer, content.length);
+        copies.push({ at, nonce, aad: out.slice(pos, at), plaintext });
       }
       pos = at + length + AEAD_TAG_LENGTH;
     }

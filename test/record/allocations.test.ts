@@ -82,8 +82,10 @@ async function providerCost(suite: CipherSuiteName): Promise<{ seal: number; ope
   const key = await nobleProvider().importAeadKey(alg, new Uint8Array(alg === "AES-128-GCM" ? 16 : 32));
   const buf = new Uint8Array(5 + FULL + 1 + 16);
   const nonce = new Uint8Array(12);
+  const content = new Uint8Array(FULL);
+  const trailer = new Uint8Array([23]);
   const seal = await countAllocations(async () => {
-    await key.sealRecordInto!(nonce, buf, 5, FULL + 1);
+    await key.sealRecordInto!(nonce, buf, 5, content, trailer);
   });
   // Measured on records as they lie on the wire (after a 5-byte header: unaligned, so noble copies them).
   const open = await countAllocations(async () => {

@@ -29,11 +29,11 @@ function instrumented() {
       state.openManyCalls.push(items.length);
       return k.openMany!(items);
     },
-    sealRecordInto: (nonce, out, at, length) => {
+    sealRecordInto: (nonce, out, at, content, trailer) => {
       const gate = state.gate;
-      if (!gate) return k.sealRecordInto!(nonce, out, at, length);
-      const n = nonce.slice();
-      return gate.then(() => k.sealRecordInto!(n, out, at, length));
+      if (!gate) return k.sealRecordInto!(nonce, out, at, content, trailer);
+      const [n, c, t] = [nonce.slice(), content.slice(), trailer.slice()];
+      return gate.then(() => k.sealRecordInto!(n, out, at, c, t));
     },
     dispose: () => k.dispose?.(),
   });
