@@ -90,6 +90,13 @@ export interface AeadKey {
    * until the call returns (not until the promise settles).
    */
   sealRecordInto?(nonce: Uint8Array, out: Uint8Array, at: number, content: Uint8Array, trailer: Uint8Array): void | Promise<void>;
+  /**
+   * Optional: a buffer of `length` bytes for a flush this key seals with
+   * `sealRecordInto`, not zero-filled (the record layer writes every byte:
+   * headers, and the key ciphertext and tags). Saves clearing, e.g. 16 KiB
+   * per record on node:crypto, where no JS-visible byte is left unwritten.
+   */
+  allocate?(length: number): Uint8Array;
   /** Release resources (worker-side keys); optional. */
   dispose?(): void;
 }

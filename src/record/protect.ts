@@ -231,8 +231,10 @@ export class RecordSealer {
     }
     let total = 0;
     for (const { content, padding = 0 } of items) total += RECORD_HEADER_LENGTH + content.length + 1 + padding + AEAD_TAG_LENGTH;
-    const out = new Uint8Array(total); // zeroed: padding bytes are zero
     const key = this.#key;
+    // Every byte is written below (headers here; ciphertext and tags by the key), so a key may
+    // hand out uncleared memory; padding is zero because the trailer is.
+    const out = key.sealRecordInto && key.allocate ? key.allocate(total) : new Uint8Array(total);
     const jobs: Promise<void>[] = [];
     const copies: { at: number; nonce: Uint8Array; aad: Uint8Array; plaintext: Uint8Array }[] = [];
     let pos = 0;

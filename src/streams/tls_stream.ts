@@ -86,7 +86,7 @@ const ALERT_FLUSH_TIMEOUT = 1_000;
  * reader wants plaintext, so decrypted data never piles up past the
  * high-water mark by more than one slice.
  */
-const FEED_SLICE = 32 * 1024;
+const FEED_SLICE = 64 * 1024; // four full records: one batch open (openMany) per slice
 /** Most plaintext sealed per transport write: four full records (RFC 8446 §5.1, 2^14 each), one buffer. */
 const SEND_SLICE = 65_536;
 
