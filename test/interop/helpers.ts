@@ -596,10 +596,11 @@ export function cliCommand(runtime: CliRuntime, nodeBundle?: string): string[] {
 
 /**
  * Start `psk-tls server … --port 0` (args after "server") and wait for its
- * `{"listening":…}` line; resolves with the process and the port.
+ * `{"listening":…}` line; resolves with the process and the port. `cwd`:
+ * where to run it (default: the repository root).
  */
-export async function startCliServer(prefix: string[], args: string[], timeoutMs: number): Promise<{ peer: PeerProcess; port: number }> {
-  const peer = spawnPeer([...prefix, "server", "--host", "127.0.0.1", "--port", "0", ...args], { timeoutMs });
+export async function startCliServer(prefix: string[], args: string[], timeoutMs: number, cwd?: string): Promise<{ peer: PeerProcess; port: number }> {
+  const peer = spawnPeer([...prefix, "server", "--host", "127.0.0.1", "--port", "0", ...args], cwd === undefined ? { timeoutMs } : { timeoutMs, cwd });
   try {
     await peer.stderr.waitForText("\"listening\"", 15_000, "CLI server start");
   } catch (e) {
