@@ -444,6 +444,16 @@ export function opensslPskSessionPem(secret: Uint8Array, suite: CipherSuiteName)
   return `-----BEGIN SSL SESSION PARAMETERS-----\n${b64}\n-----END SSL SESSION PARAMETERS-----\n`;
 }
 
+/**
+ * A CLI line without the server's connection fields (time, peer, outcome,
+ * offered, alert: src/cli/connection_log.ts): what remains of an
+ * established connection's line is the session summary the client prints.
+ */
+export function sessionFields(line: Record<string, unknown>): Record<string, unknown> {
+  const { time: _t, peer: _p, outcome: _o, offered: _f, alert: _a, ...rest } = line;
+  return "outcome" in line ? rest : line;
+}
+
 /** Parse the JSON lines of a CLI's stderr (other lines are skipped). */
 export function jsonLines(text: string): Record<string, unknown>[] {
   const out: Record<string, unknown>[] = [];
