@@ -155,6 +155,18 @@ describe("npm pack → npm ci --offline in an empty project", () => {
     expect(run(["npx", "psk-tls", "--version"], project)).toBe(`psk-tls ${pkg.version}\n`);
   }, 300_000);
 
+  test("npm install /path/to/checkout (after the build) links it: the subpaths import on Node, npx psk-tls runs", async () => {
+    await installed();
+    const linked = join(tmp.dir, "linked");
+    mkdirSync(linked);
+    writeFileSync(join(linked, "package.json"), JSON.stringify({ name: "linked", version: "1.0.0", private: true, type: "module" }));
+    run(["npm", "install", "--offline", "--no-audit", "--no-fund", ROOT], linked);
+    copyFileSync(join(import.meta.dir, "consumer_imports.mjs"), join(linked, "imports.mjs"));
+    const out = run(["node", "imports.mjs", pkg.name, JSON.stringify(subpaths)], linked);
+    expect((JSON.parse(out.trim().split("\n").pop()!) as { handshake: unknown }).handshake).toEqual({ pskIdentity: "packed", echo: "ping" });
+    expect(run(["npx", "psk-tls", "--version"], linked)).toBe(`psk-tls ${pkg.version}\n`);
+  }, 300_000);
+
   const clis = { node: ["npx", "psk-tls"], bun: [BUN, "node_modules/.bin/psk-tls"] } as const;
   const shown = { node: "npx psk-tls", bun: "bun node_modules/.bin/psk-tls" } as const;
   for (const runtime of ["node", "bun"] as const) {
