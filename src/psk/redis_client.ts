@@ -76,7 +76,8 @@ async function loadCreateClient(): Promise<typeof CreateClient> {
   try {
     return (await import("@redis/client")).createClient;
   } catch (e) {
-    throw new Error("connectRedis needs the optional peer dependency @redis/client (npm install @redis/client@6)", { cause: e });
+    const err = new Error("connectRedis needs the optional peer dependency @redis/client (npm install @redis/client@6)", { cause: e });
+    throw Object.assign(err, { code: "ERR_MISSING_PEER_DEPENDENCY" });
   }
 }
 

@@ -167,6 +167,15 @@ describe("npm pack → npm ci --offline in an empty project", () => {
     expect(run(["npx", "psk-tls", "--version"], linked)).toBe(`psk-tls ${pkg.version}\n`);
   }, 300_000);
 
+  test("npx psk-tls server --store redis://… without @redis/client: one line naming the missing peer, exit 1", async () => {
+    await installed();
+    const p = spawnPeer(["npx", "psk-tls", "server", "--port", "0", "--psk", `k:${"5a".repeat(8)}${"c3".repeat(8)}`, "--allow-weak-psk", "--store", "redis://127.0.0.1:1"], { timeoutMs: STEP, cwd: project, env: NPM_ENV });
+    await p.endStdin();
+    expect(await p.waitExit(STEP)).toBe(1);
+    await p.stderr.done;
+    expect(p.stderr.text()).toBe("psk-tls server: connectRedis needs the optional peer dependency @redis/client (npm install @redis/client@6)\n");
+  }, 300_000);
+
   const clis = { node: ["npx", "psk-tls"], bun: [BUN, "node_modules/.bin/psk-tls"] } as const;
   const shown = { node: "npx psk-tls", bun: "bun node_modules/.bin/psk-tls" } as const;
   for (const runtime of ["node", "bun"] as const) {
