@@ -45,6 +45,8 @@ export interface HandshakeDriver {
   skippableEarlyData?: number;
   /** The exporter_master_secret once the handshake derived it (§7.5). */
   readonly sessionSecrets?: { exporterMasterSecret: Uint8Array } | undefined;
+  /** Server only: the PSK identities the client offered (for logs). */
+  readonly offeredPskIdentities?: readonly Uint8Array[];
 }
 
 /** The services a handshake state machine uses; implemented by {@link TlsConnection}. */
@@ -170,6 +172,15 @@ export class TlsConnection {
   /** Negotiated parameters once the handshake completed. */
   get negotiated(): NegotiatedParameters | undefined {
     return this.#negotiated;
+  }
+
+  /**
+   * Server: the PSK identities the client offered in its (last) ClientHello,
+   * in its order, also when the handshake failed; empty before, on a client,
+   * or when none was offered. Identities travel in clear (RFC 8446 §2.2).
+   */
+  get offeredPskIdentities(): readonly Uint8Array[] {
+    return this.#driver?.offeredPskIdentities ?? [];
   }
 
   /** True once the handshake completed (keys for application data are in place). */
