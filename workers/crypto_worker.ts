@@ -108,7 +108,7 @@ class WorkerState {
           out = key.openMany ? await key.openMany(o) : await Promise.all(o.map((i) => key.open(i.nonce, i.aad, i.ciphertext)));
         }
         const packed = packResults(out);
-        setTransfer([packed.buf, packed.lens.buffer]);
+        setTransfer([packed.buf, packed.lens.buffer as ArrayBuffer]);
         return packed;
       }
       case "dropKeys":
@@ -123,8 +123,12 @@ class WorkerState {
         this.#keyPairs.set(id, kp);
         return { $p: id, group: kp.group, publicKey: kp.publicKey };
       }
-      case "derive":
-        return await (await this.#over()).deriveSharedSecret(this.#keyPair(req.handle), req.peer);
+      case "derive": {
+        // An ephemeral key is used for one derivation (RFC 8446 §4.2.8): drop it now.
+        const kp = this.#keyPair(req.handle);
+        this.#keyPairs.delete(req.handle);
+        return await (await this.#over()).deriveSharedSecret(kp, req.peer);
+      }
       case "stage": {
         await this.#over();
         const jobs = this.#jobs!;
@@ -147,7 +151,7 @@ class WorkerState {
         const bytes = secretBytes(h).slice();
         h.dispose();
         this.#secrets.delete(req.handle);
-        setTransfer([bytes.buffer]);
+        setTransfer([bytes.buffer as ArrayBuffer]);
         return bytes;
       }
       case "free":

@@ -189,6 +189,8 @@ export class CryptoPool {
   #closed = false;
   #watchdog: ReturnType<typeof setInterval> | undefined;
   #rttUs = 60;
+  #lastSample = 0;
+  #probing = false;
   #replaced = 0;
 
   /** Start the workers. */
@@ -211,6 +213,17 @@ export class CryptoPool {
   /** Measured round-trip overhead of one job (µs, moving average of wall time less worker time). */
   get roundTripUs(): number {
     return this.#rttUs;
+  }
+
+  /**
+   * Refresh the round-trip estimate with an empty job if it has had no
+   * sample for `maxAgeMs` (a policy that keeps everything inline would
+   * otherwise never learn that the pool got faster). At most one in flight.
+   */
+  probe(maxAgeMs = 1000): void {
+    if (this.#probing || this.#closed || performance.now() - this.#lastSample < maxAgeMs) return;
+    this.#probing = true;
+    void this.run({ op: "free", handles: [] }).catch(() => {}).finally(() => (this.#probing = false));
   }
 
   /** Jobs posted and not yet answered, over all workers. */
@@ -267,7 +280,10 @@ export class CryptoPool {
     if (--this.#inflight === 0) this.#idle();
     if (s.inflight.size === 0) s.worker.unref();
     const rtt = (performance.now() - p.t0) * 1000 - r.us;
-    if (rtt > 0 && p.sample) this.#rttUs += (rtt - this.#rttUs) / 16;
+    if (rtt > 0 && p.sample) {
+      this.#rttUs += (rtt - this.#rttUs) / 8;
+      this.#lastSample = performance.now();
+    }
     if (r.ok) p.resolve({ value: r.value, us: r.us });
     else p.reject(workerError(r.name, r.message));
   }

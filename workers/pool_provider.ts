@@ -50,6 +50,10 @@ export interface OffloadPolicy {
   splitBytes: number;
   /** Starting estimate of pure-JS AEAD cost, µs per KiB, by algorithm (then measured inline). */
   usPerKiB: Record<AeadAlgorithm, number>;
+  /** Starting estimate of a pure-JS key generation or derivation, µs, by group (then measured inline). */
+  kexUs: Record<GroupName, number>;
+  /** Starting estimate of a pure-JS signature or verification, µs (then measured inline). */
+  signatureUs: number;
 }
 
 /**
@@ -64,6 +68,8 @@ export const DEFAULT_OFFLOAD_POLICY: Readonly<OffloadPolicy> = Object.freeze({
   maxQueuePerWorker: 32,
   splitBytes: 32768,
   usPerKiB: Object.freeze({ "AES-128-GCM": 30, "AES-256-GCM": 36, "CHACHA20-POLY1305": 8 }),
+  kexUs: Object.freeze({ x25519: 350, secp256r1: 900, secp384r1: 2500 }),
+  signatureUs: 700,
 });
 
 /** Options of {@link poolProvider}. */
@@ -178,8 +184,30 @@ let nextKeyId = 1;
 
 type Item = { nonce: Uint8Array; aad: Uint8Array; data: Uint8Array };
 
-/** Moving average of inline cost per KiB, per algorithm (shared by the keys of one provider). */
-type CostModel = Record<AeadAlgorithm, number>;
+/** Moving averages of inline costs (shared by the keys of one provider), seeded from the policy. */
+interface CostModel {
+  /** µs per KiB by AEAD. */
+  aead: Record<AeadAlgorithm, number>;
+  /** µs per key generation or derivation by group. */
+  kex: Record<GroupName, number>;
+  /** µs per signature or verification. */
+  signature: number;
+}
+
+/** Whether a job of `estUs` inline is worth a round trip now (see the module doc). */
+function worthIt(pool: CryptoPool, p: OffloadPolicy, estUs: number): boolean {
+  if (pool.closed || pool.inFlight > pool.size * p.maxQueuePerWorker) return false;
+  pool.probe();
+  return estUs >= p.factor * pool.roundTripUs;
+}
+
+/** Run `f` inline and fold its time into the moving average `update` receives. */
+async function timed<T>(f: () => Promise<T>, update: (us: number) => void): Promise<T> {
+  const t0 = performance.now();
+  const r = await f();
+  update((performance.now() - t0) * 1000);
+  return r;
+}
 
 /**
  * An AEAD key served by the pool (and inline, under the adaptive policy).
@@ -229,10 +257,8 @@ class PoolAeadKey implements AeadKey {
   /** The policy's choice for a batch of `bytes` (see the module doc). */
   #offload(bytes: number): boolean {
     if (!this.#inline) return true;
-    const p = this.#policy;
-    if (!this.#js || bytes < p.minBytes || this.#pool.closed) return false;
-    if (this.#pool.inFlight > this.#pool.size * p.maxQueuePerWorker) return false;
-    return (this.#cost[this.algorithm] * bytes) / 1024 >= p.factor * this.#pool.roundTripUs;
+    if (!this.#js || bytes < this.#policy.minBytes) return false;
+    return worthIt(this.#pool, this.#policy, (this.#cost.aead[this.algorithm] * bytes) / 1024);
   }
 
   #batch(dir: "seal" | "open", items: Item[]): Promise<(Uint8Array | null)[]> {
@@ -263,7 +289,7 @@ class PoolAeadKey implements AeadKey {
     // Learn the inline cost of pure-JS AEAD from batches big enough to time (noble is synchronous).
     if (this.#js && bytes >= 1024) {
       const perKiB = ((performance.now() - t0) * 1000 * 1024) / bytes;
-      this.#cost[this.algorithm] += (perKiB - this.#cost[this.algorithm]) / 8;
+      this.#cost.aead[this.algorithm] += (perKiB - this.#cost.aead[this.algorithm]) / 8;
     }
     return out;
   }
@@ -291,7 +317,7 @@ class PoolAeadKey implements AeadKey {
       const packed = packItems(c);
       return pool.run<PackedResults>(
         { op: "aead", dir, alg: this.algorithm, keyId: this.#id, key: this.#raw, items: packed },
-        [packed.buf, packed.lens.buffer],
+        [packed.buf, packed.lens.buffer as ArrayBuffer],
         slot,
       );
     }));
@@ -337,8 +363,14 @@ export function poolProvider(options: PoolProviderOptions = {}): PoolProvider {
   const over = pool.over;
   const policyName = options.policy ?? "adaptive";
   const adaptive = policyName === "adaptive";
-  const policy: OffloadPolicy = { ...DEFAULT_OFFLOAD_POLICY, ...options.offload, usPerKiB: { ...DEFAULT_OFFLOAD_POLICY.usPerKiB, ...options.offload?.usPerKiB } };
-  const cost: CostModel = { ...policy.usPerKiB };
+  const policy: OffloadPolicy = {
+    ...DEFAULT_OFFLOAD_POLICY,
+    ...options.offload,
+    usPerKiB: { ...DEFAULT_OFFLOAD_POLICY.usPerKiB, ...options.offload?.usPerKiB },
+    kexUs: { ...DEFAULT_OFFLOAD_POLICY.kexUs, ...options.offload?.kexUs },
+  };
+  const cost: CostModel = { aead: { ...policy.usPerKiB }, kex: { ...policy.kexUs }, signature: policy.signatureUs };
+  const ewma = (old: number, us: number) => old + (us - old) / 8;
   const inlineP = inlineProvider(over);
   const withInline = <T>(f: (p: CryptoProvider) => Promise<T>): Promise<T> => inlineP.then(f);
 
@@ -350,8 +382,21 @@ export function poolProvider(options: PoolProviderOptions = {}): PoolProvider {
     return new PoolAeadKey(alg, key, pool, inline, js, policy, cost);
   }
 
-  // Jobs run inline: the over provider's primitives, with record keys made by this provider (so they can offload).
-  const inlineJobs = inlineP.then((p) => keyScheduleJobs({ ...p, importAeadKey }));
+  /** Ephemeral ECDH: in the worker that holds a pool key pair, else inline. */
+  async function deriveSharedSecret(keyPair: KeyShareKeyPair, peer: Uint8Array): Promise<Uint8Array> {
+    const h = keyPair.privateKey;
+    if (!(h instanceof PoolKeyPairHandle)) {
+      const p = await inlineP;
+      const g = keyPair.group;
+      if (!runsInJs(over, g)) return p.deriveSharedSecret(keyPair, peer);
+      return timed(() => p.deriveSharedSecret(keyPair, peer), (us) => (cost.kex[g] = ewma(cost.kex[g], us)));
+    }
+    return (await pool.runOn<Uint8Array>(h.slot, h.gen, { op: "derive", handle: h.id, peer })).value;
+  }
+
+  // Jobs run inline: the over provider's primitives, with record keys made by this provider (so they
+  // can offload) and key exchange in the worker that holds a pool key pair.
+  const inlineJobs = inlineP.then((p) => keyScheduleJobs({ ...p, importAeadKey, deriveSharedSecret }));
 
   /** A stage's result from a worker: handles stay there, record keys are imported here. */
   async function fromWorker(v: unknown, slot: Slot, gen: number): Promise<unknown> {
@@ -423,7 +468,7 @@ export function poolProvider(options: PoolProviderOptions = {}): PoolProvider {
       local.dispose();
       const id = pool.movedId();
       PoolSecret.move(v, { slot, gen: slot.gen, id });
-      transfer.push(bytes.buffer);
+      transfer.push(bytes.buffer as ArrayBuffer);
       return { $m: id, hash: v.hash, bytes };
     }
     const o = v as Record<string, unknown>;
@@ -452,7 +497,11 @@ export function poolProvider(options: PoolProviderOptions = {}): PoolProvider {
     const inlinePairs: KeyShareKeyPair[] = [];
     handlesIn(args, secrets, pairs, inlinePairs);
     let target: { slot: Slot; gen: number } | "inline";
-    if (pairs.length > 0) {
+    if (adaptive) {
+      // The key schedule itself is cheap (HKDF on a few hashes): it runs here, and only the key
+      // exchange inside it goes to the worker holding the key pair. Secrets stay on this thread.
+      target = "inline";
+    } else if (pairs.length > 0) {
       const h = pairs[0]!.privateKey as PoolKeyPairHandle;
       target = { slot: h.slot, gen: h.gen };
     } else if (inlinePairs.length > 0) {
@@ -499,7 +548,11 @@ export function poolProvider(options: PoolProviderOptions = {}): PoolProvider {
     hkdfExpandLabels: (alg, secret, requests) => withInline((p) => p.hkdfExpandLabels(alg, secret, requests)),
     importAeadKey,
     async generateKeyShare(group: GroupName): Promise<KeyShareKeyPair> {
-      if (adaptive && !runsInJs(over, group)) return (await inlineP).generateKeyShare(group);
+      if (adaptive && !(runsInJs(over, group) && worthIt(pool, policy, cost.kex[group]))) {
+        const p = await inlineP;
+        if (!runsInJs(over, group)) return p.generateKeyShare(group);
+        return timed(() => p.generateKeyShare(group), (us) => (cost.kex[group] = ewma(cost.kex[group], us)));
+      }
       const slot = pool.pick();
       const gen = slot.gen;
       const r = await pool.run<{ $p: number; group: GroupName; publicKey: Uint8Array }>({ op: "keygen", group }, [], slot);
@@ -507,19 +560,27 @@ export function poolProvider(options: PoolProviderOptions = {}): PoolProvider {
       registry.register(handle, { pool, slot, gen, id: r.value.$p });
       return { group: r.value.group, publicKey: r.value.publicKey, privateKey: handle };
     },
-    async deriveSharedSecret(keyPair: KeyShareKeyPair, peer: Uint8Array): Promise<Uint8Array> {
-      const h = keyPair.privateKey;
-      if (!(h instanceof PoolKeyPairHandle)) return (await inlineP).deriveSharedSecret(keyPair, peer);
-      return (await pool.runOn<Uint8Array>(h.slot, h.gen, { op: "derive", handle: h.id, peer })).value;
-    },
+    deriveSharedSecret,
     randomBytes: webRandomBytes,
     async importSigningKey(key: PrivateKeyInfo): Promise<SigningKey> {
       const inline = await (await inlineP).importSigningKey(key);
       if (adaptive && !runsInJs(over, "signature")) return inline;
-      return new PoolSigningKey(pool, key, inline.schemes);
+      if (!adaptive) return new PoolSigningKey(pool, key, inline.schemes);
+      const pooled = new PoolSigningKey(pool, key, inline.schemes);
+      return {
+        schemes: inline.schemes,
+        sign: (scheme, data) =>
+          worthIt(pool, policy, cost.signature)
+            ? pooled.sign(scheme, data)
+            : timed(() => inline.sign(scheme, data), (us) => (cost.signature = ewma(cost.signature, us))),
+      };
     },
     async verifySignature(key, alg, data, signature) {
-      if (adaptive && !runsInJs(over, "signature")) return (await inlineP).verifySignature(key, alg, data, signature);
+      if (adaptive && !(runsInJs(over, "signature") && worthIt(pool, policy, cost.signature))) {
+        const p = await inlineP;
+        if (!runsInJs(over, "signature")) return p.verifySignature(key, alg, data, signature);
+        return timed(() => p.verifySignature(key, alg, data, signature), (us) => (cost.signature = ewma(cost.signature, us)));
+      }
       return (await pool.run<boolean>({ op: "verify", key, alg, data, signature })).value;
     },
     ...jobs,

@@ -19,7 +19,7 @@ export interface PackedItems {
   /** nonce ‖ aad ‖ data of every item, back to back. */
   readonly buf: ArrayBuffer;
   /** 3 lengths per item. */
-  readonly lens: Uint32Array;
+  readonly lens: Uint32Array<ArrayBuffer>;
 }
 
 /** The results of a batch: one buffer, one length per item (−1: authentication failed). */
@@ -27,7 +27,7 @@ export interface PackedResults {
   /** Outputs back to back. */
   readonly buf: ArrayBuffer;
   /** Length per item, −1 for a failed open. */
-  readonly lens: Int32Array;
+  readonly lens: Int32Array<ArrayBuffer>;
 }
 
 /** Requests, by `op`. `id` 0 means "no reply wanted". */

@@ -95,6 +95,28 @@ describe("crypto pool: records", () => {
     expect((await big).length).toBe(4);
   });
 
+  test("adaptive: the decision follows the measured round trip (factor 0: always worth it; huge factor: never)", async () => {
+    const eager = poolProvider({ over: "noble", size: 1, offload: { factor: 0, minBytes: 0 } });
+    const never = poolProvider({ over: "noble", size: 1, offload: { factor: 1e9 } });
+    try {
+      expect(JSON.stringify((await eager.generateKeyShare("x25519")).privateKey)).toBe('"[PrivateKey]"');
+      expect((await never.generateKeyShare("x25519")).privateKey).toBeInstanceOf(Uint8Array);
+      // Key exchange in the worker, key schedule here: the handshake completes.
+      for (const p of [eager, never]) {
+        const pair = await pskPair(p);
+        expect(pair.clientError).toBeUndefined();
+        expect(pair.serverError).toBeUndefined();
+      }
+      const k = await never.importAeadKey("CHACHA20-POLY1305", new Uint8Array(32));
+      const p = k.sealMany!(records(4, 16384));
+      expect(never.pool.inFlight).toBe(0);
+      await p;
+    } finally {
+      await eager.close();
+      await never.close();
+    }
+  });
+
   test("adaptive over auto: native AES-GCM keys never go to the pool", async () => {
     const key = await autoPool.importAeadKey("AES-128-GCM", new Uint8Array(16).fill(3));
     const p = key.sealMany!(records(8, 16384));
@@ -129,10 +151,12 @@ describe("crypto pool: handshakes", () => {
   }
 
   test("a bad key share is still illegal_parameter through the pool", async () => {
-    const kp = await always.generateKeyShare("x25519");
     // (Not `expect(…).rejects`: Bun's matcher waits without delivering worker messages.)
-    const e = await always.deriveSharedSecret(kp, new Uint8Array(32)).catch((x) => x);
-    expect(e).toBeInstanceOf(TypeError);
+    const kp = await always.generateKeyShare("x25519");
+    expect(await always.deriveSharedSecret(kp, new Uint8Array(32)).catch((x) => x)).toBeInstanceOf(TypeError);
+    // The key pair was spent (one derivation per ephemeral key): a second use fails clearly.
+    const again = await always.deriveSharedSecret(kp, new Uint8Array(32).fill(9)).catch((x) => x);
+    expect(String(again)).toContain("not held by this worker");
   });
 
   test("secrets never show: handles and key pairs serialise as placeholders", async () => {
