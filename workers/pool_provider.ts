@@ -54,6 +54,8 @@ export interface OffloadPolicy {
   kexUs: Record<GroupName, number>;
   /** Starting estimate of a pure-JS signature or verification, µs (then measured inline). */
   signatureUs: number;
+  /** Ephemeral key pairs per group kept ready in the workers (0: generate on demand). */
+  keyPairStock: number;
 }
 
 /**
@@ -70,6 +72,7 @@ export const DEFAULT_OFFLOAD_POLICY: Readonly<OffloadPolicy> = Object.freeze({
   usPerKiB: Object.freeze({ "AES-128-GCM": 30, "AES-256-GCM": 36, "CHACHA20-POLY1305": 8 }),
   kexUs: Object.freeze({ x25519: 350, secp256r1: 900, secp384r1: 2500 }),
   signatureUs: 700,
+  keyPairStock: 8,
 });
 
 /** Options of {@link poolProvider}. */
@@ -161,6 +164,49 @@ class PoolSecret implements SecretHandle {
   }
   toJSON(): string {
     return "[SecretHandle]";
+  }
+}
+
+/**
+ * Ephemeral key pairs made ahead in the workers (adaptive policy): a
+ * handshake takes a ready one, so key generation leaves its critical path;
+ * each is used once, and the stock refills in the background.
+ */
+class KeyPairStock {
+  readonly #pool: CryptoPool;
+  readonly #target: number;
+  readonly #ready = new Map<GroupName, KeyShareKeyPair[]>();
+  readonly #filling = new Map<GroupName, number>();
+  constructor(pool: CryptoPool, target: number) {
+    this.#pool = pool;
+    this.#target = target;
+  }
+  async take(group: GroupName): Promise<KeyShareKeyPair> {
+    const ready = this.#ready.get(group) ?? [];
+    this.#ready.set(group, ready);
+    let kp: KeyShareKeyPair | undefined;
+    while ((kp = ready.shift())) {
+      const h = kp.privateKey as PoolKeyPairHandle;
+      if (h.slot.gen === h.gen) break; // not from a replaced worker
+    }
+    this.#refill(group);
+    return kp ?? await this.#make(group);
+  }
+  #refill(group: GroupName): void {
+    const ready = this.#ready.get(group)!;
+    const filling = this.#filling.get(group) ?? 0;
+    for (let n = ready.length + filling; n < this.#target && !this.#pool.closed; n++) {
+      this.#filling.set(group, (this.#filling.get(group) ?? 0) + 1);
+      this.#make(group).then((kp) => ready.push(kp), () => {}).finally(() => this.#filling.set(group, this.#filling.get(group)! - 1));
+    }
+  }
+  async #make(group: GroupName): Promise<KeyShareKeyPair> {
+    const slot = this.#pool.pick();
+    const gen = slot.gen;
+    const r = await this.#pool.run<{ $p: number; group: GroupName; publicKey: Uint8Array }>({ op: "keygen", group }, [], slot);
+    const handle = new PoolKeyPairHandle(slot, gen, r.value.$p);
+    registry.register(handle, { pool: this.#pool, slot, gen, id: r.value.$p });
+    return { group: r.value.group, publicKey: r.value.publicKey, privateKey: handle };
   }
 }
 
@@ -372,12 +418,14 @@ export function poolProvider(options: PoolProviderOptions = {}): PoolProvider {
   const cost: CostModel = { aead: { ...policy.usPerKiB }, kex: { ...policy.kexUs }, signature: policy.signatureUs };
   const ewma = (old: number, us: number) => old + (us - old) / 8;
   const inlineP = inlineProvider(over);
+  let resolvedInline: CryptoProvider | undefined;
+  void inlineP.then((p) => (resolvedInline = p), () => {});
   const withInline = <T>(f: (p: CryptoProvider) => Promise<T>): Promise<T> => inlineP.then(f);
 
   async function importAeadKey(alg: AeadAlgorithm, key: Uint8Array): Promise<AeadKey> {
     const js = runsInJs(over, alg);
     // Native AEAD stays inline under the adaptive policy: no pool path at all (the round trip costs more than the seal).
-    const inline = adaptive ? await (await inlineP).importAeadKey(alg, key) : undefined;
+    const inline = adaptive ? await (resolvedInline ?? await inlineP).importAeadKey(alg, key) : undefined;
     if (adaptive && !js) return inline!;
     return new PoolAeadKey(alg, key, pool, inline, js, policy, cost);
   }
@@ -397,6 +445,8 @@ export function poolProvider(options: PoolProviderOptions = {}): PoolProvider {
   // Jobs run inline: the over provider's primitives, with record keys made by this provider (so they
   // can offload) and key exchange in the worker that holds a pool key pair.
   const inlineJobs = inlineP.then((p) => keyScheduleJobs({ ...p, importAeadKey, deriveSharedSecret }));
+
+  const stock = new KeyPairStock(pool, adaptive ? policy.keyPairStock : 0);
 
   /** A stage's result from a worker: handles stay there, record keys are imported here. */
   async function fromWorker(v: unknown, slot: Slot, gen: number): Promise<unknown> {
@@ -527,13 +577,24 @@ export function poolProvider(options: PoolProviderOptions = {}): PoolProvider {
     return fromWorker(r.value, slot, gen);
   }
 
+  /** Under the adaptive policy the stages run inline, as they are (secrets stay here, no wrapping). */
+  let resolvedJobs: KeyScheduleJobs | undefined;
+  void inlineJobs.then((j) => (resolvedJobs = j), () => {});
+  const direct = <K extends keyof KeyScheduleJobs>(name: K) =>
+    ((...args: unknown[]) => {
+      const j = resolvedJobs;
+      const f = (x: KeyScheduleJobs) => (x[name] as (...a: unknown[]) => Promise<unknown>)(...args);
+      return j ? f(j) : inlineJobs.then(f);
+    }) as KeyScheduleJobs[K];
+  const routed = <K extends keyof KeyScheduleJobs>(name: K) => ((...args: unknown[]) => stage(name, args)) as unknown as KeyScheduleJobs[K];
+  const via = adaptive ? direct : routed;
   const jobs: KeyScheduleJobs = {
-    earlyStage: (requests) => stage("earlyStage", [requests]) as never,
-    earlyTrafficStage: (r) => stage("earlyTrafficStage", [r]) as never,
-    handshakeStage: (r) => stage("handshakeStage", [r]) as never,
-    applicationStage: (r) => stage("applicationStage", [r]) as never,
-    finishStage: (r) => stage("finishStage", [r]) as never,
-    resumptionPsks: (res, nonces) => stage("resumptionPsks", [res, nonces]) as never,
+    earlyStage: via("earlyStage"),
+    earlyTrafficStage: via("earlyTrafficStage"),
+    handshakeStage: via("handshakeStage"),
+    applicationStage: via("applicationStage"),
+    finishStage: via("finishStage"),
+    resumptionPsks: via("resumptionPsks"),
   };
 
   const close = () => (own ? pool.close() : Promise.resolve());
@@ -553,12 +614,7 @@ export function poolProvider(options: PoolProviderOptions = {}): PoolProvider {
         if (!runsInJs(over, group)) return p.generateKeyShare(group);
         return timed(() => p.generateKeyShare(group), (us) => (cost.kex[group] = ewma(cost.kex[group], us)));
       }
-      const slot = pool.pick();
-      const gen = slot.gen;
-      const r = await pool.run<{ $p: number; group: GroupName; publicKey: Uint8Array }>({ op: "keygen", group }, [], slot);
-      const handle = new PoolKeyPairHandle(slot, gen, r.value.$p);
-      registry.register(handle, { pool, slot, gen, id: r.value.$p });
-      return { group: r.value.group, publicKey: r.value.publicKey, privateKey: handle };
+      return stock.take(group);
     },
     deriveSharedSecret,
     randomBytes: webRandomBytes,
