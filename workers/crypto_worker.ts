@@ -65,13 +65,14 @@ class WorkerState {
 
   async handle(req: Request): Promise<void> {
     const t0 = performance.now();
+    const at = performance.timeOrigin + t0;
     let transfer: Transferable[] = [];
     try {
       const value = await this.#run(req, (t) => (transfer = t));
-      if (req.id !== 0) this.#reply({ id: req.id, ok: true, value, us: (performance.now() - t0) * 1000 }, transfer);
+      if (req.id !== 0) this.#reply({ id: req.id, ok: true, value, us: (performance.now() - t0) * 1000, at }, transfer);
     } catch (e) {
       const err = e instanceof Error ? e : new Error(String(e));
-      if (req.id !== 0) this.#reply({ id: req.id, ok: false, name: err.name, message: err.message, us: (performance.now() - t0) * 1000 }, []);
+      if (req.id !== 0) this.#reply({ id: req.id, ok: false, name: err.name, message: err.message, us: (performance.now() - t0) * 1000, at }, []);
     }
   }
 

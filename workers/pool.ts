@@ -189,6 +189,8 @@ export class CryptoPool {
   #closed = false;
   #watchdog: ReturnType<typeof setInterval> | undefined;
   #rttUs = 60;
+  readonly #samples = new Array<number>(15).fill(0);
+  #sampleAt = 0;
   #lastSample = 0;
   #probing = false;
   #replaced = 0;
@@ -210,7 +212,7 @@ export class CryptoPool {
     }
   }
 
-  /** Measured round-trip overhead of one job (µs, moving average of wall time less worker time). */
+  /** Measured round-trip overhead of one job (µs): median of the last 15 samples of twice the hand-over time to an idle worker. */
   get roundTripUs(): number {
     return this.#rttUs;
   }
@@ -254,9 +256,12 @@ export class CryptoPool {
     s.lastHeard = performance.now();
     s.ready = false;
     // Every worker loads its provider first; jobs posted meanwhile wait in its queue.
-    this.#post(s, { op: "init", over: this.over }, []).then(() => {
-      if (s.gen === gen) s.ready = true;
-    }, () => {});
+    this.#post(s, { op: "init", over: this.over }, []).then(async () => {
+      if (s.gen !== gen) return;
+      s.ready = true;
+      // A few empty jobs for a first round-trip estimate.
+      for (let i = 0; i < 3 && s.gen === gen && !this.#closed; i++) await this.#post(s, { op: "free", handles: [] }, []);
+    }).catch(() => {});
   }
 
   /** Kill a worker and fail its in-flight jobs, then replace it. */
@@ -279,9 +284,14 @@ export class CryptoPool {
     s.inflight.delete(r.id);
     if (--this.#inflight === 0) this.#idle();
     if (s.inflight.size === 0) s.worker.unref();
-    const rtt = (performance.now() - p.t0) * 1000 - r.us;
+    // Twice the hand-over to the worker (wake-up and transfer): the way back costs the same, and
+    // time the reply then waits for a busy main thread is not a cost of offloading.
+    const rtt = 2 * (r.at - (performance.timeOrigin + p.t0)) * 1000;
     if (rtt > 0 && p.sample) {
-      this.#rttUs += (rtt - this.#rttUs) / 8;
+      // Median of the last samples: one preempted hand-over (tens of ms on a loaded machine) must not swing it.
+      this.#samples[this.#sampleAt++ % this.#samples.length] = rtt;
+      const have = this.#samples.slice(0, Math.min(this.#sampleAt, this.#samples.length)).sort((a, b) => a - b);
+      this.#rttUs = have[have.length >> 1]!;
       this.#lastSample = performance.now();
     }
     if (r.ok) p.resolve({ value: r.value, us: r.us });

@@ -67,10 +67,14 @@ export type Request =
   /** Tests of crash and hang recovery: `crash` throws an uncaught error in the worker, `hang` spins forever. */
   | { readonly id: number; readonly op: "fault"; readonly kind: "crash" | "hang" };
 
-/** A reply. `us` is the worker's own time on the job (µs), for the round-trip estimate. */
+/**
+ * A reply. `us` is the worker's own time on the job (µs); `at` when the
+ * worker picked the job up (ms, `performance.timeOrigin + now()`): the
+ * hand-over latency the round-trip estimate is made of.
+ */
 export type Reply =
-  | { readonly id: number; readonly ok: true; readonly value: unknown; readonly us: number }
-  | { readonly id: number; readonly ok: false; readonly name: string; readonly message: string; readonly us: number };
+  | { readonly id: number; readonly ok: true; readonly value: unknown; readonly us: number; readonly at: number }
+  | { readonly id: number; readonly ok: false; readonly name: string; readonly message: string; readonly us: number; readonly at: number };
 
 /**
  * Encoded values inside stage arguments and results: a secret kept in the
