@@ -214,13 +214,15 @@ describe("crypto pool: shutdown and failures", () => {
   });
 
   test("a hung worker is killed after hangTimeoutMs; its jobs fail with reason hung; the pool recovers", async () => {
-    const p = poolProvider({ over: "noble", size: 2, policy: "always", hangTimeoutMs: 300 });
+    // 4 s: long enough that a healthy worker on a loaded machine is not taken for hung.
+    const p = poolProvider({ over: "noble", size: 2, policy: "always", hangTimeoutMs: 4000 });
     try {
-      await p.generateKeyShare("x25519");
+      await Promise.all([0, 1].map((i) => p.pool.run({ op: "keygen", group: "x25519" }, [], p.pool.slotAt(i))));
       const hang = p.pool.injectFault(1, "hang");
-      const e = await within(10_000, hang.catch((x) => x));
+      const e = await within(20_000, hang.catch((x) => x));
       expect(e).toBeInstanceOf(PoolWorkerError);
       expect((e as PoolWorkerError).reason).toBe("hung");
+      expect((e as PoolWorkerError).worker).toBe(1);
       const pair = await pskPair(p);
       expect(pair.clientError).toBeUndefined();
       expect(p.pool.replaced).toBe(1);
