@@ -83,15 +83,15 @@ export class Slot {
   /** Position in the pool. */
   readonly index: number;
   /** Bumped on every replacement: handles of an older generation are gone. */
-  gen = 0;
+  gen: number = 0;
   /** @internal */
   worker!: WorkerLike;
   /** @internal */
-  readonly inflight = new Map<number, Pending>();
+  readonly inflight: Map<number, Pending> = new Map();
   /** @internal */
-  lastHeard = 0;
+  lastHeard: number = 0;
   /** @internal Whether the worker has loaded its provider. */
-  ready = false;
+  ready: boolean = false;
   /** Build one. */
   constructor(index: number) {
     this.index = index;
