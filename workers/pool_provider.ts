@@ -59,13 +59,15 @@ export interface OffloadPolicy {
 }
 
 /**
- * Defaults, from bench/pool.bench.ts on the reference machine (2 cores):
- * noble ChaCha20-Poly1305 ≈ 8 µs/KiB, noble AES-GCM ≈ 30 µs/KiB, a pool
- * round trip 20–80 µs (Bun, Deno) — so a 16 KiB noble record (130–500 µs)
- * goes to the pool and a 1 KiB one (8–30 µs) does not.
+ * Defaults, from bench/pool.bench.ts and bench/run.ts on the reference
+ * machine (2 cores): noble ChaCha20-Poly1305 ≈ 8 µs/KiB, noble AES-GCM ≈
+ * 30 µs/KiB, a hand-over 20–80 µs on a quiet machine but milliseconds on a
+ * loaded one. A single record, even 16 KiB, stays inline: awaited one at a
+ * time it only adds the round trip (measured 0.35× with 4 KiB); batches of
+ * two records or more (32 KiB) are split across the workers.
  */
 export const DEFAULT_OFFLOAD_POLICY: Readonly<OffloadPolicy> = Object.freeze({
-  minBytes: 4096,
+  minBytes: 32768,
   factor: 2,
   maxQueuePerWorker: 32,
   splitBytes: 32768,
