@@ -159,6 +159,18 @@ describe("crypto pool: handshakes", () => {
     });
   }
 
+  test("X25519MLKEM768 through the pool: the client's key pair in a worker, the server's share answered inline", async () => {
+    const secret = PSK_SECRET;
+    for (const provider of [always, adaptive]) {
+      const pair = await handshakePair(
+        { provider, psks: [createPsk({ identity: "pool", secret })], groups: ["X25519MLKEM768"], pskKeyExchangeModes: ["psk_dhe_ke"] },
+        { provider, psks: [createPsk({ identity: "pool", secret })] },
+      );
+      expect(pair.clientError ?? pair.serverError).toBeUndefined();
+      expect(pair.server.negotiated?.group).toBe("X25519MLKEM768");
+    }
+  });
+
   test("a bad key share is still illegal_parameter through the pool", async () => {
     // (Not `expect(…).rejects`: Bun's matcher waits without delivering worker messages.)
     const kp = await always.generateKeyShare("x25519");
