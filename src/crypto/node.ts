@@ -176,11 +176,44 @@ function decipher(name: NodeAeadName, key: nc.KeyObject, nonce: Uint8Array): nc.
   return nc.createDecipheriv(name as "aes-128-gcm", key, nonce, { authTagLength: 16 });
 }
 
-class NodeAeadKey implements AeadKey {
+/**
+ * The async AeadKey methods over a key's synchronous seal and open
+ * (node:crypto works synchronously): a throw becomes a rejection.
+ */
+abstract class SyncAeadKey implements AeadKey {
+  abstract readonly algorithm: AeadAlgorithm;
+  /** ciphertext ‖ tag in one fresh buffer. */
+  abstract sealSync(nonce: Uint8Array, aad: Uint8Array, plaintext: Uint8Array): Uint8Array;
+  /** The plaintext, or null when authentication fails. */
+  abstract openSync(nonce: Uint8Array, aad: Uint8Array, ciphertext: Uint8Array): Uint8Array | null;
+  seal(nonce: Uint8Array, aad: Uint8Array, plaintext: Uint8Array): Promise<Uint8Array> {
+    try {
+      return Promise.resolve(this.sealSync(nonce, aad, plaintext));
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+  open(nonce: Uint8Array, aad: Uint8Array, ciphertext: Uint8Array): Promise<Uint8Array | null> {
+    return Promise.resolve(this.openSync(nonce, aad, ciphertext));
+  }
+  sealMany(items: readonly { nonce: Uint8Array; aad: Uint8Array; plaintext: Uint8Array }[]): Promise<Uint8Array[]> {
+    try {
+      return Promise.resolve(items.map((i) => this.sealSync(i.nonce, i.aad, i.plaintext)));
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+  openMany(items: readonly { nonce: Uint8Array; aad: Uint8Array; ciphertext: Uint8Array }[]): Promise<(Uint8Array | null)[]> {
+    return Promise.resolve(items.map((i) => this.openSync(i.nonce, i.aad, i.ciphertext)));
+  }
+}
+
+class NodeAeadKey extends SyncAeadKey {
   readonly algorithm: GcmOrChaCha;
   #name: NodeAeadName;
   #key: nc.KeyObject;
   constructor(alg: GcmOrChaCha, key: Uint8Array) {
+    super();
     this.algorithm = alg;
     this.#name = NODE_AEAD[alg];
     this.#key = nc.createSecretKey(key);
@@ -243,26 +276,6 @@ class NodeAeadKey implements AeadKey {
       return null;
     }
   }
-  seal(nonce: Uint8Array, aad: Uint8Array, plaintext: Uint8Array): Promise<Uint8Array> {
-    try {
-      return Promise.resolve(this.sealSync(nonce, aad, plaintext));
-    } catch (e) {
-      return Promise.reject(e);
-    }
-  }
-  open(nonce: Uint8Array, aad: Uint8Array, ciphertext: Uint8Array): Promise<Uint8Array | null> {
-    return Promise.resolve(this.openSync(nonce, aad, ciphertext));
-  }
-  sealMany(items: readonly { nonce: Uint8Array; aad: Uint8Array; plaintext: Uint8Array }[]): Promise<Uint8Array[]> {
-    try {
-      return Promise.resolve(items.map((i) => this.sealSync(i.nonce, i.aad, i.plaintext)));
-    } catch (e) {
-      return Promise.reject(e);
-    }
-  }
-  openMany(items: readonly { nonce: Uint8Array; aad: Uint8Array; ciphertext: Uint8Array }[]): Promise<(Uint8Array | null)[]> {
-    return Promise.resolve(items.map((i) => this.openSync(i.nonce, i.aad, i.ciphertext)));
-  }
   allocate(length: number): Uint8Array {
     return uninitialised(length);
   }
@@ -302,11 +315,12 @@ export function nodeHasAesCcm(): boolean {
 }
 
 /** AES-128-CCM(-8) on node:crypto (OpenSSL): one update per message, the AAD announced with the plaintext length. */
-class NodeCcmKey implements AeadKey {
+class NodeCcmKey extends SyncAeadKey {
   readonly algorithm: CcmAlgorithm;
   readonly #key: nc.KeyObject;
   readonly #tag: 8 | 16;
   constructor(alg: CcmAlgorithm, key: Uint8Array) {
+    super();
     this.algorithm = alg;
     this.#key = nc.createSecretKey(key);
     this.#tag = ccmTagLength(alg);
@@ -334,26 +348,6 @@ class NodeCcmKey implements AeadKey {
     } catch {
       return null;
     }
-  }
-  seal(nonce: Uint8Array, aad: Uint8Array, plaintext: Uint8Array): Promise<Uint8Array> {
-    try {
-      return Promise.resolve(this.sealSync(nonce, aad, plaintext));
-    } catch (e) {
-      return Promise.reject(e);
-    }
-  }
-  open(nonce: Uint8Array, aad: Uint8Array, sealed: Uint8Array): Promise<Uint8Array | null> {
-    return Promise.resolve(this.openSync(nonce, aad, sealed));
-  }
-  sealMany(items: readonly { nonce: Uint8Array; aad: Uint8Array; plaintext: Uint8Array }[]): Promise<Uint8Array[]> {
-    try {
-      return Promise.resolve(items.map((i) => this.sealSync(i.nonce, i.aad, i.plaintext)));
-    } catch (e) {
-      return Promise.reject(e);
-    }
-  }
-  openMany(items: readonly { nonce: Uint8Array; aad: Uint8Array; ciphertext: Uint8Array }[]): Promise<(Uint8Array | null)[]> {
-    return Promise.resolve(items.map((i) => this.openSync(i.nonce, i.aad, i.ciphertext)));
   }
 }
 
