@@ -7,11 +7,12 @@
  * @example A client that validates the server against the system CAs
  * ```ts
  * import { clientConnection } from "@psk-tls/tls13";
+ * import { x509 } from "@psk-tls/tls13/cert";
  * import { systemTrustStore } from "@psk-tls/tls13/system-store";
  *
  * const client = clientConnection({
  *   serverName: "example.com",
- *   trustAnchors: systemTrustStore(), // read once, then cached
+ *   certificateAuth: x509({ trustAnchors: systemTrustStore() }), // read once, then cached
  * });
  * ```
  *

@@ -71,7 +71,15 @@ export enum NamedGroup {
   secp521r1 = 0x0019,
   x25519 = 0x001d,
   x448 = 0x001e,
+  ffdhe2048 = 0x0100,
+  ffdhe3072 = 0x0101,
+  ffdhe4096 = 0x0102,
+  ffdhe6144 = 0x0103,
+  ffdhe8192 = 0x0104,
 }
+
+/** A NamedGroup by its RFC 8446 §4.2.7 name. */
+export type NamedGroupName = keyof typeof NamedGroup;
 
 /** PskKeyExchangeMode (RFC 8446 §4.2.9). */
 export enum PskKeyExchangeMode {
@@ -98,6 +106,9 @@ export enum SignatureScheme {
   rsa_pkcs1_sha1 = 0x0201,
   ecdsa_sha1 = 0x0203,
 }
+
+/** A SignatureScheme by its RFC 8446 §4.2.3 name. */
+export type SignatureSchemeName = keyof typeof SignatureScheme;
 
 /** The protocol version codes on the wire. */
 export const TLS12 = 0x0303;

@@ -7,7 +7,18 @@
 import type { CipherSuiteName, CommonConfig, PskKeyExchangeModeName } from "../config.ts";
 import type { GroupName, HashAlgorithm } from "../crypto/provider.ts";
 import { usageError } from "../errors.ts";
-import { CIPHER_SUITES, CipherSuite, type CipherSuiteParams, GROUP_NAMES, NamedGroup, PskKeyExchangeMode } from "./constants.ts";
+import { DEFAULT_SIGNATURE_SCHEMES } from "../crypto/signature.ts";
+import {
+  CIPHER_SUITES,
+  CipherSuite,
+  type CipherSuiteParams,
+  GROUP_NAMES,
+  NamedGroup,
+  type NamedGroupName,
+  PskKeyExchangeMode,
+  SignatureScheme,
+  type SignatureSchemeName,
+} from "./constants.ts";
 
 /** Default suite preference: AES-128-GCM (fast natively), ChaCha20 (fast in pure JS), AES-256-GCM. */
 export const DEFAULT_CIPHER_SUITES: readonly CipherSuite[] = [
@@ -42,6 +53,28 @@ export function configuredGroups(config: CommonConfig): GroupName[] {
   }
   if (list.length === 0) throw usageError("no_groups", "groups is empty");
   return list;
+}
+
+/** Code points of RFC 8446 registry names (`table` an enum), rejecting anything else. */
+function codesOf<N extends string>(names: readonly N[], table: Record<string, number | string>, what: string): number[] {
+  return names.map((n) => {
+    const code = typeof n === "string" && Object.hasOwn(table, n) ? table[n] : undefined;
+    if (typeof code !== "number") throw usageError(`bad_${what.replace(/ /g, "_")}`, `unknown ${what} ${JSON.stringify(n)} (use the RFC 8446 name)`);
+    return code;
+  });
+}
+
+/** Resolve `signatureSchemes` (RFC 8446 §4.2.3 names) to code points; default {@link DEFAULT_SIGNATURE_SCHEMES}. */
+export function configuredSignatureSchemes(config: CommonConfig): readonly number[] {
+  if (config.signatureSchemes === undefined) return DEFAULT_SIGNATURE_SCHEMES;
+  const list = codesOf<SignatureSchemeName>(config.signatureSchemes, SignatureScheme, "signature scheme");
+  if (list.length === 0) throw usageError("no_signature_schemes", "signatureSchemes is empty");
+  return list;
+}
+
+/** Resolve `advertisedGroups` (RFC 8446 §4.2.7 names, informational) to code points, or undefined. */
+export function configuredAdvertisedGroups(names: readonly NamedGroupName[] | undefined): number[] | undefined {
+  return names === undefined ? undefined : codesOf(names, NamedGroup, "group");
 }
 
 /** Resolve configured PSK key exchange modes. */
