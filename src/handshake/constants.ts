@@ -79,7 +79,17 @@ export enum NamedGroup {
 }
 
 /** A NamedGroup by its RFC 8446 §4.2.7 name. */
-export type NamedGroupName = keyof typeof NamedGroup;
+export type NamedGroupName =
+  | "secp256r1"
+  | "secp384r1"
+  | "secp521r1"
+  | "x25519"
+  | "x448"
+  | "ffdhe2048"
+  | "ffdhe3072"
+  | "ffdhe4096"
+  | "ffdhe6144"
+  | "ffdhe8192";
 
 /** PskKeyExchangeMode (RFC 8446 §4.2.9). */
 export enum PskKeyExchangeMode {
@@ -108,7 +118,29 @@ export enum SignatureScheme {
 }
 
 /** A SignatureScheme by its RFC 8446 §4.2.3 name. */
-export type SignatureSchemeName = keyof typeof SignatureScheme;
+export type SignatureSchemeName =
+  | "rsa_pkcs1_sha256"
+  | "rsa_pkcs1_sha384"
+  | "rsa_pkcs1_sha512"
+  | "ecdsa_secp256r1_sha256"
+  | "ecdsa_secp384r1_sha384"
+  | "ecdsa_secp521r1_sha512"
+  | "rsa_pss_rsae_sha256"
+  | "rsa_pss_rsae_sha384"
+  | "rsa_pss_rsae_sha512"
+  | "ed25519"
+  | "ed448"
+  | "rsa_pss_pss_sha256"
+  | "rsa_pss_pss_sha384"
+  | "rsa_pss_pss_sha512"
+  | "rsa_pkcs1_sha1"
+  | "ecdsa_sha1";
+
+// Each name list is exactly its enum's keys (compile-time checks: tsc fails if they drift apart).
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+type Assert<T extends true> = T;
+type _GroupNamesMatch = Assert<Same<NamedGroupName, keyof typeof NamedGroup>>;
+type _SchemeNamesMatch = Assert<Same<SignatureSchemeName, keyof typeof SignatureScheme>>;
 
 /** The protocol version codes on the wire. */
 export const TLS12 = 0x0303;

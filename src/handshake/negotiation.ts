@@ -21,10 +21,10 @@ import {
 } from "./constants.ts";
 
 /** Default suite preference: AES-128-GCM (fast natively), ChaCha20 (fast in pure JS), AES-256-GCM. */
-export const DEFAULT_CIPHER_SUITES: readonly CipherSuite[] = [
-  CipherSuite.TLS_AES_128_GCM_SHA256,
-  CipherSuite.TLS_CHACHA20_POLY1305_SHA256,
-  CipherSuite.TLS_AES_256_GCM_SHA384,
+export const DEFAULT_CIPHER_SUITES: readonly CipherSuiteName[] = [
+  "TLS_AES_128_GCM_SHA256",
+  "TLS_CHACHA20_POLY1305_SHA256",
+  "TLS_AES_256_GCM_SHA384",
 ];
 
 /** Default group preference. */
@@ -38,7 +38,7 @@ export function configuredSuites(config: CommonConfig): CipherSuiteParams[] {
   const list = config.cipherSuites ?? DEFAULT_CIPHER_SUITES;
   if (list.length === 0) throw usageError("no_cipher_suites", "cipherSuites is empty");
   return list.map((s) => {
-    const code = typeof s === "number" ? s : CipherSuite[s as CipherSuiteName];
+    const code = typeof s === "string" && Object.hasOwn(CipherSuite, s) ? CipherSuite[s as CipherSuiteName] : undefined;
     const p = code === undefined ? undefined : CIPHER_SUITES.get(code);
     if (!p) throw usageError("bad_cipher_suite", `unsupported cipher suite ${String(s)}`);
     return p;

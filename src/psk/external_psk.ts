@@ -95,7 +95,7 @@ const CONSTRUCT = Symbol("Psk.construct");
 export class Psk {
   readonly #identity: Uint8Array;
   /** The hash the PSK is bound to. */
-  readonly hash: HashAlgorithm;
+  readonly hash: PskHash;
   /** External or resumption. */
   readonly kind: PskKind;
   /** 0-RTT parameters, or undefined when this PSK carries no early data. */
