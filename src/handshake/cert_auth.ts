@@ -1,8 +1,10 @@
 /**
  * Certificate authentication steps shared by the client and server state
- * machines (RFC 8446 §4.3.2, §4.4.2, §4.4.3): choosing a certificate,
- * signing and verifying CertificateVerify, checking the peer's chain per the
- * config, and the Certificate / CertificateRequest messages.
+ * machines (RFC 8446 §4.3.2, §4.4.2, §4.4.3): the seam to the certificate
+ * strategy (`CertificateAuth`, made by `x509()` in `src/cert/x509_auth.ts`,
+ * which chooses certificates and validates peer chains), signing and
+ * verifying CertificateVerify, and the Certificate / CertificateRequest
+ * messages. No X.509 code here: PSK-only builds stay free of it.
  *
  * Pure protocol logic over the provider: no I/O.
  *

@@ -462,7 +462,7 @@ export class ServerHandshake implements HandshakeDriver {
       const psk = createPsk({
         identity: item.identity,
         secret: state.psk,
-        hash: suite.hash === "SHA-384" ? "SHA-384" : "SHA-256",
+        hash: suite.hash,
         kind: "resumption",
         ...(state.maxEarlyData > 0
           ? { earlyData: { maxSize: state.maxEarlyData, cipherSuite: state.cipherSuite, ...(state.alpn ? { alpn: state.alpn } : {}) } }

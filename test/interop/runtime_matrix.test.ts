@@ -106,7 +106,8 @@ function pskFor(runtime: CliRuntime, cell: Cell): Psk {
 /** Our CLI's TLS options for a cell: the PSK inline, its hash, one mode, one suite, one group. */
 function cliTlsArgs(cell: Cell, psk: Psk): string[] {
   return [
-    "--psk", `${psk.identity}:${hex(psk.secret)}`, "--psk-hash", cell.hash, "--psk-mode", cell.mode,
+    // --psk-hash takes openssl's digest names (sha256, sha384).
+    "--psk", `${psk.identity}:${hex(psk.secret)}`, "--psk-hash", cell.hash === "SHA-384" ? "sha384" : "sha256", "--psk-mode", cell.mode,
     "--suites", cell.suite, "--groups", cell.group,
   ];
 }
