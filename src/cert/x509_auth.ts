@@ -163,13 +163,16 @@ class X509Auth implements CertificateAuthStrategy {
  * here, once; usage errors (`bad_pem`, `bad_private_key`, `key_mismatch`,
  * `no_client_trust_anchors`) are thrown here.
  *
- * @example A client that verifies the server against a CA
+ * @example A client that verifies the server against a CA, and a server with a certificate
  * ```ts
- * import { x509 } from "./x509_auth.ts";
+ * import type { ClientConfig, ServerConfig } from "@psk-tls/tls13";
+ * import { x509 } from "@psk-tls/tls13/cert";
  *
- * const caPem = "-----BEGIN CERTIFICATE-----\n...\n-----END CERTIFICATE-----\n";
- * const config = { serverName: "example.com", certificateAuth: x509({ trustAnchors: [] as string[] }) };
- * console.log(config.certificateAuth.kind, caPem.length > 0); // x509 true
+ * declare const caPem: string, chainPem: string, keyPem: string;
+ * const client: ClientConfig = { serverName: "example.com", certificateAuth: x509({ trustAnchors: caPem }) };
+ * const server: ServerConfig = {
+ *   certificateAuth: x509({ certificates: [{ chain: chainPem, privateKey: keyPem }], clientAuth: "request", trustAnchors: caPem }),
+ * };
  * ```
  */
 export function x509(options: X509Options): CertificateAuth {
