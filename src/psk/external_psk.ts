@@ -118,7 +118,7 @@ export class Psk {
     token: symbol,
     identity: Uint8Array,
     secret: Uint8Array,
-    hash: HashAlgorithm,
+    hash: PskHash,
     kind: PskKind,
     earlyData: PskEarlyDataOptions | undefined,
     allowBothRoles: boolean,
@@ -185,7 +185,7 @@ export class Psk {
   }
 
   /** JSON without the secret. */
-  toJSON(): { identity: string; hash: HashAlgorithm; kind: PskKind } {
+  toJSON(): { identity: string; hash: PskHash; kind: PskKind } {
     return { identity: safeIdentity(this.#identity), hash: this.hash, kind: this.kind };
   }
 
