@@ -66,16 +66,17 @@ export enum CipherSuite {
 
 /** NamedGroup (RFC 8446 §4.2.7). */
 export enum NamedGroup {
-  secp256r1 = 0x0017,
-  secp384r1 = 0x0018,
-  secp521r1 = 0x0019,
-  x25519 = 0x001d,
-  x448 = 0x001e,
+  // Finite-field groups (RFC 7919): never negotiated here, only named (advertisedGroups).
   ffdhe2048 = 0x0100,
   ffdhe3072 = 0x0101,
   ffdhe4096 = 0x0102,
   ffdhe6144 = 0x0103,
   ffdhe8192 = 0x0104,
+  secp256r1 = 0x0017,
+  secp384r1 = 0x0018,
+  secp521r1 = 0x0019,
+  x25519 = 0x001d,
+  x448 = 0x001e,
 }
 
 /** A NamedGroup by its RFC 8446 §4.2.7 name. */
