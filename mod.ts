@@ -51,7 +51,7 @@ export type {
   ServerEarlyDataConfig,
   ServerTicketConfig,
 } from "./src/config.ts";
-export type { GroupName } from "./src/crypto/provider.ts";
+export type { GroupName, ProviderChoice } from "./src/crypto/provider.ts";
 export type { NamedGroupName, SignatureSchemeName } from "./src/handshake/constants.ts";
 
 // PSKs (the s2n-tls PSK surface), selection and stores

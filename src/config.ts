@@ -3,7 +3,7 @@
  *
  * @module
  */
-import type { CryptoProvider, GroupName } from "./crypto/provider.ts";
+import type { GroupName, ProviderChoice } from "./crypto/provider.ts";
 import type { NamedGroupName, SignatureSchemeName } from "./handshake/constants.ts";
 import type { Psk } from "./psk/external_psk.ts";
 import type { PskSelectionCallback } from "./psk/offered.ts";
@@ -43,8 +43,8 @@ export const DEFAULT_HANDSHAKE_TIMEOUT = 10_000;
 
 /** Settings shared by both roles. */
 export interface CommonConfig {
-  /** Crypto implementation. Default: the `auto` provider. */
-  provider?: CryptoProvider;
+  /** Crypto implementation (`./provider`, `./crypto/node`, or your own `CryptoProvider`). Default: `auto`. */
+  provider?: ProviderChoice;
   /** Cipher suites in preference order. Default: AES-128-GCM, ChaCha20-Poly1305, AES-256-GCM. */
   cipherSuites?: readonly CipherSuiteName[];
   /** Key exchange groups in preference order. Default: x25519, secp256r1, secp384r1. */

@@ -17,7 +17,7 @@
  * @module
  */
 import type { ClientConfig } from "../config.ts";
-import type { CryptoProvider } from "../crypto/provider.ts";
+import type { ProviderChoice } from "../crypto/provider.ts";
 import { CommonContextState, contextKeptOn } from "./common_context.ts";
 
 const CLIENT_CONTEXT = Symbol.for("psk-tls.ClientContext");
@@ -32,7 +32,7 @@ export interface ClientContext {
   /** The configuration this context was built from (not copied: do not change it afterwards). */
   readonly config: Readonly<ClientConfig>;
   /** The crypto provider every connection uses. */
-  readonly provider: CryptoProvider;
+  readonly provider: ProviderChoice;
 }
 
 /** @internal The state behind a {@link ClientContext}. */

@@ -7,7 +7,7 @@
  */
 import type { CommonConfig, PskKeyExchangeModeName } from "../config.ts";
 import type { CryptoProvider, GroupName } from "../crypto/provider.ts";
-import { auto } from "../crypto/auto.ts";
+import { providerOf } from "../crypto/auto.ts";
 import { type CertificateAuthStrategy, certificateStrategy, type SigningCertificate } from "../handshake/cert_auth.ts";
 import type { CipherSuiteParams } from "../handshake/constants.ts";
 import { configuredGroups, configuredPskModes, configuredSignatureSchemes, configuredSuites } from "../handshake/negotiation.ts";
@@ -39,7 +39,7 @@ export class CommonContextState<C extends CommonConfig> {
   /** Resolve `config` for `role`; throws a usage TlsError when it is invalid. */
   constructor(config: C, role: "client" | "server") {
     this.config = config;
-    this.provider = config.provider ?? auto;
+    this.provider = providerOf(config.provider);
     this.suites = configuredSuites(config);
     this.groups = configuredGroups(config);
     this.pskModes = configuredPskModes(config);

@@ -22,7 +22,7 @@
 import type { PskPolicy, ServerConfig } from "../config.ts";
 import type { ClientAuthPolicy } from "../handshake/cert_auth.ts";
 import { configuredAdvertisedGroups } from "../handshake/negotiation.ts";
-import type { CryptoProvider } from "../crypto/provider.ts";
+import type { ProviderChoice } from "../crypto/provider.ts";
 import { usageError } from "../errors.ts";
 import { CommonContextState, contextKeptOn } from "./common_context.ts";
 import { MemoryReplayCache, type ReplayCache } from "../psk/anti_replay.ts";
@@ -48,7 +48,7 @@ export interface ServerContext {
   /** The configuration this context was built from (not copied: do not change it afterwards). */
   readonly config: Readonly<ServerConfig>;
   /** The crypto provider every connection uses. */
-  readonly provider: CryptoProvider;
+  readonly provider: ProviderChoice;
   /** Ticket key store shared by every connection (undefined: no tickets are issued or accepted). */
   readonly ticketKeys: TicketKeyStore | undefined;
   /** 0-RTT anti-replay cache shared by every connection (undefined: no 0-RTT, or anti-replay disabled). */

@@ -25,8 +25,8 @@
  *
  * @module
  */
-import { auto } from "../crypto/auto.ts";
-import type { CryptoProvider, HashAlgorithm } from "../crypto/provider.ts";
+import { providerOf } from "../crypto/auto.ts";
+import type { HashAlgorithm, ProviderChoice } from "../crypto/provider.ts";
 import { hashLength } from "../crypto/provider.ts";
 import { wipe } from "../crypto/constant_time.ts";
 import { usageError } from "../errors.ts";
@@ -96,7 +96,7 @@ export interface ImportPskOptions {
   /** 0-RTT parameters for the imported PSK whose hash matches the suite's. */
   earlyData?: PskEarlyDataOptions;
   /** Crypto provider for the derivation. Default `auto`. */
-  provider?: CryptoProvider;
+  provider?: ProviderChoice;
   /** See `PskOptions.allowBothRoles`. */
   allowBothRoles?: boolean;
 }
@@ -111,7 +111,7 @@ const enc = (x: string | Uint8Array) => (typeof x === "string" ? new TextEncoder
  * reports the external identity.
  */
 export async function importPsks(options: ImportPskOptions): Promise<Psk[]> {
-  const p = options.provider ?? auto;
+  const p = providerOf(options.provider);
   const external = enc(options.identity);
   const context = options.context === undefined ? new Uint8Array(0) : enc(options.context);
   const epskHash: HashAlgorithm = pskHashAlgorithm(options.hash ?? "SHA-256");

@@ -55,7 +55,7 @@ describe("entry points", () => {
 
   test("the main entry point is small and leaves X.509, PSK files and the provider SPI to subpaths", () => {
     const main = names.get(".")!;
-    expect(main.length).toBeLessThanOrEqual(60);
+    expect(main.length).toBeLessThanOrEqual(61); // 138 before issue 15
     for (const n of ["x509", "TrustStore", "parseCertificate", "verifyCertificateChain", "decodePem"]) {
       expect(main).not.toContain(n);
       expect(names.get("./cert")).toContain(n);
@@ -95,6 +95,15 @@ describe("internals are unreachable at runtime", () => {
     // What the constructor would have let through, createPsk refuses.
     expect(usage(() => mod.createPsk({ identity: "", secret: secret() })).code).toBe("bad_psk_identity");
     expect(usage(() => mod.createPsk({ identity: "x", secret: new Uint8Array(1) })).code).toBe("psk_secret_too_short");
+  });
+});
+
+describe("the provider a config names", () => {
+  test("the main entry point takes any provider by name only; a value that is not one is refused at use", async () => {
+    const { noble } = await import("../../provider.ts");
+    expect(mod.createClientContext({ psks: [psk()], provider: noble }).provider).toBe(noble);
+    expect(usage(() => mod.clientConnection({ psks: [psk()], provider: { name: "fake" } })).code).toBe("bad_provider");
+    await expect(mod.importPsks({ identity: "x", secret: secret(), provider: { name: "fake" } })).rejects.toMatchObject({ code: "bad_provider" });
   });
 });
 
