@@ -40,8 +40,8 @@ export class CommonContextState<C extends CommonConfig> {
   constructor(config: C, role: "client" | "server") {
     this.config = config;
     this.provider = providerOf(config.provider);
-    this.suites = configuredSuites(config);
-    this.groups = configuredGroups(config);
+    this.suites = configuredSuites(config, role);
+    this.groups = configuredGroups(config, role, this.provider);
     this.pskModes = configuredPskModes(config);
     this.now = config.now ?? (() => Date.now());
     this.psks = [...(config.psks ?? [])];

@@ -15,6 +15,7 @@ import type {
   AeadKey,
   CryptoProvider,
   ExpandLabelRequest,
+  DhGroupName,
   GroupName,
   HashAlgorithm,
   KeyShareKeyPair,
@@ -23,6 +24,7 @@ import type {
 import { PROVIDER_METHODS } from "./provider.ts";
 import { usageError } from "../errors.ts";
 import { keyScheduleJobs } from "./stages.ts";
+import { isCcm } from "./aes_ccm.ts";
 import { nobleProvider } from "./noble.ts";
 import { webCryptoProvider, webRandomBytes } from "./webcrypto.ts";
 
@@ -68,8 +70,12 @@ export interface AutoChoices {
   secp384r1: Implementation;
 }
 
-/** Deno: node:crypto AES-GCM wins below ~8 KiB, WebCrypto above (docs/crypto-providers.md). */
-const DENO_AES: SizeSplit = { small: "node", large: "webcrypto", threshold: 8192 };
+/**
+ * Deno: node:crypto AES-GCM wins for small records one at a time, WebCrypto from ~4 KiB, and
+ * far more with a feed's records all in flight at once (`openMany`, the flush's seals): the
+ * record layer batches, so the split is at 4096 (docs/crypto-providers.md, "Record path").
+ */
+const DENO_AES: SizeSplit = { small: "node", large: "webcrypto", threshold: 4096 };
 
 /**
  * The decision table, from `bench/crypto.bench.ts` on the reference machine
@@ -189,6 +195,22 @@ class SizeSplitAeadKey implements AeadKey {
   sealMany(items: readonly Item[]): Promise<Uint8Array[]> {
     return Promise.all(items.map((i) => this.seal(i.nonce, i.aad, i.plaintext)));
   }
+  /** Each record to its key; the large ones (WebCrypto on Deno) all in flight at once. */
+  openMany(items: readonly { nonce: Uint8Array; aad: Uint8Array; ciphertext: Uint8Array }[]): Promise<(Uint8Array | null)[]> {
+    return Promise.all(items.map((i) => this.open(i.nonce, i.aad, i.ciphertext)));
+  }
+  sealRecordInto(nonce: Uint8Array, out: Uint8Array, at: number, content: Uint8Array, trailer: Uint8Array): void | Promise<void> {
+    if (content.length + trailer.length < this.#threshold && this.#small.sealRecordInto) {
+      return this.#small.sealRecordInto(nonce, out, at, content, trailer);
+    }
+    // Read `content` now: the caller may reuse it once this returns.
+    const plaintext = new Uint8Array(content.length + trailer.length);
+    plaintext.set(content);
+    plaintext.set(trailer, content.length);
+    const aad = out.slice(at - 5, at);
+    const key = plaintext.length < this.#threshold ? Promise.resolve(this.#small) : this.#largeKey();
+    return key.then((k) => k.seal(nonce, aad, plaintext)).then((ct) => out.set(ct, at));
+  }
   dispose(): void {
     this.#raw.fill(0);
     this.#small.dispose?.();
@@ -209,6 +231,13 @@ interface Resolved {
   secp384r1: CryptoProvider;
   "AES-128-GCM": CryptoProvider | { small: CryptoProvider; large: CryptoProvider; threshold: number };
   "AES-256-GCM": CryptoProvider | { small: CryptoProvider; large: CryptoProvider; threshold: number };
+  /** AES-128-CCM(-8): node:crypto where it has CCM (Node; node.ts falls back to noble elsewhere), else noble. */
+  ccm: CryptoProvider;
+}
+
+/** The (EC)DHE entry of the table that serves `group`. */
+function dhOf(group: GroupName): DhGroupName {
+  return group === "X25519MLKEM768" ? "x25519" : group;
 }
 
 /** Turn a synchronous throw into a rejection (noble throws synchronously on bad arguments). */
@@ -266,6 +295,7 @@ export function autoProvider(options: AutoProviderOptions = {}): CryptoProvider 
       secp384r1: get(table.secp384r1, "secp384r1"),
       "AES-128-GCM": aes("AES-128-GCM"),
       "AES-256-GCM": aes("AES-256-GCM"),
+      ccm: nodeProvider ?? impls.noble,
     };
   }
 
@@ -300,14 +330,21 @@ export function autoProvider(options: AutoProviderOptions = {}): CryptoProvider 
       run((r) => mac(r, alg).hkdfExpandLabels(alg, secret, requests)),
     importAeadKey: (alg: AeadAlgorithm, key: Uint8Array): Promise<AeadKey> =>
       run(async (r) => {
+        if (isCcm(alg)) return r.ccm.importAeadKey(alg, key);
         const c = r[alg];
         if (!("threshold" in c)) return c.importAeadKey(alg, key);
         const small = await c.small.importAeadKey(alg, key);
         return new SizeSplitAeadKey(alg, small, c.large, key, c.threshold);
       }),
-    generateKeyShare: (group: GroupName): Promise<KeyShareKeyPair> => run((r) => r[group].generateKeyShare(group)),
+    // X25519MLKEM768 is served by the provider that serves X25519 (its ML-KEM half is noble in every provider).
+    generateKeyShare: (group: GroupName): Promise<KeyShareKeyPair> => run((r) => r[dhOf(group)].generateKeyShare(group)),
     deriveSharedSecret: (keyPair: KeyShareKeyPair, peer: Uint8Array): Promise<Uint8Array> =>
-      run((r) => r[keyPair.group].deriveSharedSecret(keyPair, peer)),
+      run((r) => r[dhOf(keyPair.group)].deriveSharedSecret(keyPair, peer)),
+    respondKeyShare: (group: GroupName, peer: Uint8Array): Promise<KeyShareKeyPair> =>
+      run((r) => {
+        const p = r[dhOf(group)];
+        return p.respondKeyShare ? p.respondKeyShare(group, peer) : p.generateKeyShare(group);
+      }),
     randomBytes: random ?? webRandomBytes,
     // Signatures (not benchmarked per runtime; a handshake signs/verifies a few times): the
     // implementation that serves secp256r1, i.e. node:crypto where it loads, WebCrypto otherwise.

@@ -4,6 +4,8 @@
  *
  * @module
  */
+import { withKemGroups } from "./hybrid_kem.ts";
+import { isCcm, nobleCcmKey } from "./aes_ccm.ts";
 import { sha256, sha384 } from "@noble/hashes/sha2.js";
 import { hmac } from "@noble/hashes/hmac.js";
 import type { CHash } from "@noble/hashes/utils.js";
@@ -18,6 +20,7 @@ import {
   aeadKeyLength,
   type CryptoProvider,
   type ExpandLabelRequest,
+  type DhGroupName,
   type GroupName,
   type HashAlgorithm,
   hashLength,
@@ -36,6 +39,26 @@ function hashFn(alg: HashAlgorithm): CHash {
 /** Synchronous HKDF-Expand-Label, shared with the `auto` provider. */
 export function nobleExpandLabel(alg: HashAlgorithm, secret: Uint8Array, r: ExpandLabelRequest): Uint8Array {
   return expand(hashFn(alg), secret, hkdfLabel(r.label, r.context, r.length), r.length);
+}
+
+/**
+ * Write `content || trailer` at `out[at]` and seal it there (ciphertext and tag): in place
+ * when the cipher takes an output argument, else its result is copied in.
+ */
+export function sealInPlace(
+  c: { encrypt(p: Uint8Array, output?: Uint8Array): Uint8Array },
+  hasOutput: boolean,
+  out: Uint8Array,
+  at: number,
+  content: Uint8Array,
+  trailer: Uint8Array,
+): void {
+  const length = content.length + trailer.length;
+  out.set(content, at);
+  out.set(trailer, at + content.length);
+  const plaintext = out.subarray(at, at + length);
+  if (hasOutput) c.encrypt(plaintext, out.subarray(at, at + length + 16));
+  else out.set(c.encrypt(plaintext), at);
 }
 
 class NobleAeadKey implements AeadKey {
@@ -59,7 +82,25 @@ class NobleAeadKey implements AeadKey {
     }
   }
   sealMany(items: readonly { nonce: Uint8Array; aad: Uint8Array; plaintext: Uint8Array }[]): Promise<Uint8Array[]> {
-    return Promise.resolve(items.map((i) => this.#cipher(i.nonce, i.aad).encrypt(i.plaintext)));
+    try {
+      return Promise.resolve(items.map((i) => this.#cipher(i.nonce, i.aad).encrypt(i.plaintext)));
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+  openMany(items: readonly { nonce: Uint8Array; aad: Uint8Array; ciphertext: Uint8Array }[]): Promise<(Uint8Array | null)[]> {
+    return Promise.resolve(items.map((i) => {
+      try {
+        return this.#cipher(i.nonce, i.aad).decrypt(i.ciphertext);
+      } catch {
+        return null;
+      }
+    }));
+  }
+  /** ChaCha20-Poly1305 encrypts in place; noble's AES-GCM takes no output buffer, so its result is copied in. */
+  sealRecordInto(nonce: Uint8Array, out: Uint8Array, at: number, content: Uint8Array, trailer: Uint8Array): void {
+    const c = this.#cipher(nonce, out.subarray(at - 5, at));
+    sealInPlace(c, this.algorithm === "CHACHA20-POLY1305", out, at, content, trailer);
   }
   dispose(): void {
     this.#key.fill(0);
@@ -101,9 +142,18 @@ export function nobleProvider(options: { random?: (n: number) => Uint8Array } = 
     importAeadKey: (alg, key) =>
       settle(() => {
         if (key.length !== aeadKeyLength(alg)) throw new TypeError(`${alg} key must be ${aeadKeyLength(alg)} bytes`);
+        if (isCcm(alg)) return nobleCcmKey(alg, key);
         return new NobleAeadKey(alg, key);
       }),
-    generateKeyShare(group: GroupName): Promise<KeyShareKeyPair> {
+    ...withKemGroups({ generateKeyShare: nobleGenerateKeyShare, deriveSharedSecret: nobleDeriveSharedSecret, randomBytes, seeded: options.random !== undefined }),
+    randomBytes,
+    importSigningKey: nobleImportSigningKey,
+    verifySignature: nobleVerifySignature,
+  };
+  // One call per key-schedule stage, over the primitives above (stages.ts).
+  return { ...primitives, ...keyScheduleJobs(primitives) };
+
+  function nobleGenerateKeyShare(group: DhGroupName): Promise<KeyShareKeyPair> {
       if (group === "x25519") {
         const sk = randomBytes(32);
         return Promise.resolve({ group, publicKey: x25519.getPublicKey(sk), privateKey: sk });
@@ -111,8 +161,8 @@ export function nobleProvider(options: { random?: (n: number) => Uint8Array } = 
       const curve = CURVES[group];
       const sk = curve.utils.randomSecretKey(randomBytes(group === "secp256r1" ? 48 : 72));
       return Promise.resolve({ group, publicKey: curve.getPublicKey(sk, false), privateKey: sk });
-    },
-    deriveSharedSecret(keyPair: KeyShareKeyPair, peer: Uint8Array): Promise<Uint8Array> {
+  }
+  function nobleDeriveSharedSecret(keyPair: KeyShareKeyPair, peer: Uint8Array): Promise<Uint8Array> {
       try {
         const sk = keyPair.privateKey as Uint8Array;
         if (keyPair.group === "x25519") {
@@ -125,18 +175,12 @@ export function nobleProvider(options: { random?: (n: number) => Uint8Array } = 
         const size = keyPair.group === "secp256r1" ? 65 : 97;
         // RFC 8446 §4.2.8.2: only the uncompressed form is allowed.
         if (peer.length !== size || peer[0] !== 4) throw new TypeError("ECDH public key must be uncompressed");
-        const shared = CURVES[keyPair.group].getSharedSecret(sk, peer, true);
+        const shared = CURVES[keyPair.group as Exclude<DhGroupName, "x25519">].getSharedSecret(sk, peer, true);
         return Promise.resolve(shared.subarray(1)); // x-coordinate only (§7.4.2)
       } catch (e) {
         return Promise.reject(e instanceof TypeError ? e : new TypeError("invalid peer key share"));
       }
-    },
-    randomBytes,
-    importSigningKey: nobleImportSigningKey,
-    verifySignature: nobleVerifySignature,
-  };
-  // One call per key-schedule stage, over the primitives above (stages.ts).
-  return { ...primitives, ...keyScheduleJobs(primitives) };
+  }
 }
 
 /** The default noble provider instance. */

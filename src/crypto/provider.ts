@@ -33,10 +33,13 @@ export type { EcCurve, PrivateKeyInfo, PublicKeyInfo, SignatureAlgorithm, Signat
 export type HashAlgorithm = "SHA-256" | "SHA-384";
 
 /** AEAD algorithms of the TLS 1.3 cipher suites. */
-export type AeadAlgorithm = "AES-128-GCM" | "AES-256-GCM" | "CHACHA20-POLY1305";
+export type AeadAlgorithm = "AES-128-GCM" | "AES-256-GCM" | "CHACHA20-POLY1305" | "AES-128-CCM" | "AES-128-CCM-8";
 
 /** Key-exchange groups (RFC 8446 §4.2.7 names). */
-export type GroupName = "x25519" | "secp256r1" | "secp384r1";
+export type GroupName = "x25519" | "secp256r1" | "secp384r1" | "X25519MLKEM768";
+
+/** The (EC)DHE groups (RFC 8446 §4.2.7); the others are KEM groups. */
+export type DhGroupName = Exclude<GroupName, "X25519MLKEM768">;
 
 /** An ephemeral key pair for a key share. `privateKey` is opaque to the core. */
 export interface KeyShareKeyPair {
@@ -80,6 +83,23 @@ export interface AeadKey {
    * copying the ciphertext again (16 KiB per record).
    */
   sealRecord?(nonce: Uint8Array, header: Uint8Array, content: Uint8Array, trailer: Uint8Array): Promise<Uint8Array>;
+  /**
+   * Optional record seal into the record layer's flush buffer: `out[at - 5, at)`
+   * holds the record header (the AAD); the key writes the encryption of
+   * `content || trailer` (the inner plaintext: content, type byte, padding)
+   * at `out[at]` and the 16-byte tag right after it. Returns undefined when
+   * done synchronously, or a promise; `out` is not touched outside that
+   * range, so several may run at once on one buffer. `content` may be read
+   * until the call returns (not until the promise settles).
+   */
+  sealRecordInto?(nonce: Uint8Array, out: Uint8Array, at: number, content: Uint8Array, trailer: Uint8Array): void | Promise<void>;
+  /**
+   * Optional: a buffer of `length` bytes for a flush this key seals with
+   * `sealRecordInto`, not zero-filled (the record layer writes every byte:
+   * headers, and the key ciphertext and tags). Saves clearing, e.g. 16 KiB
+   * per record on node:crypto, where no JS-visible byte is left unwritten.
+   */
+  allocate?(length: number): Uint8Array;
   /** Release resources (worker-side keys); optional. */
   dispose?(): void;
 }
@@ -119,6 +139,14 @@ export interface CryptoProvider extends Partial<KeyScheduleJobs> {
    * point or an all-zero X25519 result; the core maps that to illegal_parameter.
    */
   deriveSharedSecret(keyPair: KeyShareKeyPair, peerPublicKey: Uint8Array): Promise<Uint8Array>;
+  /**
+   * The server's key share answering the client's `peerPublicKey`. For a KEM
+   * group (X25519MLKEM768) the share depends on the client's: the ML-KEM
+   * ciphertext is made here, and `deriveSharedSecret` then joins the halves.
+   * For (EC)DHE groups it is `generateKeyShare(group)`. A provider without it
+   * cannot serve KEM groups (the server then leaves them out of its groups).
+   */
+  respondKeyShare?(group: GroupName, peerPublicKey: Uint8Array): Promise<KeyShareKeyPair>;
   /** Cryptographically secure random bytes (sync: every runtime has it locally). */
   randomBytes(length: number): Uint8Array;
   /**
@@ -169,7 +197,12 @@ export function hashLength(alg: HashAlgorithm): 32 | 48 {
 
 /** Key length of an AEAD. */
 export function aeadKeyLength(alg: AeadAlgorithm): 16 | 32 {
-  return alg === "AES-128-GCM" ? 16 : 32;
+  return alg === "AES-256-GCM" || alg === "CHACHA20-POLY1305" ? 32 : 16;
+}
+
+/** Tag length of an AEAD: 16 bytes, 8 for AES-128-CCM-8 (RFC 6655 §3). */
+export function aeadTagLength(alg: AeadAlgorithm): 8 | 16 {
+  return alg === "AES-128-CCM-8" ? 8 : 16;
 }
 
 /** Encode the HkdfLabel structure (RFC 8446 §7.1). Shared by every provider. */
