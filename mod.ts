@@ -4,8 +4,12 @@
  * provider interface (`auto` by default: native AEAD and key exchange where
  * the runtime has them, `@noble/*` everywhere else).
  *
- * This entry point is runtime-neutral (no sockets). TCP servers and clients
- * are in the `./net` subpath export.
+ * This entry point is runtime-neutral (no sockets) and carries no X.509
+ * code: PSK handshakes only, unless a config's `certificateAuth` comes from
+ * the `./cert` subpath. Other subpaths: `./net` (TCP servers and clients),
+ * `./provider` (crypto providers and the interface to write one),
+ * `./psk-file` (PSK text files), `./cert` (X.509), `./http`, `./hono`,
+ * `./tunnel`, `./redis`, `./system-store`, `./crypto/node`.
  *
  * @example An in-memory PSK handshake over WHATWG streams
  * ```ts
@@ -28,13 +32,13 @@
  * @module
  */
 
-// Errors and registry values
+// Errors and alerts
 export { TlsError, type TlsErrorKind, type TlsErrorOptions } from "./src/errors.ts";
-export { AlertDescription, AlertLevel, alertName } from "./src/handshake/alerts.ts";
-export { CipherSuite, NamedGroup, SignatureScheme } from "./src/handshake/constants.ts";
+export { AlertDescription, alertName } from "./src/handshake/alerts.ts";
 
 // Configuration
 export type {
+  CertificateAuth,
   CipherSuiteName,
   ClientConfig,
   CommonConfig,
@@ -42,35 +46,22 @@ export type {
   NegotiatedParameters,
   PskKeyExchangeModeName,
   PskMode,
+  PskPolicy,
   ServerConfig,
   ServerEarlyDataConfig,
   ServerTicketConfig,
 } from "./src/config.ts";
+export type { GroupName, ProviderChoice } from "./src/crypto/provider.ts";
+export type { NamedGroupName, SignatureSchemeName } from "./src/handshake/constants.ts";
 
-// PSKs (the s2n-tls PSK surface) and resumption
-export {
-  createPsk,
-  MIN_PSK_SECRET_LENGTH,
-  Psk,
-  type PskEarlyDataOptions,
-  type PskHash,
-  type PskKind,
-  type PskOptions,
-} from "./src/psk/external_psk.ts";
+// PSKs (the s2n-tls PSK surface), selection and stores
+export { createPsk, type Psk, type PskEarlyDataOptions, type PskHash, type PskKind, type PskOptions } from "./src/psk/external_psk.ts";
 export { type OfferedPsk, OfferedPskList, type PskSelectionCallback } from "./src/psk/offered.ts";
 export { type ImportPskOptions, importPsks } from "./src/psk/importer.ts";
 export { MemoryPskStore, type PskStore, pskSelectionFromStore, pskSelectionFromStores } from "./src/psk/psk_store.ts";
-export {
-  formatPskLine,
-  type PskEntry,
-  type PskEntryOptions,
-  pskEntriesToPsks,
-  PskFormatError,
-  parsePskFile,
-  parsePskSpec,
-} from "./src/psk/psk_file.ts";
-export { constantTimeEqual } from "./src/crypto/constant_time.ts";
-export { ClientSession, exportSession, importSession, MAX_TICKET_LIFETIME } from "./src/psk/session.ts";
+
+// Resumption and 0-RTT
+export { ClientSession, exportSession, importSession } from "./src/psk/session.ts";
 export { MemoryTicketKeyStore, type TicketKey, type TicketKeyRotation, type TicketKeyStore } from "./src/psk/ticket_keys.ts";
 export { MemoryReplayCache, type MemoryReplayCacheOptions, type ReplayCache } from "./src/psk/anti_replay.ts";
 
@@ -82,79 +73,5 @@ export { createServerContext, type ServerContext } from "./src/context/server_co
 export { clientConnection, type ConnectionOptions, serverConnection } from "./src/connection/create.ts";
 export { type ConnectionState, type Role, TlsConnection } from "./src/connection/connection.ts";
 
-// Streams
-export {
-  acceptTls,
-  type ByteDuplex,
-  connectTls,
-  type TlsStream,
-  type TlsStreamOptions,
-  tlsStream,
-} from "./src/streams/tls_stream.ts";
-
-// Crypto providers
-export type {
-  AeadAlgorithm,
-  AeadKey,
-  CryptoProvider,
-  ExpandLabelRequest,
-  GroupName,
-  HashAlgorithm,
-  KeyShareKeyPair,
-} from "./src/crypto/provider.ts";
-// Coarse key-schedule jobs: one provider call per stage and side (for providers that serve them, e.g. from a worker).
-export {
-  type ApplicationStageRequest,
-  type ApplicationStageResult,
-  type DirectionKeys,
-  type EarlyStageRequest,
-  type EarlyStageResult,
-  type EarlyTrafficRequest,
-  type EarlyTrafficResult,
-  type FinishStageRequest,
-  type FinishStageResult,
-  type HandshakeStageRequest,
-  type HandshakeStageResult,
-  KeyExchangeError,
-  type KeyScheduleJobs,
-  keyScheduleJobs,
-  type RecordKeys,
-  type SecretHandle,
-  type StagePrimitives,
-  type StageSuite,
-  withStageJobs,
-} from "./src/crypto/stages.ts";
-export { noble, nobleProvider } from "./src/crypto/noble.ts";
-export { webcrypto, webCryptoProvider, type WebCryptoProviderOptions } from "./src/crypto/webcrypto.ts";
-export {
-  auto,
-  type AutoChoices,
-  autoProvider,
-  type AutoProviderOptions,
-  type Implementation,
-  type Runtime,
-  type SizeSplit,
-} from "./src/crypto/auto.ts";
-export type {
-  EcCurve,
-  PrivateKeyInfo,
-  PublicKeyInfo,
-  SignatureAlgorithm,
-  SignatureHash,
-  SigningKey,
-} from "./src/crypto/signature.ts";
-
-// Certificates (X.509 via PKI.js): PEM, keys, trust anchors, path validation, identity.
-export { TrustStore } from "./src/cert/trust_store.ts";
-export { KeyUsage, type ParsedCertificate, parseCertificate, publicKeyFromSpki } from "./src/cert/certificate.ts";
-export { certificatesFrom, decodePem, encodePem, type PemBlock } from "./src/cert/pem.ts";
-export { parsePrivateKey } from "./src/cert/private_key.ts";
-export { type CertificatePurpose, type ChainVerifyOptions, type VerifiedChain, verifyCertificateChain } from "./src/cert/chain.ts";
-export { type IdentitySource, isIpAddress, matchIdentity } from "./src/cert/hostname.ts";
-export { type CertificateConfig, type CertifiedKey, loadCertifiedKey } from "./src/cert/certified_key.ts";
-export type {
-  CertificateVerifyInfo,
-  ClientAuthPolicy,
-  PskPolicy,
-  TrustAnchors,
-} from "./src/config.ts";
+// WHATWG streams
+export { acceptTls, type ByteDuplex, connectTls, type TlsStream, type TlsStreamOptions } from "./src/streams/tls_stream.ts";

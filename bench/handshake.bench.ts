@@ -37,12 +37,12 @@ async function pump(a: TlsConnection, b: TlsConnection): Promise<void> {
 
 const secret = crypto.getRandomValues(new Uint8Array(32));
 const psks = {
-  sha256: [createPsk({ identity: "bench", secret }), createPsk({ identity: "bench", secret })],
-  sha384: [createPsk({ identity: "bench", secret, hash: "sha384" }), createPsk({ identity: "bench", secret, hash: "sha384" })],
+  "SHA-256": [createPsk({ identity: "bench", secret }), createPsk({ identity: "bench", secret })],
+  "SHA-384": [createPsk({ identity: "bench", secret, hash: "SHA-384" }), createPsk({ identity: "bench", secret, hash: "SHA-384" })],
 } as const;
 
 function pair(provider: CryptoProvider, mode: PskKeyExchangeModeName, suite: CipherSuiteName = "TLS_AES_128_GCM_SHA256") {
-  const [c, s] = psks[suite === "TLS_AES_256_GCM_SHA384" ? "sha384" : "sha256"];
+  const [c, s] = psks[suite === "TLS_AES_256_GCM_SHA384" ? "SHA-384" : "SHA-256"];
   const client = clientConnection({ provider, psks: [c], pskKeyExchangeModes: [mode], cipherSuites: [suite] });
   const server = serverConnection({ provider, psks: [s], pskKeyExchangeModes: [mode] });
   return { client, server };

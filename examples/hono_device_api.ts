@@ -25,6 +25,7 @@
  *
  * @module
  */
+import { x509 } from "../cert.ts";
 import { readFileSync } from "node:fs";
 import { Hono } from "hono";
 import { createPsk, type ServerConfig } from "../mod.ts";
@@ -89,7 +90,7 @@ const tls: ServerConfig = {
 };
 const cert = env("CERT");
 const key = env("KEY");
-if (cert && key) tls.certificates = [{ chain: readFileSync(cert, "utf8"), privateKey: readFileSync(key, "utf8") }];
+if (cert && key) tls.certificateAuth = x509({ certificates: [{ chain: readFileSync(cert, "utf8"), privateKey: readFileSync(key, "utf8") }] });
 
 const port = env("PORT");
 const server = await serve({

@@ -3,34 +3,16 @@
  *
  * @module
  */
-import type { CryptoProvider, GroupName } from "./crypto/provider.ts";
-import type { CipherSuite } from "./handshake/constants.ts";
+import type { GroupName, ProviderChoice } from "./crypto/provider.ts";
+import type { NamedGroupName, SignatureSchemeName } from "./handshake/constants.ts";
 import type { Psk } from "./psk/external_psk.ts";
 import type { PskSelectionCallback } from "./psk/offered.ts";
 import type { ReplayCache } from "./psk/anti_replay.ts";
 import type { ClientSession } from "./psk/session.ts";
 import type { TicketKeyStore } from "./psk/ticket_keys.ts";
-import type { CertificateConfig } from "./cert/certified_key.ts";
-import type { TrustStore } from "./cert/trust_store.ts";
+import type { CertificateAuth } from "./handshake/cert_auth.ts";
 
-export type { CertificateConfig } from "./cert/certified_key.ts";
-
-/**
- * Trust anchors for certificate validation: a {@link TrustStore}, PEM text
- * (a CA bundle), DER bytes, or a list of PEM/DER items. The system store
- * is loaded by the `systemTrustStore()` adapter (it reads files).
- */
-export type TrustAnchors = TrustStore | string | Uint8Array | readonly (string | Uint8Array)[];
-
-/** What a peer's certificate chain is checked against; see {@link ClientConfig.verifyCertificate}. */
-export interface CertificateVerifyInfo {
-  /** The chain as received, DER, end entity first. */
-  chain: readonly Uint8Array[];
-  /** The name being verified (client side: `verifyName ?? serverName`), or null. */
-  name: string | null;
-  /** `"server"` when a client checks a server, `"client"` for client authentication. */
-  purpose: "server" | "client";
-}
+export type { CertificateAuth } from "./handshake/cert_auth.ts";
 
 /**
  * Server policy between PSKs and certificates:
@@ -39,9 +21,6 @@ export interface CertificateVerifyInfo {
  * - `"certificate_only"`: offered PSKs are ignored; always the certificate handshake.
  */
 export type PskPolicy = "psk_preferred" | "psk_only" | "certificate_only";
-
-/** Server request for a client certificate (RFC 8446 §4.3.2). */
-export type ClientAuthPolicy = "none" | "request" | "require";
 
 /** Key exchange modes with a PSK (RFC 8446 §4.2.9). */
 export type PskKeyExchangeModeName = "psk_ke" | "psk_dhe_ke";
@@ -60,12 +39,19 @@ export type CipherSuiteName =
 /** Writes NSS key log lines (SSLKEYLOGFILE format) for debugging with Wireshark. Never enable in production. */
 export type KeyLogCallback = (line: string) => void;
 
+/**
+ * Default handshake timeout, ms, of every layer that runs one (streams,
+ * `connect`, `listen`, the HTTP client): a single figure, as Go's
+ * `TLSHandshakeTimeout`. 0 disables a timeout.
+ */
+export const DEFAULT_HANDSHAKE_TIMEOUT = 10_000;
+
 /** Settings shared by both roles. */
 export interface CommonConfig {
-  /** Crypto implementation. Default: the `auto` provider. */
-  provider?: CryptoProvider;
+  /** Crypto implementation (`./provider`, `./crypto/node`, or your own `CryptoProvider`). Default: `auto`. */
+  provider?: ProviderChoice;
   /** Cipher suites in preference order. Default: AES-128-GCM, ChaCha20-Poly1305, AES-256-GCM. */
-  cipherSuites?: readonly (CipherSuiteName | CipherSuite)[];
+  cipherSuites?: readonly CipherSuiteName[];
   /** Key exchange groups in preference order. Default: x25519, secp256r1, secp384r1. */
   groups?: readonly GroupName[];
   /** PSKs in preference order (s2n: `s2n_connection_append_psk`). */
@@ -79,23 +65,34 @@ export interface CommonConfig {
   /** Allowed PSK key exchange modes, in preference order. Default `["psk_dhe_ke", "psk_ke"]`. */
   pskKeyExchangeModes?: readonly PskKeyExchangeModeName[];
   /**
-   * SignatureScheme code points we accept, in preference order (RFC 8446
-   * §4.2.3): the client's signature_algorithms, the server's
-   * CertificateRequest. Default: ECDSA P-256/P-384, Ed25519, RSA-PSS
-   * (rsae) SHA-256/384/512. Unknown or unimplemented schemes are sent but
-   * never accepted in CertificateVerify.
+   * SignatureSchemes we accept, by their RFC 8446 §4.2.3 names, in
+   * preference order: the client's signature_algorithms, the server's
+   * CertificateRequest. Default: `ecdsa_secp256r1_sha256`,
+   * `ecdsa_secp384r1_sha384`, `ed25519`, `rsa_pss_rsae_sha256`,
+   * `rsa_pss_rsae_sha384`, `rsa_pss_rsae_sha512`.
    */
-  signatureSchemes?: readonly number[];
+  signatureSchemes?: readonly SignatureSchemeName[];
+  /**
+   * Certificate authentication (RFC 8446 §4.4.2, §4.4.3): `x509({...})`
+   * from the `./cert` subpath. Without it, only PSK handshakes are possible
+   * (and no X.509 code is loaded). Client: enables certificate handshakes
+   * (server verification) and client certificates; server: its
+   * certificates and client authentication.
+   */
+  certificateAuth?: CertificateAuth;
   /** ALPN protocol names in preference order. */
   alpnProtocols?: readonly string[];
   /** Our record_size_limit (RFC 8449) announced to the peer, 64..16385. Default: not sent. */
   recordSizeLimit?: number;
   /** Padding policy: extra zero bytes added to each protected record (RFC 8446 §5.4). */
   padding?: (contentType: number, length: number) => number;
-  /** Largest handshake message accepted, in bytes. Default 65536. */
+  /**
+   * Largest handshake message accepted, in bytes. Default 65536 (a server
+   * still takes a ClientHello up to its structural maximum). It also bounds
+   * buffering: at most this, a 4-byte header and one record are held while a
+   * message is incomplete.
+   */
   maxHandshakeMessageSize?: number;
-  /** Most bytes of handshake data buffered while a message is incomplete. Default 65536 + 4. */
-  maxHandshakeBuffer?: number;
   /**
    * Most consecutive records that carry no application data (empty records,
    * change_cipher_spec, user_canceled alerts, KeyUpdate and other
@@ -115,33 +112,11 @@ export interface CommonConfig {
 export interface ClientConfig extends CommonConfig {
   /**
    * Host name sent in server_name (SNI), and the name the server's
-   * certificate must match (RFC 6125) unless `verifyName` is set. An IP
-   * literal is not sent as SNI (RFC 6066 §3) but is matched against the
-   * certificate's iPAddress entries.
+   * certificate must match (RFC 6125) unless the `certificateAuth` sets
+   * `verifyName`. An IP literal is not sent as SNI (RFC 6066 §3) but is
+   * matched against the certificate's iPAddress entries.
    */
   serverName?: string;
-  /** Name (or IP) to verify the server certificate against instead of `serverName`. */
-  verifyName?: string;
-  /**
-   * Trust anchors for the server's certificate chain. Setting this (or
-   * `insecure`, or `verifyCertificate`) enables certificate handshakes on
-   * the client.
-   */
-  trustAnchors?: TrustAnchors;
-  /**
-   * Accept any server certificate without validating its chain or name
-   * (the CertificateVerify signature is still checked against it). For
-   * tests and debugging only: it removes server authentication entirely.
-   */
-  insecure?: boolean;
-  /**
-   * A check of the server's chain after the built-in validation; throw to
-   * reject (a TlsError keeps its alert, anything else is bad_certificate).
-   * Without `trustAnchors` (or with `insecure`) it is the only check.
-   */
-  verifyCertificate?: (info: CertificateVerifyInfo) => void | Promise<void>;
-  /** Client certificates offered when the server sends a CertificateRequest (RFC 8446 §4.4.2.3). */
-  certificates?: readonly CertificateConfig[];
   /** Groups for which key shares go in the first ClientHello. Default: the first of `groups`. */
   keyShareGroups?: readonly GroupName[];
   /** Send a 32-byte legacy_session_id and a dummy change_cipher_spec (RFC 8446 §D.4). Default true. */
@@ -180,23 +155,10 @@ export interface ServerEarlyDataConfig {
 /** Server configuration. */
 export interface ServerConfig extends CommonConfig {
   /**
-   * Certificate chains with private keys (RFC 8446 §4.4.2). Chosen per
-   * connection by SNI (`serverNames`, default the certificate's dNSNames;
-   * no match → the first usable one) and by the client's
-   * signature_algorithms (§4.4.2.2).
-   */
-  certificates?: readonly CertificateConfig[];
-  /**
    * PSK versus certificate policy. Default: `"psk_preferred"` when
-   * `certificates` are configured, otherwise `"psk_only"`.
+   * `certificateAuth` has certificates, otherwise `"psk_only"`.
    */
   pskPolicy?: PskPolicy;
-  /** Client certificate authentication in certificate handshakes. Default `"none"`. */
-  clientAuth?: ClientAuthPolicy;
-  /** Trust anchors for client certificates (required when `clientAuth` is not `"none"`). */
-  clientTrustAnchors?: TrustAnchors;
-  /** Extra check of a client chain after the built-in validation; throw to reject. */
-  verifyClientCertificate?: (info: CertificateVerifyInfo) => void | Promise<void>;
   /** PSK selection callback (s2n: `s2n_config_set_psk_selection_callback`); may be async. */
   pskSelection?: PskSelectionCallback;
   /** Send a cookie in HelloRetryRequest. Default true. */
@@ -211,9 +173,9 @@ export interface ServerConfig extends CommonConfig {
   earlyData?: ServerEarlyDataConfig;
   /**
    * The supported_groups list sent in EncryptedExtensions (§4.2.7: informational
-   * only). Default: `groups`.
+   * only), by name. Default: `groups`.
    */
-  advertisedGroups?: readonly number[];
+  advertisedGroups?: readonly NamedGroupName[];
   /** Issue NewSessionTickets for resumption. Default: none. */
   tickets?: ServerTicketConfig;
   /** Told when a store (ticket keys, replay cache) fails; the handshake degrades instead of failing. */

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { x509 } from "../../src/cert/x509_auth.ts";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import process from "node:process";
@@ -70,14 +71,14 @@ function common(p: TlsParams) {
 }
 
 function psk(p: TlsParams) {
-  return createPsk({ identity: "bench", secret: benchSecret(), hash: p.suite === "aes_256_gcm" ? "sha384" : "sha256" });
+  return createPsk({ identity: "bench", secret: benchSecret(), hash: p.suite === "aes_256_gcm" ? "SHA-384" : "SHA-256" });
 }
 
 function serverConfig(p: TlsParams): ServerConfig {
   const c: ServerConfig = common(p);
   if (p.kind === "cert") {
     const [chain, key] = CERT_FILES[p.cert];
-    return { ...c, certificates: [{ chain: pkiFile(chain), privateKey: pkiFile(key) }], pskPolicy: "certificate_only" };
+    return { ...c, certificateAuth: x509({ certificates: [{ chain: pkiFile(chain), privateKey: pkiFile(key) }] }), pskPolicy: "certificate_only" };
   }
   c.psks = [psk(p)];
   c.pskKeyExchangeModes = [p.kind === "psk_ke" ? "psk_ke" : "psk_dhe_ke"];
@@ -97,7 +98,7 @@ export interface OurClientState {
 function clientConfig(p: TlsParams, state: OurClientState): ClientConfig {
   const c: ClientConfig = common(p);
   if (p.kind === "cert") {
-    return { ...c, trustAnchors: pkiFile("ca.pem"), serverName: "localhost" };
+    return { ...c, certificateAuth: x509({ trustAnchors: pkiFile("ca.pem") }), serverName: "localhost" };
   }
   c.pskKeyExchangeModes = [p.kind === "psk_ke" ? "psk_ke" : "psk_dhe_ke"];
   if (p.kind === "resumption" || p.kind === "0rtt") {

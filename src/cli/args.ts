@@ -427,7 +427,7 @@ export function parseArgs(argv: readonly string[]): Command {
   const tls: TlsOptions = {
     psks,
     pskFiles,
-    pskHash: "sha256",
+    pskHash: "SHA-256",
     pskModes: pskModesOf("both"),
     groups: undefined,
     suites: undefined,
@@ -444,7 +444,8 @@ export function parseArgs(argv: readonly string[]): Command {
   const hash = s("psk-hash");
   if (hash !== undefined) {
     if (hash !== "sha256" && hash !== "sha384") throw new UsageError(`--psk-hash: must be sha256 or sha384`);
-    tls.pskHash = hash;
+    // The flag takes openssl's digest names; the library takes RFC 8446's.
+    tls.pskHash = hash === "sha384" ? "SHA-384" : "SHA-256";
   }
   const mode = s("psk-mode");
   if (mode !== undefined) {

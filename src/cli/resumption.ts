@@ -166,7 +166,7 @@ export function applyClientResumption(config: ClientConfig, command: ClientComma
     out.sessionSkipped = `the session is for server name ${session.serverName}`;
     return out;
   }
-  const canFallBack = (config.psks?.length ?? 0) > 0 || config.trustAnchors !== undefined || config.insecure === true;
+  const canFallBack = (config.psks?.length ?? 0) > 0 || config.certificateAuth !== undefined;
   if (canFallBack) out.fallback = { ...config };
   config.pskMode = "resumption";
   config.sessions = [session];

@@ -6,8 +6,9 @@
  *
  * @module
  */
-import type { CertificateConfig, ClientConfig, CommonConfig, NegotiatedParameters, ServerConfig } from "../config.ts";
-import { loadCertifiedKey } from "../cert/certified_key.ts";
+import type { ClientConfig, CommonConfig, NegotiatedParameters, ServerConfig } from "../config.ts";
+import { type CertificateConfig, loadCertifiedKey } from "../cert/certified_key.ts";
+import { type X509Options, x509 } from "../cert/x509_auth.ts";
 import { systemTrustStore } from "../cert/system_store.ts";
 import { auto } from "../crypto/auto.ts";
 import { TlsError } from "../errors.ts";
@@ -80,19 +81,21 @@ export function clientConfigOf(command: ClientCommand): ClientConfig {
   if (command.serverName !== undefined) config.serverName = command.serverName;
   // Certificate handshakes: with --ca or --insecure, or (without a PSK) the system trust store.
   const hasPsk = (config.psks?.length ?? 0) > 0;
-  if (command.insecure) config.insecure = true;
-  else if (command.caFile !== undefined) config.trustAnchors = readPem("--ca", command.caFile);
+  const x: X509Options = {};
+  if (command.insecure) x.insecure = true;
+  else if (command.caFile !== undefined) x.trustAnchors = readPem("--ca", command.caFile);
   else if (!hasPsk) {
     try {
-      config.trustAnchors = systemTrustStore();
+      x.trustAnchors = systemTrustStore();
     } catch (e) {
       throw new UsageError(`no --psk, --ca or --insecure, and the system trust store cannot be used: ${(e as Error).message}`);
     }
   }
   // The certificate must match --servername, else the host we connect to (an IP literal: no SNI, iPAddress match).
-  if ((config.trustAnchors !== undefined || config.insecure) && config.serverName === undefined) config.serverName = command.host;
+  if ((x.trustAnchors !== undefined || x.insecure) && config.serverName === undefined) config.serverName = command.host;
   const certs = certificatesOf(command);
-  if (certs.length > 0) config.certificates = certs;
+  if (certs.length > 0) x.certificates = certs;
+  if (Object.keys(x).length > 0) config.certificateAuth = x509(x);
   return config;
 }
 
@@ -100,9 +103,17 @@ export function clientConfigOf(command: ClientCommand): ClientConfig {
 export function serverConfigOf(command: ServerCommand): ServerConfig {
   const config: ServerConfig = commonConfig(command);
   const certs = certificatesOf(command);
-  if (certs.length > 0) config.certificates = certs;
-  if (command.caFile !== undefined) config.clientTrustAnchors = readPem("--ca", command.caFile);
-  if (command.verifyClient) config.clientAuth = "require";
+  const x: X509Options = {};
+  if (certs.length > 0) x.certificates = certs;
+  if (command.caFile !== undefined) x.trustAnchors = readPem("--ca", command.caFile);
+  if (command.verifyClient) x.clientAuth = "require";
+  if (Object.keys(x).length > 0) {
+    try {
+      config.certificateAuth = x509(x);
+    } catch (e) {
+      throw new UsageError((e as Error).message);
+    }
+  }
   return config;
 }
 

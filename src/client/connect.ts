@@ -29,7 +29,7 @@ export interface ConnectOptions {
   port: number;
   /** The TLS client configuration (PSKs, suites, server name, …) or a context made by `createClientContext`. */
   tls: ClientConfig | ClientContext;
-  /** Fail the handshake after this many milliseconds. Default 30 000; 0 disables. */
+  /** Fail the handshake after this many milliseconds. Default 10 000 (`DEFAULT_HANDSHAKE_TIMEOUT`); 0 disables. */
   handshakeTimeout?: number;
   /** Plaintext bytes buffered for a reader that does not keep up. Default 65 536. */
   maxPlaintextBuffer?: number;

@@ -17,7 +17,7 @@
  */
 import type { CommonConfig, NegotiatedParameters } from "../config.ts";
 import type { CryptoProvider, RecordKeys } from "../crypto/provider.ts";
-import { TlsError } from "../errors.ts";
+import { TlsError, usageError } from "../errors.ts";
 import { AlertDescription, alertName, AlertLevel } from "../handshake/alerts.ts";
 import { type CipherSuiteParams, ContentType, HandshakeType, TLS12 } from "../handshake/constants.ts";
 import { HandshakeDeframer } from "../handshake/message_deframer.ts";
@@ -104,6 +104,14 @@ function toHexLower(b: Uint8Array): string {
   return s;
 }
 
+/**
+ * @internal Construction key, module-private to the library: only
+ * `clientConnection` / `serverConnection` build connections, so the
+ * handshake's I/O (key installation, raw handshake output) is never
+ * reachable from a connection a user holds.
+ */
+export const CONNECTION_KEY: unique symbol = Symbol("TlsConnection.construct");
+
 /** A sans-IO TLS 1.3 connection; create with `clientConnection` / `serverConnection`. */
 export class TlsConnection {
   /** `"client"` or `"server"`. */
@@ -145,18 +153,16 @@ export class TlsConnection {
   #keyUpdateAsked = false;
   #onHandshake: ((p: NegotiatedParameters) => void)[] = [];
 
-  /** @internal Use `clientConnection` / `serverConnection`. */
-  constructor(role: Role, config: CommonConfig, provider: CryptoProvider) {
+  /** Not callable: use `clientConnection` / `serverConnection` (a usage TlsError otherwise). */
+  constructor(key: symbol, role: Role, config: CommonConfig, provider: CryptoProvider, driver: (io: HandshakeIO) => HandshakeDriver) {
+    if (key !== CONNECTION_KEY) throw usageError("connection_constructor", "connections are made by clientConnection() / serverConnection()");
     this.role = role;
     this.#config = config;
     this.#provider = provider;
     this.#hsDeframer = new HandshakeDeframer({ maxMessage: config.maxHandshakeMessageSize ?? 65536, acceptClientHello: role === "server" });
     this.#maxIdleRecords = config.maxNonApplicationRecords ?? DEFAULT_MAX_NON_APPLICATION_RECORDS;
-  }
-
-  /** @internal Attach the handshake state machine. */
-  attach(driver: HandshakeDriver): void {
-    this.#driver = driver;
+    // The handshake gets its I/O here and nowhere else: no accessor exposes it.
+    this.#driver = driver(this.#handshakeIO());
   }
 
   /** Current lifecycle state. */
@@ -757,8 +763,8 @@ export class TlsConnection {
 
   // ---- HandshakeIO ----------------------------------------------------------------------------
 
-  /** @internal The interface the handshake state machines use. */
-  get io(): HandshakeIO {
+  /** The interface the handshake state machine uses (given to it once, by the constructor). */
+  #handshakeIO(): HandshakeIO {
     const self = this;
     return {
       get provider() {

@@ -9,7 +9,7 @@ import { type ClientContext, clientContextOf } from "../context/client_context.t
 import { type ServerContext, serverContextOf } from "../context/server_context.ts";
 import { ClientHandshake } from "../handshake/client.ts";
 import { ServerHandshake } from "../handshake/server.ts";
-import { TlsConnection } from "./connection.ts";
+import { CONNECTION_KEY, TlsConnection } from "./connection.ts";
 
 /** Per-connection overrides of a shared config (s2n: `s2n_connection_append_psk`, `s2n_connection_set_psk_mode`). */
 export interface ConnectionOptions {
@@ -27,9 +27,7 @@ export interface ConnectionOptions {
  */
 export function clientConnection(config: ClientConfig | ClientContext, options: ConnectionOptions = {}): TlsConnection {
   const ctx = clientContextOf(config);
-  const conn = new TlsConnection("client", ctx.config, ctx.provider);
-  conn.attach(new ClientHandshake(conn.io, ctx, options));
-  return conn;
+  return new TlsConnection(CONNECTION_KEY, "client", ctx.config, ctx.provider, (io) => new ClientHandshake(io, ctx, options));
 }
 
 /**
@@ -40,7 +38,5 @@ export function clientConnection(config: ClientConfig | ClientContext, options: 
  */
 export function serverConnection(config: ServerConfig | ServerContext, options: ConnectionOptions = {}): TlsConnection {
   const ctx = serverContextOf(config);
-  const conn = new TlsConnection("server", ctx.config, ctx.provider);
-  conn.attach(new ServerHandshake(conn.io, ctx, options));
-  return conn;
+  return new TlsConnection(CONNECTION_KEY, "server", ctx.config, ctx.provider, (io) => new ServerHandshake(io, ctx, options));
 }

@@ -2,7 +2,7 @@
  * The client context: what every connection of one client configuration
  * shares, built and validated once (rustls' `Arc<ClientConfig>`, s2n's
  * `s2n_config`): the provider, suites, groups, PSKs, client certificates,
- * the parsed trust anchors and the clock.
+ * the certificate strategy and the clock.
  *
  * @example
  * ```ts
@@ -17,8 +17,7 @@
  * @module
  */
 import type { ClientConfig } from "../config.ts";
-import type { CryptoProvider } from "../crypto/provider.ts";
-import { TrustStore } from "../cert/trust_store.ts";
+import type { ProviderChoice } from "../crypto/provider.ts";
 import { CommonContextState, contextKeptOn } from "./common_context.ts";
 
 const CLIENT_CONTEXT = Symbol.for("psk-tls.ClientContext");
@@ -33,21 +32,17 @@ export interface ClientContext {
   /** The configuration this context was built from (not copied: do not change it afterwards). */
   readonly config: Readonly<ClientConfig>;
   /** The crypto provider every connection uses. */
-  readonly provider: CryptoProvider;
+  readonly provider: ProviderChoice;
 }
 
 /** @internal The state behind a {@link ClientContext}. */
 export class ClientContextState extends CommonContextState<ClientConfig> implements ClientContext {
-  /** The server's trust anchors, parsed once; undefined when not configured. */
-  readonly trust: TrustStore | undefined;
   /** @internal Brand. */
   readonly [CLIENT_CONTEXT] = true;
 
   /** Use {@link createClientContext}. */
   constructor(config: ClientConfig) {
     super(config, "client");
-    const anchors = config.trustAnchors;
-    this.trust = anchors === undefined ? undefined : anchors instanceof TrustStore ? anchors : TrustStore.from(anchors);
   }
 
   /** Never show key material. */

@@ -7,15 +7,14 @@
  */
 import type { CommonConfig, PskKeyExchangeModeName } from "../config.ts";
 import type { CryptoProvider, GroupName } from "../crypto/provider.ts";
-import { auto } from "../crypto/auto.ts";
-import type { CertifiedKey, CertificateConfig } from "../cert/certified_key.ts";
-import { loadCertificates } from "../handshake/cert_auth.ts";
+import { providerOf } from "../crypto/auto.ts";
+import { type CertificateAuthStrategy, certificateStrategy, type SigningCertificate } from "../handshake/cert_auth.ts";
 import type { CipherSuiteParams } from "../handshake/constants.ts";
-import { configuredGroups, configuredPskModes, configuredSuites } from "../handshake/negotiation.ts";
+import { configuredGroups, configuredPskModes, configuredSignatureSchemes, configuredSuites } from "../handshake/negotiation.ts";
 import type { Psk } from "../psk/external_psk.ts";
 
 /** @internal The resolved common part of a server or client context. */
-export class CommonContextState<C extends CommonConfig & { certificates?: readonly CertificateConfig[] }> {
+export class CommonContextState<C extends CommonConfig> {
   /** The configuration this context was built from (not copied: do not change it afterwards). */
   readonly config: Readonly<C>;
   /** The crypto provider every connection uses. */
@@ -28,22 +27,28 @@ export class CommonContextState<C extends CommonConfig & { certificates?: readon
   readonly pskModes: readonly PskKeyExchangeModeName[];
   /** The configured PSKs, in preference order, claimed for the role (Selfie guard). */
   readonly psks: readonly Psk[];
-  /** Certificates, loaded and checked once. */
-  readonly certificates: readonly CertifiedKey[];
+  /** SignatureScheme code points accepted, preference order (from `signatureSchemes`). */
+  readonly signatureSchemes: readonly number[];
+  /** Certificate authentication (the `./cert` strategy), or undefined: PSK handshakes only. */
+  readonly certificateAuth: CertificateAuthStrategy | undefined;
+  /** Our certificates (from `certificateAuth`), loaded and checked once. */
+  readonly certificates: readonly SigningCertificate[];
   /** The clock, ms. */
   readonly now: () => number;
 
   /** Resolve `config` for `role`; throws a usage TlsError when it is invalid. */
   constructor(config: C, role: "client" | "server") {
     this.config = config;
-    this.provider = config.provider ?? auto;
+    this.provider = providerOf(config.provider);
     this.suites = configuredSuites(config, role);
     this.groups = configuredGroups(config, role, this.provider);
     this.pskModes = configuredPskModes(config);
     this.now = config.now ?? (() => Date.now());
     this.psks = [...(config.psks ?? [])];
     for (const p of this.psks) p.claimRole(role);
-    this.certificates = loadCertificates(config.certificates);
+    this.signatureSchemes = configuredSignatureSchemes(config);
+    this.certificateAuth = certificateStrategy(config.certificateAuth);
+    this.certificates = this.certificateAuth?.certificates ?? [];
   }
 }
 

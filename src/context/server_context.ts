@@ -19,15 +19,16 @@
  *
  * @module
  */
-import type { ClientAuthPolicy, PskPolicy, ServerConfig } from "../config.ts";
-import type { CryptoProvider } from "../crypto/provider.ts";
+import type { PskPolicy, ServerConfig } from "../config.ts";
+import type { ClientAuthPolicy } from "../handshake/cert_auth.ts";
+import { configuredAdvertisedGroups } from "../handshake/negotiation.ts";
+import type { ProviderChoice } from "../crypto/provider.ts";
 import { usageError } from "../errors.ts";
 import { CommonContextState, contextKeptOn } from "./common_context.ts";
 import { MemoryReplayCache, type ReplayCache } from "../psk/anti_replay.ts";
 import type { Psk } from "../psk/external_psk.ts";
 import { MAX_TICKET_LIFETIME } from "../psk/session.ts";
 import { MemoryTicketKeyStore, type TicketKeyStore } from "../psk/ticket_keys.ts";
-import { TrustStore } from "../cert/trust_store.ts";
 
 /** Default ticket_lifetime, seconds. */
 export const DEFAULT_TICKET_LIFETIME = 7200;
@@ -47,7 +48,7 @@ export interface ServerContext {
   /** The configuration this context was built from (not copied: do not change it afterwards). */
   readonly config: Readonly<ServerConfig>;
   /** The crypto provider every connection uses. */
-  readonly provider: CryptoProvider;
+  readonly provider: ProviderChoice;
   /** Ticket key store shared by every connection (undefined: no tickets are issued or accepted). */
   readonly ticketKeys: TicketKeyStore | undefined;
   /** 0-RTT anti-replay cache shared by every connection (undefined: no 0-RTT, or anti-replay disabled). */
@@ -60,8 +61,8 @@ export class ServerContextState extends CommonContextState<ServerConfig> impleme
   readonly pskPolicy: PskPolicy;
   /** Client authentication policy, default applied. */
   readonly clientAuth: ClientAuthPolicy;
-  /** Trust anchors for client certificates, parsed once; undefined without client authentication. */
-  readonly clientTrust: TrustStore | undefined;
+  /** The supported_groups code points sent in EncryptedExtensions (`advertisedGroups`), or undefined: `groups`. */
+  readonly advertisedGroups: readonly number[] | undefined;
   /** Ticket key store shared by every connection (undefined: no tickets are issued or accepted). */
   readonly ticketKeys: TicketKeyStore | undefined;
   /** ticket_lifetime in seconds. */
@@ -95,19 +96,11 @@ export class ServerContextState extends CommonContextState<ServerConfig> impleme
     if (!["psk_preferred", "psk_only", "certificate_only"].includes(this.pskPolicy)) {
       throw usageError("bad_psk_policy", `unknown pskPolicy ${String(this.pskPolicy)}`);
     }
-    this.clientAuth = config.clientAuth ?? "none";
+    this.clientAuth = this.certificateAuth?.clientAuth ?? "none";
     if (this.pskPolicy !== "psk_only" && this.certificates.length === 0) {
-      throw usageError("no_certificate", `pskPolicy "${this.pskPolicy}" needs at least one entry in certificates`);
+      throw usageError("no_certificate", `pskPolicy "${this.pskPolicy}" needs at least one certificate (certificateAuth: x509({ certificates }))`);
     }
-    if (this.clientAuth !== "none" && !config.clientTrustAnchors) {
-      throw usageError("no_client_trust_anchors", `clientAuth "${this.clientAuth}" needs clientTrustAnchors`);
-    }
-    const anchors = config.clientTrustAnchors;
-    this.clientTrust = this.clientAuth === "none" || anchors === undefined
-      ? undefined
-      : anchors instanceof TrustStore
-      ? anchors
-      : TrustStore.from(anchors);
+    this.advertisedGroups = configuredAdvertisedGroups(config.advertisedGroups);
   }
 
   /**

@@ -19,7 +19,10 @@ import type {
   GroupName,
   HashAlgorithm,
   KeyShareKeyPair,
+  ProviderChoice,
 } from "./provider.ts";
+import { PROVIDER_METHODS } from "./provider.ts";
+import { usageError } from "../errors.ts";
 import { keyScheduleJobs } from "./stages.ts";
 import { isCcm } from "./aes_ccm.ts";
 import { nobleProvider } from "./noble.ts";
@@ -354,3 +357,14 @@ export function autoProvider(options: AutoProviderOptions = {}): CryptoProvider 
 
 /** The default `auto` provider for the current runtime. */
 export const auto: CryptoProvider = autoProvider();
+
+/** The provider a configuration chose (default {@link auto}); a usage TlsError when it is not a provider. */
+export function providerOf(choice: ProviderChoice | undefined): CryptoProvider {
+  if (choice === undefined) return auto;
+  const p = choice as Partial<CryptoProvider>;
+  const missing = PROVIDER_METHODS.filter((m) => typeof p[m] !== "function");
+  if (typeof p.name !== "string" || missing.length > 0) {
+    throw usageError("bad_provider", `provider ${JSON.stringify(p.name)} is not a CryptoProvider (missing ${missing.join(", ") || "name"})`);
+  }
+  return choice as CryptoProvider;
+}

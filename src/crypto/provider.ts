@@ -163,6 +163,33 @@ export interface CryptoProvider extends Partial<KeyScheduleJobs> {
   verifySignature(key: PublicKeyInfo, algorithm: SignatureAlgorithm, data: Uint8Array, signature: Uint8Array): Promise<boolean>;
 }
 
+/**
+ * Which crypto provider a configuration uses: `auto` (the default), `noble`
+ * or `webcrypto` from the `./provider` subpath, `node` from `./crypto/node`,
+ * or your own implementation of {@link CryptoProvider} (`./provider`). The
+ * main entry point names only this much of it; a value that is not a
+ * provider is refused when the configuration is used (a usage TlsError).
+ */
+export interface ProviderChoice {
+  /** The provider's name, e.g. `"auto"`, `"noble"`. */
+  readonly name: string;
+}
+
+/** The methods every provider has (the optional stage jobs aside). */
+export const PROVIDER_METHODS: readonly (keyof CryptoProvider)[] = [
+  "hash",
+  "hmac",
+  "hkdfExtract",
+  "hkdfExpand",
+  "hkdfExpandLabels",
+  "importAeadKey",
+  "generateKeyShare",
+  "deriveSharedSecret",
+  "randomBytes",
+  "importSigningKey",
+  "verifySignature",
+];
+
 /** Output length of `alg`. */
 export function hashLength(alg: HashAlgorithm): 32 | 48 {
   return alg === "SHA-256" ? 32 : 48;

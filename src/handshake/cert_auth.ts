@@ -1,22 +1,18 @@
 /**
  * Certificate authentication steps shared by the client and server state
- * machines (RFC 8446 §4.3.2, §4.4.2, §4.4.3): choosing a certificate,
- * signing and verifying CertificateVerify, checking the peer's chain per the
- * config, and the Certificate / CertificateRequest messages.
+ * machines (RFC 8446 §4.3.2, §4.4.2, §4.4.3): the seam to the certificate
+ * strategy (`CertificateAuth`, made by `x509()` in `src/cert/x509_auth.ts`,
+ * which chooses certificates and validates peer chains), signing and
+ * verifying CertificateVerify, and the Certificate / CertificateRequest
+ * messages. No X.509 code here: PSK-only builds stay free of it.
  *
  * Pure protocol logic over the provider: no I/O.
  *
  * @module
  */
-import type { CertificateVerifyInfo, TrustAnchors } from "../config.ts";
 import type { CryptoProvider, SigningKey } from "../crypto/provider.ts";
-import { keyFitsScheme, schemeName, TLS13_SCHEMES } from "../crypto/signature.ts";
-import { TlsError } from "../errors.ts";
-import { type CertifiedKey, loadCertifiedKey, type CertificateConfig } from "../cert/certified_key.ts";
-import { type ParsedCertificate, parseCertificate } from "../cert/certificate.ts";
-import { verifyCertificateChain } from "../cert/chain.ts";
-import { dnsNameMatches } from "../cert/hostname.ts";
-import { TrustStore } from "../cert/trust_store.ts";
+import { keyFitsScheme, type PrivateKeyInfo, type PublicKeyInfo, schemeName, TLS13_SCHEMES } from "../crypto/signature.ts";
+import { TlsError, usageError } from "../errors.ts";
 import { AlertDescription } from "./alerts.ts";
 import { ExtensionType, HandshakeType } from "./constants.ts";
 import * as ext from "./extensions/index.ts";
@@ -25,6 +21,79 @@ import { encodeCertificateRequest } from "./messages/certificate_request.ts";
 import { decodeCertificateVerify, encodeCertificateVerify } from "./messages/certificate_verify.ts";
 import { encodeHandshake } from "./messages/handshake.ts";
 import type { Extension } from "./messages/types.ts";
+
+/**
+ * Certificate authentication for a configuration (`certificateAuth`): made
+ * by `x509()` from the `./cert` subpath. The handshake core knows only this
+ * seam, so a PSK-only build carries no X.509 code.
+ */
+export interface CertificateAuth {
+  /** What authenticates: `"x509"` for `x509()`. */
+  readonly kind: string;
+}
+
+/** Server request for a client certificate (RFC 8446 §4.3.2). */
+export type ClientAuthPolicy = "none" | "request" | "require";
+
+/** A certificate we present (RFC 8446 §4.4.2): its chain and the key that signs CertificateVerify. */
+export interface SigningCertificate {
+  /** The chain as sent in Certificate, DER, end entity first. */
+  readonly chain: readonly Uint8Array[];
+  /** The private key. */
+  readonly key: PrivateKeyInfo;
+  /** SignatureSchemes the key can produce (RFC 8446 §4.2.3), preference order. */
+  readonly schemes: readonly number[];
+  /** Signing keys imported from `key`, one per provider (imported on first use). */
+  readonly signingKeys: Map<CryptoProvider, Promise<SigningKey>>;
+}
+
+/** The peer's end-entity certificate, as the handshake needs it after validation. */
+export interface PeerLeaf {
+  /** Its public key (checks CertificateVerify, §4.4.3). */
+  readonly publicKey: PublicKeyInfo;
+  /** Its subject, as text (the identity a ticket remembers). */
+  readonly subject: string;
+}
+
+/** What the handshake asks of a peer-chain check. */
+export interface PeerCheckRequest {
+  /** Signature verification. */
+  provider: CryptoProvider;
+  /** The identity to match (client: `verifyName ?? serverName`), or null. */
+  name: string | null;
+  /** Whose chain: a server's or a client's. */
+  purpose: "server" | "client";
+  /** Validation time, ms. */
+  now: number;
+}
+
+/** @internal What the handshake calls on a {@link CertificateAuth}: the strategy's side of the seam. */
+export interface CertificateAuthStrategy extends CertificateAuth {
+  /** Our certificates (server chains, or client certificates), loaded and checked once. */
+  readonly certificates: readonly SigningCertificate[];
+  /** Whether a peer's certificate can be checked at all (trust anchors, a callback, or insecure). */
+  readonly verifiesPeer: boolean;
+  /** Client: whether the server's name is validated (trust anchors, not insecure): a name is then required. */
+  readonly checksName: boolean;
+  /** Client: the name to verify instead of serverName. */
+  readonly verifyName: string | undefined;
+  /** Server: whether to request a client certificate. */
+  readonly clientAuth: ClientAuthPolicy;
+  /** Server selection (§4.4.2.2): a certificate for the SNI name that can sign with one of `peerSchemes`. */
+  select(serverName: string | null, peerSchemes: readonly number[]): { cert: SigningCertificate; scheme: number } | undefined;
+  /** Validate the peer's chain (never empty); a TlsError with the §6.2 alert when it fails. */
+  verifyPeer(chain: readonly Uint8Array[], request: PeerCheckRequest): Promise<PeerLeaf>;
+}
+
+/** The strategy behind `certificateAuth`, checked once when a context is built. */
+export function certificateStrategy(auth: CertificateAuth | undefined): CertificateAuthStrategy | undefined {
+  if (auth === undefined) return undefined;
+  const s = auth as Partial<CertificateAuthStrategy>;
+  if (typeof s.select !== "function" || typeof s.verifyPeer !== "function" || !Array.isArray(s.certificates)) {
+    throw usageError("bad_certificate_auth", "certificateAuth must come from x509() in the ./cert subpath");
+  }
+  return auth as CertificateAuthStrategy;
+}
 
 /** Which side signs a CertificateVerify. */
 export type CertRole = "server" | "client";
@@ -48,43 +117,13 @@ export function certificateVerifyContent(role: CertRole, transcriptHash: Uint8Ar
   return out;
 }
 
-/** Load every configured certificate (usage errors surface at construction). */
-export function loadCertificates(list: readonly CertificateConfig[] | undefined): CertifiedKey[] {
-  return (list ?? []).map(loadCertifiedKey);
-}
-
 /** The first scheme in the peer's preference order that `cert`'s key can produce. */
-export function schemeFor(cert: CertifiedKey, peerSchemes: readonly number[]): number | undefined {
+export function schemeFor(cert: SigningCertificate, peerSchemes: readonly number[]): number | undefined {
   return peerSchemes.find((s) => cert.schemes.includes(s));
 }
 
-/**
- * Server certificate selection (§4.4.2.2, §4.2.3): among certificates that
- * serve the SNI name (all of them when none does or no SNI was sent), the
- * first whose key can sign with one of the client's signature_algorithms.
- */
-export function selectCertificate(
-  certs: readonly CertifiedKey[],
-  serverName: string | null,
-  peerSchemes: readonly number[],
-): { cert: CertifiedKey; scheme: number } | undefined {
-  const usable = (list: readonly CertifiedKey[]) => {
-    for (const cert of list) {
-      const scheme = schemeFor(cert, peerSchemes);
-      if (scheme !== undefined) return { cert, scheme };
-    }
-    return undefined;
-  };
-  if (serverName !== null) {
-    const named = certs.filter((c) => c.names.some((n) => dnsNameMatches(n, serverName)));
-    const hit = usable(named);
-    if (hit) return hit;
-  }
-  return usable(certs);
-}
-
 /** The key for signing with `cert` through `provider`, imported once per certificate and provider. */
-function signingKey(provider: CryptoProvider, cert: CertifiedKey): Promise<SigningKey> {
+function signingKey(provider: CryptoProvider, cert: SigningCertificate): Promise<SigningKey> {
   let k = cert.signingKeys.get(provider);
   if (!k) {
     k = provider.importSigningKey(cert.key);
@@ -95,7 +134,7 @@ function signingKey(provider: CryptoProvider, cert: CertifiedKey): Promise<Signi
 }
 
 /** The Certificate message (§4.4.2) with our chain, or an empty list (client without a usable certificate). */
-export function certificateMessage(context: Uint8Array, cert: CertifiedKey | undefined): Uint8Array {
+export function certificateMessage(context: Uint8Array, cert: SigningCertificate | undefined): Uint8Array {
   return encodeHandshake(HandshakeType.certificate, encodeCertificate({
     certificateRequestContext: context,
     certificateList: (cert?.chain ?? []).map((certData) => ({ certData, extensions: [] })),
@@ -105,7 +144,7 @@ export function certificateMessage(context: Uint8Array, cert: CertifiedKey | und
 /** Sign and encode CertificateVerify (§4.4.3) over `transcriptHash` (through Certificate). */
 export async function certificateVerifyMessage(
   provider: CryptoProvider,
-  cert: CertifiedKey,
+  cert: SigningCertificate,
   scheme: number,
   role: CertRole,
   transcriptHash: Uint8Array,
@@ -154,54 +193,6 @@ export function readCertificateMessage(body: Uint8Array, expectedContext: Uint8A
   return msg.certificateList.map((e) => e.certData);
 }
 
-/** How the peer's chain is to be checked. */
-export interface PeerCheck {
-  provider: CryptoProvider;
-  /** Trust anchors; undefined only with `insecure`. */
-  trust: TrustStore | undefined;
-  /** Skip chain and name validation (still parses the leaf for CertificateVerify). */
-  insecure: boolean;
-  /** Identity to match, or null. */
-  name: string | null;
-  purpose: "server" | "client";
-  now: number;
-  hook: ((info: CertificateVerifyInfo) => void | Promise<void>) | undefined;
-}
-
-/** Validate the peer's chain (or, when insecure, only parse its leaf); returns the leaf. */
-export async function checkPeerChain(chain: readonly Uint8Array[], check: PeerCheck): Promise<ParsedCertificate> {
-  let leaf: ParsedCertificate;
-  if (check.insecure || !check.trust) {
-    leaf = parseCertificate(chain[0]!);
-    if (!leaf.publicKey) {
-      throw new TlsError("protocol", "unsupported_certificate", `certificate public key ${leaf.publicKeyOid} is not supported`, {
-        alert: AlertDescription.unsupported_certificate,
-      });
-    }
-  } else {
-    const verified = await verifyCertificateChain(chain, {
-      provider: check.provider,
-      trust: check.trust,
-      now: check.now,
-      purpose: check.purpose,
-      ...(check.name !== null ? { name: check.name } : {}),
-    });
-    leaf = verified.leaf;
-  }
-  if (check.hook) {
-    try {
-      await check.hook({ chain, name: check.name, purpose: check.purpose });
-    } catch (e) {
-      if (e instanceof TlsError) throw e;
-      throw new TlsError("protocol", "bad_certificate", `certificate rejected by the verification callback: ${(e as Error)?.message ?? String(e)}`, {
-        alert: AlertDescription.bad_certificate,
-        cause: e,
-      });
-    }
-  }
-  return leaf;
-}
-
 /**
  * Verify the peer's CertificateVerify (§4.4.3): the scheme must be one we
  * offered and fit the certificate's key; a signature that does not verify
@@ -209,7 +200,7 @@ export async function checkPeerChain(chain: readonly Uint8Array[], check: PeerCh
  */
 export async function verifyCertificateVerify(
   provider: CryptoProvider,
-  leaf: ParsedCertificate,
+  leaf: PeerLeaf,
   body: Uint8Array,
   offered: readonly number[],
   role: CertRole,
@@ -222,7 +213,7 @@ export async function verifyCertificateVerify(
       alert: AlertDescription.illegal_parameter,
     });
   }
-  const key = leaf.publicKey!;
+  const key = leaf.publicKey;
   if (!keyFitsScheme(key, info)) {
     throw new TlsError("protocol", "illegal_parameter", `CertificateVerify scheme ${info.name} does not match the certificate's key (§4.4.3)`, {
       alert: AlertDescription.illegal_parameter,

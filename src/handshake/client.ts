@@ -50,29 +50,18 @@ import {
 import { Transcript } from "./transcript.ts";
 import type { ClientContextState } from "../context/client_context.ts";
 import type { ConnectionOptions } from "../connection/create.ts";
-import type { CertifiedKey } from "../cert/certified_key.ts";
-import type { ParsedCertificate } from "../cert/certificate.ts";
-import { isIpAddress } from "../cert/hostname.ts";
+import { isIpAddress } from "../wire/ip.ts";
 import { schemeName } from "../crypto/signature.ts";
 import { decodeCertificateRequest } from "./messages/certificate_request.ts";
 import {
   certificateMessage,
   certificateVerifyMessage,
-  checkPeerChain,
+  type PeerLeaf,
   readCertificateMessage,
+  type SigningCertificate,
   schemeFor,
   verifyCertificateVerify,
 } from "./cert_auth.ts";
-
-/** Signature schemes we announce (needed by peers even in PSK handshakes; certificates come later). */
-const SIGNATURE_SCHEMES = [
-  SignatureScheme.ecdsa_secp256r1_sha256,
-  SignatureScheme.ecdsa_secp384r1_sha384,
-  SignatureScheme.ed25519,
-  SignatureScheme.rsa_pss_rsae_sha256,
-  SignatureScheme.rsa_pss_rsae_sha384,
-  SignatureScheme.rsa_pss_rsae_sha512,
-];
 
 /** Sessions kept on the connection (the newest); `onSession` sees every one. */
 const MAX_KEPT_SESSIONS = 8;
@@ -133,10 +122,10 @@ export class ClientHandshake implements HandshakeDriver {
   #helloRaw!: Uint8Array;
   /** Whether a certificate handshake is acceptable (trust anchors, callback or insecure configured). */
   #certAllowed: boolean;
-  #certs: readonly CertifiedKey[];
+  #certs: readonly SigningCertificate[];
   /** The server chose a certificate handshake (no pre_shared_key in ServerHello). */
   #certMode = false;
-  #serverLeaf: ParsedCertificate | undefined;
+  #serverLeaf: PeerLeaf | undefined;
   #serverChain: Uint8Array[] | undefined;
   #serverScheme: number | undefined;
   #certRequest: { context: Uint8Array; schemes: number[] } | undefined;
@@ -180,13 +169,14 @@ export class ClientHandshake implements HandshakeDriver {
       }
     }
     // Certificate handshakes need a way to check the server: trust anchors, a callback, or (loudly) insecure.
-    this.#certAllowed = config.trustAnchors !== undefined || config.insecure === true || config.verifyCertificate !== undefined;
+    const auth = ctx.certificateAuth;
+    this.#certAllowed = auth?.verifiesPeer ?? false;
     this.#certs = ctx.certificates;
-    if (config.trustAnchors !== undefined && !config.insecure && !(config.verifyName ?? config.serverName)) {
+    if (auth?.checksName && !(auth.verifyName ?? config.serverName)) {
       throw usageError("no_server_name", "certificate verification needs serverName (or verifyName) to check the server's identity");
     }
     if (this.#psks.length === 0 && !this.#certAllowed) {
-      throw usageError("no_psk", `client has no ${mode} PSK to offer and no trustAnchors (or insecure) for a certificate handshake`);
+      throw usageError("no_psk", `client has no ${mode} PSK to offer and no certificateAuth (trustAnchors or insecure) for a certificate handshake`);
     }
     for (const p of this.#psks) p.claimRole("client");
     this.#transcript = new Transcript(io.provider);
@@ -335,7 +325,7 @@ export class ClientHandshake implements HandshakeDriver {
       });
     }
     exts.push({ type: ExtensionType.supported_versions, data: ext.encodeSupportedVersionsClientHello([TLS13]) });
-    exts.push({ type: ExtensionType.signature_algorithms, data: ext.encodeSignatureAlgorithms(this.#config.signatureSchemes ?? SIGNATURE_SCHEMES) });
+    exts.push({ type: ExtensionType.signature_algorithms, data: ext.encodeSignatureAlgorithms(this.#ctx.signatureSchemes) });
     if (this.#config.alpnProtocols?.length) {
       exts.push({
         type: ExtensionType.application_layer_protocol_negotiation,
@@ -579,15 +569,12 @@ export class ClientHandshake implements HandshakeDriver {
     const chain = readCertificateMessage(msg.body, new Uint8Array(0), []);
     // §4.4.2.4: an empty server Certificate is decode_error.
     if (chain.length === 0) throw protocolError(AlertDescription.decode_error, "server sent an empty Certificate (§4.4.2.4)", "decode_error");
-    const anchors = this.#config.trustAnchors;
-    this.#serverLeaf = await checkPeerChain(chain, {
+    const auth = this.#ctx.certificateAuth!;
+    this.#serverLeaf = await auth.verifyPeer(chain, {
       provider: this.#io.provider,
-      trust: anchors !== undefined ? this.#ctx.trust : undefined,
-      insecure: this.#config.insecure === true,
-      name: this.#config.verifyName ?? this.#config.serverName ?? null,
+      name: auth.verifyName ?? this.#config.serverName ?? null,
       purpose: "server",
       now: this.#now(),
-      hook: this.#config.verifyCertificate,
     });
     this.#serverChain = chain;
     this.#transcript.add(msg.raw);
@@ -600,7 +587,7 @@ export class ClientHandshake implements HandshakeDriver {
       this.#io.provider,
       this.#serverLeaf!,
       msg.body,
-      this.#config.signatureSchemes ?? SIGNATURE_SCHEMES,
+      this.#ctx.signatureSchemes,
       "server",
       await this.#transcript.current(),
     );
@@ -611,7 +598,7 @@ export class ClientHandshake implements HandshakeDriver {
   /** §4.4.2.3: our Certificate (empty without a usable one) and, with a certificate, CertificateVerify. */
   async #sendClientCertificate(): Promise<void> {
     const req = this.#certRequest!;
-    let chosen: { cert: CertifiedKey; scheme: number } | undefined;
+    let chosen: { cert: SigningCertificate; scheme: number } | undefined;
     for (const cert of this.#certs) {
       const scheme = schemeFor(cert, req.schemes);
       if (scheme !== undefined) {

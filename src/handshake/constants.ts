@@ -69,6 +69,12 @@ export enum CipherSuite {
 
 /** NamedGroup (RFC 8446 §4.2.7). */
 export enum NamedGroup {
+  // Finite-field groups (RFC 7919): never negotiated here, only named (advertisedGroups).
+  ffdhe2048 = 0x0100,
+  ffdhe3072 = 0x0101,
+  ffdhe4096 = 0x0102,
+  ffdhe6144 = 0x0103,
+  ffdhe8192 = 0x0104,
   secp256r1 = 0x0017,
   secp384r1 = 0x0018,
   secp521r1 = 0x0019,
@@ -77,6 +83,20 @@ export enum NamedGroup {
   /** Hybrid ML-KEM-768 + X25519 (draft-ietf-tls-ecdhe-mlkem §3). */
   X25519MLKEM768 = 0x11ec,
 }
+
+/** A NamedGroup by its RFC 8446 §4.2.7 name. */
+export type NamedGroupName =
+  | "secp256r1"
+  | "secp384r1"
+  | "secp521r1"
+  | "x25519"
+  | "x448"
+  | "X25519MLKEM768"
+  | "ffdhe2048"
+  | "ffdhe3072"
+  | "ffdhe4096"
+  | "ffdhe6144"
+  | "ffdhe8192";
 
 /** PskKeyExchangeMode (RFC 8446 §4.2.9). */
 export enum PskKeyExchangeMode {
@@ -103,6 +123,31 @@ export enum SignatureScheme {
   rsa_pkcs1_sha1 = 0x0201,
   ecdsa_sha1 = 0x0203,
 }
+
+/** A SignatureScheme by its RFC 8446 §4.2.3 name. */
+export type SignatureSchemeName =
+  | "rsa_pkcs1_sha256"
+  | "rsa_pkcs1_sha384"
+  | "rsa_pkcs1_sha512"
+  | "ecdsa_secp256r1_sha256"
+  | "ecdsa_secp384r1_sha384"
+  | "ecdsa_secp521r1_sha512"
+  | "rsa_pss_rsae_sha256"
+  | "rsa_pss_rsae_sha384"
+  | "rsa_pss_rsae_sha512"
+  | "ed25519"
+  | "ed448"
+  | "rsa_pss_pss_sha256"
+  | "rsa_pss_pss_sha384"
+  | "rsa_pss_pss_sha512"
+  | "rsa_pkcs1_sha1"
+  | "ecdsa_sha1";
+
+// Each name list is exactly its enum's keys (compile-time checks: tsc fails if they drift apart).
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+type Assert<T extends true> = T;
+type _GroupNamesMatch = Assert<Same<NamedGroupName, keyof typeof NamedGroup>>;
+type _SchemeNamesMatch = Assert<Same<SignatureSchemeName, keyof typeof SignatureScheme>>;
 
 /** The protocol version codes on the wire. */
 export const TLS12 = 0x0303;

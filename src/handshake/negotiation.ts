@@ -7,13 +7,24 @@
 import type { CipherSuiteName, CommonConfig, PskKeyExchangeModeName } from "../config.ts";
 import type { CryptoProvider, GroupName, HashAlgorithm } from "../crypto/provider.ts";
 import { usageError } from "../errors.ts";
-import { CIPHER_SUITES, CipherSuite, type CipherSuiteParams, GROUP_NAMES, NamedGroup, PskKeyExchangeMode } from "./constants.ts";
+import { DEFAULT_SIGNATURE_SCHEMES } from "../crypto/signature.ts";
+import {
+  CIPHER_SUITES,
+  CipherSuite,
+  type CipherSuiteParams,
+  GROUP_NAMES,
+  NamedGroup,
+  type NamedGroupName,
+  PskKeyExchangeMode,
+  SignatureScheme,
+  type SignatureSchemeName,
+} from "./constants.ts";
 
 /** Default suite preference: AES-128-GCM (fast natively), ChaCha20 (fast in pure JS), AES-256-GCM. */
-export const DEFAULT_CIPHER_SUITES: readonly CipherSuite[] = [
-  CipherSuite.TLS_AES_128_GCM_SHA256,
-  CipherSuite.TLS_CHACHA20_POLY1305_SHA256,
-  CipherSuite.TLS_AES_256_GCM_SHA384,
+export const DEFAULT_CIPHER_SUITES: readonly CipherSuiteName[] = [
+  "TLS_AES_128_GCM_SHA256",
+  "TLS_CHACHA20_POLY1305_SHA256",
+  "TLS_AES_256_GCM_SHA384",
 ];
 
 /**
@@ -23,7 +34,7 @@ export const DEFAULT_CIPHER_SUITES: readonly CipherSuite[] = [
  * (8-byte tag, 64-bit forgery resistance) is never a default: opt in with
  * `cipherSuites` where a device needs it.
  */
-export const DEFAULT_SERVER_CIPHER_SUITES: readonly CipherSuite[] = [...DEFAULT_CIPHER_SUITES, CipherSuite.TLS_AES_128_CCM_SHA256];
+export const DEFAULT_SERVER_CIPHER_SUITES: readonly CipherSuiteName[] = [...DEFAULT_CIPHER_SUITES, "TLS_AES_128_CCM_SHA256"];
 
 /**
  * Default group preference of a client: (EC)DHE only, so a ClientHello stays
@@ -48,7 +59,7 @@ export function configuredSuites(config: CommonConfig, role: "client" | "server"
   const list = config.cipherSuites ?? (role === "server" ? DEFAULT_SERVER_CIPHER_SUITES : DEFAULT_CIPHER_SUITES);
   if (list.length === 0) throw usageError("no_cipher_suites", "cipherSuites is empty");
   return list.map((s) => {
-    const code = typeof s === "number" ? s : CipherSuite[s as CipherSuiteName];
+    const code = typeof s === "string" && Object.hasOwn(CipherSuite, s) ? CipherSuite[s as CipherSuiteName] : undefined;
     const p = code === undefined ? undefined : CIPHER_SUITES.get(code);
     if (!p) throw usageError("bad_cipher_suite", `unsupported cipher suite ${String(s)}`);
     return p;
@@ -69,6 +80,28 @@ export function configuredGroups(config: CommonConfig, role: "client" | "server"
   }
   if (list.length === 0) throw usageError("no_groups", "groups is empty");
   return list;
+}
+
+/** Code points of RFC 8446 registry names (`table` an enum), rejecting anything else. */
+function codesOf<N extends string>(names: readonly N[], table: Record<string, number | string>, what: string): number[] {
+  return names.map((n) => {
+    const code = typeof n === "string" && Object.hasOwn(table, n) ? table[n] : undefined;
+    if (typeof code !== "number") throw usageError(`bad_${what.replace(/ /g, "_")}`, `unknown ${what} ${JSON.stringify(n)} (use the RFC 8446 name)`);
+    return code;
+  });
+}
+
+/** Resolve `signatureSchemes` (RFC 8446 §4.2.3 names) to code points; default {@link DEFAULT_SIGNATURE_SCHEMES}. */
+export function configuredSignatureSchemes(config: CommonConfig): readonly number[] {
+  if (config.signatureSchemes === undefined) return DEFAULT_SIGNATURE_SCHEMES;
+  const list = codesOf<SignatureSchemeName>(config.signatureSchemes, SignatureScheme, "signature scheme");
+  if (list.length === 0) throw usageError("no_signature_schemes", "signatureSchemes is empty");
+  return list;
+}
+
+/** Resolve `advertisedGroups` (RFC 8446 §4.2.7 names, informational) to code points, or undefined. */
+export function configuredAdvertisedGroups(names: readonly NamedGroupName[] | undefined): number[] | undefined {
+  return names === undefined ? undefined : codesOf(names, NamedGroup, "group");
 }
 
 /** Resolve configured PSK key exchange modes. */

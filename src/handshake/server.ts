@@ -56,17 +56,16 @@ import {
 import { isKemGroup } from "../crypto/hybrid_kem.ts";
 import { configuredGroups, configuredPskModes, configuredSuites, groupName, selectSuite } from "./negotiation.ts";
 import { Transcript } from "./transcript.ts";
-import type { ClientAuthPolicy, PskPolicy } from "../config.ts";
-import type { CertifiedKey } from "../cert/certified_key.ts";
-import type { ParsedCertificate } from "../cert/certificate.ts";
-import { DEFAULT_SIGNATURE_SCHEMES, schemeName } from "../crypto/signature.ts";
+import type { PskPolicy } from "../config.ts";
+import { schemeName } from "../crypto/signature.ts";
 import {
   certificateMessage,
   certificateRequestMessage,
   certificateVerifyMessage,
-  checkPeerChain,
+  type ClientAuthPolicy,
+  type PeerLeaf,
   readCertificateMessage,
-  selectCertificate,
+  type SigningCertificate,
   verifyCertificateVerify,
 } from "./cert_auth.ts";
 
@@ -126,13 +125,12 @@ export class ServerHandshake implements HandshakeDriver {
   #clientRandom!: Uint8Array;
   #sel!: Selection;
   /** Certificate handshake: the chosen certificate, its scheme and the suite (RFC 8446 §4.4.2.2). */
-  #cert: { cert: CertifiedKey; scheme: number; suite: CipherSuiteParams } | undefined;
+  #cert: { cert: SigningCertificate; scheme: number; suite: CipherSuiteParams } | undefined;
   /** A HelloRetryRequest was sent for a certificate handshake: the second ClientHello continues it. */
   #certMode = false;
-  #certs: readonly CertifiedKey[];
   #pskPolicy: PskPolicy;
   #clientAuth: ClientAuthPolicy;
-  #clientLeaf: ParsedCertificate | undefined;
+  #clientLeaf: PeerLeaf | undefined;
   #clientChain: Uint8Array[] | undefined;
   #group: GroupName | null = null;
   /** Client handshake keys and finished key (read after early data; checks the client Finished). */
@@ -178,7 +176,6 @@ export class ServerHandshake implements HandshakeDriver {
     this.#psks = [...ctx.psks, ...extra].filter((p) => this.#acceptKinds.includes(p.kind));
     this.#now = ctx.now;
     this.#ticketStore = ctx.ticketKeys;
-    this.#certs = ctx.certificates;
     this.#pskPolicy = ctx.pskPolicy;
     this.#clientAuth = ctx.clientAuth;
     if (!ctx.canHandshake(this.#psks, this.#acceptKinds)) {
@@ -477,7 +474,7 @@ export class ServerHandshake implements HandshakeDriver {
       const psk = createPsk({
         identity: item.identity,
         secret: state.psk,
-        hash: suite.hash === "SHA-384" ? "sha384" : "sha256",
+        hash: suite.hash,
         kind: "resumption",
         ...(state.maxEarlyData > 0
           ? { earlyData: { maxSize: state.maxEarlyData, cipherSuite: state.cipherSuite, ...(state.alpn ? { alpn: state.alpn } : {}) } }
@@ -678,7 +675,7 @@ export class ServerHandshake implements HandshakeDriver {
 
     const eeExts: Extension[] = [];
     if (this.#config.advertiseGroups !== false && share) {
-      const groups = this.#config.advertisedGroups ?? this.#groups.map((g) => NamedGroup[g]);
+      const groups = this.#ctx.advertisedGroups ?? this.#groups.map((g) => NamedGroup[g]);
       eeExts.push({ type: ExtensionType.supported_groups, data: ext.encodeSupportedGroups(groups) });
     }
     if (this.#config.recordSizeLimit !== undefined && ext.findExtension(ch.extensions, ExtensionType.record_size_limit)) {
@@ -752,7 +749,7 @@ export class ServerHandshake implements HandshakeDriver {
       if (find(ExtensionType.early_data)) this.skippableEarlyData = 16640;
       return await this.#sendHelloRetryRequest(ch, msg, suite, want);
     }
-    const chosen = selectCertificate(this.#certs, this.#serverName, peerSchemes);
+    const chosen = this.#ctx.certificateAuth?.select(this.#serverName, peerSchemes);
     if (!chosen) {
       throw new TlsError("incompatible", "no_certificate_for_signature_algorithms", "no certificate can sign with the client's signature_algorithms (§4.4.2.2)", {
         alert: AlertDescription.handshake_failure,
@@ -775,7 +772,7 @@ export class ServerHandshake implements HandshakeDriver {
   async #sendCertificateFlight(): Promise<void> {
     const { cert, scheme } = this.#cert!;
     if (this.#clientAuth !== "none") {
-      const cr = certificateRequestMessage(this.#config.signatureSchemes ?? DEFAULT_SIGNATURE_SCHEMES);
+      const cr = certificateRequestMessage(this.#ctx.signatureSchemes);
       this.#transcript.add(cr);
       this.#io.sendHandshake(cr);
     }
@@ -800,15 +797,7 @@ export class ServerHandshake implements HandshakeDriver {
       this.#state = "wait_finished";
       return;
     }
-    this.#clientLeaf = await checkPeerChain(chain, {
-      provider: this.#io.provider,
-      trust: this.#ctx.clientTrust,
-      insecure: false,
-      name: null,
-      purpose: "client",
-      now: this.#now(),
-      hook: this.#config.verifyClientCertificate,
-    });
+    this.#clientLeaf = await this.#ctx.certificateAuth!.verifyPeer(chain, { provider: this.#io.provider, name: null, purpose: "client", now: this.#now() });
     this.#clientChain = chain;
     this.#transcript.add(msg.raw);
     this.#state = "wait_client_certificate_verify";
@@ -816,7 +805,7 @@ export class ServerHandshake implements HandshakeDriver {
 
   /** §4.4.3: the client's CertificateVerify over the transcript through its Certificate. */
   async #processClientCertificateVerify(msg: HandshakeMessage): Promise<void> {
-    await verifyCertificateVerify(this.#io.provider, this.#clientLeaf!, msg.body, this.#config.signatureSchemes ?? DEFAULT_SIGNATURE_SCHEMES, "client", await this.#transcript.current());
+    await verifyCertificateVerify(this.#io.provider, this.#clientLeaf!, msg.body, this.#ctx.signatureSchemes, "client", await this.#transcript.current());
     this.#transcript.add(msg.raw);
     this.#state = "wait_finished";
   }
@@ -886,7 +875,7 @@ export class ServerHandshake implements HandshakeDriver {
    * original identity of a resumed session, or the client certificate's subject.
    */
   #originalIdentity(): string {
-    if (this.#cert) return this.#clientLeaf?.subjectText ?? "";
+    if (this.#cert) return this.#clientLeaf?.subject ?? "";
     const psk = this.#sel.psk;
     return psk.kind === "external" ? psk.identityText : this.#sel.originalIdentity ?? "";
   }

@@ -30,7 +30,7 @@ export interface TlsFetchOptions {
   maxIdlePerOrigin?: number;
   /** Largest response head accepted, in bytes. Default 81 920. */
   maxHeaderSize?: number;
-  /** TLS handshake timeout, ms. Default 30 000. */
+  /** TLS handshake timeout, ms. Default 10 000 (`DEFAULT_HANDSHAKE_TIMEOUT`); 0 disables. */
   handshakeTimeout?: number;
 }
 

@@ -17,8 +17,11 @@ import { secretWeakness } from "./secret_entropy.ts";
 /** Where a PSK comes from: provisioned out of band, or a ticket from an earlier connection (§4.6.1). */
 export type PskKind = "external" | "resumption";
 
-/** PSK hash names as the s2n API spells them (`S2N_PSK_HMAC_SHA256` …). */
-export type PskHash = "sha256" | "sha384";
+/**
+ * The hash a PSK is bound to, spelled as in RFC 8446 and WebCrypto
+ * (`"SHA-256"`, `"SHA-384"`); the one spelling at every public boundary.
+ */
+export type PskHash = "SHA-256" | "SHA-384";
 
 /** Options for {@link createPsk}. */
 export interface PskOptions {
@@ -29,7 +32,7 @@ export interface PskOptions {
   identity: string | Uint8Array;
   /** The secret; at least 16 bytes of real entropy (RFC 8446 §2.2 note). */
   secret: Uint8Array;
-  /** The PSK's hash (s2n: `s2n_psk_set_hmac`); constrains the cipher suite. Default `"sha256"`. */
+  /** The PSK's hash (s2n: `s2n_psk_set_hmac`); constrains the cipher suite. Default `"SHA-256"`. */
   hash?: PskHash;
   /**
    * Allow a secret shorter than 16 bytes. Low-entropy secrets are open to
@@ -83,6 +86,9 @@ export const MAX_PSK_IDENTITY_LENGTH = 0xffff;
 
 const SECRET_STORE = new WeakMap<Psk, Uint8Array>();
 
+/** Module-private: only {@link createPsk} can construct a {@link Psk}. */
+const CONSTRUCT = Symbol("Psk.construct");
+
 /**
  * A pre-shared key. Create with {@link createPsk}. Immutable; the secret can
  * be wiped with {@link Psk.wipe}.
@@ -90,7 +96,7 @@ const SECRET_STORE = new WeakMap<Psk, Uint8Array>();
 export class Psk {
   readonly #identity: Uint8Array;
   /** The hash the PSK is bound to. */
-  readonly hash: HashAlgorithm;
+  readonly hash: PskHash;
   /** External or resumption. */
   readonly kind: PskKind;
   /** 0-RTT parameters, or undefined when this PSK carries no early data. */
@@ -105,17 +111,22 @@ export class Psk {
   readonly #externalIdentity: Uint8Array | undefined;
   #role: "client" | "server" | undefined;
 
-  /** @internal Use {@link createPsk}. */
+  /**
+   * Not callable: use {@link createPsk}, which validates the identity, the
+   * secret and the early-data parameters (a usage TlsError otherwise).
+   */
   constructor(
+    token: symbol,
     identity: Uint8Array,
     secret: Uint8Array,
-    hash: HashAlgorithm,
+    hash: PskHash,
     kind: PskKind,
     earlyData: PskEarlyDataOptions | undefined,
     allowBothRoles: boolean,
     ticketAge?: { receivedAt: number; ageAdd: number },
     importedFrom?: Uint8Array,
   ) {
+    if (token !== CONSTRUCT) throw usageError("psk_constructor", "PSKs are made by createPsk(), which validates them");
     this.ticketAge = ticketAge;
     this.imported = importedFrom !== undefined;
     this.#externalIdentity = importedFrom;
@@ -175,7 +186,7 @@ export class Psk {
   }
 
   /** JSON without the secret. */
-  toJSON(): { identity: string; hash: HashAlgorithm; kind: PskKind } {
+  toJSON(): { identity: string; hash: PskHash; kind: PskKind } {
     return { identity: safeIdentity(this.#identity), hash: this.hash, kind: this.kind };
   }
 
@@ -203,18 +214,10 @@ function safeIdentity(id: Uint8Array): string {
   return /^[\x20-\x7e]*$/.test(text) ? text : `0x${toHex(id)}`;
 }
 
-/** Map the s2n hash name to ours. */
-export function pskHashAlgorithm(h: PskHash | HashAlgorithm): HashAlgorithm {
-  switch (h) {
-    case "sha256":
-    case "SHA-256":
-      return "SHA-256";
-    case "sha384":
-    case "SHA-384":
-      return "SHA-384";
-    default:
-      throw usageError("bad_psk_hash", `unknown PSK hash ${String(h)}`);
-  }
+/** Check a PSK hash name: `"SHA-256"` or `"SHA-384"`, nothing else (one spelling everywhere). */
+export function pskHashAlgorithm(h: PskHash): HashAlgorithm {
+  if (h === "SHA-256" || h === "SHA-384") return h;
+  throw usageError("bad_psk_hash", `unknown PSK hash ${JSON.stringify(h)}: use "SHA-256" or "SHA-384"`);
 }
 
 /**
@@ -222,6 +225,18 @@ export function pskHashAlgorithm(h: PskHash | HashAlgorithm): HashAlgorithm {
  * `s2n_psk_set_secret` + `s2n_psk_set_hmac`). The secret is copied.
  */
 export function createPsk(options: PskOptions): Psk {
+  return validatedPsk(options, undefined);
+}
+
+/**
+ * @internal An imported PSK (RFC 9258): validated as {@link createPsk}
+ * does, marked as imported from `externalIdentity`.
+ */
+export function createImportedPsk(options: PskOptions, externalIdentity: Uint8Array): Psk {
+  return validatedPsk(options, externalIdentity);
+}
+
+function validatedPsk(options: PskOptions, importedFrom: Uint8Array | undefined): Psk {
   const identity = typeof options.identity === "string" ? new TextEncoder().encode(options.identity) : options.identity.slice();
   if (identity.length === 0 || identity.length > MAX_PSK_IDENTITY_LENGTH) {
     throw usageError("bad_psk_identity", `PSK identity must be 1..${MAX_PSK_IDENTITY_LENGTH} bytes`);
@@ -246,7 +261,7 @@ export function createPsk(options: PskOptions): Psk {
       );
     }
   }
-  const hash = pskHashAlgorithm(options.hash ?? "sha256");
+  const hash = pskHashAlgorithm(options.hash ?? "SHA-256");
   const ed = options.earlyData;
   if (ed !== undefined) {
     if (!Number.isInteger(ed.maxSize) || ed.maxSize < 1 || ed.maxSize > 0xffffffff) {
@@ -256,6 +271,7 @@ export function createPsk(options: PskOptions): Psk {
     if (suiteHash !== hash) throw usageError("bad_early_data_suite", "earlyData.cipherSuite must use the PSK's hash");
   }
   return new Psk(
+    CONSTRUCT,
     identity,
     options.secret.slice(),
     hash,
@@ -263,5 +279,6 @@ export function createPsk(options: PskOptions): Psk {
     ed,
     options.allowBothRoles ?? false,
     options.ticketAge,
+    importedFrom,
   );
 }

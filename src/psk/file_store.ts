@@ -29,7 +29,7 @@ import type { PskStore } from "./psk_store.ts";
 
 /** Options of {@link FilePskStore}. */
 export interface FilePskStoreOptions {
-  /** Hash of every PSK in the file. Default `"sha256"`. */
+  /** Hash of every PSK in the file. Default `"SHA-256"`. */
   hash?: PskHash;
   /** Accept secrets shorter than 16 bytes (legacy peers, tests). */
   allowShortSecret?: boolean;
@@ -89,7 +89,7 @@ export class FilePskStore implements PskStore {
     let psks: Psk[];
     try {
       psks = pskEntriesToPsks(parsePskFile(text, this.#path), {
-        hash: this.#options.hash ?? "sha256",
+        hash: this.#options.hash ?? "SHA-256",
         ...(this.#options.allowShortSecret ? { allowShortSecret: true } : {}),
         ...(this.#options.allowLowEntropySecret ? { allowLowEntropySecret: true } : {}),
       });

@@ -25,15 +25,15 @@
  *
  * @module
  */
-import { auto } from "../crypto/auto.ts";
-import type { CryptoProvider, HashAlgorithm } from "../crypto/provider.ts";
+import { providerOf } from "../crypto/auto.ts";
+import type { HashAlgorithm, ProviderChoice } from "../crypto/provider.ts";
 import { hashLength } from "../crypto/provider.ts";
 import { wipe } from "../crypto/constant_time.ts";
 import { usageError } from "../errors.ts";
 import { hkdfExpandLabel } from "../handshake/key_schedule.ts";
 import { Reader } from "../wire/reader.ts";
 import { Writer } from "../wire/writer.ts";
-import { createPsk, MAX_PSK_IDENTITY_LENGTH, Psk, type PskEarlyDataOptions, type PskHash, pskHashAlgorithm } from "./external_psk.ts";
+import { createImportedPsk, createPsk, MAX_PSK_IDENTITY_LENGTH, type Psk, type PskEarlyDataOptions, type PskHash, pskHashAlgorithm } from "./external_psk.ts";
 
 /** TLS 1.3's protocol version, the only target this library imports for (RFC 9258 §4.1: never TLS 1.2 or earlier). */
 export const TARGET_PROTOCOL_TLS13 = 0x0304;
@@ -87,16 +87,16 @@ export interface ImportPskOptions {
   identity: string | Uint8Array;
   /** The EPSK's secret (≥ 16 bytes of real entropy). */
   secret: Uint8Array;
-  /** The hash associated with the EPSK, used for the import itself. Default `"sha256"` (RFC 9258 §5.1). */
+  /** The hash associated with the EPSK, used for the import itself. Default `"SHA-256"` (RFC 9258 §5.1). */
   hash?: PskHash;
   /** ImportedIdentity.context: what the EPSK is bound to (e.g. both peers' names against Selfie, RFC 9258 Appendix A). Default empty. */
   context?: string | Uint8Array;
-  /** Target KDFs, one imported PSK each, in preference order. Default `["sha256", "sha384"]`. */
+  /** Target KDFs, one imported PSK each, in preference order. Default `["SHA-256", "SHA-384"]`. */
   targets?: readonly PskHash[];
   /** 0-RTT parameters for the imported PSK whose hash matches the suite's. */
   earlyData?: PskEarlyDataOptions;
   /** Crypto provider for the derivation. Default `auto`. */
-  provider?: CryptoProvider;
+  provider?: ProviderChoice;
   /** See `PskOptions.allowBothRoles`. */
   allowBothRoles?: boolean;
 }
@@ -111,13 +111,13 @@ const enc = (x: string | Uint8Array) => (typeof x === "string" ? new TextEncoder
  * reports the external identity.
  */
 export async function importPsks(options: ImportPskOptions): Promise<Psk[]> {
-  const p = options.provider ?? auto;
+  const p = providerOf(options.provider);
   const external = enc(options.identity);
   const context = options.context === undefined ? new Uint8Array(0) : enc(options.context);
-  const epskHash: HashAlgorithm = pskHashAlgorithm(options.hash ?? "sha256");
+  const epskHash: HashAlgorithm = pskHashAlgorithm(options.hash ?? "SHA-256");
   // Validate the EPSK like any external PSK (length, identity), then derive from it.
-  createPsk({ identity: external, secret: options.secret, hash: options.hash ?? "sha256" }).wipe();
-  const targets = options.targets ?? ["sha256", "sha384"];
+  createPsk({ identity: external, secret: options.secret, hash: epskHash }).wipe();
+  const targets = options.targets ?? ["SHA-256", "SHA-384"];
   if (targets.length === 0) throw usageError("no_targets", "importPsks needs at least one target KDF");
   const epskx = await p.hkdfExtract(epskHash, new Uint8Array(0), options.secret);
   try {
@@ -134,9 +134,9 @@ export async function importPsks(options: ImportPskOptions): Promise<Psk[]> {
       const ed = options.earlyData && (options.earlyData.cipherSuite === "TLS_AES_256_GCM_SHA384") === (targetHash === "SHA-384")
         ? options.earlyData
         : undefined;
-      // Checked like createPsk (suite of the early data against the hash), then marked imported.
-      createPsk({ identity, secret: ipskx, hash: target, ...(ed ? { earlyData: ed } : {}) }).wipe();
-      out.push(new Psk(identity, ipskx, targetHash, "external", ed, options.allowBothRoles ?? false, undefined, external));
+      // Checked like createPsk (suite of the early data against the hash), marked imported.
+      out.push(createImportedPsk({ identity, secret: ipskx, hash: targetHash, ...(ed ? { earlyData: ed } : {}), allowBothRoles: options.allowBothRoles ?? false }, external));
+      wipe(ipskx);
     }
     return out;
   } finally {

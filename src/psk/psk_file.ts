@@ -84,7 +84,7 @@ export function formatPskLine(entry: PskEntry): string {
 
 /** Options of {@link pskEntriesToPsks}. */
 export interface PskEntryOptions {
-  /** Hash of every PSK. Default `"sha256"`. */
+  /** Hash of every PSK. Default `"SHA-256"`. */
   hash?: PskHash;
   /** Accept secrets shorter than 16 bytes (legacy peers, tests). */
   allowShortSecret?: boolean;
@@ -101,7 +101,7 @@ export function pskEntriesToPsks(entries: readonly PskEntry[], options: PskEntry
     createPsk({
       identity: e.identity,
       secret: e.secret,
-      hash: options.hash ?? "sha256",
+      hash: options.hash ?? "SHA-256",
       ...(options.allowShortSecret ? { allowShortSecret: true } : {}),
       ...(options.allowLowEntropySecret ? { allowLowEntropySecret: true } : {}),
     })

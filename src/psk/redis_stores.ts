@@ -27,7 +27,7 @@
 import { constantTimeEqual } from "../crypto/constant_time.ts";
 import { fromHex, toHex } from "../wire/bytes.ts";
 import type { ReplayCache } from "./anti_replay.ts";
-import { createPsk, type Psk, type PskHash } from "./external_psk.ts";
+import { createPsk, type Psk, type PskHash, pskHashAlgorithm } from "./external_psk.ts";
 import type { PskStore } from "./psk_store.ts";
 import type { TicketKey, TicketKeyRotation, TicketKeyStore } from "./ticket_keys.ts";
 
@@ -341,7 +341,7 @@ export class RedisReplayCache implements ReplayCache {
 
 /** Options of {@link RedisPskStore}. */
 export interface RedisPskStoreOptions extends RedisStoreOptions {
-  /** Hash of entries stored without one. Default `"sha256"`. */
+  /** Hash of entries stored without one. Default `"SHA-256"`. */
   defaultHash?: PskHash;
   /** Accept secrets shorter than 16 bytes (legacy peers, tests). */
   allowShortSecret?: boolean;
@@ -352,7 +352,8 @@ export interface RedisPskStoreOptions extends RedisStoreOptions {
 /**
  * External PSKs by identity in the Redis hash `<prefix>psks`: the field is
  * the identity (its bytes), the value `sha256:<hex>`, `sha384:<hex>` or
- * just `<hex>` (then `defaultHash`). Operators can provision with
+ * just `<hex>` (then `defaultHash`): the stored tag is this format's own
+ * spelling, mapped to `"SHA-256"` / `"SHA-384"` here. Operators can provision with
  * `redis-cli HSET psk-tls:psks alice sha256:00112233…`. Nothing is cached:
  * a deleted identity is refused from the next handshake on. When Redis
  * fails `lookup` rejects, and `pskSelectionFromStore` then chooses no PSK.
@@ -370,7 +371,7 @@ export class RedisPskStore implements PskStore {
     this.#redis = redis;
     this.#hash = `${options.prefix ?? DEFAULT_PREFIX}psks`;
     this.#timeout = options.commandTimeoutMs ?? DEFAULT_TIMEOUT;
-    this.#defaultHash = options.defaultHash ?? "sha256";
+    this.#defaultHash = options.defaultHash ?? "SHA-256";
     this.#allowShort = options.allowShortSecret ?? false;
     this.#allowLowEntropy = options.allowLowEntropySecret ?? false;
   }
@@ -385,7 +386,7 @@ export class RedisPskStore implements PskStore {
       return createPsk({
         identity,
         secret: fromHex(m[2]!),
-        hash: (m[1] as PskHash | undefined) ?? this.#defaultHash,
+        hash: m[1] === undefined ? this.#defaultHash : m[1] === "sha384" ? "SHA-384" : "SHA-256",
         ...(this.#allowShort ? { allowShortSecret: true } : {}),
         ...(this.#allowLowEntropy ? { allowLowEntropySecret: true } : {}),
       });
@@ -397,7 +398,7 @@ export class RedisPskStore implements PskStore {
   /** Store (or replace) a PSK. */
   async set(identity: string | Uint8Array, secret: Uint8Array, hash: PskHash = this.#defaultHash): Promise<void> {
     const id = typeof identity === "string" ? new TextEncoder().encode(identity) : identity;
-    await run(this.#redis, "PSK store: HSET", ["HSET", this.#hash, id, `${hash}:${toHex(secret)}`], this.#timeout);
+    await run(this.#redis, "PSK store: HSET", ["HSET", this.#hash, id, `${pskHashAlgorithm(hash) === "SHA-384" ? "sha384" : "sha256"}:${toHex(secret)}`], this.#timeout);
   }
 
   /** Remove a PSK; resolves whether it existed. */

@@ -62,7 +62,7 @@ export class ClientSession {
 
   /** The resumption PSK to offer (pskMode "resumption"). */
   toPsk(): Psk {
-    const hash = this.cipherSuite === "TLS_AES_256_GCM_SHA384" ? "sha384" : "sha256";
+    const hash = this.cipherSuite === "TLS_AES_256_GCM_SHA384" ? "SHA-384" : "SHA-256";
     return createPsk({
       identity: this.ticket,
       secret: SECRETS.get(this)!,

@@ -19,7 +19,7 @@
  *
  * @module
  */
-import type { ServerConfig } from "../config.ts";
+import { DEFAULT_HANDSHAKE_TIMEOUT, type ServerConfig } from "../config.ts";
 import { type ServerContext, serverContextOf } from "../context/server_context.ts";
 import { TlsError, usageError } from "../errors.ts";
 import { AlertDescription } from "../handshake/alerts.ts";
@@ -158,8 +158,6 @@ export const DEFAULT_MAX_CONNECTIONS_PER_SOURCE = 128;
 export const DEFAULT_MAX_HANDSHAKES_PER_SOURCE = 16;
 /** Default of {@link ListenOptions.idleTimeout}. */
 export const DEFAULT_IDLE_TIMEOUT = 120_000;
-/** Default of {@link ListenOptions.handshakeTimeout} for servers. */
-export const DEFAULT_SERVER_HANDSHAKE_TIMEOUT = 10_000;
 /** Default of {@link ServerCloseOptions.graceMs}. */
 export const DEFAULT_GRACE_MS = 10_000;
 
@@ -205,7 +203,7 @@ export async function listen(options: ListenOptions, handler: ConnectionHandler)
   const perSourceConnections = options.maxConnectionsPerSource ?? DEFAULT_MAX_CONNECTIONS_PER_SOURCE;
   const perSourceHandshakes = options.maxHandshakesPerSource ?? DEFAULT_MAX_HANDSHAKES_PER_SOURCE;
   const streamOptions: TlsStreamOptions = {
-    handshakeTimeout: options.handshakeTimeout ?? DEFAULT_SERVER_HANDSHAKE_TIMEOUT,
+    handshakeTimeout: options.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT,
     idleTimeout: options.idleTimeout ?? DEFAULT_IDLE_TIMEOUT,
   };
   if (options.maxPlaintextBuffer !== undefined) streamOptions.maxPlaintextBuffer = options.maxPlaintextBuffer;

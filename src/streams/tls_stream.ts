@@ -14,7 +14,7 @@
  *
  * @module
  */
-import type { ClientConfig, NegotiatedParameters, ServerConfig } from "../config.ts";
+import { type ClientConfig, DEFAULT_HANDSHAKE_TIMEOUT, type NegotiatedParameters, type ServerConfig } from "../config.ts";
 import type { ClientContext } from "../context/client_context.ts";
 import type { ServerContext } from "../context/server_context.ts";
 import { clientConnection, serverConnection } from "../connection/create.ts";
@@ -33,7 +33,7 @@ export interface ByteDuplex {
 
 /** Options of the streams layer (timeouts and buffer bounds; the TLS config is separate). */
 export interface TlsStreamOptions {
-  /** Fail the handshake after this many milliseconds. Default 30 000; 0 disables. */
+  /** Fail the handshake after this many milliseconds. Default 10 000 (`DEFAULT_HANDSHAKE_TIMEOUT`); 0 disables. */
   handshakeTimeout?: number;
   /** High-water mark of decrypted plaintext queued for the reader, in bytes. Default 65 536. */
   maxPlaintextBuffer?: number;
@@ -75,7 +75,6 @@ export interface TlsStream extends ByteDuplex {
   earlyData: Promise<Uint8Array | null>;
 }
 
-const DEFAULT_HANDSHAKE_TIMEOUT = 30_000;
 const DEFAULT_PLAINTEXT_BUFFER = 65_536;
 const DEFAULT_WRITABLE_HWM = 65_536;
 /** How long a failing connection waits for its alert to reach the transport. */

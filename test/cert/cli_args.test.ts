@@ -1,4 +1,5 @@
 /** The CLI's certificate options: parsing and the configuration they build. */
+import { certificateStrategy } from "../../src/handshake/cert_auth.ts";
 import { describe, expect, test } from "bun:test";
 import { parseArgs, UsageError, type ClientCommand, type ServerCommand } from "../../src/cli/args.ts";
 import { clientConfigOf, serverConfigOf, sessionSummary } from "../../src/cli/tls_config.ts";
@@ -17,9 +18,10 @@ describe("CLI certificate options", () => {
     expect(cmd.certFiles.length).toBe(2);
     expect(cmd.verifyClient).toBe(true);
     const config = serverConfigOf(cmd);
-    expect(config.certificates?.length).toBe(2);
-    expect(config.clientAuth).toBe("require");
-    expect(typeof config.clientTrustAnchors).toBe("string");
+    const auth = certificateStrategy(config.certificateAuth)!;
+    expect(auth.certificates.length).toBe(2);
+    expect(auth.clientAuth).toBe("require");
+    expect(auth.verifiesPeer).toBe(true);
     expect(config.psks).toEqual([]);
     expect(config.alpnProtocols).toEqual(["h2", "http/1.1"]);
   });
@@ -27,17 +29,17 @@ describe("CLI certificate options", () => {
   test("client: --ca, --servername default to --host, --insecure, --cert/--key", () => {
     const a = clientConfigOf(parseArgs(["client", "--host", "localhost", "--port", "1", "--ca", pki.path("ca.pem")]) as ClientCommand);
     expect(a.serverName).toBe("localhost");
-    expect(typeof a.trustAnchors).toBe("string");
+    expect(certificateStrategy(a.certificateAuth)).toMatchObject({ verifiesPeer: true, checksName: true });
     const b = clientConfigOf(parseArgs(["client", "--host", "127.0.0.1", "--port", "1", "--insecure", "--cert", pki.path("client.pem"), "--key", pki.path("client.key")]) as ClientCommand);
-    expect(b.insecure).toBe(true);
-    expect(b.trustAnchors).toBeUndefined();
-    expect(b.certificates?.length).toBe(1);
+    // --insecure: the server's certificate is accepted without a name check.
+    expect(certificateStrategy(b.certificateAuth)).toMatchObject({ verifiesPeer: true, checksName: false });
+    expect(certificateStrategy(b.certificateAuth)!.certificates.length).toBe(1);
     // Without --psk, --ca or --insecure: the system trust store.
     const c = clientConfigOf(parseArgs(["client", "--host", "example.com", "--port", "443"]) as ClientCommand);
-    expect(c.trustAnchors).toBeDefined();
+    expect(certificateStrategy(c.certificateAuth)).toMatchObject({ verifiesPeer: true, checksName: true });
     // With a PSK only: no certificate handshake.
     const d = clientConfigOf(parseArgs(["client", "--host", "h", "--port", "1", "--psk", "id:9f1c27d4e80b6a35c2f4d19e07ab58c3e61f2d90b47a8c5e13d6f02b9a7c4e58"]) as ClientCommand);
-    expect(d.trustAnchors).toBeUndefined();
+    expect(d.certificateAuth).toBeUndefined();
     expect(d.serverName).toBeUndefined();
   });
 

@@ -4,6 +4,7 @@
  * server for tenant A resumed on a server configured only for tenant B, and
  * the identity sealed into tickets was never read back.
  */
+import { x509 } from "../../src/cert/x509_auth.ts";
 import { describe, expect, test } from "bun:test";
 import { connect } from "../../src/client/connect.ts";
 import type { ServerConfig } from "../../src/config.ts";
@@ -55,10 +56,10 @@ describe("tickets are bound to their context", () => {
     const pki = testPki();
     const cert = { chain: pki.pem("ec-chain.pem"), privateKey: pki.pem("ec.key") };
     const secret = random32();
-    const a = createServerContext(tenant("dev", secret, { certificates: [cert] }));
-    const b = createServerContext(tenant("dev", secret, { certificates: [cert] }));
+    const a = createServerContext(tenant("dev", secret, { certificateAuth: x509({ certificates: [cert] }) }));
+    const b = createServerContext(tenant("dev", secret, { certificateAuth: x509({ certificates: [cert] }) }));
     const session = await sessionFrom(a, "dev", secret, "localhost");
-    const pair = await handshakePair({ pskMode: "resumption", sessions: [session], serverName: "localhost", trustAnchors: pki.pem("ca.pem") }, b);
+    const pair = await handshakePair({ pskMode: "resumption", sessions: [session], serverName: "localhost", certificateAuth: x509({ trustAnchors: pki.pem("ca.pem") }) }, b);
     expect(pair.clientError).toBeUndefined();
     expect(pair.server.negotiated).toMatchObject({ resumed: false, keyExchange: "ecdhe" });
   }, 60_000);
@@ -66,14 +67,14 @@ describe("tickets are bound to their context", () => {
   test("a ticket issued under one server name is not accepted under another", async () => {
     const pki = testPki();
     const secret = random32();
-    const ctx = createServerContext(tenant("dev", secret, { certificates: [{ chain: pki.pem("ec-chain.pem"), privateKey: pki.pem("ec.key") }] }));
+    const ctx = createServerContext(tenant("dev", secret, { certificateAuth: x509({ certificates: [{ chain: pki.pem("ec-chain.pem"), privateKey: pki.pem("ec.key") }] }) }));
     const session = await sessionFrom(ctx, "dev", secret, "localhost");
     // The client would not offer it under another name itself; force it (as an attacker would).
     const forced = importSession(exportSession(session));
     (forced as { serverName: string | null }).serverName = null;
-    const other = await handshakePair({ pskMode: "resumption", sessions: [forced], serverName: "other.localhost", trustAnchors: pki.pem("ca.pem"), verifyName: "localhost" }, ctx);
+    const other = await handshakePair({ pskMode: "resumption", sessions: [forced], serverName: "other.localhost", certificateAuth: x509({ trustAnchors: pki.pem("ca.pem"), verifyName: "localhost" }) }, ctx);
     expect(other.server.negotiated?.resumed ?? false).toBe(false);
-    const same = await handshakePair({ pskMode: "resumption", sessions: [session], serverName: "localhost", trustAnchors: pki.pem("ca.pem") }, ctx);
+    const same = await handshakePair({ pskMode: "resumption", sessions: [session], serverName: "localhost", certificateAuth: x509({ trustAnchors: pki.pem("ca.pem") }) }, ctx);
     expect(same.server.negotiated).toMatchObject({ resumed: true, pskIdentity: "dev" });
   }, 60_000);
 

@@ -3,6 +3,7 @@
  * complete exchange (handshake, a request and an answer, close_notify both
  * ways) that a fault can interrupt anywhere. Not a test file.
  */
+import { x509 } from "../../src/cert/x509_auth.ts";
 import type { ClientConfig, ServerConfig } from "../../src/config.ts";
 import { auto } from "../../src/crypto/auto.ts";
 import { TlsError } from "../../src/errors.ts";
@@ -51,14 +52,18 @@ export async function kinds(): Promise<Kind[]> {
       client: {
         provider,
         serverName: "localhost",
-        trustAnchors: pki.pem("ca.pem"),
-        certificates: [{ chain: pki.pem("client-chain.pem"), privateKey: pki.pem("client.key") }],
+        certificateAuth: x509({
+          trustAnchors: pki.pem("ca.pem"),
+          certificates: [{ chain: pki.pem("client-chain.pem"), privateKey: pki.pem("client.key") }],
+        }),
       },
       server: {
         provider,
-        certificates: [{ chain: pki.pem("ec-chain.pem"), privateKey: pki.pem("ec.key") }],
-        clientAuth: "require",
-        clientTrustAnchors: pki.pem("ca.pem"),
+        certificateAuth: x509({
+          certificates: [{ chain: pki.pem("ec-chain.pem"), privateKey: pki.pem("ec.key") }],
+          clientAuth: "require",
+          trustAnchors: pki.pem("ca.pem"),
+        }),
       },
     },
   ];

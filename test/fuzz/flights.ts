@@ -8,6 +8,7 @@
  *
  * Also the record deframer on its own: any byte stream, any chunking.
  */
+import { x509 } from "../../src/cert/x509_auth.ts";
 import fc from "fast-check";
 import type { ClientConfig, ServerConfig } from "../../src/config.ts";
 import { clientConnection, serverConnection } from "../../src/connection/create.ts";
@@ -59,7 +60,7 @@ export async function prepareFlights(options: { certificates?: boolean } = {}): 
   serverCfg = {
     provider,
     psks: psks(),
-    ...(pki ? { certificates: [{ chain: pki.pem("ec-chain.pem"), privateKey: pki.pem("ec.key") }] } : {}),
+    ...(pki ? { certificateAuth: x509({ certificates: [{ chain: pki.pem("ec-chain.pem"), privateKey: pki.pem("ec.key") }] }) } : {}),
     tickets: { count: 1, maxEarlyData: 4096 },
     earlyData: {},
     groups: ["secp256r1", "x25519"],
@@ -79,8 +80,9 @@ export async function prepareFlights(options: { certificates?: boolean } = {}): 
   await own("resumption 0-RTT", resumed, serverCfg);
   clientCfgs = [basic, { ...basic, keyShareGroups: ["x25519"] }, resumed];
   if (pki) {
-    await own("certificate", { provider, serverName: "localhost", trustAnchors: pki.pem("ca.pem") }, { ...serverCfg, psks: [] });
-    clientCfgs.push({ provider, serverName: "localhost", trustAnchors: pki.pem("ca.pem"), groups: ["x25519"] });
+    const certificateAuth = x509({ trustAnchors: pki.pem("ca.pem") });
+    await own("certificate", { provider, serverName: "localhost", certificateAuth }, { ...serverCfg, psks: [] });
+    clientCfgs.push({ provider, serverName: "localhost", certificateAuth, groups: ["x25519"] });
   }
   flights = out;
   return out;

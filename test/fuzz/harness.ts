@@ -23,6 +23,7 @@
  * - a wire-level mutation of a protected record never yields altered data:
  *   whatever is delivered is a prefix-consistent copy of what was sent.
  */
+import { x509 } from "../../src/cert/x509_auth.ts";
 import fc from "fast-check";
 import type { ClientConfig, ServerConfig } from "../../src/config.ts";
 import { clientConnection, serverConnection } from "../../src/connection/create.ts";
@@ -122,14 +123,11 @@ export const SCENARIOS: Scenario[] = [
     client: (k) => ({
       ...base(k),
       serverName: "localhost",
-      trustAnchors: pem.ca!,
-      certificates: [{ chain: pem.clientChain!, privateKey: pem.clientKey! }],
+      certificateAuth: x509({ trustAnchors: pem.ca!, certificates: [{ chain: pem.clientChain!, privateKey: pem.clientKey! }] }),
     }),
     server: (k) => ({
       ...base(k),
-      certificates: [{ chain: pem.ecChain!, privateKey: pem.ecKey! }],
-      clientAuth: "require",
-      clientTrustAnchors: pem.ca!,
+      certificateAuth: x509({ certificates: [{ chain: pem.ecChain!, privateKey: pem.ecKey! }], clientAuth: "require", trustAnchors: pem.ca! }),
     }),
     traffic: true,
   },

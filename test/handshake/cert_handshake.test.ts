@@ -13,17 +13,19 @@ import { TlsError } from "../../src/errors.ts";
 import { handshakePair, type Pair, patternBytes } from "../helpers/pair.ts";
 import { PROVIDERS } from "../providers.ts";
 import { testPki } from "../fixtures/certs.ts";
+import type { X509Options } from "../../src/cert/x509_auth.ts";
+import { withX509 } from "../helpers/x509.ts";
 
 const pki = testPki();
 const cert = (name: string) => ({ chain: pki.pem(`${name}-chain.pem`), privateKey: pki.pem(`${name}.key`) });
 const CA = pki.pem("ca.pem");
 
-function client(over: Partial<ClientConfig> = {}): ClientConfig {
-  return { serverName: "localhost", trustAnchors: CA, ...over };
+function client(over: Partial<ClientConfig> & X509Options = {}): ClientConfig {
+  return withX509<ClientConfig>({ serverName: "localhost", trustAnchors: CA, ...over });
 }
 
-function server(over: Partial<ServerConfig> = {}): ServerConfig {
-  return { certificates: [cert("ec")], ...over };
+function server(over: Partial<ServerConfig> & X509Options = {}): ServerConfig {
+  return withX509<ServerConfig>({ certificates: [cert("ec")], ...over });
 }
 
 async function exchange(pair: Pair): Promise<void> {
@@ -67,7 +69,7 @@ for (const provider of PROVIDERS) {
     test("client authentication (request) with a client certificate", async () => {
       const pair = await handshakePair(
         client({ provider, certificates: [cert("client")] }),
-        server({ provider, clientAuth: "require", clientTrustAnchors: CA }),
+        server({ provider, clientAuth: "require", trustAnchors: CA }),
       );
       ok(pair);
       expect(pair.server.negotiated?.peerCertificates?.length).toBe(1);
@@ -111,12 +113,12 @@ describe("negotiation", () => {
 
   test("the client's signature_algorithms choose among certificates", async () => {
     const certificates = [cert("ec"), cert("ed25519"), cert("rsa")];
-    for (const [schemes, want] of [[[0x0807], "ed25519"], [[0x0806, 0x0804], "rsa_pss_rsae_sha512"], [[0x0503, 0x0403], "ecdsa_secp256r1_sha256"]] as const) {
+    for (const [schemes, want] of [[["ed25519"], "ed25519"], [["rsa_pss_rsae_sha512", "rsa_pss_rsae_sha256"], "rsa_pss_rsae_sha512"], [["ecdsa_secp384r1_sha384", "ecdsa_secp256r1_sha256"], "ecdsa_secp256r1_sha256"]] as const) {
       const pair = await handshakePair(client({ signatureSchemes: schemes }), server({ certificates }));
       ok(pair);
       expect(pair.client.negotiated?.signatureScheme).toBe(want);
     }
-    const none = await handshakePair(client({ signatureSchemes: [0x0503] }), server({ certificates }));
+    const none = await handshakePair(client({ signatureSchemes: ["ecdsa_secp384r1_sha384"] }), server({ certificates }));
     expect(none.serverError?.code).toBe("no_certificate_for_signature_algorithms");
     expect(none.clientError?.alertName).toBe("handshake_failure");
   });
@@ -188,9 +190,9 @@ describe("PSK and certificates on one server (pskPolicy)", () => {
 
   test("configuration errors", async () => {
     await expect(handshakePair(client(), { psks: [psk()], pskPolicy: "certificate_only" })).rejects.toThrow(/needs at least one/);
-    await expect(handshakePair(client(), server({ clientAuth: "request" }))).rejects.toThrow(/clientTrustAnchors/);
-    await expect(handshakePair({ trustAnchors: CA }, server())).rejects.toThrow(/serverName/);
-    await expect(handshakePair({}, server())).rejects.toThrow(/no trustAnchors/);
+    expect(() => server({ clientAuth: "request" })).toThrow(/trustAnchors/);
+    await expect(handshakePair(withX509<ClientConfig>({ trustAnchors: CA }), server())).rejects.toThrow(/serverName/);
+    await expect(handshakePair({}, server())).rejects.toThrow(/no certificateAuth/);
   });
 });
 
@@ -226,7 +228,7 @@ describe("verification failures and their alerts", () => {
 
   test("insecure accepts them all (and still checks CertificateVerify)", async () => {
     for (const name of ["wronghost", "expired", "unknown"]) {
-      const pair = await handshakePair({ serverName: "localhost", insecure: true }, server({ certificates: [cert(name)] }));
+      const pair = await handshakePair(withX509<ClientConfig>({ serverName: "localhost", insecure: true }), server({ certificates: [cert(name)] }));
       ok(pair);
     }
   });
@@ -267,7 +269,7 @@ describe("verification failures and their alerts", () => {
   test("bad client CertificateVerify → decrypt_error", async () => {
     const pair = await handshakePair(
       client({ provider: corrupting(PROVIDERS[0]!), certificates: [cert("client")] }),
-      server({ clientAuth: "require", clientTrustAnchors: CA }),
+      server({ clientAuth: "require", trustAnchors: CA }),
     );
     expect(pair.serverError?.code).toBe("bad_certificate_verify");
     expect(pair.serverError?.alertName).toBe("decrypt_error");
@@ -277,13 +279,13 @@ describe("verification failures and their alerts", () => {
 
 describe("client authentication policy", () => {
   test("request without a client certificate: an empty Certificate is accepted", async () => {
-    const pair = await handshakePair(client(), server({ clientAuth: "request", clientTrustAnchors: CA }));
+    const pair = await handshakePair(client(), server({ clientAuth: "request", trustAnchors: CA }));
     ok(pair);
     expect(pair.server.negotiated?.peerCertificates).toBeUndefined();
   });
 
   test("require without a client certificate → certificate_required", async () => {
-    const pair = await handshakePair(client(), server({ clientAuth: "require", clientTrustAnchors: CA }));
+    const pair = await handshakePair(client(), server({ clientAuth: "require", trustAnchors: CA }));
     expect(pair.serverError?.code).toBe("certificate_required");
     expect(pair.serverError?.alertName).toBe("certificate_required");
   });
@@ -291,20 +293,20 @@ describe("client authentication policy", () => {
   test("a client certificate from an unknown CA → unknown_ca", async () => {
     const pair = await handshakePair(
       client({ certificates: [cert("client")] }),
-      server({ clientAuth: "require", clientTrustAnchors: pki.pem("unknown-ca.pem") }),
+      server({ clientAuth: "require", trustAnchors: pki.pem("unknown-ca.pem") }),
     );
     expect(pair.serverError?.alertName).toBe("unknown_ca");
   });
 
   test("a server certificate (serverAuth only) is refused as a client certificate", async () => {
-    const pair = await handshakePair(client({ certificates: [cert("ec")] }), server({ clientAuth: "request", clientTrustAnchors: CA }));
+    const pair = await handshakePair(client({ certificates: [cert("ec")] }), server({ clientAuth: "request", trustAnchors: CA }));
     expect(pair.serverError?.alertName).toBe("unsupported_certificate");
   });
 
   test("the client picks a certificate matching the CertificateRequest's signature_algorithms", async () => {
     const pair = await handshakePair(
       client({ certificates: [cert("rsa"), cert("client")] }),
-      server({ clientAuth: "request", clientTrustAnchors: CA, signatureSchemes: [0x0403], verifyClientCertificate: () => {} }),
+      server({ clientAuth: "request", trustAnchors: CA, signatureSchemes: ["ecdsa_secp256r1_sha256"], verifyCertificate: () => {} }),
     );
     ok(pair);
     expect(pair.server.negotiated?.peerCertificates?.length).toBe(1);

@@ -5,6 +5,7 @@
  * is changed, and the record is sealed again under the same key. The client
  * must stop at the changed message with the alert the RFC names.
  */
+import { type X509Options, x509 } from "../../src/cert/x509_auth.ts";
 import { describe, expect, test } from "bun:test";
 import type { ClientConfig, ServerConfig } from "../../src/config.ts";
 import { CIPHER_SUITES, CipherSuite, ContentType, HandshakeType } from "../../src/handshake/constants.ts";
@@ -37,19 +38,18 @@ function split(content: Uint8Array): Msg[] {
 }
 
 /** Run a handshake where `mutate` rewrites the server's encrypted flight. */
-async function tampered(mutate: (msgs: Msg[]) => Msg[], server: Partial<ServerConfig> = {}, client: Partial<ClientConfig> = {}): Promise<Pair> {
+async function tampered(mutate: (msgs: Msg[]) => Msg[], clientAuth: X509Options = {}, client: Partial<ClientConfig> = {}): Promise<Pair> {
   let secret: Uint8Array | undefined;
   let done = false;
   return await handshakePair(
-    { provider: noble, serverName: "localhost", trustAnchors: pki.pem("ca.pem"), cipherSuites: ["TLS_AES_128_GCM_SHA256"], ...client },
+    { provider: noble, serverName: "localhost", certificateAuth: x509({ trustAnchors: pki.pem("ca.pem") }), cipherSuites: ["TLS_AES_128_GCM_SHA256"], ...client },
     {
       provider: noble,
-      certificates: [{ chain: pki.pem("ec-chain.pem"), privateKey: pki.pem("ec.key") }],
+      certificateAuth: x509({ certificates: [{ chain: pki.pem("ec-chain.pem"), privateKey: pki.pem("ec.key") }], ...clientAuth }),
       keyLog: (line) => {
         const [label, , hex] = line.split(" ");
         if (label === "SERVER_HANDSHAKE_TRAFFIC_SECRET") secret = fromHex(hex!);
       },
-      ...server,
     },
     {
       intercept: async (record, info) => {
@@ -134,7 +134,7 @@ describe("tampered server flight", () => {
   });
 
   test("CertificateRequest with a context → illegal_parameter; without signature_algorithms → missing_extension", async () => {
-    const server = { clientAuth: "request" as const, clientTrustAnchors: pki.pem("ca.pem") };
+    const server: X509Options = { clientAuth: "request", trustAnchors: pki.pem("ca.pem") };
     const ctx = await tampered((m) => replace(m, HandshakeType.certificate_request, (b) => encodeCertificateRequest({ ...decodeCertificateRequest(b), certificateRequestContext: new Uint8Array([7]) })), server);
     expect(ctx.clientError?.alertName).toBe("illegal_parameter");
     const noSa = await tampered((m) => replace(m, HandshakeType.certificate_request, () => encodeCertificateRequest({ certificateRequestContext: new Uint8Array(0), extensions: [{ type: 0x2f, data: new Uint8Array([0, 0]) }] })), server);

@@ -5,6 +5,7 @@
  * without a share, illegal_parameter for a malformed share, and left out of a
  * server whose provider cannot answer KEM shares.
  */
+import { x509 } from "../../src/cert/x509_auth.ts";
 import { describe, expect, test } from "bun:test";
 import type { ClientConfig, ServerConfig } from "../../src/config.ts";
 import type { CryptoProvider } from "../../src/crypto/provider.ts";
@@ -18,8 +19,8 @@ import { PROVIDERS } from "../providers.ts";
 import { testPki } from "../fixtures/certs.ts";
 
 const pki = testPki();
-const certServer = (over: Partial<ServerConfig> = {}): ServerConfig => ({ certificates: [{ chain: pki.pem("ec-chain.pem"), privateKey: pki.pem("ec.key") }], ...over });
-const certClient = (over: Partial<ClientConfig> = {}): ClientConfig => ({ serverName: "localhost", trustAnchors: pki.pem("ca.pem"), ...over });
+const certServer = (over: Partial<ServerConfig> = {}): ServerConfig => ({ certificateAuth: x509({ certificates: [{ chain: pki.pem("ec-chain.pem"), privateKey: pki.pem("ec.key") }] }), ...over });
+const certClient = (over: Partial<ClientConfig> = {}): ClientConfig => ({ serverName: "localhost", certificateAuth: x509({ trustAnchors: pki.pem("ca.pem") }), ...over });
 
 for (const provider of PROVIDERS) {
   describe(`X25519MLKEM768 handshakes (${provider.name})`, () => {

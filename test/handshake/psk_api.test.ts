@@ -29,7 +29,7 @@ import {
 } from "../helpers/pair.ts";
 
 let seed = 100;
-function pskPair(identity: string, hash: "sha256" | "sha384" = "sha256"): { c: Psk; s: Psk; secret: Uint8Array } {
+function pskPair(identity: string, hash: "SHA-256" | "SHA-384" = "SHA-256"): { c: Psk; s: Psk; secret: Uint8Array } {
   const secret = patternBytes(32, seed++);
   return { c: createPsk({ identity, secret, hash }), s: createPsk({ identity, secret, hash }), secret };
 }
@@ -412,7 +412,7 @@ describe("unknown identities and identity oracles", () => {
     expectNoPskRejection(p1);
 
     // Known identity, but the client offers only a suite whose hash does not match the PSK.
-    const member = pskPair("member2", "sha256");
+    const member = pskPair("member2", "SHA-256");
     const p2 = await handshakePair(
       { provider, psks: [member.c], cipherSuites: ["TLS_AES_256_GCM_SHA384"] },
       { provider, psks: [member.s] },

@@ -47,7 +47,7 @@ const FULL_RECORD = 5 + 16384 + 1 + 16;
 
 let secretSeed = 1;
 /** A fresh client/server PSK pair (distinct objects: one PSK object per role, Selfie guard). */
-function pskPair(identity: string, hash: PskHash = "sha256"): { c: Psk; s: Psk } {
+function pskPair(identity: string, hash: PskHash = "SHA-256"): { c: Psk; s: Psk } {
   const secret = patternBytes(32, secretSeed++);
   return { c: createPsk({ identity, secret, hash }), s: createPsk({ identity, secret, hash }) };
 }
@@ -59,7 +59,7 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
 }
 
 function suiteHash(s: CipherSuiteName): PskHash {
-  return s === "TLS_AES_256_GCM_SHA384" ? "sha384" : "sha256";
+  return s === "TLS_AES_256_GCM_SHA384" ? "SHA-384" : "SHA-256";
 }
 
 function expectConnected(p: Pair): void {
@@ -194,7 +194,7 @@ describe("PSK selection and suite choice", () => {
   });
 
   eachProvider("server prefers a SHA-384 suite but the PSK is SHA-256 → a SHA-256 suite", async (provider) => {
-    const k = pskPair("sha256-psk", "sha256");
+    const k = pskPair("sha256-psk", "SHA-256");
     const p = await handshakePair(
       { provider, psks: [k.c] },
       { provider, psks: [k.s], cipherSuites: ["TLS_AES_256_GCM_SHA384", "TLS_CHACHA20_POLY1305_SHA256", "TLS_AES_128_GCM_SHA256"] },
@@ -204,7 +204,7 @@ describe("PSK selection and suite choice", () => {
   });
 
   eachProvider("SHA-384 PSK with default suites → TLS_AES_256_GCM_SHA384", async (provider) => {
-    const k = pskPair("sha384-psk", "sha384");
+    const k = pskPair("sha384-psk", "SHA-384");
     const p = await handshakePair({ provider, psks: [k.c] }, { provider, psks: [k.s] });
     expectConnected(p);
     expectNegotiated(p, { cipherSuite: "TLS_AES_256_GCM_SHA384" });
@@ -248,8 +248,8 @@ describe("HelloRetryRequest", () => {
   }
 
   eachProvider("HRR with a SHA-384 and a SHA-256 PSK: server has only the SHA-384 one → AES-256 suite", async (provider) => {
-    const k384 = pskPair("p384", "sha384");
-    const k256 = pskPair("p256", "sha256");
+    const k384 = pskPair("p384", "SHA-384");
+    const k256 = pskPair("p256", "SHA-256");
     const p = await handshakePair(
       { provider, psks: [k256.c, k384.c], keyShareGroups: ["x25519"] },
       { provider, psks: [k384.s], groups: ["secp384r1"] },
@@ -270,8 +270,8 @@ describe("HelloRetryRequest", () => {
   });
 
   eachProvider("HRR with a SHA-384 and a SHA-256 PSK: server has only the SHA-256 one → SHA-256 suite", async (provider) => {
-    const k384 = pskPair("p384", "sha384");
-    const k256 = pskPair("p256", "sha256");
+    const k384 = pskPair("p384", "SHA-384");
+    const k256 = pskPair("p256", "SHA-256");
     const p = await handshakePair(
       { provider, psks: [k384.c, k256.c], keyShareGroups: ["x25519"] },
       { provider, psks: [k256.s], groups: ["secp256r1"] },

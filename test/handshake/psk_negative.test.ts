@@ -63,8 +63,8 @@ function setup(provider: CryptoProvider, identities: { id: string; hash?: PskHas
   const server: Psk[] = [];
   for (const { id, hash } of identities) {
     const secret = patternBytes(32, seed++);
-    client.push(createPsk({ identity: id, secret, hash: hash ?? "sha256" }));
-    server.push(createPsk({ identity: id, secret, hash: hash ?? "sha256" }));
+    client.push(createPsk({ identity: id, secret, hash: hash ?? "SHA-256" }));
+    server.push(createPsk({ identity: id, secret, hash: hash ?? "SHA-256" }));
   }
   return { provider, client, server, clientLog: new KeyLog(), serverLog: new KeyLog() };
 }
@@ -302,7 +302,7 @@ describe("ServerHello checks at the client", () => {
   });
 
   eachProvider("selected PSK's hash does not match the suite → illegal_parameter", async (provider) => {
-    const s = setup(provider, [{ id: "s256", hash: "sha256" }, { id: "s384", hash: "sha384" }]);
+    const s = setup(provider, [{ id: "s256", hash: "SHA-256" }, { id: "s384", hash: "SHA-384" }]);
     const p = await run(s, onServerHello((sh) => {
       setExtension(sh.extensions, ExtensionType.pre_shared_key, ext.encodePreSharedKeyServerHello(1));
     }), { cipherSuites: ["TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384"] });

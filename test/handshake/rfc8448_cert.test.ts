@@ -24,6 +24,7 @@
  * the trace's CertificateVerify, our Finished) sealed by our record layer
  * equals the trace's record.
  */
+import { x509 } from "../../src/cert/x509_auth.ts";
 import { describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
@@ -234,10 +235,10 @@ describe("RFC 8448 §3 simple 1-RTT handshake, server side, byte-exact", () => {
       const keyLog: string[] = [];
       const conn = serverConnection({
         provider: traceServerProvider(provider, s3, [pssSalt(traceCv.signature)]),
-        certificates: [{ chain: [serverCertDer], privateKey: rsaKeyDer }],
+        certificateAuth: x509({ certificates: [{ chain: [serverCertDer], privateKey: rsaKeyDer }] }),
         groups: ["x25519"],
         // The trace's server (NSS) lists these groups and a 2^14+1 record_size_limit in EncryptedExtensions.
-        advertisedGroups: [0x1d, 0x17, 0x18, 0x19, 0x100, 0x101, 0x102, 0x103, 0x104],
+        advertisedGroups: ["x25519", "secp256r1", "secp384r1", "secp521r1", "ffdhe2048", "ffdhe3072", "ffdhe4096", "ffdhe6144", "ffdhe8192"],
         recordSizeLimit: 0x4001,
         keyLog: (line) => keyLog.push(line),
       });
@@ -331,7 +332,10 @@ describe("RFC 8448 messages: decode/encode byte-exact, signatures verify", () =>
   for (const provider of PROVIDERS) {
     test(`CertificateVerify signatures verify (${provider.name})`, async () => {
       const h = (...m: Uint8Array[]) => provider.hash("SHA-256", concat(...m));
-      const leafOf = (raw: Uint8Array) => parseCertificate(decodeCertificate(raw.subarray(4)).certificateList[0]!.certData);
+      const leafOf = (raw: Uint8Array) => {
+        const leaf = parseCertificate(decodeCertificate(raw.subarray(4)).certificateList[0]!.certData);
+        return { publicKey: leaf.publicKey!, subject: leaf.subjectText };
+      };
       const all = [0x0403, 0x0804];
       // §3 server (RSA-PSS).
       const s3Th = await h(msg(s3, "client", "ClientHello"), msg(s3, "server", "ServerHello"), msg(s3, "server", "EncryptedExtensions"), msg(s3, "server", "Certificate"));

@@ -83,7 +83,7 @@ async function traceServer(base: CryptoProvider) {
     pskMode: "resumption",
     groups: ["x25519"],
     // The trace's server (NSS) lists these groups and a 2^14+1 record_size_limit in EncryptedExtensions.
-    advertisedGroups: [0x1d, 0x17, 0x18, 0x19, 0x100, 0x101, 0x102, 0x103, 0x104],
+    advertisedGroups: ["x25519", "secp256r1", "secp384r1", "secp521r1", "ffdhe2048", "ffdhe3072", "ffdhe4096", "ffdhe6144", "ffdhe8192"],
     recordSizeLimit: 0x4001,
     earlyData: { replayCache: new MemoryReplayCache() },
   });

@@ -8,8 +8,9 @@
  * - A legal ClientHello up to its structural maximum is accepted.
  */
 import { describe, expect, test } from "bun:test";
-import type { ClientConfig, ServerConfig } from "../../src/config.ts";
+import type { ClientConfig } from "../../src/config.ts";
 import { clientConnection, serverConnection } from "../../src/connection/create.ts";
+import { ClientContextState } from "../../src/context/client_context.ts";
 import { auto } from "../../src/crypto/auto.ts";
 import { TlsError } from "../../src/errors.ts";
 import { AlertDescription } from "../../src/handshake/alerts.ts";
@@ -18,7 +19,7 @@ import { MAX_CLIENT_HELLO_BODY } from "../../src/handshake/message_deframer.ts";
 import { createPsk } from "../../src/psk/external_psk.ts";
 import {
   concatBytes,
-  handshakePair,
+  startPair,
   KeyLog,
   makeRecord,
   openRecord,
@@ -119,9 +120,11 @@ describe("a ClientHello up to its structural maximum", () => {
   test("32,715 signature schemes (a 65,609-byte ClientHello) complete a PSK handshake", async () => {
     const schemes = Array.from({ length: 32_715 }, (_, i) => 0x0401 + i);
     // psk_ke without compatibility mode: few other extensions, so 32,715 schemes fit in the 64 KiB extensions block.
-    const client: ClientConfig = { psks: [psk()], signatureSchemes: schemes, pskKeyExchangeModes: ["psk_ke"], middleboxCompatibility: false };
-    const server: ServerConfig = { psks: [psk()] };
-    const pair = await handshakePair(client, server);
+    const config: ClientConfig = { psks: [psk()], pskKeyExchangeModes: ["psk_ke"], middleboxCompatibility: false };
+    // Configs take only registered scheme names; the unregistered code points go in through the (internal) context.
+    const ctx = new ClientContextState(config);
+    Object.defineProperty(ctx, "signatureSchemes", { value: schemes });
+    const pair = await startPair(clientConnection(ctx), serverConnection({ psks: [psk()] }));
     expect(pair.serverError).toBeUndefined();
     expect(pair.server.negotiated?.pskIdentity).toBe("dev");
     // The ClientHello's plaintext records (before the server's flight): over the 64 KiB cap of other messages.

@@ -3,6 +3,7 @@
  * core makes (everything but the synchronous `randomBytes`), by method name.
  * Through a worker-pool provider each of these is one round trip.
  */
+import { x509 } from "../../src/cert/x509_auth.ts";
 import type { ClientConfig, ServerConfig } from "../../src/config.ts";
 import type { CryptoProvider } from "../../src/crypto/provider.ts";
 import { createPsk } from "../../src/psk/external_psk.ts";
@@ -69,9 +70,9 @@ export async function countRoundTrips(
   let clientConfig: ClientConfig;
   if (kind.startsWith("certificate")) {
     const pki = testPki();
-    clientConfig = { provider: client.provider, serverName: "localhost", trustAnchors: pki.pem("ca.pem") };
+    clientConfig = { provider: client.provider, serverName: "localhost", certificateAuth: x509({ trustAnchors: pki.pem("ca.pem") }) };
     serverConfig.psks = [];
-    serverConfig.certificates = [{ chain: pki.pem("ec-chain.pem"), privateKey: pki.pem("ec.key") }];
+    serverConfig.certificateAuth = x509({ certificates: [{ chain: pki.pem("ec-chain.pem"), privateKey: pki.pem("ec.key") }] });
   } else if (kind.startsWith("resumption")) {
     // A first handshake (not counted) for the ticket.
     const sessions: ClientSession[] = [];

@@ -6,6 +6,7 @@
  * `send`, reads until `expect` bytes came back (an echo server), sends
  * close_notify and exits 0; exit 1 on any failure.
  */
+import { x509 } from "../../src/cert/x509_auth.ts";
 import { readFileSync } from "node:fs";
 import { connect } from "../../src/client/connect.ts";
 import type { ClientConfig } from "../../src/config.ts";
@@ -26,10 +27,12 @@ interface Options {
 const o = JSON.parse(process.argv[2] ?? "{}") as Options;
 const config: ClientConfig = {};
 if (o.serverName !== undefined) config.serverName = o.serverName;
-if (o.ca !== undefined) config.trustAnchors = readFileSync(o.ca, "utf8");
-if (o.insecure) config.insecure = true;
 if (o.alpn) config.alpnProtocols = o.alpn;
-if (o.cert && o.key) config.certificates = [{ chain: readFileSync(o.cert, "utf8"), privateKey: readFileSync(o.key, "utf8") }];
+config.certificateAuth = x509({
+  ...(o.ca !== undefined ? { trustAnchors: readFileSync(o.ca, "utf8") } : {}),
+  ...(o.insecure ? { insecure: true } : {}),
+  ...(o.cert && o.key ? { certificates: [{ chain: readFileSync(o.cert, "utf8"), privateKey: readFileSync(o.key, "utf8") }] } : {}),
+});
 
 try {
   const tls = await connect({ host: o.host, port: o.port, tls: config, handshakeTimeout: 10_000 });

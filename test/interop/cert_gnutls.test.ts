@@ -13,6 +13,8 @@
  *   `noble` provider, so that provider meets a real peer too), gnutls-cli
  *   verifying against the test CA and a host name.
  */
+import type { X509Options } from "../../src/cert/x509_auth.ts";
+import { withX509 } from "../helpers/x509.ts";
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import type { NegotiatedParameters, ServerConfig } from "../../src/config.ts";
@@ -143,7 +145,8 @@ interface ServerResult {
 }
 
 /** gnutls-cli → our server (echo until gnutls-cli closes). */
-async function fromGnutlsCli(config: ServerConfig, cliArgs: string[], data = "ping from gnutls-cli\n"): Promise<ServerResult> {
+async function fromGnutlsCli(options: ServerConfig & X509Options, cliArgs: string[], data = "ping from gnutls-cli\n"): Promise<ServerResult> {
+  const config = withX509<ServerConfig>(options);
   let resolveSession!: (v: { params?: NegotiatedParameters; error?: unknown }) => void;
   const session = new Promise<{ params?: NegotiatedParameters; error?: unknown }>((res) => (resolveSession = res));
   const server = await listen({
@@ -197,7 +200,7 @@ describe("GnuTLS certificate interop: gnutls-cli → our server", () => {
 
   test("client authentication: gnutls-cli presents a certificate (clientAuth require)", async () => {
     const r = await fromGnutlsCli(
-      { certificates: [cert("ec")], clientAuth: "require", clientTrustAnchors: pki.pem("ca.pem") },
+      { certificates: [cert("ec")], clientAuth: "require", trustAnchors: pki.pem("ca.pem") },
       [...verifying(), "--x509certfile", pki.path("client.pem"), "--x509keyfile", pki.path("client.key")],
     );
     expect(r.serverError).toBeUndefined();
@@ -206,7 +209,7 @@ describe("GnuTLS certificate interop: gnutls-cli → our server", () => {
   });
 
   test("client authentication required, gnutls-cli without a certificate → certificate_required", async () => {
-    const r = await fromGnutlsCli({ certificates: [cert("ec")], clientAuth: "require", clientTrustAnchors: pki.pem("ca.pem") }, verifying());
+    const r = await fromGnutlsCli({ certificates: [cert("ec")], clientAuth: "require", trustAnchors: pki.pem("ca.pem") }, verifying());
     expect((r.serverError as TlsError).code).toBe("certificate_required");
   });
 

@@ -56,7 +56,7 @@ const MIB = 1 << 20;
 interface Cell {
   mode: PskKeyExchangeModeName;
   suite: CipherSuiteName;
-  hash: "sha256" | "sha384";
+  hash: "SHA-256" | "SHA-384";
   group: GroupName;
 }
 
@@ -191,7 +191,7 @@ describe("GnuTLS interop (Bun)", () => {
     for (const { suite, hash, group } of SUITES) {
       const cell: Cell = { mode, suite, hash, group };
       const name = `${mode} ${suite} ${hash}${mode === "psk_dhe_ke" ? ` ${group}` : ""}`;
-      if (hash === "sha384") {
+      if (hash === "SHA-384") {
         // Impossible with GnuTLS 3.7 (Debian 12's gnutls-bin): its external
         // PSKs are SHA-256 only — the CLI tools have no option for a PSK hash
         // and the library computes the binder with SHA-256 (the _credentials2

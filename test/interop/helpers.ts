@@ -33,12 +33,12 @@ export const CLI: string = join(ROOT, "src", "cli", "main.ts");
  * hash = suite hash). The CCM ones run on noble on Bun and Deno, on
  * node:crypto (OpenSSL) on Node.
  */
-export const SUITES: readonly { suite: CipherSuiteName; hash: "sha256" | "sha384"; group: GroupName }[] = [
-  { suite: "TLS_AES_128_GCM_SHA256", hash: "sha256", group: "x25519" },
-  { suite: "TLS_CHACHA20_POLY1305_SHA256", hash: "sha256", group: "secp256r1" },
-  { suite: "TLS_AES_256_GCM_SHA384", hash: "sha384", group: "secp384r1" },
-  { suite: "TLS_AES_128_CCM_SHA256", hash: "sha256", group: "x25519" },
-  { suite: "TLS_AES_128_CCM_8_SHA256", hash: "sha256", group: "secp256r1" },
+export const SUITES: readonly { suite: CipherSuiteName; hash: "SHA-256" | "SHA-384"; group: GroupName }[] = [
+  { suite: "TLS_AES_128_GCM_SHA256", hash: "SHA-256", group: "x25519" },
+  { suite: "TLS_CHACHA20_POLY1305_SHA256", hash: "SHA-256", group: "secp256r1" },
+  { suite: "TLS_AES_256_GCM_SHA384", hash: "SHA-384", group: "secp384r1" },
+  { suite: "TLS_AES_128_CCM_SHA256", hash: "SHA-256", group: "x25519" },
+  { suite: "TLS_AES_128_CCM_8_SHA256", hash: "SHA-256", group: "secp256r1" },
 ];
 
 /** The PSK key exchange modes. */

@@ -6,6 +6,7 @@
  * side reports it. (OpenSSL 3.0 and GnuTLS 3.7 on this machine predate the
  * group: OpenSSL has it from 3.5, GnuTLS from 3.8.9.)
  */
+import { x509 } from "../../src/cert/x509_auth.ts";
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { spawn, spawnSync } from "node:child_process";
 import * as tls from "node:tls";
@@ -17,7 +18,7 @@ import { testPki } from "../fixtures/certs.ts";
 import { ROOT, run, tool } from "../transport/_helpers.ts";
 
 const pki = testPki();
-const serverTls = { certificates: [{ chain: pki.pem("ec-chain.pem"), privateKey: pki.pem("ec.key") }] };
+const serverTls = { certificateAuth: x509({ certificates: [{ chain: pki.pem("ec-chain.pem"), privateKey: pki.pem("ec.key") }] }) };
 let server: TlsServer;
 const seen: NegotiatedParameters[] = [];
 
@@ -57,7 +58,7 @@ test("our client → Bun's native TLS server, X25519MLKEM768 the only group we o
   await new Promise<void>((r) => native.listen(0, "127.0.0.1", r));
   try {
     const port = (native.address() as { port: number }).port;
-    const c = await connect({ host: "127.0.0.1", port, tls: { serverName: "localhost", trustAnchors: pki.pem("ca.pem"), groups: ["X25519MLKEM768"] } });
+    const c = await connect({ host: "127.0.0.1", port, tls: { serverName: "localhost", certificateAuth: x509({ trustAnchors: pki.pem("ca.pem") }), groups: ["X25519MLKEM768"] } });
     const n = await c.handshake;
     expect(n.group).toBe("X25519MLKEM768");
     const r = c.readable.getReader();
@@ -91,7 +92,7 @@ test("our client → Deno's native TLS server (rustls), X25519MLKEM768 the only 
       });
       p.on("exit", (code) => reject(new Error(`deno server exited (${code})`)));
     });
-    const c = await connect({ host: "127.0.0.1", port, tls: { serverName: "localhost", trustAnchors: pki.pem("ca.pem"), groups: ["X25519MLKEM768"] } });
+    const c = await connect({ host: "127.0.0.1", port, tls: { serverName: "localhost", certificateAuth: x509({ trustAnchors: pki.pem("ca.pem") }), groups: ["X25519MLKEM768"] } });
     const n = await c.handshake;
     expect(n.group).toBe("X25519MLKEM768");
     const r = c.readable.getReader();

@@ -56,7 +56,7 @@ const MIB = 1 << 20;
 interface Cell {
   mode: PskKeyExchangeModeName;
   suite: CipherSuiteName;
-  hash: "sha256" | "sha384";
+  hash: "SHA-256" | "SHA-384";
   group: GroupName;
 }
 
@@ -76,8 +76,8 @@ let counter = 0;
 /** A fresh PSK for a cell: identity, secret, and the OpenSSL arguments that carry it. */
 function pskFor(cell: Cell): { identity: string; secret: Uint8Array; opensslArgs: string[] } {
   const identity = `openssl-${cell.mode}-${cell.suite}-${++counter}`;
-  const secret = randomBytes(cell.hash === "sha384" ? 48 : 32);
-  if (cell.hash === "sha256") return { identity, secret, opensslArgs: ["-psk_identity", identity, "-psk", hex(secret)] };
+  const secret = randomBytes(cell.hash === "SHA-384" ? 48 : 32);
+  if (cell.hash === "SHA-256") return { identity, secret, opensslArgs: ["-psk_identity", identity, "-psk", hex(secret)] };
   const pem = writeFile(tmp.dir, `psk-${counter}.pem`, opensslPskSessionPem(secret, cell.suite));
   return { identity, secret, opensslArgs: ["-psk_identity", identity, "-psk_session", pem] };
 }

@@ -50,9 +50,9 @@ describe("ImportedIdentity (RFC 9258 §5.1)", () => {
 });
 
 describe("ipskx (RFC 9258 §5.1), computed by hand", () => {
-  for (const epskHash of ["sha256", "sha384"] as const) {
+  for (const epskHash of ["SHA-256", "SHA-384"] as const) {
     test(`EPSK hash ${epskHash}: one PSK per target KDF, secrets as the formulas give`, async () => {
-      const h: CHash = epskHash === "sha256" ? sha256 : sha384;
+      const h: CHash = epskHash === "SHA-256" ? sha256 : sha384;
       const context = new TextEncoder().encode("client=a;server=b");
       const psks = await importPsks({ identity: "dev", secret: SECRET, hash: epskHash, context });
       expect(psks.map((p) => p.hash)).toEqual(["SHA-256", "SHA-384"]);
@@ -101,7 +101,7 @@ describe("imported PSKs in handshakes (ours against ours)", () => {
   }
 
   test('the binder uses "imp binder": the same identity and secret as a plain external PSK does not verify', async () => {
-    const [imported] = await importPsks({ identity: "dev", secret: SECRET, targets: ["sha256"] });
+    const [imported] = await importPsks({ identity: "dev", secret: SECRET, targets: ["SHA-256"] });
     const plain = createPsk({ identity: imported!.identity, secret: pskSecret(imported!) });
     const pair = await handshakePair({ psks: [imported!] }, { psks: [plain] });
     expect(pair.server.negotiated).toBeUndefined();

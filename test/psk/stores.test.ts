@@ -48,7 +48,7 @@ describe("psktool format", () => {
   });
 
   test("entries become PSKs with one hash; short secrets need the opt-in", () => {
-    const psks = pskEntriesToPsks(parsePskFile(`a:${HEX}${HEX.slice(0, 32)}`), { hash: "sha384" });
+    const psks = pskEntriesToPsks(parsePskFile(`a:${HEX}${HEX.slice(0, 32)}`), { hash: "SHA-384" });
     expect(psks[0]!.hash).toBe("SHA-384");
     expect(() => pskEntriesToPsks(parsePskFile("a:0011"))).toThrow(/at least 16/);
     expect(pskEntriesToPsks(parsePskFile("a:0011"), { allowShortSecret: true })).toHaveLength(1);

@@ -5,6 +5,7 @@
  * replay cache, and the tickets that must be ignored (expired, tampered,
  * foreign, past the decrypt window): a full handshake, never a crash.
  */
+import { x509 } from "../../src/cert/x509_auth.ts";
 import { describe, expect, test } from "bun:test";
 import type { ClientConfig, ServerConfig } from "../../src/config.ts";
 import { clientConnection, serverConnection } from "../../src/connection/create.ts";
@@ -244,8 +245,8 @@ describe("ticket keys: rotation windows", () => {
     now += 121_000; // the old key is past its decrypt window (the ticket's lifetime is 2 h, so not expired)
     const pki = testPki();
     const pair = await handshakePair(
-      resumeConfig(oldSessions, { now: clock, serverName: "localhost", trustAnchors: pki.pem("ca.pem") }),
-      cfg({ certificates: [{ chain: pki.pem("ec-chain.pem"), privateKey: pki.pem("ec.key") }] }),
+      resumeConfig(oldSessions, { now: clock, serverName: "localhost", certificateAuth: x509({ trustAnchors: pki.pem("ca.pem") }) }),
+      cfg({ certificateAuth: x509({ certificates: [{ chain: pki.pem("ec-chain.pem"), privateKey: pki.pem("ec.key") }] }) }),
     );
     ok(pair);
     expect(pair.server.negotiated).toMatchObject({ resumed: false, keyExchange: "ecdhe" });
@@ -254,13 +255,13 @@ describe("ticket keys: rotation windows", () => {
 
 describe("tickets that are not ours: ignored, full handshake, no crash", () => {
   const pki = testPki();
-  const certs = [{ chain: pki.pem("ec-chain.pem"), privateKey: pki.pem("ec.key") }];
-  const certClient = { serverName: "localhost", trustAnchors: pki.pem("ca.pem") };
+  const certs = x509({ certificates: [{ chain: pki.pem("ec-chain.pem"), privateKey: pki.pem("ec.key") }] });
+  const certClient = { serverName: "localhost", certificateAuth: x509({ trustAnchors: pki.pem("ca.pem") }) };
 
   async function offer(sessions: ClientSession[], server: ServerConfig): Promise<{ cert: Pair; pskOnly: Pair; errors: unknown[] }> {
     const errors: unknown[] = [];
     const withErrors = { ...server, onStoreError: (e: unknown) => errors.push(e) };
-    const cert = await handshakePair(resumeConfig(sessions, certClient), { ...withErrors, certificates: certs });
+    const cert = await handshakePair(resumeConfig(sessions, certClient), { ...withErrors, certificateAuth: certs });
     const pskOnly = await handshakePair(resumeConfig(sessions), withErrors);
     return { cert, pskOnly, errors };
   }

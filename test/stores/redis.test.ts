@@ -6,6 +6,7 @@
  * Redis goes away mid-run, degrade to full handshakes with a clear store
  * error, never a crash and never an accepted replay.
  */
+import { x509 } from "../../src/cert/x509_auth.ts";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { connect } from "../../src/client/connect.ts";
 import type { ClientConfig, ServerConfig } from "../../src/config.ts";
@@ -100,7 +101,7 @@ describe("RedisPskStore", () => {
     const p = prefix();
     const store = new RedisPskStore(conn, { prefix: p });
     await store.set("alice", SECRET);
-    await store.set(new Uint8Array([0, 255, 1]), patternBytes(48, 1), "sha384");
+    await store.set(new Uint8Array([0, 255, 1]), patternBytes(48, 1), "SHA-384");
     await conn.sendCommand(["HSET", `${p}psks`, "bob", "5c0e6a1d27f3b98e04d1c6a2f7b38e91"]);
     await conn.sendCommand(["HSET", `${p}psks`, "broken", "sha256:xyz"]);
     expect((await store.lookup(enc("alice")))?.hash).toBe("SHA-256");
@@ -216,9 +217,9 @@ describe("two servers behind one Redis (sans-IO)", () => {
     const p = prefix();
     const keyOpts = { encryptWindowMs: 3_600_000, decryptWindowMs: 7_200_000, cacheMs: 50, now: clock };
     const pki = testPki();
-    const certs = [{ chain: pki.pem("ec-chain.pem"), privateKey: pki.pem("ec.key") }];
-    const a = nodeConfig(await redisConnection(), p, { now: clock, certificates: certs }, keyOpts);
-    const b = nodeConfig(await redisConnection(), p, { now: clock, certificates: certs }, keyOpts);
+    const certs = x509({ certificates: [{ chain: pki.pem("ec-chain.pem"), privateKey: pki.pem("ec.key") }] });
+    const a = nodeConfig(await redisConnection(), p, { now: clock, certificateAuth: certs }, keyOpts);
+    const b = nodeConfig(await redisConnection(), p, { now: clock, certificateAuth: certs }, keyOpts);
     const oldTickets = (await fullHandshake(a, { now: clock })).sessions;
     now += 1000;
     await (a.tickets!.keyStore as RedisTicketKeyStore).rotate(); // A rotates
@@ -236,7 +237,7 @@ describe("two servers behind one Redis (sans-IO)", () => {
     // 2 h later the first key is past its decrypt window (its tickets, 2 h lifetime, are expired too on the server).
     now += 7_200_000;
     await Bun.sleep(60);
-    const client = resume([...oldTickets], { now: () => Date.now(), serverName: "localhost", trustAnchors: pki.pem("ca.pem") });
+    const client = resume([...oldTickets], { now: () => Date.now(), serverName: "localhost", certificateAuth: x509({ trustAnchors: pki.pem("ca.pem") }) });
     const r = await handshakePair(client, b);
     ok(r);
     expect(r.server.negotiated).toMatchObject({ resumed: false, keyExchange: "ecdhe" });

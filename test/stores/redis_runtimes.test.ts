@@ -47,7 +47,7 @@ interface Report {
 async function checkRuntime(name: string, cmd: string, args: string[]): Promise<void> {
   const prefix = `rt-${name}-${Date.now()}:`;
   const opts = { prefix, commandTimeoutMs: 2000 };
-  await new RedisPskStore(conn, opts).set("from-bun", crypto.getRandomValues(new Uint8Array(48)), "sha384");
+  await new RedisPskStore(conn, opts).set("from-bun", crypto.getRandomValues(new Uint8Array(48)), "SHA-384");
 
   const r = await run(cmd, [...args, redis.url, prefix, name], 60_000);
   if (r.code !== 0) console.error(`${name} stdout:\n${r.stdout}\n${name} stderr:\n${r.stderr}`);
