@@ -119,7 +119,8 @@ async function handshakeSample(r: Runner, side: Side, port: number, lanes: numbe
     medianMs: h.medianMs,
     p99Ms: h.p99Ms,
     cpuClientUs: h.cpuUs / h.count,
-    cpuServerUs: st.handshakes > 0 ? st.cpuUs / st.handshakes : NaN,
+    // (listenWorkers servers count in their workers: per handshake the client completed)
+    cpuServerUs: st.handshakes > 0 ? st.cpuUs / st.handshakes : st.cpuUs / h.count,
     resumedShare: h.resumed / h.count,
     earlyShare: h.early / h.count,
     errors: h.errors,
@@ -302,6 +303,53 @@ function crossCases(r: Runner, runtime: RuntimeName, provider: ProviderName): Ca
   return sides.map(([name, side]) => ({
     label: `handshake/cross/${name} [${runtime}/${provider}]`,
     run: () => pairHandshakes(r, `handshake/cross/${name}/psk_dhe_ke/x25519`, side, anchor, [1, r.o.concurrency], runtime, provider),
+  }));
+}
+
+/**
+ * listenWorkers (issue 13): the same server in 2 workers against 1 worker,
+ * and 1 worker against one plain listen(), interleaved (2w, 1w, listen) in
+ * each round, at N lanes from one client process. Bun and Deno only (Node
+ * cannot share a port between worker threads before 22.12).
+ */
+function workersCases(r: Runner, runtime: RuntimeName, provider: ProviderName): Case[] {
+  if (runtime === "node") return [];
+  const kinds: { name: string; kind: HandshakeKind; cert: CertAlg }[] = [
+    { name: "psk_dhe_ke/x25519", kind: "psk_dhe_ke", cert: "ecdsa_p256" },
+    { name: "cert/ecdsa_p256", kind: "cert", cert: "ecdsa_p256" },
+  ];
+  return kinds.map((k) => ({
+    label: `workers/${k.name} [${runtime}/${provider}]`,
+    run: async () => {
+      const lanes = r.o.concurrency;
+      const side = (workers: number | undefined, label: string): Side => {
+        const t = tlsParams({ kind: k.kind, cert: k.cert, provider });
+        return { server: runtime, client: runtime, serverTls: workers ? { ...t, workers } : t, clientTls: t, label };
+      };
+      const sides = [side(2, `listenWorkers workers=2 on ${runtime}`), side(1, `listenWorkers workers=1 on ${runtime}`), side(undefined, `listen() on ${runtime}`)];
+      const ports = [];
+      for (const s of sides) ports.push(await r.serve(s, "echo"));
+      try {
+        const d = r.o.durationMs;
+        for (const [i, s] of sides.entries()) await handshakeSample(r, s, ports[i]!, lanes, Math.max(20, d / 2));
+        const samples: HsSample[][] = [[], [], []];
+        for (let round = 0; round < r.o.rounds; round++) {
+          for (const [i, s] of sides.entries()) samples[i]!.push(await handshakeSample(r, s, ports[i]!, lanes, d));
+        }
+        const [w2, w1, one] = samples as [HsSample[], HsSample[], HsSample[]];
+        const name = `workers/${k.name}/c${lanes}`;
+        const hps = (x: HsSample[]) => x.map((v) => v.hps);
+        const failed = { failed_connections: w2.reduce((n, v) => n + v.errors, 0), anchor_failed_connections: w1.reduce((n, v) => n + v.errors, 0) };
+        return [
+          row(name, "handshakes/s", "higher", hps(w2), hps(w1), runtime, provider, sides[1]!.label, failed),
+          row(`${name}/w1_vs_listen`, "handshakes/s", "higher", hps(w1), hps(one), runtime, provider, sides[2]!.label),
+          row(`${name}/latency_p99`, "ms", "lower", w2.map((v) => v.p99Ms), w1.map((v) => v.p99Ms), runtime, provider, sides[1]!.label),
+          row(`${name}/cpu_server`, "µs/handshake", "lower", w2.map((v) => v.cpuServerUs), w1.map((v) => v.cpuServerUs), runtime, provider, sides[1]!.label),
+        ];
+      } finally {
+        for (const [i, s] of sides.entries()) await r.unserve(s, ports[i]!);
+      }
+    },
   }));
 }
 
@@ -499,6 +547,7 @@ async function main(): Promise<number> {
     add("records", () => recordCases(r, rt));
     add("memory", () => memoryCases(r, rt, hsProvider));
     add("crypto", () => cryptoCases(r, rt));
+    add("workers", () => workersCases(r, rt, hsProvider));
   }
   const pin = o.profile === "constrained" ? (hasTaskset() ? ", pinned to core 0 (taskset)" : ", NOT pinned (no taskset here)") : "";
   const caption = `psk-tls vs native TLS: ${o.runtimes.join(", ")}; ${o.rounds} interleaved rounds of ${o.durationMs} ms; ${o.concurrency} lanes${pin}`;

@@ -8,7 +8,7 @@ import { parseArgs } from "node:util";
 import type { ProviderName, RuntimeName } from "./types.ts";
 
 /** Kinds of measurement. */
-export const KINDS = ["handshake", "cross", "records", "memory", "crypto"] as const;
+export const KINDS = ["handshake", "cross", "records", "memory", "crypto", "workers"] as const;
 /** A kind of measurement. */
 export type Kind = (typeof KINDS)[number];
 const PROVIDERS: readonly ProviderName[] = ["noble", "webcrypto", "node", "auto"];
