@@ -306,11 +306,36 @@ function crossCases(r: Runner, runtime: RuntimeName, provider: ProviderName): Ca
   }));
 }
 
+/** Client peer processes of the workers rows: as many as the server may have workers, so one client thread is not the ceiling. */
+const WORKERS_CLIENTS = 2;
+
+/** A handshake sample from several client processes at once (`lanes` split over them); figures summed or worst-of. */
+async function multiClientSample(r: Runner, side: Side, port: number, lanes: number, durationMs: number, clients: Peer[]): Promise<HsSample> {
+  const sp = r.peer(side.server, "server");
+  await sp.call({ op: "mark" });
+  const per = Math.max(1, Math.round(lanes / clients.length));
+  const hs = await Promise.all(clients.map((c) => c.call<HandshakeResult>({ op: "handshakes", tls: side.clientTls, port, durationMs, lanes: per })));
+  const st = await sp.call<ServerStats>({ op: "stats", gc: false });
+  const count = hs.reduce((n, h) => n + h.count, 0);
+  if (count === 0) throw new Error(`${side.label}: no handshake completed (${hs.find((h) => h.firstError)?.firstError ?? "no error"})`);
+  return {
+    hps: hs.reduce((n, h) => n + h.count / (h.elapsedMs / 1000), 0),
+    medianMs: median(hs.map((h) => h.medianMs)),
+    p99Ms: Math.max(...hs.map((h) => h.p99Ms)),
+    cpuClientUs: hs.reduce((n, h) => n + h.cpuUs, 0) / count,
+    cpuServerUs: st.cpuUs / count,
+    resumedShare: hs.reduce((n, h) => n + h.resumed, 0) / count,
+    earlyShare: hs.reduce((n, h) => n + h.early, 0) / count,
+    errors: hs.reduce((n, h) => n + h.errors, 0),
+  };
+}
+
 /**
  * listenWorkers (issue 13): the same server in 2 workers against 1 worker,
  * and 1 worker against one plain listen(), interleaved (2w, 1w, listen) in
- * each round, at N lanes from one client process. Bun and Deno only (Node
- * cannot share a port between worker threads before 22.12).
+ * each round, at N lanes spread over {@link WORKERS_CLIENTS} client
+ * processes. Bun and Deno only (Node cannot share a port between worker
+ * threads before 22.12).
  */
 function workersCases(r: Runner, runtime: RuntimeName, provider: ProviderName): Case[] {
   if (runtime === "node") return [];
@@ -327,27 +352,34 @@ function workersCases(r: Runner, runtime: RuntimeName, provider: ProviderName): 
         return { server: runtime, client: runtime, serverTls: workers ? { ...t, workers } : t, clientTls: t, label };
       };
       const sides = [side(2, `listenWorkers workers=2 on ${runtime}`), side(1, `listenWorkers workers=1 on ${runtime}`), side(undefined, `listen() on ${runtime}`)];
-      const ports = [];
-      for (const s of sides) ports.push(await r.serve(s, "echo"));
+      const clients = [r.peer(runtime, "client"), ...Array.from({ length: WORKERS_CLIENTS - 1 }, () => new Peer(r.ws, runtime, r.pinned))];
+      const ports: number[] = [];
       try {
+        for (const s of sides) ports.push(await r.serve(s, "echo"));
         const d = r.o.durationMs;
-        for (const [i, s] of sides.entries()) await handshakeSample(r, s, ports[i]!, lanes, Math.max(20, d / 2));
+        const sample = (i: number, ms: number) => multiClientSample(r, sides[i]!, ports[i]!, lanes, ms, clients);
+        for (let i = 0; i < sides.length; i++) await sample(i, Math.max(20, d / 2));
         const samples: HsSample[][] = [[], [], []];
         for (let round = 0; round < r.o.rounds; round++) {
-          for (const [i, s] of sides.entries()) samples[i]!.push(await handshakeSample(r, s, ports[i]!, lanes, d));
+          for (let i = 0; i < sides.length; i++) samples[i]!.push(await sample(i, d));
         }
         const [w2, w1, one] = samples as [HsSample[], HsSample[], HsSample[]];
         const name = `workers/${k.name}/c${lanes}`;
         const hps = (x: HsSample[]) => x.map((v) => v.hps);
-        const failed = { failed_connections: w2.reduce((n, v) => n + v.errors, 0), anchor_failed_connections: w1.reduce((n, v) => n + v.errors, 0) };
+        const extra = {
+          client_processes: clients.length,
+          failed_connections: w2.reduce((n, v) => n + v.errors, 0),
+          anchor_failed_connections: w1.reduce((n, v) => n + v.errors, 0),
+        };
         return [
-          row(name, "handshakes/s", "higher", hps(w2), hps(w1), runtime, provider, sides[1]!.label, failed),
+          row(name, "handshakes/s", "higher", hps(w2), hps(w1), runtime, provider, sides[1]!.label, extra),
           row(`${name}/w1_vs_listen`, "handshakes/s", "higher", hps(w1), hps(one), runtime, provider, sides[2]!.label),
           row(`${name}/latency_p99`, "ms", "lower", w2.map((v) => v.p99Ms), w1.map((v) => v.p99Ms), runtime, provider, sides[1]!.label),
           row(`${name}/cpu_server`, "µs/handshake", "lower", w2.map((v) => v.cpuServerUs), w1.map((v) => v.cpuServerUs), runtime, provider, sides[1]!.label),
         ];
       } finally {
-        for (const [i, s] of sides.entries()) await r.unserve(s, ports[i]!);
+        for (const [i, port] of ports.entries()) await r.unserve(sides[i]!, port);
+        await Promise.all(clients.slice(1).map((c) => c.stop()));
       }
     },
   }));
