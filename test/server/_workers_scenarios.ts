@@ -7,9 +7,9 @@ import { connect } from "../../src/client/connect.ts";
 import type { ClientConfig } from "../../src/config.ts";
 import { createPsk } from "../../src/psk/external_psk.ts";
 import type { ClientSession } from "../../src/psk/session.ts";
-import { listenWorkers, type WorkerExitInfo, type WorkerTlsServer } from "../../src/server/workers/listen_workers.ts";
+import { listenWorkers, type ListenWorkersOptions, type WorkerExitInfo, type WorkerTlsServer } from "../../src/server/workers/listen_workers.ts";
 import type { Answer, AppData } from "./_worker_app.ts";
-import { EARLY, replayingProvider } from "../context/_replay.ts";
+import { EARLY, replayClient } from "../context/_replay_client.ts";
 
 export const IDENTITY = "workers-device";
 export const SECRET = crypto.getRandomValues(new Uint8Array(32));
@@ -19,10 +19,44 @@ function check(ok: boolean, what: string): void {
   if (!ok) throw new Error(`check failed: ${what}`);
 }
 
-/** Start the test app in `workers` workers on an ephemeral port. */
-export function startWorkers(workers = 2, exits: WorkerExitInfo[] = []): Promise<WorkerTlsServer> {
+/** Start the test app in `workers` workers on an ephemeral port (`over`: e.g. bundled modules on Node). */
+export function startWorkers(workers = 2, exits: WorkerExitInfo[] = [], over: Partial<ListenWorkersOptions> = {}): Promise<WorkerTlsServer> {
   const data: AppData = { identity: IDENTITY, secret: SECRET };
-  return listenWorkers({ module: APP, workers, port: 0, data, onWorkerExit: (i) => exits.push(i), handshakeTimeout: 5_000 });
+  return listenWorkers({ module: APP, workers, port: 0, data, onWorkerExit: (i) => exits.push(i), handshakeTimeout: 5_000, ...over });
+}
+
+async function until(what: string, ok: () => boolean, ms = 15_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!ok()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/**
+ * Crash a worker (an uncaught error in it, asked for by a client): it is
+ * reported to onWorkerExit, replaced in its slot, and the replacement serves
+ * tickets issued before the crash. Returns the crashed slot.
+ */
+export async function crashedWorkerIsReplaced(server: WorkerTlsServer, exits: WorkerExitInfo[]): Promise<number> {
+  const first = await ask(server.port, pskClient());
+  const session = first.sessions[0]!;
+  const before = exits.length;
+  const restarts = server.restarts;
+  const crashed = (await ask(server.port, pskClient(), "crash")).answer.worker;
+  await until("the crash to be noticed", () => exits.length > before);
+  const exit = exits[before]!;
+  check(exit.index === crashed && exit.replaced, `worker ${crashed} reported as replaced (got ${exit.index}, ${exit.replaced})`);
+  await until("the replacement to listen", () => server.workers === 2);
+  check(server.restarts === restarts + 1, "one restart");
+  const seen = new Set<number>();
+  for (let i = 0; i < 40 && !seen.has(crashed); i++) {
+    const { answer } = await ask(server.port, { pskMode: "resumption", sessions: [session] });
+    check(answer.resumed, "resumed after the crash");
+    seen.add(answer.worker);
+  }
+  check(seen.has(crashed), `the replacement in slot ${crashed} served`);
+  return crashed;
 }
 
 /** One connection: handshake, read the worker's answer, optionally send a command, close. Collects tickets. */
@@ -65,17 +99,6 @@ export async function ticketResumesOnAnotherWorker(server: WorkerTlsServer): Pro
     if (answer.worker !== issuer) return [issuer, answer.worker];
   }
   throw new Error(`40 connections all reached worker ${issuer}: the kernel did not spread them`);
-}
-
-function replayClient(session: ClientSession): ClientConfig {
-  return {
-    provider: replayingProvider(7),
-    pskMode: "resumption",
-    sessions: [session],
-    earlyData: EARLY,
-    pskKeyExchangeModes: ["psk_ke"], // no key share: the whole first flight is deterministic
-    now: () => session.receivedAt + 100, // the same obfuscated_ticket_age in every copy
-  };
 }
 
 /**

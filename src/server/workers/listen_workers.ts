@@ -18,10 +18,12 @@
  * `RedisTicketKeyStore`, `RedisReplayCache`, shared with other machines too)
  * keeps them.
  *
- * Runtimes: Bun (`Bun.listen` reusePort); Deno on Linux with `--unstable-net`
- * (`Deno.listen` reusePort is unstable there). Not Node: its worker threads
- * cannot share a port before Node 22.12, and `node:cluster` (processes) is
- * not wired here; a usage TlsError says so.
+ * Runtimes (`spawn.ts`): Bun, Web Workers each binding the port with
+ * `reusePort`; Deno on Linux with `--unstable-net` (`Deno.listen` reusePort
+ * is unstable there; without it a usage TlsError says so); Node,
+ * `node:cluster` worker processes (the primary owns the socket and hands
+ * connections out round-robin), running the compiled `worker_main`
+ * (`workerEntry`).
  *
  * @example A two-worker echo server (the module is its own worker module)
  * ```ts ignore
@@ -47,10 +49,9 @@
 import type { ServerConfig } from "../../config.ts";
 import { usageError } from "../../errors.ts";
 import { MemoryReplayCache } from "../../psk/anti_replay.ts";
-import { denoHasReusePort } from "../../transport/deno.ts";
-import { tcpBackend } from "../../transport/index.ts";
 import { type ConnectionHandler, DEFAULT_GRACE_MS, type ListenOptions, type ServerCloseOptions, type TlsServer } from "../listen.ts";
-import type { FromWorker, ToWorker, WorkerListenLimits } from "./protocol.ts";
+import type { ToWorker, WorkerListenLimits } from "./protocol.ts";
+import { spawnerForRuntime, type WorkerHandle } from "./spawn.ts";
 import { TicketKeyIssuer } from "./shared_stores.ts";
 
 /** What a worker module's factory is told about its worker. */
@@ -123,6 +124,16 @@ export interface ListenWorkersOptions
   workerTimeoutMs?: number;
   /** Most time a worker may take to start listening, ms. Default 30 000. */
   startTimeoutMs?: number;
+  /**
+   * The worker entry module. Default: `worker_main` beside this module (the
+   * `.ts` file on Bun and Deno, `.js` when the library is compiled). On Node
+   * from a bundle: bundle one worker file that imports
+   * `src/server/workers/worker_main.ts` and default-exports the factory, and
+   * give its URL as both `workerEntry` and `module` (two bundles would each
+   * carry their own copy of the library, and a PSK made by one is unknown to
+   * the other).
+   */
+  workerEntry?: string | URL;
   /** Told when a worker crashed, hung or failed to start after the server started. Exceptions are swallowed. */
   onWorkerExit?: (info: WorkerExitInfo) => void;
 }
@@ -151,21 +162,10 @@ export const DEFAULT_WORKER_TIMEOUT_MS = 10_000;
 /** Default of {@link ListenWorkersOptions.startTimeoutMs}. */
 export const DEFAULT_START_TIMEOUT_MS = 30_000;
 
-/** The part of a Web Worker used here (Bun, Deno). */
-interface WebWorker {
-  postMessage(message: ToWorker): void;
-  terminate(): void;
-  onmessage: ((event: { data: FromWorker }) => void) | null;
-  onerror: ((event: { message?: string; error?: unknown; preventDefault?: () => void }) => void) | null;
-  addEventListener(type: "close", listener: (event: { code?: number }) => void): void;
-}
-
-type WorkerConstructor = new (url: string, options: { type: "module"; name?: string }) => WebWorker;
-
 /** One worker slot: the worker in it now, and what it last reported. */
 interface Slot {
   index: number;
-  worker: WebWorker | undefined;
+  worker: WorkerHandle | undefined;
   listening: boolean;
   lastSeen: number;
   connections: number;
@@ -179,22 +179,6 @@ interface Slot {
 
 function describe(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
-}
-
-/** Refuse, before starting anything, where this runtime cannot share a port between workers. */
-function workerConstructor(): WorkerConstructor {
-  const W = (globalThis as { Worker?: WorkerConstructor }).Worker;
-  const backend = tcpBackend();
-  if (backend === "deno" && !denoHasReusePort()) {
-    throw usageError("no_reuse_port", "listenWorkers on Deno needs Linux and --unstable-net (Deno.listen reusePort is unstable)");
-  }
-  if (backend === "node" || typeof W !== "function") {
-    throw usageError(
-      "no_reuse_port",
-      "listenWorkers needs Bun, or Deno on Linux with --unstable-net: Node's worker threads cannot share a port before Node 22.12 (run one process per core behind node:cluster instead)",
-    );
-  }
-  return W;
 }
 
 /**
@@ -211,7 +195,6 @@ function workerConstructor(): WorkerConstructor {
  * worker: the server as a whole allows `workers` times as many.
  */
 export async function listenWorkers(options: ListenWorkersOptions): Promise<WorkerTlsServer> {
-  const Worker = workerConstructor();
   const count = options.workers ?? Math.max(1, (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency ?? 1);
   if (!Number.isInteger(count) || count < 1 || count > 1024) throw usageError("bad_workers", "workers must be an integer 1..1024");
   const moduleUrl = new URL(String(options.module), import.meta.url).href;
@@ -225,9 +208,10 @@ export async function listenWorkers(options: ListenWorkersOptions): Promise<Work
   ) {
     if (options[k] !== undefined) limits[k] = options[k];
   }
+  // Refuses (a usage TlsError) where this runtime cannot share a port between workers.
+  const spawner = await spawnerForRuntime(options.workerEntry);
   const issuer = new TicketKeyIssuer(options.ticketKeyRotation ?? {});
   const replayCache = new MemoryReplayCache(options.replayCacheEntries === undefined ? {} : { maxEntries: options.replayCacheEntries });
-  const entryUrl = new URL("./worker_main.ts", import.meta.url).href;
 
   const slots: Slot[] = Array.from({ length: count }, (_, index) => ({
     index,
@@ -241,7 +225,9 @@ export async function listenWorkers(options: ListenWorkersOptions): Promise<Work
     respawn: undefined,
     closed: undefined,
   }));
+  /** The port workers ask for (see Spawner.join); the one they bound. */
   let port = options.port;
+  let boundPort = options.port;
   let boundHost = host;
   let closing = false;
   let restarts = 0;
@@ -255,68 +241,13 @@ export async function listenWorkers(options: ListenWorkersOptions): Promise<Work
   };
 
   /** End the worker in `slot` (if it is still `w`) and, once running, replace it. */
-  let lose: (slot: Slot, w: WebWorker, error: unknown) => void = () => {};
+  let lose: (slot: Slot, w: WorkerHandle, error: unknown) => void = () => {};
 
   /** Start a worker in `slot`; resolves once it listens, rejects if it fails to. */
   const spawn = (slot: Slot): Promise<void> =>
     new Promise<void>((resolve, reject) => {
-      const w = new Worker(entryUrl, { type: "module", name: `psk-tls server worker ${slot.index}` });
-      slot.worker = w;
-      slot.listening = false;
-      slot.startedAt = Date.now();
-      slot.lastSeen = slot.startedAt;
-      let started = false;
-      const timer = setTimeout(() => fail(new Error(`worker ${slot.index} did not listen within ${startTimeoutMs} ms`)), startTimeoutMs);
-      const fail = (error: unknown): void => {
-        clearTimeout(timer);
-        if (started) lose(slot, w, error);
-        else {
-          started = true;
-          if (slot.worker === w) slot.worker = undefined;
-          w.terminate();
-          reject(error instanceof Error ? error : new Error(String(error)));
-        }
-      };
-      w.onerror = (event) => {
-        event.preventDefault?.(); // Deno: an unhandled worker error would end the whole process
-        fail(event.error ?? new Error(event.message ?? "worker error"));
-      };
-      // Bun tells when a worker ends (process.exit or self.close in it); Deno has no such event (the heartbeat covers it).
-      w.addEventListener("close", () => {
-        if (slot.worker === w && !slot.closed) fail(new Error(`worker ${slot.index} exited`));
-      });
-      w.onmessage = (event) => {
-        const m = event.data;
-        if (slot.worker !== w) return;
-        slot.lastSeen = Date.now();
-        switch (m.t) {
-          case "listening":
-            clearTimeout(timer);
-            started = true;
-            slot.listening = true;
-            port = m.port;
-            boundHost = m.host;
-            resolve();
-            return;
-          case "failed":
-            fail(new Error(`worker ${slot.index} failed to start: ${m.message}`));
-            return;
-          case "stats":
-            slot.connections = m.connections;
-            slot.handshakes = m.handshakes;
-            return;
-          case "replay":
-            replayCache.checkAndRecord(m.key, m.ttlMs).then(
-              (fresh) => w.postMessage({ t: "replay-result", id: m.id, fresh }),
-              () => w.postMessage({ t: "replay-result", id: m.id, fresh: false }),
-            );
-            return;
-          case "closed":
-            slot.closed?.();
-            return;
-        }
-      };
-      w.postMessage({
+      // Built when the worker is ready, so it carries every key made until then.
+      const init = (): ToWorker => ({
         t: "init",
         index: slot.index,
         workers: count,
@@ -330,6 +261,61 @@ export async function listenWorkers(options: ListenWorkersOptions): Promise<Work
         replayTimeoutMs: options.replayTimeoutMs ?? DEFAULT_REPLAY_TIMEOUT_MS,
         heartbeatMs,
       });
+      let started = false;
+      const fail = (error: unknown): void => {
+        clearTimeout(timer);
+        if (started) lose(slot, w, error);
+        else {
+          started = true;
+          if (slot.worker === w) slot.worker = undefined;
+          w.terminate();
+          reject(error instanceof Error ? error : new Error(String(error)));
+        }
+      };
+      const w: WorkerHandle = spawner.spawn(`psk-tls server worker ${slot.index}`, {
+        failed(error) {
+          if (slot.worker === w && !slot.closed) fail(error);
+        },
+        message(m) {
+          if (slot.worker !== w) return;
+          slot.lastSeen = Date.now();
+          switch (m.t) {
+            case "ready":
+              w.post(init());
+              return;
+            case "listening":
+              clearTimeout(timer);
+              started = true;
+              slot.listening = true;
+              if (spawner.join === "bound") port = m.port;
+              boundPort = m.port;
+              boundHost = m.host;
+              resolve();
+              return;
+            case "failed":
+              fail(new Error(`worker ${slot.index} failed to start: ${m.message}`));
+              return;
+            case "stats":
+              slot.connections = m.connections;
+              slot.handshakes = m.handshakes;
+              return;
+            case "replay":
+              replayCache.checkAndRecord(m.key, m.ttlMs).then(
+                (fresh) => w.post({ t: "replay-result", id: m.id, fresh }),
+                () => w.post({ t: "replay-result", id: m.id, fresh: false }),
+              );
+              return;
+            case "closed":
+              slot.closed?.();
+              return;
+          }
+        },
+      });
+      slot.worker = w;
+      slot.listening = false;
+      slot.startedAt = Date.now();
+      slot.lastSeen = slot.startedAt;
+      const timer = setTimeout(() => fail(new Error(`worker ${slot.index} did not listen within ${startTimeoutMs} ms`)), startTimeoutMs);
     });
 
   const replace = (slot: Slot): void => {
@@ -364,7 +350,7 @@ export async function listenWorkers(options: ListenWorkersOptions): Promise<Work
   const keyTimer = setInterval(() => {
     const k = issuer.tick();
     if (!k) return;
-    for (const s of slots) s.worker?.postMessage({ t: "ticket-key", key: { id: k.id, key: k.key, createdAt: k.createdAt } });
+    for (const s of slots) s.worker?.post({ t: "ticket-key", key: { id: k.id, key: k.key, createdAt: k.createdAt } });
   }, Math.max(10, Math.min(issuer.leadMs / 2, 30_000)));
   // Hung or silently gone workers: no heartbeat for workerTimeoutMs.
   const watchTimer = workerTimeoutMs > 0
@@ -391,7 +377,7 @@ export async function listenWorkers(options: ListenWorkersOptions): Promise<Work
           clearTimeout(timer);
           resolve();
         };
-        w.postMessage({ t: "close", graceMs });
+        w.post({ t: "close", graceMs });
       });
       s.worker = undefined;
       s.listening = false;
@@ -411,7 +397,7 @@ export async function listenWorkers(options: ListenWorkersOptions): Promise<Work
 
   return {
     host: boundHost,
-    port,
+    port: boundPort,
     get connections() {
       return slots.reduce((n, s) => n + s.connections, 0);
     },

@@ -54,6 +54,8 @@ export type ToWorker =
 
 /** Worker → main. */
 export type FromWorker =
+  /** The worker listens for messages: send `init` (a Node IPC message sent before that would be lost). */
+  | { t: "ready" }
   | { t: "listening"; host: string; port: number }
   | { t: "failed"; message: string }
   | { t: "replay"; id: number; key: Uint8Array; ttlMs: number }

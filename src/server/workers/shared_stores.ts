@@ -126,7 +126,8 @@ export class SharedTicketKeyStore implements TicketKeyStore {
   add(key: TicketKeyMessage): void {
     const now = this.#now();
     this.#keys = this.#keys.filter((k) => now - k.createdAt < this.#decryptWindowMs || (wipe(k), false));
-    this.#keys.push({ id: key.id, key: key.key, createdAt: key.createdAt });
+    // A copy: a message's bytes may be a view into a transport buffer (Node IPC).
+    this.#keys.push({ id: key.id.slice(), key: key.key.slice(), createdAt: key.createdAt });
     this.#keys.sort((a, b) => a.createdAt - b.createdAt);
   }
 

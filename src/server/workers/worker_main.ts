@@ -1,11 +1,12 @@
 /**
  * The entry module of one server worker of `listenWorkers` (a Web Worker on
- * Bun and Deno, with its own event loop). On `init` it imports the
+ * Bun and Deno, a `node:cluster` worker process on Node; each with its own
+ * event loop). On `init` it imports the
  * application's worker module, builds its server configuration with the
  * shared ticket keys and the main thread's replay cache put in (unless the
  * configuration brings its own stores, e.g. Redis), and runs `listen()` on
- * the shared port with `reusePort`, so the kernel spreads connections over
- * the workers. It reports its counts as a heartbeat and closes gracefully
+ * the shared port (with `reusePort`, so the kernel spreads connections over
+ * the workers; in a Node cluster the primary hands them out). It reports its counts as a heartbeat and closes gracefully
  * on `close`.
  *
  * Not imported by the library: `listenWorkers` starts it by URL.
@@ -16,6 +17,7 @@ import { isServerContext } from "../../context/server_context.ts";
 import { listen, type TlsServer } from "../listen.ts";
 import type { WorkerServerFactory } from "./listen_workers.ts";
 import type { FromWorker, ToWorker } from "./protocol.ts";
+import { CLUSTER_WORKER_ENV } from "./spawn.ts";
 import { ReplayCacheClient, SharedTicketKeyStore, withSharedStores } from "./shared_stores.ts";
 
 /** The part of a worker's global scope used here. */
@@ -73,11 +75,13 @@ function serveWorker(scope: WorkerScope): void {
         if (keys) return;
         // The stores exist before the first await, so a key sent during start-up is not lost.
         keys = new SharedTicketKeyStore(m.ticketKeys, m.decryptWindowMs);
+        for (const k of m.ticketKeys) k.key.fill(0); // the store holds its own copies
         replay = new ReplayCacheClient((id, key, ttlMs) => post({ t: "replay", id, key, ttlMs }), m.replayTimeoutMs);
         start(m).catch((e: unknown) => post({ t: "failed", message: describe(e) }));
         return;
       case "ticket-key":
         keys?.add(m.key);
+        m.key.key.fill(0);
         return;
       case "replay-result":
         replay?.settle(m.id, m.fresh);
@@ -87,13 +91,34 @@ function serveWorker(scope: WorkerScope): void {
         return;
     }
   };
+  post({ t: "ready" });
 }
 
-/** Whether this module runs in a worker (Bun's main thread has a global postMessage too, so ask the runtime). */
-function inWorker(): boolean {
+/** Whether this module runs in a Web Worker (Bun's main thread has a global postMessage too, so ask the runtime). */
+function inWebWorker(): boolean {
   const g = globalThis as { Bun?: { isMainThread?: boolean }; WorkerGlobalScope?: abstract new () => unknown };
   if (g.Bun) return g.Bun.isMainThread === false;
   return typeof g.WorkerGlobalScope === "function" && globalThis instanceof g.WorkerGlobalScope;
 }
 
-if (inWorker()) serveWorker(globalThis as unknown as WorkerScope);
+interface NodeProcess {
+  env: Record<string, string | undefined>;
+  send?: (message: unknown) => boolean;
+  on(event: "message", f: (m: unknown) => void): void;
+  on(event: "disconnect", f: () => void): void;
+  exit(code: number): never;
+}
+
+/** In a Node cluster worker started by `listenWorkers`: its IPC channel as a worker scope. */
+function clusterScope(): WorkerScope | undefined {
+  const p = (globalThis as { process?: NodeProcess }).process;
+  if (p?.env[CLUSTER_WORKER_ENV] !== "1" || typeof p.send !== "function") return undefined;
+  const scope: WorkerScope = { postMessage: (m) => void p.send!(m), onmessage: null };
+  p.on("message", (m) => scope.onmessage?.({ data: m as ToWorker }));
+  // The primary is gone: so are we (never an orphaned server).
+  p.on("disconnect", () => p.exit(0));
+  return scope;
+}
+
+const scope = inWebWorker() ? globalThis as unknown as WorkerScope : clusterScope();
+if (scope) serveWorker(scope);
