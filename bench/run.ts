@@ -360,7 +360,8 @@ function workersCases(r: Runner, runtime: RuntimeName, provider: ProviderName): 
         for (const s of sides) ports.push(await r.serve(s, "echo"));
         const d = r.o.durationMs;
         const sample = (i: number, ms: number) => multiClientSample(r, sides[i]!, ports[i]!, lanes, ms, clients);
-        for (let i = 0; i < sides.length; i++) await sample(i, Math.max(20, d / 2));
+        // A long warm-up: each worker has its own JIT to warm, so 2 workers need twice the traffic.
+        for (let i = 0; i < sides.length; i++) await sample(i, Math.max(20, 2 * d));
         const samples: HsSample[][] = [[], [], []];
         for (let round = 0; round < r.o.rounds; round++) {
           for (let i = 0; i < sides.length; i++) samples[i]!.push(await sample(i, d));

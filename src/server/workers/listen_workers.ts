@@ -174,6 +174,8 @@ interface Slot {
   failures: number;
   startedAt: number;
   respawn: ReturnType<typeof setTimeout> | undefined;
+  /** The start deadline of the worker starting in the slot. */
+  starting: ReturnType<typeof setTimeout> | undefined;
   closed: (() => void) | undefined;
 }
 
@@ -223,6 +225,7 @@ export async function listenWorkers(options: ListenWorkersOptions): Promise<Work
     failures: 0,
     startedAt: 0,
     respawn: undefined,
+    starting: undefined,
     closed: undefined,
   }));
   /** The port workers ask for (see Spawner.join); the one they bound. */
@@ -316,6 +319,7 @@ export async function listenWorkers(options: ListenWorkersOptions): Promise<Work
       slot.startedAt = Date.now();
       slot.lastSeen = slot.startedAt;
       const timer = setTimeout(() => fail(new Error(`worker ${slot.index} did not listen within ${startTimeoutMs} ms`)), startTimeoutMs);
+      slot.starting = timer;
     });
 
   const replace = (slot: Slot): void => {
@@ -369,6 +373,7 @@ export async function listenWorkers(options: ListenWorkersOptions): Promise<Work
     clearInterval(watchTimer);
     await Promise.all(slots.map(async (s) => {
       clearTimeout(s.respawn);
+      clearTimeout(s.starting);
       const w = s.worker;
       if (!w) return;
       await new Promise<void>((resolve) => {
