@@ -3,7 +3,7 @@
  * and 0-RTT whose handler answers with a JSON line saying which worker
  * served the connection, whether it resumed and what 0-RTT data it
  * accepted; then it reads one command ("crash" throws an uncaught error in
- * the worker) and closes.
+ * the worker, "hang" blocks its event loop) and closes.
  */
 import { createPsk } from "../../src/psk/external_psk.ts";
 import type { WorkerServerFactory } from "../../src/server/workers/listen_workers.ts";
@@ -37,9 +37,17 @@ const serve: WorkerServerFactory = ({ index, data }) => {
       await writer.write(new TextEncoder().encode(JSON.stringify(answer)));
       const reader = tls.readable.getReader();
       const { value } = await reader.read().catch(() => ({ value: undefined }));
-      if (value && new TextDecoder().decode(value) === "crash") {
+      const command = value ? new TextDecoder().decode(value) : "";
+      if (command === "crash") {
         setTimeout(() => {
           throw new Error("worker crash asked for by the test");
+        }, 0);
+      }
+      if (command === "hang") {
+        // Block this worker's event loop (bounded: 10 s) so that its heartbeat stops.
+        setTimeout(() => {
+          const end = Date.now() + 10_000;
+          while (Date.now() < end) { /* spin */ }
         }, 0);
       }
       await writer.close().catch(() => {});

@@ -116,6 +116,23 @@ describe("listenWorkers: start and shutdown", () => {
     expect(String(err)).toContain("no default export function");
   }, 60_000);
 
+  test("a hung worker (no heartbeat for workerTimeoutMs) is ended and replaced", async () => {
+    const exits: WorkerExitInfo[] = [];
+    const server = await startWorkers(2, exits, { workerTimeoutMs: 1_000 });
+    try {
+      const hung = (await ask(server.port, pskClient(), "hang")).answer.worker;
+      await until("the hang to be noticed", () => exits.length >= 1);
+      expect(exits[0]!.index).toBe(hung);
+      expect(String(exits[0]!.error)).toContain("no heartbeat");
+      await until("the replacement to listen", () => server.workers === 2);
+      const seen = new Set<number>();
+      for (let i = 0; i < 40 && !seen.has(hung); i++) seen.add((await ask(server.port, pskClient())).answer.worker);
+      expect(seen.has(hung)).toBe(true);
+    } finally {
+      await server.close({ graceMs: 200 });
+    }
+  }, 60_000);
+
   test("bad worker counts are usage errors", async () => {
     for (const workers of [0, 1.5, 5000]) {
       const e = await listenWorkers({ module: "./x.ts", workers, port: 0 }).catch((x: unknown) => x);
