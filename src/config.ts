@@ -50,7 +50,12 @@ export type PskKeyExchangeModeName = "psk_ke" | "psk_dhe_ke";
 export type PskMode = "external" | "resumption";
 
 /** Cipher suite names this library implements. */
-export type CipherSuiteName = "TLS_AES_128_GCM_SHA256" | "TLS_AES_256_GCM_SHA384" | "TLS_CHACHA20_POLY1305_SHA256";
+export type CipherSuiteName =
+  | "TLS_AES_128_GCM_SHA256"
+  | "TLS_AES_256_GCM_SHA384"
+  | "TLS_CHACHA20_POLY1305_SHA256"
+  | "TLS_AES_128_CCM_SHA256"
+  | "TLS_AES_128_CCM_8_SHA256";
 
 /** Writes NSS key log lines (SSLKEYLOGFILE format) for debugging with Wireshark. Never enable in production. */
 export type KeyLogCallback = (line: string) => void;

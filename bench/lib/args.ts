@@ -64,7 +64,7 @@ Options:
   --duration MS        one timed measurement (default 1000; --quick 250)
   --concurrency N      client lanes of the c<N> handshake rows (default 4)
   --rounds N           interleaved rounds per case (default 3; --quick 2)
-  --connections N      connections held by the memory rows (default 2000; --quick 200)
+  --connections N      connections held by the memory rows (default 10000; --quick 200)
   --quick              short run (about two minutes)
   --json FILE          write the rows as JSON (the chart goes next to it as FILE.svg unless --chart)
   --chart FILE         write an SVG chart of handshake cost and record throughput
@@ -126,7 +126,7 @@ export function parseBenchArgs(argv: string[], current: RuntimeName): BenchOptio
     durationMs: int("duration", values.duration, quick ? 250 : 1000, 1),
     concurrency: int("concurrency", values.concurrency, 4, 1),
     rounds: int("rounds", values.rounds, quick ? 2 : 3, 1),
-    connections: int("connections", values.connections, quick ? 200 : 2000, 1),
+    connections: int("connections", values.connections, quick ? 200 : 10_000, 1),
     quick,
     help: values.help === true,
   };

@@ -15,9 +15,13 @@ import type { ServeMode, SuiteShort, TlsParams } from "./types.ts";
 const SUITES: Record<SuiteShort, string> = {
   aes_128_gcm: "TLS_AES_128_GCM_SHA256",
   aes_256_gcm: "TLS_AES_256_GCM_SHA384",
+  aes_128_ccm: "TLS_AES_128_CCM_SHA256",
+  aes_128_ccm_8: "TLS_AES_128_CCM_8_SHA256",
   chacha20_poly1305: "TLS_CHACHA20_POLY1305_SHA256",
 };
-const CURVES: Record<string, string> = { x25519: "X25519", p256: "P-256" };
+// X25519MLKEM768: Bun's node:tls (BoringSSL) has it; OpenSSL 3.0 (Node 20) does not, so on Node
+// the hybrid rows are anchored on X25519 (README: Benchmarks). Deno's node:tls ignores ecdhCurve.
+const CURVES: Record<string, string> = { x25519: "X25519", p256: "P-256", x25519mlkem768: "Bun" in globalThis ? "X25519MLKEM768" : "X25519" };
 const isNode = !("Bun" in globalThis) && !("Deno" in globalThis);
 
 function common(p: TlsParams): tls.SecureContextOptions {

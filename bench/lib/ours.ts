@@ -27,9 +27,11 @@ const PROVIDERS: Record<ProviderName, CryptoProvider> = { noble, webcrypto, node
 const SUITES: Record<SuiteShort, CipherSuiteName> = {
   aes_128_gcm: "TLS_AES_128_GCM_SHA256",
   aes_256_gcm: "TLS_AES_256_GCM_SHA384",
+  aes_128_ccm: "TLS_AES_128_CCM_SHA256",
+  aes_128_ccm_8: "TLS_AES_128_CCM_8_SHA256",
   chacha20_poly1305: "TLS_CHACHA20_POLY1305_SHA256",
 };
-const GROUPS: Record<string, GroupName> = { x25519: "x25519", p256: "secp256r1" };
+const GROUPS: Record<string, GroupName> = { x25519: "x25519", p256: "secp256r1", x25519mlkem768: "X25519MLKEM768" };
 /** Files of the test PKI per key type: chain sent, private key. */
 export const CERT_FILES: Record<CertAlg, [string, string]> = {
   ecdsa_p256: ["ec.pem", "ec.key"],
@@ -158,8 +160,20 @@ export function serveHandler(mode: ServeMode, recordSize: number, counters: Coun
   };
 }
 
-/** Listener options of every bench server: no limit gets in the way of the load. */
-const UNLIMITED = { host: "127.0.0.1", port: 0, maxConnections: 1 << 20, maxHandshakes: 1 << 20 } as const;
+/**
+ * Listener options of every bench server: no limit gets in the way of the load. Every bench
+ * client comes from 127.0.0.1 and the memory rows hold thousands of idle connections: no
+ * per-source caps, no idle timeout (the DoS defaults would refuse or close them).
+ */
+const UNLIMITED = {
+  host: "127.0.0.1",
+  port: 0,
+  maxConnections: 1 << 20,
+  maxHandshakes: 1 << 20,
+  maxConnectionsPerSource: 0,
+  maxHandshakesPerSource: 0,
+  idleTimeout: 0,
+} as const;
 
 /**
  * Start a server for `p`: one `listen()`, or with `p.workers` the same

@@ -19,13 +19,13 @@ export type ProviderName = "noble" | "webcrypto" | "node" | "auto";
 export type HandshakeKind = "psk_ke" | "psk_dhe_ke" | "resumption" | "0rtt" | "cert";
 
 /** Key exchange groups for psk_dhe_ke. */
-export type BenchGroup = "x25519" | "p256";
+export type BenchGroup = "x25519" | "p256" | "x25519mlkem768";
 
 /** Certificate key types (the test PKI, test/fixtures/make_certs.sh). */
 export type CertAlg = "ecdsa_p256" | "ed25519" | "rsa2048";
 
 /** Cipher suites, by their short names in row names. */
-export type SuiteShort = "aes_128_gcm" | "aes_256_gcm" | "chacha20_poly1305";
+export type SuiteShort = "aes_128_gcm" | "aes_256_gcm" | "chacha20_poly1305" | "aes_128_ccm" | "aes_128_ccm_8";
 
 /** What a server does with each established connection. */
 export type ServeMode =

@@ -221,6 +221,8 @@ const SUITES: readonly CipherSuiteName[] = [
   "TLS_AES_128_GCM_SHA256",
   "TLS_AES_256_GCM_SHA384",
   "TLS_CHACHA20_POLY1305_SHA256",
+  "TLS_AES_128_CCM_SHA256",
+  "TLS_AES_128_CCM_8_SHA256",
 ];
 
 /** A `node:util` `parseArgs` option table. */

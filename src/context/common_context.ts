@@ -37,8 +37,8 @@ export class CommonContextState<C extends CommonConfig & { certificates?: readon
   constructor(config: C, role: "client" | "server") {
     this.config = config;
     this.provider = config.provider ?? auto;
-    this.suites = configuredSuites(config);
-    this.groups = configuredGroups(config);
+    this.suites = configuredSuites(config, role);
+    this.groups = configuredGroups(config, role, this.provider);
     this.pskModes = configuredPskModes(config);
     this.now = config.now ?? (() => Date.now());
     this.psks = [...(config.psks ?? [])];

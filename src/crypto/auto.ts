@@ -15,11 +15,13 @@ import type {
   AeadKey,
   CryptoProvider,
   ExpandLabelRequest,
+  DhGroupName,
   GroupName,
   HashAlgorithm,
   KeyShareKeyPair,
 } from "./provider.ts";
 import { keyScheduleJobs } from "./stages.ts";
+import { isCcm } from "./aes_ccm.ts";
 import { nobleProvider } from "./noble.ts";
 import { webCryptoProvider, webRandomBytes } from "./webcrypto.ts";
 
@@ -206,6 +208,13 @@ interface Resolved {
   secp384r1: CryptoProvider;
   "AES-128-GCM": CryptoProvider | { small: CryptoProvider; large: CryptoProvider; threshold: number };
   "AES-256-GCM": CryptoProvider | { small: CryptoProvider; large: CryptoProvider; threshold: number };
+  /** AES-128-CCM(-8): node:crypto where it has CCM (Node; node.ts falls back to noble elsewhere), else noble. */
+  ccm: CryptoProvider;
+}
+
+/** The (EC)DHE entry of the table that serves `group`. */
+function dhOf(group: GroupName): DhGroupName {
+  return group === "X25519MLKEM768" ? "x25519" : group;
 }
 
 /** Turn a synchronous throw into a rejection (noble throws synchronously on bad arguments). */
@@ -263,6 +272,7 @@ export function autoProvider(options: AutoProviderOptions = {}): CryptoProvider 
       secp384r1: get(table.secp384r1, "secp384r1"),
       "AES-128-GCM": aes("AES-128-GCM"),
       "AES-256-GCM": aes("AES-256-GCM"),
+      ccm: nodeProvider ?? impls.noble,
     };
   }
 
@@ -297,14 +307,21 @@ export function autoProvider(options: AutoProviderOptions = {}): CryptoProvider 
       run((r) => mac(r, alg).hkdfExpandLabels(alg, secret, requests)),
     importAeadKey: (alg: AeadAlgorithm, key: Uint8Array): Promise<AeadKey> =>
       run(async (r) => {
+        if (isCcm(alg)) return r.ccm.importAeadKey(alg, key);
         const c = r[alg];
         if (!("threshold" in c)) return c.importAeadKey(alg, key);
         const small = await c.small.importAeadKey(alg, key);
         return new SizeSplitAeadKey(alg, small, c.large, key, c.threshold);
       }),
-    generateKeyShare: (group: GroupName): Promise<KeyShareKeyPair> => run((r) => r[group].generateKeyShare(group)),
+    // X25519MLKEM768 is served by the provider that serves X25519 (its ML-KEM half is noble in every provider).
+    generateKeyShare: (group: GroupName): Promise<KeyShareKeyPair> => run((r) => r[dhOf(group)].generateKeyShare(group)),
     deriveSharedSecret: (keyPair: KeyShareKeyPair, peer: Uint8Array): Promise<Uint8Array> =>
-      run((r) => r[keyPair.group].deriveSharedSecret(keyPair, peer)),
+      run((r) => r[dhOf(keyPair.group)].deriveSharedSecret(keyPair, peer)),
+    respondKeyShare: (group: GroupName, peer: Uint8Array): Promise<KeyShareKeyPair> =>
+      run((r) => {
+        const p = r[dhOf(group)];
+        return p.respondKeyShare ? p.respondKeyShare(group, peer) : p.generateKeyShare(group);
+      }),
     randomBytes: random ?? webRandomBytes,
     // Signatures (not benchmarked per runtime; a handshake signs/verifies a few times): the
     // implementation that serves secp256r1, i.e. node:crypto where it loads, WebCrypto otherwise.

@@ -4,6 +4,8 @@
  *
  * @module
  */
+import { withKemGroups } from "./hybrid_kem.ts";
+import { isCcm, nobleCcmKey } from "./aes_ccm.ts";
 import { sha256, sha384 } from "@noble/hashes/sha2.js";
 import { hmac } from "@noble/hashes/hmac.js";
 import type { CHash } from "@noble/hashes/utils.js";
@@ -18,6 +20,7 @@ import {
   aeadKeyLength,
   type CryptoProvider,
   type ExpandLabelRequest,
+  type DhGroupName,
   type GroupName,
   type HashAlgorithm,
   hashLength,
@@ -101,9 +104,18 @@ export function nobleProvider(options: { random?: (n: number) => Uint8Array } = 
     importAeadKey: (alg, key) =>
       settle(() => {
         if (key.length !== aeadKeyLength(alg)) throw new TypeError(`${alg} key must be ${aeadKeyLength(alg)} bytes`);
+        if (isCcm(alg)) return nobleCcmKey(alg, key);
         return new NobleAeadKey(alg, key);
       }),
-    generateKeyShare(group: GroupName): Promise<KeyShareKeyPair> {
+    ...withKemGroups({ generateKeyShare: nobleGenerateKeyShare, deriveSharedSecret: nobleDeriveSharedSecret, randomBytes, seeded: options.random !== undefined }),
+    randomBytes,
+    importSigningKey: nobleImportSigningKey,
+    verifySignature: nobleVerifySignature,
+  };
+  // One call per key-schedule stage, over the primitives above (stages.ts).
+  return { ...primitives, ...keyScheduleJobs(primitives) };
+
+  function nobleGenerateKeyShare(group: DhGroupName): Promise<KeyShareKeyPair> {
       if (group === "x25519") {
         const sk = randomBytes(32);
         return Promise.resolve({ group, publicKey: x25519.getPublicKey(sk), privateKey: sk });
@@ -111,8 +123,8 @@ export function nobleProvider(options: { random?: (n: number) => Uint8Array } = 
       const curve = CURVES[group];
       const sk = curve.utils.randomSecretKey(randomBytes(group === "secp256r1" ? 48 : 72));
       return Promise.resolve({ group, publicKey: curve.getPublicKey(sk, false), privateKey: sk });
-    },
-    deriveSharedSecret(keyPair: KeyShareKeyPair, peer: Uint8Array): Promise<Uint8Array> {
+  }
+  function nobleDeriveSharedSecret(keyPair: KeyShareKeyPair, peer: Uint8Array): Promise<Uint8Array> {
       try {
         const sk = keyPair.privateKey as Uint8Array;
         if (keyPair.group === "x25519") {
@@ -125,18 +137,12 @@ export function nobleProvider(options: { random?: (n: number) => Uint8Array } = 
         const size = keyPair.group === "secp256r1" ? 65 : 97;
         // RFC 8446 §4.2.8.2: only the uncompressed form is allowed.
         if (peer.length !== size || peer[0] !== 4) throw new TypeError("ECDH public key must be uncompressed");
-        const shared = CURVES[keyPair.group].getSharedSecret(sk, peer, true);
+        const shared = CURVES[keyPair.group as Exclude<DhGroupName, "x25519">].getSharedSecret(sk, peer, true);
         return Promise.resolve(shared.subarray(1)); // x-coordinate only (§7.4.2)
       } catch (e) {
         return Promise.reject(e instanceof TypeError ? e : new TypeError("invalid peer key share"));
       }
-    },
-    randomBytes,
-    importSigningKey: nobleImportSigningKey,
-    verifySignature: nobleVerifySignature,
-  };
-  // One call per key-schedule stage, over the primitives above (stages.ts).
-  return { ...primitives, ...keyScheduleJobs(primitives) };
+  }
 }
 
 /** The default noble provider instance. */

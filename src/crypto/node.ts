@@ -8,6 +8,8 @@
  *
  * @module
  */
+import { withKemGroups } from "./hybrid_kem.ts";
+import { type CcmAlgorithm, ccmTagLength, isCcm, nobleCcmKey } from "./aes_ccm.ts";
 import * as nc from "node:crypto";
 import { Buffer } from "node:buffer";
 import { p256, p384 } from "@noble/curves/nist.js";
@@ -18,6 +20,7 @@ import {
   type AeadKey,
   type CryptoProvider,
   type ExpandLabelRequest,
+  type DhGroupName,
   type GroupName,
   type HashAlgorithm,
   hashLength,
@@ -146,7 +149,9 @@ const NODE_AEAD = {
   "CHACHA20-POLY1305": "chacha20-poly1305",
 } as const;
 
-type NodeAeadName = (typeof NODE_AEAD)[AeadAlgorithm];
+type NodeAeadName = (typeof NODE_AEAD)[GcmOrChaCha];
+/** The AEADs of {@link NodeAeadKey}; CCM has its own key class below. */
+type GcmOrChaCha = keyof typeof NODE_AEAD;
 
 let chachaNative: boolean | undefined;
 
@@ -172,10 +177,10 @@ function decipher(name: NodeAeadName, key: nc.KeyObject, nonce: Uint8Array): nc.
 }
 
 class NodeAeadKey implements AeadKey {
-  readonly algorithm: AeadAlgorithm;
+  readonly algorithm: GcmOrChaCha;
   #name: NodeAeadName;
   #key: nc.KeyObject;
-  constructor(alg: AeadAlgorithm, key: Uint8Array) {
+  constructor(alg: GcmOrChaCha, key: Uint8Array) {
     this.algorithm = alg;
     this.#name = NODE_AEAD[alg];
     this.#key = nc.createSecretKey(key);
@@ -261,7 +266,78 @@ class NodeAeadKey implements AeadKey {
 export function nodeImportAeadKey(alg: AeadAlgorithm, key: Uint8Array): AeadKey {
   if (key.length !== aeadKeyLength(alg)) throw new TypeError(`${alg} key must be ${aeadKeyLength(alg)} bytes`);
   if (alg === "CHACHA20-POLY1305" && !nodeHasChaCha20Poly1305()) return nobleChaChaKey(key);
+  if (isCcm(alg)) return nodeHasAesCcm() ? new NodeCcmKey(alg, key) : nobleCcmKey(alg, key);
   return new NodeAeadKey(alg, key);
+}
+
+let ccmNative: boolean | undefined;
+
+/** Whether this runtime's node:crypto has aes-128-ccm (Node's does; Bun's and Deno's do not). */
+export function nodeHasAesCcm(): boolean {
+  if (ccmNative !== undefined) return ccmNative;
+  try {
+    nc.createCipheriv("aes-128-ccm", new Uint8Array(16), new Uint8Array(12), { authTagLength: 16 });
+    ccmNative = true;
+  } catch {
+    ccmNative = false;
+  }
+  return ccmNative;
+}
+
+/** AES-128-CCM(-8) on node:crypto (OpenSSL): one update per message, the AAD announced with the plaintext length. */
+class NodeCcmKey implements AeadKey {
+  readonly algorithm: CcmAlgorithm;
+  readonly #key: nc.KeyObject;
+  readonly #tag: 8 | 16;
+  constructor(alg: CcmAlgorithm, key: Uint8Array) {
+    this.algorithm = alg;
+    this.#key = nc.createSecretKey(key);
+    this.#tag = ccmTagLength(alg);
+  }
+  sealSync(nonce: Uint8Array, aad: Uint8Array, plaintext: Uint8Array): Uint8Array {
+    const c = nc.createCipheriv("aes-128-ccm", this.#key, nonce, { authTagLength: this.#tag });
+    c.setAAD(aad, { plaintextLength: plaintext.length });
+    const body = c.update(plaintext);
+    c.final();
+    const out = new Uint8Array(body.length + this.#tag);
+    out.set(body, 0);
+    out.set(c.getAuthTag(), body.length);
+    return out;
+  }
+  openSync(nonce: Uint8Array, aad: Uint8Array, sealed: Uint8Array): Uint8Array | null {
+    if (sealed.length < this.#tag) return null;
+    const n = sealed.length - this.#tag;
+    try {
+      const d = nc.createDecipheriv("aes-128-ccm", this.#key, nonce, { authTagLength: this.#tag });
+      d.setAuthTag(sealed.subarray(n));
+      d.setAAD(aad, { plaintextLength: n });
+      const body = d.update(sealed.subarray(0, n)); // throws when the tag does not verify
+      d.final();
+      return own(body);
+    } catch {
+      return null;
+    }
+  }
+  seal(nonce: Uint8Array, aad: Uint8Array, plaintext: Uint8Array): Promise<Uint8Array> {
+    try {
+      return Promise.resolve(this.sealSync(nonce, aad, plaintext));
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+  open(nonce: Uint8Array, aad: Uint8Array, sealed: Uint8Array): Promise<Uint8Array | null> {
+    return Promise.resolve(this.openSync(nonce, aad, sealed));
+  }
+  sealMany(items: readonly { nonce: Uint8Array; aad: Uint8Array; plaintext: Uint8Array }[]): Promise<Uint8Array[]> {
+    try {
+      return Promise.resolve(items.map((i) => this.sealSync(i.nonce, i.aad, i.plaintext)));
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+  openMany(items: readonly { nonce: Uint8Array; aad: Uint8Array; ciphertext: Uint8Array }[]): Promise<(Uint8Array | null)[]> {
+    return Promise.resolve(items.map((i) => this.openSync(i.nonce, i.aad, i.ciphertext)));
+  }
 }
 
 // ---------------------------------------------------------------------------
@@ -294,7 +370,7 @@ const EC = {
 } as const;
 
 /** Synchronous key-share generation on node:crypto. */
-export function nodeGenerateKeyShare(group: GroupName, random?: (n: number) => Uint8Array): KeyShareKeyPair {
+export function nodeGenerateKeyShare(group: DhGroupName, random?: (n: number) => Uint8Array): KeyShareKeyPair {
   if (group === "x25519") {
     let privateKey: nc.KeyObject;
     let publicKey: nc.KeyObject;
@@ -344,7 +420,7 @@ export function nodeDeriveSharedSecret(keyPair: KeyShareKeyPair, peer: Uint8Arra
     if (isAllZero(z)) throw new TypeError("x25519 shared secret is all zero");
     return z;
   }
-  const c = EC[keyPair.group];
+  const c = EC[keyPair.group as Exclude<DhGroupName, "x25519">];
   // RFC 8446 §4.2.8.2: only the uncompressed form is allowed.
   if (peer.length !== c.pointLen || peer[0] !== 4) throw new TypeError("ECDH public key must be uncompressed");
   try {
@@ -383,8 +459,12 @@ export function nodeCryptoProvider(options: NodeCryptoProviderOptions = {}): Cry
     hkdfExpand: (alg, prk, info, length) => attempt(() => nodeHkdfExpand(alg, prk, info, length)),
     hkdfExpandLabels: (alg, secret, requests) => attempt(() => requests.map((r) => nodeExpandLabel(alg, secret, r))),
     importAeadKey: (alg, key) => attempt(() => nodeImportAeadKey(alg, key)),
-    generateKeyShare: (group) => attempt(() => nodeGenerateKeyShare(group, random)),
-    deriveSharedSecret: (keyPair, peer) => attempt(() => nodeDeriveSharedSecret(keyPair, peer)),
+    ...withKemGroups({
+      generateKeyShare: (group) => attempt(() => nodeGenerateKeyShare(group, random)),
+      deriveSharedSecret: (keyPair, peer) => attempt(() => nodeDeriveSharedSecret(keyPair, peer)),
+      randomBytes: random ?? nodeRandomBytes,
+      seeded: random !== undefined,
+    }),
     randomBytes: random ?? nodeRandomBytes,
     importSigningKey: (key) => nodeImportSigningKey(key, options.pssSalt ? { pssSalt: options.pssSalt } : {}),
     verifySignature: nodeVerifySignature,

@@ -33,10 +33,13 @@ export type { EcCurve, PrivateKeyInfo, PublicKeyInfo, SignatureAlgorithm, Signat
 export type HashAlgorithm = "SHA-256" | "SHA-384";
 
 /** AEAD algorithms of the TLS 1.3 cipher suites. */
-export type AeadAlgorithm = "AES-128-GCM" | "AES-256-GCM" | "CHACHA20-POLY1305";
+export type AeadAlgorithm = "AES-128-GCM" | "AES-256-GCM" | "CHACHA20-POLY1305" | "AES-128-CCM" | "AES-128-CCM-8";
 
 /** Key-exchange groups (RFC 8446 §4.2.7 names). */
-export type GroupName = "x25519" | "secp256r1" | "secp384r1";
+export type GroupName = "x25519" | "secp256r1" | "secp384r1" | "X25519MLKEM768";
+
+/** The (EC)DHE groups (RFC 8446 §4.2.7); the others are KEM groups. */
+export type DhGroupName = Exclude<GroupName, "X25519MLKEM768">;
 
 /** An ephemeral key pair for a key share. `privateKey` is opaque to the core. */
 export interface KeyShareKeyPair {
@@ -119,6 +122,14 @@ export interface CryptoProvider extends Partial<KeyScheduleJobs> {
    * point or an all-zero X25519 result; the core maps that to illegal_parameter.
    */
   deriveSharedSecret(keyPair: KeyShareKeyPair, peerPublicKey: Uint8Array): Promise<Uint8Array>;
+  /**
+   * The server's key share answering the client's `peerPublicKey`. For a KEM
+   * group (X25519MLKEM768) the share depends on the client's: the ML-KEM
+   * ciphertext is made here, and `deriveSharedSecret` then joins the halves.
+   * For (EC)DHE groups it is `generateKeyShare(group)`. A provider without it
+   * cannot serve KEM groups (the server then leaves them out of its groups).
+   */
+  respondKeyShare?(group: GroupName, peerPublicKey: Uint8Array): Promise<KeyShareKeyPair>;
   /** Cryptographically secure random bytes (sync: every runtime has it locally). */
   randomBytes(length: number): Uint8Array;
   /**
@@ -142,7 +153,12 @@ export function hashLength(alg: HashAlgorithm): 32 | 48 {
 
 /** Key length of an AEAD. */
 export function aeadKeyLength(alg: AeadAlgorithm): 16 | 32 {
-  return alg === "AES-128-GCM" ? 16 : 32;
+  return alg === "AES-256-GCM" || alg === "CHACHA20-POLY1305" ? 32 : 16;
+}
+
+/** Tag length of an AEAD: 16 bytes, 8 for AES-128-CCM-8 (RFC 6655 §3). */
+export function aeadTagLength(alg: AeadAlgorithm): 8 | 16 {
+  return alg === "AES-128-CCM-8" ? 8 : 16;
 }
 
 /** Encode the HkdfLabel structure (RFC 8446 §7.1). Shared by every provider. */

@@ -13,6 +13,8 @@
  *
  * @module
  */
+import { withKemGroups } from "./hybrid_kem.ts";
+import { isCcm, nobleCcmKey } from "./aes_ccm.ts";
 import { chacha20poly1305 } from "@noble/ciphers/chacha.js";
 import { x25519 } from "@noble/curves/ed25519.js";
 import { p256, p384 } from "@noble/curves/nist.js";
@@ -22,6 +24,7 @@ import {
   type AeadKey,
   type CryptoProvider,
   type ExpandLabelRequest,
+  type DhGroupName,
   type GroupName,
   type HashAlgorithm,
   hashLength,
@@ -347,18 +350,23 @@ export function webCryptoProvider(options: WebCryptoProviderOptions = {}): Crypt
     async importAeadKey(alg: AeadAlgorithm, key: Uint8Array): Promise<AeadKey> {
       if (key.length !== aeadKeyLength(alg)) throw new TypeError(`${alg} key must be ${aeadKeyLength(alg)} bytes`);
       if (alg === "CHACHA20-POLY1305") return new NobleChaChaKey(key);
+      if (isCcm(alg)) return nobleCcmKey(alg, key); // WebCrypto has no CCM
       const k = await subtle().importKey("raw", bs(key), { name: "AES-GCM" }, false, ["encrypt", "decrypt"]);
       return new WebAesGcmKey(alg, k);
     },
-    generateKeyShare(group: GroupName): Promise<KeyShareKeyPair> {
-      return group === "x25519" ? generateX25519(random) : generateEc(group, random);
-    },
-    async deriveSharedSecret(keyPair: KeyShareKeyPair, peer: Uint8Array): Promise<Uint8Array> {
-      const sk = keyPair.privateKey as WebPrivateKey;
-      if (keyPair.group === "x25519") return deriveX25519(sk, peer);
-      if (sk instanceof Uint8Array) throw new TypeError("ECDH private key is not a WebCrypto key");
-      return deriveEc(keyPair.group, sk, peer);
-    },
+    ...withKemGroups({
+      generateKeyShare(group: DhGroupName): Promise<KeyShareKeyPair> {
+        return group === "x25519" ? generateX25519(random) : generateEc(group, random);
+      },
+      async deriveSharedSecret(keyPair: KeyShareKeyPair, peer: Uint8Array): Promise<Uint8Array> {
+        const sk = keyPair.privateKey as WebPrivateKey;
+        if (keyPair.group === "x25519") return deriveX25519(sk, peer);
+        if (sk instanceof Uint8Array) throw new TypeError("ECDH private key is not a WebCrypto key");
+        return deriveEc(keyPair.group as Exclude<DhGroupName, "x25519">, sk, peer);
+      },
+      randomBytes: random ?? webRandomBytes,
+      seeded: random !== undefined,
+    }),
     randomBytes: random ?? webRandomBytes,
     importSigningKey: webImportSigningKey,
     verifySignature: webVerifySignature,

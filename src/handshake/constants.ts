@@ -62,6 +62,9 @@ export enum CipherSuite {
   TLS_AES_128_GCM_SHA256 = 0x1301,
   TLS_AES_256_GCM_SHA384 = 0x1302,
   TLS_CHACHA20_POLY1305_SHA256 = 0x1303,
+  TLS_AES_128_CCM_SHA256 = 0x1304,
+  /** 8-byte tag: for constrained devices only; never in the defaults (RFC 8446 §B.4, RFC 6655). */
+  TLS_AES_128_CCM_8_SHA256 = 0x1305,
 }
 
 /** NamedGroup (RFC 8446 §4.2.7). */
@@ -71,6 +74,8 @@ export enum NamedGroup {
   secp521r1 = 0x0019,
   x25519 = 0x001d,
   x448 = 0x001e,
+  /** Hybrid ML-KEM-768 + X25519 (draft-ietf-tls-ecdhe-mlkem §3). */
+  X25519MLKEM768 = 0x11ec,
 }
 
 /** PskKeyExchangeMode (RFC 8446 §4.2.9). */
@@ -126,7 +131,10 @@ export interface CipherSuiteParams {
   readonly keyLength: 16 | 32;
   /** AEAD nonce (write_iv) length in bytes (RFC 8446 §5.3). */
   readonly ivLength: 12;
-  /** Max records under one key (RFC 8446 §5.5; GCM 2^24.5 rounded down, ChaCha 2^64 capped at 2^48 here). */
+  /**
+   * Max records under one key (RFC 8446 §5.5; GCM 2^24.5 rounded down, ChaCha 2^64 capped at 2^48
+   * here; CCM 2^23.5, the confidentiality limit of RFC 9147 §4.5.3 for full-size records).
+   */
   readonly recordLimit: number;
 }
 
@@ -144,6 +152,14 @@ export const CIPHER_SUITES: ReadonlyMap<CipherSuite, CipherSuiteParams> = new Ma
     suite: CipherSuite.TLS_CHACHA20_POLY1305_SHA256, name: "TLS_CHACHA20_POLY1305_SHA256", hash: "SHA-256",
     aead: "CHACHA20-POLY1305", keyLength: 32, ivLength: 12, recordLimit: 2 ** 48,
   }],
+  [CipherSuite.TLS_AES_128_CCM_SHA256, {
+    suite: CipherSuite.TLS_AES_128_CCM_SHA256, name: "TLS_AES_128_CCM_SHA256", hash: "SHA-256",
+    aead: "AES-128-CCM", keyLength: 16, ivLength: 12, recordLimit: 11_863_283,
+  }],
+  [CipherSuite.TLS_AES_128_CCM_8_SHA256, {
+    suite: CipherSuite.TLS_AES_128_CCM_8_SHA256, name: "TLS_AES_128_CCM_8_SHA256", hash: "SHA-256",
+    aead: "AES-128-CCM-8", keyLength: 16, ivLength: 12, recordLimit: 11_863_283,
+  }],
 ]);
 
 /** Group name ↔ code point. */
@@ -151,6 +167,7 @@ export const GROUP_NAMES: ReadonlyMap<NamedGroup, GroupName> = new Map<NamedGrou
   [NamedGroup.x25519, "x25519"],
   [NamedGroup.secp256r1, "secp256r1"],
   [NamedGroup.secp384r1, "secp384r1"],
+  [NamedGroup.X25519MLKEM768, "X25519MLKEM768"],
 ]);
 
 /** Code point of a group name. */

@@ -5,7 +5,7 @@
  * @module
  */
 import type { CipherSuiteName, CommonConfig, PskKeyExchangeModeName } from "../config.ts";
-import type { GroupName, HashAlgorithm } from "../crypto/provider.ts";
+import type { CryptoProvider, GroupName, HashAlgorithm } from "../crypto/provider.ts";
 import { usageError } from "../errors.ts";
 import { CIPHER_SUITES, CipherSuite, type CipherSuiteParams, GROUP_NAMES, NamedGroup, PskKeyExchangeMode } from "./constants.ts";
 
@@ -16,15 +16,36 @@ export const DEFAULT_CIPHER_SUITES: readonly CipherSuite[] = [
   CipherSuite.TLS_AES_256_GCM_SHA384,
 ];
 
-/** Default group preference. */
+/**
+ * Default suites of a server: the client defaults, then AES-128-CCM for the
+ * devices (wolfSSL, Mbed TLS on AES hardware without GCM) that offer only it.
+ * A server picks by its own order, so it costs the others nothing. CCM_8
+ * (8-byte tag, 64-bit forgery resistance) is never a default: opt in with
+ * `cipherSuites` where a device needs it.
+ */
+export const DEFAULT_SERVER_CIPHER_SUITES: readonly CipherSuite[] = [...DEFAULT_CIPHER_SUITES, CipherSuite.TLS_AES_128_CCM_SHA256];
+
+/**
+ * Default group preference of a client: (EC)DHE only, so a ClientHello stays
+ * small (one 32-byte X25519 share, not 1,216 bytes of X25519MLKEM768) and a
+ * constrained client does no ML-KEM work unless asked (`groups`).
+ */
 export const DEFAULT_GROUPS: readonly GroupName[] = ["x25519", "secp256r1", "secp384r1"];
+
+/**
+ * Default group preference of a server: the hybrid post-quantum group first
+ * (draft-ietf-tls-ecdhe-mlkem), then the client defaults. A server answers
+ * whatever the client offers, so listing it costs nothing for clients that
+ * do not; it is left out when the provider cannot serve KEM groups.
+ */
+export const DEFAULT_SERVER_GROUPS: readonly GroupName[] = ["X25519MLKEM768", ...DEFAULT_GROUPS];
 
 /** Default PSK key exchange modes: forward secrecy first. */
 export const DEFAULT_PSK_MODES: readonly PskKeyExchangeModeName[] = ["psk_dhe_ke", "psk_ke"];
 
 /** Resolve configured suites to their parameters, rejecting unknown names. */
-export function configuredSuites(config: CommonConfig): CipherSuiteParams[] {
-  const list = config.cipherSuites ?? DEFAULT_CIPHER_SUITES;
+export function configuredSuites(config: CommonConfig, role: "client" | "server" = "client"): CipherSuiteParams[] {
+  const list = config.cipherSuites ?? (role === "server" ? DEFAULT_SERVER_CIPHER_SUITES : DEFAULT_CIPHER_SUITES);
   if (list.length === 0) throw usageError("no_cipher_suites", "cipherSuites is empty");
   return list.map((s) => {
     const code = typeof s === "number" ? s : CipherSuite[s as CipherSuiteName];
@@ -35,10 +56,16 @@ export function configuredSuites(config: CommonConfig): CipherSuiteParams[] {
 }
 
 /** Resolve configured groups, rejecting unknown names. */
-export function configuredGroups(config: CommonConfig): GroupName[] {
-  const list = [...(config.groups ?? DEFAULT_GROUPS)];
+export function configuredGroups(config: CommonConfig, role: "client" | "server" = "client", provider?: CryptoProvider): GroupName[] {
+  const kem = role === "client" || provider?.respondKeyShare !== undefined;
+  let list = [...(config.groups ?? (role === "server" ? DEFAULT_SERVER_GROUPS : DEFAULT_GROUPS))];
   for (const g of list) {
     if (!(g in NamedGroup) || !GROUP_NAMES.has(NamedGroup[g])) throw usageError("bad_group", `unsupported group ${String(g)}`);
+  }
+  // A server answers a KEM share with the provider's respondKeyShare (crypto/hybrid_kem.ts).
+  if (!kem) {
+    if (config.groups?.includes("X25519MLKEM768")) throw usageError("bad_group", "X25519MLKEM768 needs a provider with respondKeyShare");
+    list = list.filter((g) => g !== "X25519MLKEM768");
   }
   if (list.length === 0) throw usageError("no_groups", "groups is empty");
   return list;

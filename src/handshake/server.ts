@@ -53,6 +53,7 @@ import {
   type SecretHandle,
   stageJobsOf,
 } from "../crypto/stages.ts";
+import { isKemGroup } from "../crypto/hybrid_kem.ts";
 import { configuredGroups, configuredPskModes, configuredSuites, groupName, selectSuite } from "./negotiation.ts";
 import { Transcript } from "./transcript.ts";
 import type { ClientAuthPolicy, PskPolicy } from "../config.ts";
@@ -196,7 +197,15 @@ export class ServerHandshake implements HandshakeDriver {
    * means a HelloRetryRequest is needed. On a retried hello (§4.1.2) the one
    * share must be for the group the HelloRetryRequest named.
    */
-  #pickKeyShare(shares: readonly KeyShareEntry[], retry: boolean): KeyShareChoice | undefined {
+  #pickKeyShare(shares: readonly KeyShareEntry[], retry: boolean, clientGroups: readonly number[]): KeyShareChoice | undefined {
+    // Post-quantum first: when our first group is X25519MLKEM768 and the client lists it in
+    // supported_groups but sent no share for it, ask for it (HelloRetryRequest) rather than
+    // settle for a classical share (draft-ietf-tls-ecdhe-mlkem; a harvest-now-decrypt-later
+    // attacker gains nothing from the extra round trip).
+    const first = this.#groups[0];
+    if (!retry && first === "X25519MLKEM768" && clientGroups.includes(NamedGroup[first]) && !shares.some((x) => x.group === NamedGroup[first])) {
+      return undefined;
+    }
     let share: KeyShareChoice | undefined;
     for (const g of this.#groups) {
       const s = shares.find((x) => x.group === NamedGroup[g]);
@@ -356,7 +365,7 @@ export class ServerHandshake implements HandshakeDriver {
     // (EC)DHE group.
     let share: KeyShareChoice | undefined;
     if (sel.mode === "psk_dhe_ke") {
-      share = this.#pickKeyShare(shares, retry);
+      share = this.#pickKeyShare(shares, retry, clientGroups);
       if (!share) {
         const want = this.#groups.find((g) => clientGroups.includes(NamedGroup[g]))!;
         // Binder first (§4.2.11: verify before using the PSK), then ask for the share.
@@ -601,7 +610,15 @@ export class ServerHandshake implements HandshakeDriver {
       : [{ type: ExtensionType.pre_shared_key, data: ext.encodePreSharedKeyServerHello(this.#sel.offered.index) }];
     let kx: { keyPair: KeyShareKeyPair; peerPublicKey: Uint8Array } | null = null;
     if (share) {
-      const mine = await p.generateKeyShare(share.name);
+      // KEM groups: the share answers the client's (the ML-KEM ciphertext); (EC)DHE: a fresh key pair.
+      let mine: KeyShareKeyPair;
+      try {
+        mine = isKemGroup(share.name) && p.respondKeyShare ? await p.respondKeyShare(share.name, share.keyExchange) : await p.generateKeyShare(share.name);
+      } catch (e) {
+        // §4.2.8: a malformed share (e.g. an ML-KEM key failing FIPS 203's check) is illegal_parameter.
+        if (e instanceof TypeError) throw illegal("invalid client key share", "bad_key_share");
+        throw e;
+      }
       kx = { keyPair: mine, peerPublicKey: share.keyExchange };
       this.#group = share.name;
       exts.push({ type: ExtensionType.key_share, data: ext.encodeKeyShareServerHello({ group: NamedGroup[share.name], keyExchange: mine.publicKey }) });
@@ -721,7 +738,7 @@ export class ServerHandshake implements HandshakeDriver {
     if (retry && suite !== this.#hrrSuite) throw illegal("second ClientHello changed the negotiated cipher suite");
     // §9.2: without a PSK, (EC)DHE is the key exchange: supported_groups and key_share are mandatory.
     if (clientGroups.length === 0) throw missing("certificate handshake needs supported_groups and key_share (§9.2)");
-    const share = this.#pickKeyShare(shares, retry);
+    const share = this.#pickKeyShare(shares, retry, clientGroups);
     if (!share) {
       const want = this.#groups.find((g) => clientGroups.includes(NamedGroup[g]));
       if (!want) {

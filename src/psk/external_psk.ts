@@ -8,6 +8,7 @@
  *
  * @module
  */
+import type { CipherSuiteName } from "../config.ts";
 import type { HashAlgorithm } from "../crypto/provider.ts";
 import { usageError } from "../errors.ts";
 import { toHex } from "../wire/bytes.ts";
@@ -70,7 +71,7 @@ export interface PskEarlyDataOptions {
   /** Most early data bytes (max_early_data_size), 1..2^32-1. */
   maxSize: number;
   /** The only cipher suite 0-RTT may use with this PSK. */
-  cipherSuite: "TLS_AES_128_GCM_SHA256" | "TLS_AES_256_GCM_SHA384" | "TLS_CHACHA20_POLY1305_SHA256";
+  cipherSuite: CipherSuiteName;
   /** The ALPN protocol 0-RTT requires, if any. */
   alpn?: string;
 }

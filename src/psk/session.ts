@@ -6,6 +6,7 @@
  */
 import type { CipherSuiteName } from "../config.ts";
 import { usageError } from "../errors.ts";
+import { CipherSuite } from "../handshake/constants.ts";
 import { Reader } from "../wire/reader.ts";
 import { Writer } from "../wire/writer.ts";
 import { createPsk, type Psk } from "./external_psk.ts";
@@ -133,7 +134,7 @@ export function importSession(bytes: Uint8Array): ClientSession {
     if (magic !== MAGIC && magic !== MAGIC_V1) throw new Error("magic");
     const dec = new TextDecoder();
     const cipherSuite = dec.decode(r.vector(2, "suite")) as CipherSuiteName;
-    if (!["TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384", "TLS_CHACHA20_POLY1305_SHA256"].includes(cipherSuite)) throw new Error("suite");
+    if (!(cipherSuite in CipherSuite)) throw new Error("suite");
     const receivedAt = r.u32() * 2 ** 32 + r.u32();
     const lifetime = r.u32();
     const ageAdd = r.u32();

@@ -13,13 +13,12 @@
  *
  * @module
  */
-import type { AeadKey, CryptoProvider } from "../crypto/provider.ts";
+import { type AeadKey, aeadTagLength, type CryptoProvider } from "../crypto/provider.ts";
 import { protocolError, TlsError, usageError } from "../errors.ts";
 import { AlertDescription } from "../handshake/alerts.ts";
 import { type CipherSuiteParams, ContentType } from "../handshake/constants.ts";
 import { trafficKeys } from "../handshake/key_schedule.ts";
 import {
-  AEAD_TAG_LENGTH,
   MAX_CIPHERTEXT,
   MAX_INNER_PLAINTEXT,
   MAX_PLAINTEXT,
@@ -149,7 +148,7 @@ export class RecordSealer {
     plaintext.set(content);
     plaintext[content.length] = type;
     const nonce = recordNonce(this.#iv, this.#seq++);
-    return { nonce, aad: protectedHeader(plaintext.length + AEAD_TAG_LENGTH), plaintext };
+    return { nonce, aad: protectedHeader(plaintext.length + aeadTagLength(this.#key.algorithm)), plaintext };
   }
 
   /**
@@ -161,7 +160,7 @@ export class RecordSealer {
     const trailer = new Uint8Array(1 + padding); // padding bytes are already zero
     trailer[0] = type;
     const nonce = recordNonce(this.#iv, this.#seq++);
-    const header = protectedHeader(content.length + trailer.length + AEAD_TAG_LENGTH);
+    const header = protectedHeader(content.length + trailer.length + aeadTagLength(this.#key.algorithm));
     return call(() => this.#key.sealRecord!(nonce, header, content, trailer));
   }
 
@@ -299,7 +298,7 @@ export class RecordOpener {
     if (body.length > MAX_CIPHERTEXT) {
       throw protocolError(AlertDescription.record_overflow, `protected record of ${body.length} bytes exceeds 2^14 + 256`);
     }
-    const plaintext = body.length < AEAD_TAG_LENGTH
+    const plaintext = body.length < aeadTagLength(this.#key.algorithm)
       ? null
       : await this.#key.open(recordNonce(this.#iv, this.#seq), header, body);
     // §5.2: deprotection failure → bad_record_mac.

@@ -18,6 +18,7 @@ const ALLOWED: Record<string, string> = {
   // identical for every context; caching it changes no behaviour, only saves a probe.
   "crypto/signature_web.ts:subtleEd25519": "runtime capability probe",
   "crypto/node.ts:chachaNative": "runtime capability probe",
+  "crypto/node.ts:ccmNative": "runtime capability probe",
   "crypto/webcrypto.ts:subtleX25519": "runtime capability probe",
   // Private side tables keyed by the object they belong to (the role of a #private field,
   // unreachable from outside); nothing is shared between objects.

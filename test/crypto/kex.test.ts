@@ -5,7 +5,7 @@
  * X25519 vectors through the seeded-RNG hook.
  */
 import { describe, expect, test } from "bun:test";
-import type { CryptoProvider, GroupName } from "../../src/crypto/provider.ts";
+import type { CryptoProvider, DhGroupName as GroupName } from "../../src/crypto/provider.ts";
 import { concat, fromHex, toHex } from "../../src/wire/bytes.ts";
 import { fixedRandom, PROVIDER_FACTORIES, PROVIDERS } from "../providers.ts";
 

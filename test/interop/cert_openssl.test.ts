@@ -156,6 +156,19 @@ describe("OpenSSL certificate interop: our client → s_server", () => {
     });
   }
 
+  for (const suite of ["TLS_AES_128_CCM_SHA256", "TLS_AES_128_CCM_8_SHA256"] as const) {
+    test(`${suite} (AES-CCM for devices; noble's CCM on Bun)`, async () => {
+      const r = await toSServer([...sServerCert("ec"), "-ciphersuites", suite], {
+        serverName: "localhost",
+        trustAnchors: pki.pem("ca.pem"),
+        cipherSuites: [suite],
+      });
+      expect(r.error).toBeUndefined();
+      expect(r.params).toMatchObject({ cipherSuite: suite, keyExchange: "ecdhe" });
+      expect(r.serverStdout).toBe("hello from psk-tls\n");
+    });
+  }
+
   test("client authentication (s_server -Verify 1)", async () => {
     const r = await toSServer([...sServerCert("ec"), "-Verify", "1", "-CAfile", CA], {
       serverName: "localhost",
@@ -240,6 +253,25 @@ describe("OpenSSL certificate interop: s_client → our server", () => {
       expect(r.stderr.toLowerCase()).toContain(`signature type: ${OPENSSL_SIG[name]!.toLowerCase()}`);
     });
   }
+
+  // A device offering only AES-CCM: the default server takes TLS_AES_128_CCM_SHA256; CCM_8 needs opting in.
+  test("TLS_AES_128_CCM_SHA256 with the default server suites", async () => {
+    const r = await fromSClient({ certificates: [cert("ec")] }, [...verifying(), "-ciphersuites", "TLS_AES_128_CCM_SHA256"]);
+    expect(r.serverError).toBeUndefined();
+    expect(r.params).toMatchObject({ cipherSuite: "TLS_AES_128_CCM_SHA256" });
+    expect(r.stdout).toBe("ping from s_client\n");
+    expect(r.stderr).toContain("Ciphersuite: TLS_AES_128_CCM_SHA256");
+  });
+
+  test("TLS_AES_128_CCM_8_SHA256: refused by default (handshake_failure), accepted when configured", async () => {
+    const refused = await fromSClient({ certificates: [cert("ec")] }, [...verifying(), "-ciphersuites", "TLS_AES_128_CCM_8_SHA256"]);
+    expect(refused.params).toBeUndefined();
+    expect((refused.serverError as TlsError).code).toBe("no_common_cipher_suite");
+    const r = await fromSClient({ certificates: [cert("ec")], cipherSuites: ["TLS_AES_128_CCM_8_SHA256"] }, [...verifying(), "-ciphersuites", "TLS_AES_128_CCM_8_SHA256"]);
+    expect(r.serverError).toBeUndefined();
+    expect(r.params).toMatchObject({ cipherSuite: "TLS_AES_128_CCM_8_SHA256" });
+    expect(r.stdout).toBe("ping from s_client\n");
+  });
 
   test("client authentication: s_client presents a certificate (clientAuth require)", async () => {
     const r = await fromSClient(

@@ -27,6 +27,7 @@ import { createPsk } from "../../src/psk/external_psk.ts";
 import { listen } from "../../src/server/listen.ts";
 import { formatPskLine } from "../../src/cli/psk_file.ts";
 import {
+  GNUTLS_CIPHER,
   BUN_BIN,
   CLI,
   ensurePeers,
@@ -176,7 +177,7 @@ async function gnutlsCliToServer(cell: Cell, data: Uint8Array): Promise<void> {
     expect(sameBytes(client.stdout.bytes(), data)).toBe("same");
     const text = await Bun.file(log).text();
     expect(text).toContain(`PSK authentication. Connected as '${psk.identity}'`);
-    expect(text).toMatch(new RegExp(`- Description: .*\\(${cell.suite === "TLS_AES_128_GCM_SHA256" ? "AES-128-GCM" : cell.suite === "TLS_AES_256_GCM_SHA384" ? "AES-256-GCM" : "CHACHA20-POLY1305"}\\)`));
+    expect(text).toMatch(new RegExp(`- Description: .*\\(${GNUTLS_CIPHER[cell.suite]}\\)`));
     expect(text).toContain("Peer has closed the GnuTLS connection");
     expect(errors).toEqual([]);
   } finally {

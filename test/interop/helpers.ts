@@ -28,29 +28,39 @@ export const DENO_BIN: string = join(ROOT, "node_modules", ".bin", "deno");
 /** The CLI entry point. */
 export const CLI: string = join(ROOT, "src", "cli", "main.ts");
 
-/** The three suites, each with the PSK hash it requires (RFC 8446 §4.2.11: PSK hash = suite hash). */
+/**
+ * The five suites, each with the PSK hash it requires (RFC 8446 §4.2.11: PSK
+ * hash = suite hash). The CCM ones run on noble on Bun and Deno, on
+ * node:crypto (OpenSSL) on Node.
+ */
 export const SUITES: readonly { suite: CipherSuiteName; hash: "sha256" | "sha384"; group: GroupName }[] = [
   { suite: "TLS_AES_128_GCM_SHA256", hash: "sha256", group: "x25519" },
   { suite: "TLS_CHACHA20_POLY1305_SHA256", hash: "sha256", group: "secp256r1" },
   { suite: "TLS_AES_256_GCM_SHA384", hash: "sha384", group: "secp384r1" },
+  { suite: "TLS_AES_128_CCM_SHA256", hash: "sha256", group: "x25519" },
+  { suite: "TLS_AES_128_CCM_8_SHA256", hash: "sha256", group: "secp256r1" },
 ];
 
 /** The PSK key exchange modes. */
 export const MODES: readonly PskKeyExchangeModeName[] = ["psk_ke", "psk_dhe_ke"];
 
 /** OpenSSL's name of a group (`-groups`). */
-export const OPENSSL_GROUP: Record<GroupName, string> = { x25519: "X25519", secp256r1: "P-256", secp384r1: "P-384" };
+/** (X25519MLKEM768 needs OpenSSL ≥ 3.5 / GnuTLS ≥ 3.8.9; the 3.0 and 3.7 here have neither.) */
+export const OPENSSL_GROUP: Record<GroupName, string> = { x25519: "X25519", secp256r1: "P-256", secp384r1: "P-384", X25519MLKEM768: "X25519MLKEM768" };
 /** GnuTLS's priority-string name of a group. */
 export const GNUTLS_GROUP: Record<GroupName, string> = {
   x25519: "GROUP-X25519",
   secp256r1: "GROUP-SECP256R1",
   secp384r1: "GROUP-SECP384R1",
+  X25519MLKEM768: "GROUP-X25519-MLKEM768",
 };
 /** GnuTLS's priority-string name of a suite's cipher. */
 export const GNUTLS_CIPHER: Record<CipherSuiteName, string> = {
   TLS_AES_128_GCM_SHA256: "AES-128-GCM",
   TLS_CHACHA20_POLY1305_SHA256: "CHACHA20-POLY1305",
   TLS_AES_256_GCM_SHA384: "AES-256-GCM",
+  TLS_AES_128_CCM_SHA256: "AES-128-CCM",
+  TLS_AES_128_CCM_8_SHA256: "AES-128-CCM-8",
 };
 
 /**
@@ -410,6 +420,8 @@ const SUITE_ID: Record<CipherSuiteName, [number, number]> = {
   TLS_AES_128_GCM_SHA256: [0x13, 0x01],
   TLS_AES_256_GCM_SHA384: [0x13, 0x02],
   TLS_CHACHA20_POLY1305_SHA256: [0x13, 0x03],
+  TLS_AES_128_CCM_SHA256: [0x13, 0x04],
+  TLS_AES_128_CCM_8_SHA256: [0x13, 0x05],
 };
 
 /**
