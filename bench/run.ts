@@ -574,7 +574,9 @@ function recommend(rows: BenchRow[]): string {
 async function main(): Promise<number> {
   let o: BenchOptions;
   try {
-    o = parseBenchArgs(process.argv.slice(2), current);
+    // `deno task bench -- --help` passes the `--` on (npm run drops it).
+    const argv = process.argv.slice(2);
+    o = parseBenchArgs(argv[0] === "--" ? argv.slice(1) : argv, current);
   } catch (e) {
     console.error(`bench: ${e instanceof Error ? e.message : e}\n\n${HELP}`);
     return 2;

@@ -6,7 +6,7 @@
 #
 # Stages: bun test (the whole suite) · tsc (strict typecheck of everything) ·
 # deno check (exports with their JSDoc examples, examples/, the shim) /
-# doc --lint / publish --dry-run / test (core tests through the bun:test shim) ·
+# doc --lint (each entry point alone) / publish --dry-run / test (core tests through the bun:test shim) ·
 # node (bun-built bundles of mod.ts and of the demo, run on Node). A failing
 # stage does not stop the others; the last line is "N passed, N failed" over
 # the stages and the exit status is 1 if any failed.
@@ -51,15 +51,6 @@ stage() {
     failures+=("$name")
     printf -- '--- %s: FAILED\n' "$name"
   fi
-}
-
-# `deno doc` follows tsconfig.json's `types: ["bun"]` into @types/node and warns
-# about every triple-slash reference it cannot resolve; the warnings are noise.
-deno_doc_lint() {
-  local rc=0
-  deno doc --lint "$@" >"$tmp/doc.log" 2>&1 || rc=$?
-  awk '/Failed resolving types/ { skip = 1; next } skip && /^[[:space:]]+at / { skip = 0; next } { skip = 0; print }' "$tmp/doc.log"
-  return "$rc"
 }
 
 # bundle ENTRY OUT: build ENTRY for Node with Bun.
@@ -114,7 +105,8 @@ if wants deno; then
   # (`${a[@]+"${a[@]}"}`: empty arrays under `set -u` on bash 3.2, macOS's bash.)
   # --doc: the @example blocks in the exports' JSDoc are type-checked too.
   stage "deno check" deno check --doc "${entries[@]}" ${examples[@]+"${examples[@]}"} test/_deno/bun_test.ts
-  stage "deno doc --lint" deno_doc_lint "${entries[@]}"
+  # Each entry point alone: JSR documents each one separately (scripts/entry-types.mjs --check).
+  stage "deno doc --lint (each entry point alone)" node scripts/entry-types.mjs --check
   stage "deno publish --dry-run" deno publish --dry-run --allow-dirty
   # Never call `deno test` without files: it would then collect every test file in the repo.
   [ ${#deno_tests[@]} -gt 0 ] || deno_tests=(test/_deno/shim.test.ts)

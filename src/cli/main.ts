@@ -1,3 +1,4 @@
+#!/usr/bin/env node
 /**
  * Entry point of the `psk-tls` command line tool:
  *
@@ -21,7 +22,9 @@ import { runCli } from "./run.ts";
 export { USAGE };
 
 try {
-  await exit(await runCli(process.argv.slice(2)));
+  // `deno task cli -- --version` passes the `--` on (npm run drops it): a leading `--` is not an argument.
+  const argv = process.argv.slice(2);
+  await exit(await runCli(argv[0] === "--" ? argv.slice(1) : argv));
 } catch (e) {
   process.stderr.write(`psk-tls: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
   await exit(70);

@@ -18,13 +18,14 @@ export const EXIT_USAGE = 2;
 export const EXIT_FAILURE = 1;
 
 /**
- * The one line printed for a system error (`EADDRINUSE`, `EACCES`, `EEXIST`…),
- * or undefined for anything else. `listenAddress` names the address of a
- * server whose error does not.
+ * The one line printed for a system error (`EADDRINUSE`, `EACCES`, `EEXIST`…)
+ * or a Node-style `ERR_…` error (such as `--store` without the optional
+ * `@redis/client`), or undefined for anything else. `listenAddress` names
+ * the address of a server whose error does not.
  */
 export function systemErrorLine(e: unknown, listenAddress?: string): string | undefined {
   const err = e as { code?: unknown; message?: unknown; syscall?: unknown; address?: unknown; port?: unknown; path?: unknown };
-  if (typeof err?.code !== "string" || !/^E[A-Z]+$/.test(err.code)) return undefined;
+  if (typeof err?.code !== "string" || !/^(E[A-Z]+|ERR_[A-Z_]+)$/.test(err.code)) return undefined;
   switch (err.code) {
     case "EADDRINUSE": {
       // Node and Bun name the address in the error; Deno does not, so the caller's is used.

@@ -2,9 +2,10 @@
  * `psk-tls server`: a PSK-TLS server in the spirit of `openssl s_server`.
  *
  * - stderr: first `{"listening":{"host":…,"port":…}}`, then one JSON line per
- *   connection: the negotiated parameters (see {@link sessionSummary}) when
- *   the handshake completes, or `{error, code, alert}` when it fails (a later
- *   failure of an established connection adds an `{error, code, alert}` line).
+ *   connection when its handshake ends: time, peer, outcome, offered and
+ *   negotiated identity, one alert name, and the negotiated parameters or the
+ *   failure (see `connection_log.ts`; a later failure of an established
+ *   connection adds a line with outcome "failed").
  * - default: received plaintext goes to stdout; when the client closes, the
  *   server closes too. `--echo` sends every byte back; `--http` answers one
  *   HTTP/1.x request with a page describing the session, then closes.
@@ -22,8 +23,9 @@ import type { TlsStream } from "../streams/tls_stream.ts";
 import type { ServerCommand } from "./args.ts";
 import { sessionPageServer } from "./http.ts";
 import { CLOSE_WAIT_MS, exit, logJsonLine, onTerminate, sleep, writeJsonLine, writeStdout } from "./io.ts";
+import { establishedLine, failureLine } from "./connection_log.ts";
 import { applyServerResumption } from "./resumption.ts";
-import { errorSummary, forEachChunk, serverConfigOf, sessionSummary } from "./tls_config.ts";
+import { forEachChunk, serverConfigOf } from "./tls_config.ts";
 
 /** Serve one established connection in the command's mode (`http`: with the HTTP layer `http`). */
 async function serveConnection(tls: TlsStream, info: ConnectionInfo, command: ServerCommand, http: HttpConnectionHandler): Promise<void> {
@@ -31,7 +33,7 @@ async function serveConnection(tls: TlsStream, info: ConnectionInfo, command: Se
   // 0-RTT data (replayable, RFC 8446 §8) comes first; the JSON line says how much arrived that way.
   const early = await tls.earlyData;
   // The log is best effort: a stderr that is gone (EPIPE) must not stop the serving.
-  await logJsonLine({ ...sessionSummary(params), ...(early ? { earlyDataBytes: early.length } : {}) });
+  await logJsonLine(establishedLine(info, tls.connection.offeredPskIdentities, params, early ? early.length : undefined));
   if (early && early.length > 0) {
     if (command.mode === "print") await writeStdout(early);
     else if (command.mode === "echo") {
@@ -88,7 +90,8 @@ export async function runServer(command: ServerCommand): Promise<number> {
       // handler's stream fails with it), which must not count the connection twice.
       if (info.phase === "handler" || info.phase === "idle") return;
       // logJsonLine never rejects (stderr gone: the line is dropped, the server goes on).
-      void logJsonLine(errorSummary(err)).then(() => connectionEnded(false));
+      const line = failureLine(info, info.phase === "limit" ? "refused" : "handshake_failed", err, info.offeredPskIdentities);
+      void logJsonLine(line).then(() => connectionEnded(false));
     },
   };
   if (command.handshakeTimeout !== undefined) options.handshakeTimeout = command.handshakeTimeout;
@@ -102,7 +105,7 @@ export async function runServer(command: ServerCommand): Promise<number> {
       await serveConnection(stream, info, command, http);
     } catch (e) {
       ok = false;
-      await logJsonLine(errorSummary(e));
+      await logJsonLine(failureLine(info, "failed", e, stream.connection.offeredPskIdentities, stream.connection.negotiated));
       throw e; // listen() aborts the connection (and ignores the handler error: logged above)
     } finally {
       open.delete(stream);

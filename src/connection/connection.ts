@@ -6,7 +6,11 @@
  * feeds received bytes with {@link TlsConnection.feed} and drains
  * {@link TlsConnection.takeOutput} / {@link TlsConnection.takePlaintext}.
  *
- * All operations are serialised internally (crypto is async), so the caller
+ * Two lanes (crypto is async): `feed` runs on the read lane and `send` on
+ * the write lane, each serialised in call order, so decryption of incoming
+ * records and encryption of outgoing ones overlap. Key changes, `close`,
+ * `updateKeys`, failure and the whole handshake take both lanes (always the
+ * read lane first, so two operations never wait on each other). The caller
  * may call `feed` and `send` without awaiting each other.
  *
  * @module
@@ -24,6 +28,7 @@ import { RecordOpener, RecordSealer, type SealItem } from "../record/protect.ts"
 import { DEFAULT_MAX_NON_APPLICATION_RECORDS, MAX_PLAINTEXT } from "../record/limits.ts";
 import { encodeHandshake } from "../handshake/messages/handshake.ts";
 import { concat } from "../wire/bytes.ts";
+import type { RawRecord } from "../record/deframer.ts";
 import { decodeKeyUpdate, encodeKeyUpdate } from "../handshake/messages/key_update.ts";
 
 /** The handshake side of a connection: a client or server state machine. */
@@ -40,6 +45,8 @@ export interface HandshakeDriver {
   skippableEarlyData?: number;
   /** The exporter_master_secret once the handshake derived it (§7.5). */
   readonly sessionSecrets?: { exporterMasterSecret: Uint8Array } | undefined;
+  /** Server only: the PSK identities the client offered (for logs). */
+  readonly offeredPskIdentities?: readonly Uint8Array[];
 }
 
 /** The services a handshake state machine uses; implemented by {@link TlsConnection}. */
@@ -86,6 +93,11 @@ export type ConnectionState = "handshaking" | "connected" | "closed" | "failed";
 /** Which side of the connection this is. */
 export type Role = "client" | "server";
 
+/** The lanes an operation holds: every operation holds one; `write` says whether it holds the write lane. */
+interface Lanes {
+  write: boolean;
+}
+
 function toHexLower(b: Uint8Array): string {
   let s = "";
   for (const x of b) s += x.toString(16).padStart(2, "0");
@@ -112,7 +124,11 @@ export class TlsConnection {
   #error: TlsError | undefined;
   #negotiated: NegotiatedParameters | undefined;
   #secrets: TrafficSecrets | undefined;
-  #queue: Promise<unknown> = Promise.resolve();
+  /** Tails of the two lanes (see the module notes). */
+  #readTail: Promise<unknown> = Promise.resolve();
+  #writeTail: Promise<unknown> = Promise.resolve();
+  /** close() was called (set at call time: a send() called after it is refused even before close() runs). */
+  #closing = false;
   #peerClosed = false;
   #localClosed = false;
   #writeLimit = MAX_PLAINTEXT;
@@ -158,6 +174,15 @@ export class TlsConnection {
     return this.#negotiated;
   }
 
+  /**
+   * Server: the PSK identities the client offered in its (last) ClientHello,
+   * in its order, also when the handshake failed; empty before, on a client,
+   * or when none was offered. Identities travel in clear (RFC 8446 §2.2).
+   */
+  get offeredPskIdentities(): readonly Uint8Array[] {
+    return this.#driver?.offeredPskIdentities ?? [];
+  }
+
   /** True once the handshake completed (keys for application data are in place). */
   get handshakeComplete(): boolean {
     return this.#negotiated !== undefined;
@@ -193,7 +218,7 @@ export class TlsConnection {
 
   /** Start the handshake: the client queues its ClientHello; the server is ready for one. */
   start(): Promise<void> {
-    return this.#serial(async () => {
+    return this.#serial("both", async () => {
       if (this.#started) return;
       this.#started = true;
       await this.#driver.start();
@@ -203,34 +228,102 @@ export class TlsConnection {
 
   /** Feed bytes received from the transport. Rejects with the TlsError that failed the connection. */
   feed(data: Uint8Array): Promise<void> {
-    return this.#serial(async () => {
-      if (!this.#started) {
-        this.#started = true;
-        await this.#driver.start();
-      }
-      // The deframer is drained after every push, so it holds at most this chunk plus one partial record.
-      this.#deframer.push(data);
-      for (let rec = this.#deframer.next(); rec; rec = this.#deframer.next()) {
-        if (this.#state === "closed" || this.#peerClosed) break; // data after close_notify is ignored (§6.1)
-        await this.#record(rec.type, rec.header, rec.fragment);
-      }
-      await this.#flushHandshake();
+    return this.#serial("read", async (lanes) => {
+      // The handshake takes both lanes; afterwards a feed writes only for a KeyUpdate or an alert.
+      if (!this.#negotiated) return await this.#withWrite(() => this.#feed(data, { write: true }));
+      await this.#feed(data, lanes);
     });
+  }
+
+  /**
+   * `data` is not copied: records are read in place (views of it) until the
+   * feed settles, so the caller must not modify it before then. What is left
+   * of a partial record moves into the deframer's own buffer at the end.
+   */
+  async #feed(data: Uint8Array, lanes: Lanes): Promise<void> {
+    if (!this.#started) {
+      this.#started = true;
+      await this.#driver.start();
+    }
+    // The deframer is drained after every push, so it holds at most this chunk plus one partial record.
+    this.#deframer.push(data);
+    try {
+      const records: RawRecord[] = [];
+      let framing: unknown;
+      try {
+        for (let rec = this.#deframer.next(); rec; rec = this.#deframer.next()) records.push(rec);
+      } catch (e) {
+        framing = e; // a bad header: the records before it are handled first
+      }
+      await this.#records(records, lanes);
+      if (framing !== undefined && this.#state !== "closed" && !this.#peerClosed) throw framing;
+    } finally {
+      this.#deframer.release();
+    }
+    await this.#flushHandshakeOn(lanes);
+  }
+
+  /**
+   * Handle the records of one feed in order. Runs of application_data records
+   * after the handshake are opened in one batch (`RecordOpener.openMany`); a
+   * key change inside a run (KeyUpdate) re-opens the rest under the new key.
+   */
+  async #records(records: readonly RawRecord[], lanes: Lanes): Promise<void> {
+    let i = 0;
+    while (i < records.length) {
+      if (this.#inputEnded()) return; // data after close_notify is ignored (§6.1)
+      let j = i;
+      if (this.#batchable()) while (j < records.length && records[j]!.type === ContentType.application_data) j++;
+      if (j - i < 2) {
+        const rec = records[i++]!;
+        await this.#record(rec.type, rec.header, rec.fragment, lanes);
+        continue;
+      }
+      const opener = this.#opener!;
+      const { opened, error } = await opener.openMany(records.slice(i, j));
+      let k = 0;
+      while (k < opened.length) {
+        const { type, content } = opened[k++]!;
+        this.#checkReadLimit(content);
+        await this.#content(type, content, lanes);
+        if (this.#opener !== opener || this.#inputEnded()) break;
+      }
+      if (this.#opener === opener && k === opened.length && error !== undefined) {
+        if (this.#inputEnded()) return;
+        throw error;
+      }
+      i += k;
+    }
+  }
+
+  /** Data after close_notify is ignored (§6.1). */
+  #inputEnded(): boolean {
+    return this.#state === "closed" || this.#peerClosed;
+  }
+
+  /** Whether incoming application_data records can be opened in a batch now (no 0-RTT skipping or early data). */
+  #batchable(): boolean {
+    return this.#negotiated !== undefined && this.#opener !== undefined && !this.#driver.skippableEarlyData &&
+      this.#earlyLimit === null;
   }
 
   /** Encrypt application data (fragmented to the record size limit). */
   send(data: Uint8Array): Promise<void> {
-    return this.#serial(async () => {
+    // Before the handshake completed a send waits for it on both lanes (and is then refused).
+    // A send called after close() is refused even if close() has not reached the write lane yet.
+    const afterClose = this.#closing;
+    return this.#serial(this.#negotiated ? "write" : "both", async () => {
       await this.#sealApplicationData(data);
     }, () => {
       if (!this.#negotiated) return this.#usage("not_connected", "send() before the handshake completed");
-      if (this.#localClosed) return this.#usage("closed", "send() after close()");
+      if (this.#localClosed || afterClose) return this.#usage("closed", "send() after close()");
     });
   }
 
   /** Send close_notify (half-close: the peer may keep sending until it closes too). */
   close(): Promise<void> {
-    return this.#serial(async () => {
+    this.#closing = true;
+    return this.#serial("both", async () => {
       if (this.#localClosed) return;
       this.#localClosed = true;
       await this.#sendAlert(AlertDescription.close_notify);
@@ -240,7 +333,7 @@ export class TlsConnection {
 
   /** Send a KeyUpdate (§4.6.3); `requestPeer` asks the peer to update its keys too. */
   updateKeys(requestPeer = false): Promise<void> {
-    return this.#serial(async () => {
+    return this.#serial("both", async () => {
       await this.#sendKeyUpdate(requestPeer);
     }, () => (this.#negotiated ? undefined : this.#usage("not_connected", "updateKeys() before the handshake completed")));
   }
@@ -267,7 +360,11 @@ export class TlsConnection {
     return exportKeyingMaterial(this.#provider, this.#secrets.params.hash, secret, label, context, length);
   }
 
-  /** Take every queued outgoing record (to write to the transport). */
+  /**
+   * Take every queued outgoing record (to write to the transport). Records
+   * sealed together are views of one buffer: {@link joinOutput} writes
+   * them as one chunk without copying.
+   */
   takeOutput(): Uint8Array[] {
     const out = this.#out;
     this.#out = [];
@@ -291,37 +388,58 @@ export class TlsConnection {
 
   /** Abort: fail the connection locally with `error` and queue its alert if one applies. */
   abort(error: TlsError): Promise<void> {
-    return this.#serial(() => Promise.reject(error)).catch(() => {});
+    return this.#serial("both", () => Promise.reject(error)).catch(() => {});
   }
 
   // ---- serialisation and failure --------------------------------------------------------
 
   /**
-   * Run `fn` after every earlier operation. `precondition`, checked in turn, rejects API misuse
+   * Run `fn` after every earlier operation of its lane(s): "both" waits for the read lane and
+   * then, holding it, for the write lane. `precondition`, checked in turn, rejects API misuse
    * without touching the connection: a misuse never fails a healthy (or handshaking) connection.
    */
-  #serial<T>(fn: () => Promise<T>, precondition?: () => TlsError | undefined): Promise<T> {
+  #serial<T>(lane: "read" | "write" | "both", fn: (lanes: Lanes) => Promise<T>, precondition?: () => TlsError | undefined): Promise<T> {
+    const lanes: Lanes = { write: lane !== "read" };
     const run = async (): Promise<T> => {
       if (this.#state === "failed") throw this.#error!;
       const misuse = precondition?.();
       if (misuse) throw misuse;
       try {
-        return await fn();
+        return await fn(lanes);
       } catch (e) {
-        await this.#fail(e);
+        await this.#fail(e, lanes);
         throw this.#error!;
       }
     };
-    const p = this.#queue.then(run, run);
-    this.#queue = p.catch(() => {});
+    if (lane === "write") return this.#withWrite(run);
+    const body = lane === "both" ? () => this.#withWrite(run) : run;
+    const p = this.#readTail.then(body, body);
+    this.#readTail = p.catch(() => {});
     return p;
+  }
+
+  /** Run `fn` on the write lane, after every earlier write. */
+  #withWrite<T>(fn: () => Promise<T>): Promise<T> {
+    const p = this.#writeTail.then(fn, fn);
+    this.#writeTail = p.catch(() => {});
+    return p;
+  }
+
+  /** Run `fn` holding the write lane: directly when the operation holds it, else queued on it. */
+  #writing<T>(lanes: Lanes, fn: () => Promise<T>): Promise<T> {
+    return lanes.write ? fn() : this.#withWrite(fn);
+  }
+
+  /** Flush queued handshake messages (on the write lane; nothing to do when none are queued). */
+  async #flushHandshakeOn(lanes: Lanes): Promise<void> {
+    if (this.#pendingHandshake.length > 0) await this.#writing(lanes, () => this.#flushHandshake());
   }
 
   #usage(code: string, message: string): TlsError {
     return new TlsError("usage", code, message);
   }
 
-  async #fail(e: unknown): Promise<void> {
+  async #fail(e: unknown, lanes: Lanes): Promise<void> {
     if (this.#state === "failed") return;
     let err: TlsError;
     if (e instanceof TlsError) err = e;
@@ -344,7 +462,7 @@ export class TlsConnection {
     if (alert !== undefined && err.kind !== "alert_received") {
       try {
         this.#pendingHandshake = [];
-        await this.#sendAlert(alert);
+        await this.#writing(lanes, () => this.#sendAlert(alert));
       } catch {
         // best effort: the connection is failing anyway
       }
@@ -365,7 +483,7 @@ export class TlsConnection {
     }
   }
 
-  async #record(type: number, header: Uint8Array, fragment: Uint8Array): Promise<void> {
+  async #record(type: number, header: Uint8Array, fragment: Uint8Array, lanes: Lanes): Promise<void> {
     if (type === ContentType.change_cipher_spec) {
       this.#idleRecord("change_cipher_spec");
       // §5: a single 0x01 byte, dropped, only between ClientHello and the peer's Finished.
@@ -404,12 +522,7 @@ export class TlsConnection {
       if (this.#driver.skippableEarlyData) this.#driver.skippableEarlyData = 0;
       contentType = opened.type;
       content = opened.content;
-      // RFC 8449 §4: in TLS 1.3 the limit counts the inner content type byte.
-      if (this.#readLimit !== undefined && content.length + 1 > this.#readLimit) {
-        throw new TlsError("protocol", "record_overflow", `record exceeds our record_size_limit of ${this.#readLimit}`, {
-          alert: AlertDescription.record_overflow,
-        });
-      }
+      this.#checkReadLimit(content);
     } else if (type === ContentType.application_data) {
       const skip = this.#driver.skippableEarlyData ?? 0;
       if (this.role === "server" && skip > 0 && fragment.length - 17 <= skip) {
@@ -421,12 +534,26 @@ export class TlsConnection {
         alert: AlertDescription.unexpected_message,
       });
     }
+    return this.#content(contentType, content, lanes);
+  }
+
+  /** RFC 8449 §4: in TLS 1.3 the limit counts the inner content type byte. */
+  #checkReadLimit(content: Uint8Array): void {
+    if (this.#readLimit !== undefined && content.length + 1 > this.#readLimit) {
+      throw new TlsError("protocol", "record_overflow", `record exceeds our record_size_limit of ${this.#readLimit}`, {
+        alert: AlertDescription.record_overflow,
+      });
+    }
+  }
+
+  /** The content of one record (deprotected, or plaintext during the handshake). */
+  async #content(contentType: number, content: Uint8Array, lanes: Lanes): Promise<void> {
     if (content.length === 0) this.#idleRecord("empty record");
     else if (contentType === ContentType.application_data) this.#idleRecords = 0;
     else if (contentType === ContentType.handshake && this.#negotiated) this.#idleRecord("post-handshake message");
     switch (contentType) {
       case ContentType.handshake:
-        return await this.#handshakeContent(content);
+        return await this.#handshakeContent(content, lanes);
       case ContentType.alert:
         return this.#alert(content);
       case ContentType.application_data:
@@ -463,17 +590,17 @@ export class TlsConnection {
     }
   }
 
-  async #handshakeContent(content: Uint8Array): Promise<void> {
+  async #handshakeContent(content: Uint8Array, lanes: Lanes): Promise<void> {
     this.#hsDeframer.push(content);
     for (let msg = this.#hsDeframer.next(); msg; msg = this.#hsDeframer.next()) {
       if (!this.#negotiated) {
         await this.#driver.handle(msg);
       } else if (msg.type === HandshakeType.key_update) {
-        await this.#receiveKeyUpdate(msg);
+        await this.#receiveKeyUpdate(msg, lanes);
       } else {
         await this.#driver.handlePostHandshake(msg);
       }
-      await this.#flushHandshake();
+      await this.#flushHandshakeOn(lanes);
     }
   }
 
@@ -499,7 +626,7 @@ export class TlsConnection {
     throw new TlsError("alert_received", alertName(desc), "peer sent a fatal alert", { alert: desc });
   }
 
-  async #receiveKeyUpdate(msg: HandshakeMessage): Promise<void> {
+  async #receiveKeyUpdate(msg: HandshakeMessage, lanes: Lanes): Promise<void> {
     const ku = decodeKeyUpdate(msg.body);
     this.#hsDeframer.assertEmptyAtKeyChange();
     if (ku.requestUpdate === 0 && this.#keyUpdateAsked) {
@@ -512,7 +639,12 @@ export class TlsConnection {
     const secret = await this.#nextSecret(side);
     this.#opener?.dispose();
     this.#opener = await RecordOpener.create(this.#provider, this.#secrets!.params, secret);
-    if (ku.requestUpdate === 1 && !this.#localClosed) await this.#sendKeyUpdate(false);
+    // The answer changes our write key: on the write lane, after the sends already started.
+    if (ku.requestUpdate === 1 && !this.#localClosed) {
+      await this.#writing(lanes, async () => {
+        if (!this.#localClosed && this.#state !== "failed") await this.#sendKeyUpdate(false);
+      });
+    }
   }
 
   async #sendKeyUpdate(requestPeer: boolean): Promise<void> {
@@ -537,17 +669,16 @@ export class TlsConnection {
 
   async #sealApplicationData(data: Uint8Array): Promise<void> {
     const sealer = this.#sealer;
-    const n = Math.ceil(data.length / this.#writeLimit);
-    if (sealer && n > 1 && n <= sealer.remaining && this.#config.padding === undefined) {
-      // One sealMany for all chunks of this send (one provider call, one promise chain) instead of
-      // a seal and an await per record. Only within the key's limit and without a padding
-      // callback (which could throw between records), so the records and checks are the loop's;
-      // the one difference: a provider failure fails the send (and connection) with no records queued.
+    const n = Math.max(1, Math.ceil(data.length / this.#writeLimit));
+    if (sealer && n <= sealer.remaining) {
+      // All records of this send sealed into one buffer (one transport write, one provider batch).
+      // Padding is asked for every record first: a callback that throws queues nothing.
       const items: SealItem[] = [];
-      for (let off = 0; off < data.length; off += this.#writeLimit) {
-        items.push({ type: ContentType.application_data, content: data.subarray(off, Math.min(data.length, off + this.#writeLimit)) });
+      for (let off = 0; off < data.length || items.length === 0; off += this.#writeLimit) {
+        const content = data.subarray(off, Math.min(data.length, off + this.#writeLimit));
+        items.push({ type: ContentType.application_data, content, padding: this.#padding(ContentType.application_data, content) });
       }
-      this.#out.push(...await sealer.sealMany(items));
+      this.#pushRecords(await sealer.sealFlush(items));
       if (sealer.needsKeyUpdate && this.#negotiated) await this.#sendKeyUpdate(false);
       return;
     }
@@ -564,9 +695,26 @@ export class TlsConnection {
       this.#out.push(encodePlaintextRecord(type, TLS12, content));
       return;
     }
+    this.#pushRecords(await this.#sealer.sealFlush([{ type, content, padding: this.#padding(type, content) }]));
+  }
+
+  /**
+   * Queue the records of one sealed flush: views of the one buffer, one per
+   * record, so `takeOutput()` still lists records; `joinOutput` turns
+   * adjacent views back into one write without copying.
+   */
+  #pushRecords(flush: Uint8Array): void {
+    for (let pos = 0; pos < flush.length;) {
+      const end = pos + 5 + ((flush[pos + 3]! << 8) | flush[pos + 4]!);
+      this.#out.push(flush.subarray(pos, end));
+      pos = end;
+    }
+  }
+
+  /** Padding for one record (§5.4), from the config's callback, within the record size limit. */
+  #padding(type: ContentType, content: Uint8Array): number {
     const room = this.#writeLimit - content.length;
-    const pad = Math.max(0, Math.min(room, this.#config.padding?.(type, content.length) ?? 0));
-    this.#out.push(await this.#sealer.seal(type, content, pad));
+    return Math.max(0, Math.min(room, this.#config.padding?.(type, content.length) ?? 0));
   }
 
   /** Turn queued handshake messages into records: consecutive messages share records; a CCS splits them. */
@@ -583,6 +731,17 @@ export class TlsConnection {
         this.#pendingHandshake.shift();
       }
       const all = concat(...run);
+      const sealer = this.#sealer;
+      if (sealer) {
+        // The whole run in one buffer (a flight is one transport write).
+        const items: SealItem[] = [];
+        for (let off = 0; off < all.length; off += this.#writeLimit) {
+          const content = all.subarray(off, Math.min(all.length, off + this.#writeLimit));
+          items.push({ type: ContentType.handshake, content, padding: this.#padding(ContentType.handshake, content) });
+        }
+        this.#pushRecords(await sealer.sealFlush(items));
+        continue;
+      }
       for (let off = 0; off < all.length; off += this.#writeLimit) {
         await this.#protect(ContentType.handshake, all.subarray(off, Math.min(all.length, off + this.#writeLimit)));
       }
@@ -666,4 +825,22 @@ export class TlsConnection {
       },
     };
   }
+}
+
+/**
+ * The records of `takeOutput()` as one chunk for one transport write: the
+ * span itself when they are adjacent views of one buffer (a flush sealed
+ * together), a copy only when they are not.
+ */
+export function joinOutput(records: readonly Uint8Array[]): Uint8Array {
+  if (records.length === 1) return records[0]!;
+  const first = records[0];
+  if (first === undefined) return new Uint8Array(0);
+  let end = first.byteOffset + first.length;
+  for (let i = 1; i < records.length; i++) {
+    const r = records[i]!;
+    if (r.buffer !== first.buffer || r.byteOffset !== end) return concat(...records);
+    end += r.length;
+  }
+  return new Uint8Array(first.buffer, first.byteOffset, end - first.byteOffset);
 }

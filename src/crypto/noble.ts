@@ -41,6 +41,26 @@ export function nobleExpandLabel(alg: HashAlgorithm, secret: Uint8Array, r: Expa
   return expand(hashFn(alg), secret, hkdfLabel(r.label, r.context, r.length), r.length);
 }
 
+/**
+ * Write `content || trailer` at `out[at]` and seal it there (ciphertext and tag): in place
+ * when the cipher takes an output argument, else its result is copied in.
+ */
+export function sealInPlace(
+  c: { encrypt(p: Uint8Array, output?: Uint8Array): Uint8Array },
+  hasOutput: boolean,
+  out: Uint8Array,
+  at: number,
+  content: Uint8Array,
+  trailer: Uint8Array,
+): void {
+  const length = content.length + trailer.length;
+  out.set(content, at);
+  out.set(trailer, at + content.length);
+  const plaintext = out.subarray(at, at + length);
+  if (hasOutput) c.encrypt(plaintext, out.subarray(at, at + length + 16));
+  else out.set(c.encrypt(plaintext), at);
+}
+
 class NobleAeadKey implements AeadKey {
   readonly algorithm: AeadAlgorithm;
   #key: Uint8Array;
@@ -62,7 +82,25 @@ class NobleAeadKey implements AeadKey {
     }
   }
   sealMany(items: readonly { nonce: Uint8Array; aad: Uint8Array; plaintext: Uint8Array }[]): Promise<Uint8Array[]> {
-    return Promise.resolve(items.map((i) => this.#cipher(i.nonce, i.aad).encrypt(i.plaintext)));
+    try {
+      return Promise.resolve(items.map((i) => this.#cipher(i.nonce, i.aad).encrypt(i.plaintext)));
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+  openMany(items: readonly { nonce: Uint8Array; aad: Uint8Array; ciphertext: Uint8Array }[]): Promise<(Uint8Array | null)[]> {
+    return Promise.resolve(items.map((i) => {
+      try {
+        return this.#cipher(i.nonce, i.aad).decrypt(i.ciphertext);
+      } catch {
+        return null;
+      }
+    }));
+  }
+  /** ChaCha20-Poly1305 encrypts in place; noble's AES-GCM takes no output buffer, so its result is copied in. */
+  sealRecordInto(nonce: Uint8Array, out: Uint8Array, at: number, content: Uint8Array, trailer: Uint8Array): void {
+    const c = this.#cipher(nonce, out.subarray(at - 5, at));
+    sealInPlace(c, this.algorithm === "CHACHA20-POLY1305", out, at, content, trailer);
   }
   dispose(): void {
     this.#key.fill(0);

@@ -260,6 +260,23 @@ class NodeAeadKey implements AeadKey {
       return Promise.reject(e);
     }
   }
+  openMany(items: readonly { nonce: Uint8Array; aad: Uint8Array; ciphertext: Uint8Array }[]): Promise<(Uint8Array | null)[]> {
+    return Promise.resolve(items.map((i) => this.openSync(i.nonce, i.aad, i.ciphertext)));
+  }
+  allocate(length: number): Uint8Array {
+    return uninitialised(length);
+  }
+  /** Into the record layer's buffer: node:crypto has no output argument, so its output is copied once. */
+  sealRecordInto(nonce: Uint8Array, out: Uint8Array, at: number, content: Uint8Array, trailer: Uint8Array): void {
+    const c = cipher(this.#name, this.#key, nonce);
+    c.setAAD(out.subarray(at - 5, at));
+    let o = at;
+    for (const part of [c.update(content), c.update(trailer), c.final()]) {
+      out.set(part, o);
+      o += part.length;
+    }
+    out.set(c.getAuthTag(), o);
+  }
 }
 
 /** Synchronously import an AEAD key on node:crypto (ChaCha20-Poly1305 on noble where missing). */

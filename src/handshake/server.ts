@@ -155,6 +155,8 @@ export class ServerHandshake implements HandshakeDriver {
   sessionSecrets: ServerSessionSecrets | undefined;
   /** Server: bytes of rejected 0-RTT data that may be skipped (§4.2.10). */
   skippableEarlyData = 0;
+  /** The PSK identities of the last ClientHello, in the client's order (for logs; sent in clear). */
+  offeredPskIdentities: readonly Uint8Array[] = [];
 
   /**
    * Build a server handshake over `io` for a connection of `ctx`; `options`
@@ -334,6 +336,7 @@ export class ServerHandshake implements HandshakeDriver {
     if (offered.identities.some((i) => i.identity.length > maxIdentity)) {
       throw illegal(`a PSK identity exceeds the limit of ${maxIdentity} bytes`, "psk_identity_too_long");
     }
+    this.offeredPskIdentities = offered.identities.map((i) => i.identity.slice()); // copies: the ClientHello is not kept
 
     // Key exchange mode: server preference among what the client allows.
     const modes = this.#pskModes.filter((m) =>
@@ -546,7 +549,8 @@ export class ServerHandshake implements HandshakeDriver {
     const r = await verifyBinder(this.#jobs, this.#transcript, psk, truncatedClientHello(chRaw, offered.binders), binder);
     r.early.dispose();
     wipe(psk.secret);
-    return new TlsError(why.kind, why.code, why.message, { alert: AlertDescription.decrypt_error });
+    // The reason's message carries its own alert tag (handshake_failure): one alert per error.
+    return new TlsError(why.kind, why.code, why.message.replace(/ \[alert \w+\]$/, ""), { alert: AlertDescription.decrypt_error });
   }
 
   /** §4.2.11: the binder MUST be verified before the PSK is used (constant time); returns the Early Secret. */

@@ -23,7 +23,7 @@
  * @module
  */
 import { Buffer } from "node:buffer";
-import { createClient } from "@redis/client";
+import type { createClient as CreateClient } from "@redis/client";
 import type { RedisArgument, RedisCommands } from "./redis_stores.ts";
 
 /** A connection state change, for logs. `message` names the (password-free) URL. */
@@ -68,6 +68,19 @@ export function redactRedisUrl(url: string): string {
   }
 }
 
+/**
+ * `@redis/client` is an optional peer dependency (only these stores use it):
+ * loaded on first use, and a missing package is named with the fix.
+ */
+async function loadCreateClient(): Promise<typeof CreateClient> {
+  try {
+    return (await import("@redis/client")).createClient;
+  } catch (e) {
+    const err = new Error("connectRedis needs the optional peer dependency @redis/client (npm install @redis/client@6)", { cause: e });
+    throw Object.assign(err, { code: "ERR_MISSING_PEER_DEPENDENCY" });
+  }
+}
+
 function errorText(e: unknown): string {
   const err = e as { code?: unknown; message?: unknown };
   const code = typeof err?.code === "string" ? err.code : "";
@@ -79,13 +92,15 @@ function errorText(e: unknown): string {
  * Connect to `url` (`redis://[user:password@]host:port[/db]`, or `rediss://`
  * for TLS). Resolves once connected, or after `connectTimeoutMs` when Redis
  * is not reachable: the connection then keeps trying in the background and
- * the stores degrade until it is up. Rejects only for a malformed URL.
+ * the stores degrade until it is up. Rejects only for a malformed URL, or
+ * when the optional peer dependency `@redis/client` is not installed.
  */
 export async function connectRedis(url: string, options: RedisConnectOptions = {}): Promise<RedisConnection> {
   const safeUrl = redactRedisUrl(url);
   if (!/^rediss?:\/\//.test(url)) throw new TypeError(`not a redis:// URL: ${safeUrl}`);
   const maxDelay = options.maxReconnectDelayMs ?? 1000;
   const connectTimeout = options.connectTimeoutMs ?? 1000;
+  const createClient = await loadCreateClient();
   const client = createClient({
     url,
     disableOfflineQueue: true,

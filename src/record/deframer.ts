@@ -13,7 +13,7 @@
 import { protocolError, TlsError, usageError } from "../errors.ts";
 import { AlertDescription } from "../handshake/alerts.ts";
 import { ContentType } from "../handshake/constants.ts";
-import { DEFAULT_DEFRAMER_BUFFER, MAX_CIPHERTEXT, MAX_PLAINTEXT, RECORD_HEADER_LENGTH } from "./limits.ts";
+import { DEFAULT_DEFRAMER_BUFFER, MAX_CIPHERTEXT, MAX_PLAINTEXT, MAX_RECORD, RECORD_HEADER_LENGTH } from "./limits.ts";
 
 /** One record as it came off the wire (fragment still protected when type is application_data). */
 export interface RawRecord {
@@ -27,13 +27,32 @@ export interface RawRecord {
   fragment: Uint8Array;
 }
 
-/** Splits a byte stream into records, checking each header (RFC 8446 §5.1, §5.2). */
+/**
+ * Splits a byte stream into records, checking each header (RFC 8446 §5.1, §5.2).
+ *
+ * Chunk ownership: `push()` keeps a reference to the chunk, it does not copy
+ * it; a record that lies in one chunk comes out of `next()` as a view of it.
+ * Only a record spanning chunks is assembled, in one scratch buffer the
+ * deframer reuses (at most one record long). `release()` ends the loan: it
+ * moves the unread tail into the scratch buffer, so the caller may reuse its
+ * chunks and the records it was given may be overwritten by the next
+ * assembly. Without `release()` a second spanning record gets a fresh buffer,
+ * never the one lent out.
+ */
 export class RecordDeframer {
   readonly #maxBuffered: number;
-  /** Owned chunks (copied on push, never written afterwards); the first is read from #offset. */
+  /** Pushed chunks, not copied: the caller must not write them before `release()`. The first is read from #offset. */
   #chunks: Uint8Array[] = [];
   #offset = 0;
+  /** Total unread bytes: #scratchLen + the chunks' unread bytes. */
   #buffered = 0;
+  /** Reused assembly buffer for records spanning chunks; its first #scratchLen bytes are unread (they precede #chunks). */
+  #scratch: Uint8Array | undefined;
+  #scratchLen = 0;
+  /** A record in #scratch was returned and may still be in use: do not overwrite it before `release()`. */
+  #lent = false;
+  /** Records assembled across chunks (a test hook for the one-buffer-per-record budget). */
+  #assembled = 0;
 
   /**
    * `maxBuffered` bounds the bytes held when complete records are left
@@ -53,10 +72,16 @@ export class RecordDeframer {
     return this.#buffered;
   }
 
+  /** Fresh buffers allocated so far for records spanning chunks (the reused scratch buffer counts once). */
+  get allocations(): number {
+    return this.#assembled;
+  }
+
   /**
-   * Add bytes from the transport (copied). Throws TlsError kind "limit" when
-   * a complete record is waiting unread and the total would exceed
-   * `maxBuffered`: pull with `next()` before pushing more.
+   * Add bytes from the transport. Not copied: the deframer reads `bytes`
+   * until `release()`, so the caller must not modify them before that.
+   * Throws TlsError kind "limit" when a complete record is waiting unread and
+   * the total would exceed `maxBuffered`: pull with `next()` before pushing more.
    */
   push(bytes: Uint8Array): void {
     if (bytes.length === 0) return;
@@ -67,13 +92,46 @@ export class RecordDeframer {
         `record buffer would exceed ${this.#maxBuffered} bytes; read records before pushing more`,
       );
     }
-    this.#chunks.push(bytes.slice());
+    this.#chunks.push(bytes);
     this.#buffered += bytes.length;
+  }
+
+  /**
+   * The caller is done with every record returned so far and takes its
+   * chunks back: unread bytes (a partial record, normally) move into the
+   * deframer's own scratch buffer.
+   */
+  release(): void {
+    this.#lent = false;
+    const rest = this.#buffered - this.#scratchLen;
+    if (rest === 0) return;
+    this.#scratch = this.#room(this.#buffered);
+    let o = this.#scratchLen;
+    let off = this.#offset;
+    for (const c of this.#chunks) {
+      this.#scratch.set(off === 0 ? c : c.subarray(off), o);
+      o += c.length - off;
+      off = 0;
+    }
+    this.#chunks = [];
+    this.#offset = 0;
+    this.#scratchLen = this.#buffered;
+  }
+
+  /** The scratch buffer, grown (keeping its unread head) to hold `n` bytes. */
+  #room(n: number): Uint8Array {
+    const s = this.#scratch;
+    if (s !== undefined && s.length >= n) return s;
+    const grown = new Uint8Array(Math.max(n, MAX_RECORD));
+    if (s !== undefined && this.#scratchLen > 0) grown.set(s.subarray(0, this.#scratchLen));
+    this.#assembled++;
+    return grown;
   }
 
   /** Byte `i` of the unread data (i < #buffered). */
   #peek(i: number): number {
-    let idx = this.#offset + i;
+    if (i < this.#scratchLen) return this.#scratch![i]!;
+    let idx = this.#offset + i - this.#scratchLen;
     for (const c of this.#chunks) {
       if (idx < c.length) return c[idx]!;
       idx -= c.length;
@@ -86,44 +144,56 @@ export class RecordDeframer {
     return this.#buffered >= RECORD_HEADER_LENGTH + ((this.#peek(3) << 8) | this.#peek(4));
   }
 
-  /** Remove and return the next `n` unread bytes (a view when they lie in one chunk). */
+  /** Remove and return the next `n` unread bytes: a view of a chunk, or assembled in the scratch buffer. */
   #take(n: number): Uint8Array {
-    const first = this.#chunks[0]!;
+    const first = this.#chunks[0];
     let out: Uint8Array;
-    if (first.length - this.#offset >= n) {
+    if (this.#scratchLen === 0 && first !== undefined && first.length - this.#offset >= n) {
       out = first.subarray(this.#offset, this.#offset + n);
       this.#offset += n;
       if (this.#offset === first.length) {
         this.#chunks.shift();
         this.#offset = 0;
       }
-    } else {
-      out = new Uint8Array(n);
-      let o = 0;
-      let i = 0;
-      let off = this.#offset;
-      while (o < n) {
-        const c = this.#chunks[i]!;
-        const k = Math.min(c.length - off, n - o);
-        out.set(c.subarray(off, off + k), o);
-        o += k;
-        off += k;
-        if (off === c.length) {
-          i++;
-          off = 0;
-        }
-      }
-      this.#chunks.splice(0, i); // one splice, not a shift per chunk: many tiny pushes stay linear
-      this.#offset = off;
+      this.#buffered -= n;
+      return out;
     }
+    // Spanning chunks: assemble in the scratch buffer unless a record in it may still be in use.
+    let target: Uint8Array;
+    if (this.#lent) {
+      target = new Uint8Array(n);
+      this.#assembled++;
+      if (this.#scratchLen > 0) target.set(this.#scratch!.subarray(0, this.#scratchLen));
+    } else {
+      target = this.#scratch = this.#room(n);
+      this.#lent = true;
+    }
+    let o = this.#scratchLen;
+    let i = 0;
+    let off = this.#offset;
+    while (o < n) {
+      const c = this.#chunks[i]!;
+      const k = Math.min(c.length - off, n - o);
+      target.set(c.subarray(off, off + k), o);
+      o += k;
+      off += k;
+      if (off === c.length) {
+        i++;
+        off = 0;
+      }
+    }
+    this.#chunks.splice(0, i); // one splice, not a shift per chunk: many tiny pushes stay linear
+    this.#offset = off;
+    this.#scratchLen = 0;
     this.#buffered -= n;
-    return out;
+    return target.subarray(0, n);
   }
 
   /**
    * The next complete record, or null when more bytes are needed. Throws a
    * TlsError (with the alert to send) on a malformed header; the connection
-   * is then dead and the deframer must not be used again.
+   * is then dead and the deframer must not be used again. The record is a
+   * view: valid until `release()` (see the class notes).
    */
   next(): RawRecord | null {
     if (this.#buffered < RECORD_HEADER_LENGTH) return null;

@@ -76,6 +76,10 @@ export interface SealItem {
 /** The sending half of record protection for one traffic secret. */
 export class RecordSealer {
   readonly #key: AeadKey;
+  /** The AEAD tag length: 16, 8 for AES-128-CCM-8 (RFC 6655). */
+  get #tag(): number {
+    return aeadTagLength(this.#key.algorithm);
+  }
   readonly #iv: Uint8Array;
   readonly #limit: number;
   readonly #limitCode: string;
@@ -148,7 +152,7 @@ export class RecordSealer {
     plaintext.set(content);
     plaintext[content.length] = type;
     const nonce = recordNonce(this.#iv, this.#seq++);
-    return { nonce, aad: protectedHeader(plaintext.length + aeadTagLength(this.#key.algorithm)), plaintext };
+    return { nonce, aad: protectedHeader(plaintext.length + this.#tag), plaintext };
   }
 
   /**
@@ -160,7 +164,7 @@ export class RecordSealer {
     const trailer = new Uint8Array(1 + padding); // padding bytes are already zero
     trailer[0] = type;
     const nonce = recordNonce(this.#iv, this.#seq++);
-    const header = protectedHeader(content.length + trailer.length + aeadTagLength(this.#key.algorithm));
+    const header = protectedHeader(content.length + trailer.length + this.#tag);
     return call(() => this.#key.sealRecord!(nonce, header, content, trailer));
   }
 
@@ -213,11 +217,71 @@ export class RecordSealer {
     }));
   }
 
+  /**
+   * Protect several records with consecutive sequence numbers into ONE
+   * buffer, as they go on the wire (one transport write). Each record's
+   * header and inner plaintext are written there and the key encrypts in
+   * place (`sealRecordInto`) where it can: one allocation per flush, none per
+   * record. Keys without it seal copies (`sealMany`) that are copied in.
+   * All-or-nothing like {@link RecordSealer.sealMany}; resolves in sequence
+   * order with the other seals.
+   */
+  sealFlush(items: readonly SealItem[]): Promise<Uint8Array> {
+    try {
+      this.#check(items);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    let total = 0;
+    for (const { content, padding = 0 } of items) total += RECORD_HEADER_LENGTH + content.length + 1 + padding + this.#tag;
+    const key = this.#key;
+    // Every byte is written below (headers here; ciphertext and tags by the key), so a key may
+    // hand out uncleared memory; padding is zero because the trailer is.
+    const out = key.sealRecordInto && key.allocate ? key.allocate(total) : new Uint8Array(total);
+    const jobs: Promise<void>[] = [];
+    const copies: { at: number; nonce: Uint8Array; aad: Uint8Array; plaintext: Uint8Array }[] = [];
+    let pos = 0;
+    for (const { type, content, padding = 0 } of items) {
+      const length = content.length + 1 + padding;
+      const at = pos + RECORD_HEADER_LENGTH;
+      writeProtectedHeader(out, pos, length + this.#tag);
+      const trailer = new Uint8Array(1 + padding); // padding bytes are zero
+      trailer[0] = type;
+      const nonce = recordNonce(this.#iv, this.#seq++);
+      if (key.sealRecordInto) {
+        jobs.push(call(() => key.sealRecordInto!(nonce, out, at, content, trailer) ?? Promise.resolve()));
+      } else {
+        // Own buffers, not views: a worker pool would clone the whole flush buffer for a view.
+        const plaintext = new Uint8Array(length);
+        plaintext.set(content);
+        plaintext.set(trailer, content.length);
+        copies.push({ at, nonce, aad: out.slice(pos, at), plaintext });
+      }
+      pos = at + length + this.#tag;
+    }
+    if (copies.length > 0) {
+      const sealed = key.sealMany ? call(() => key.sealMany!(copies)) : Promise.all(copies.map((c) => call(() => key.seal(c.nonce, c.aad, c.plaintext))));
+      jobs.push(sealed.then((cts) => {
+        if (cts.length !== copies.length) throw new TypeError("provider sealMany returned the wrong number of records");
+        cts.forEach((ct, i) => out.set(ct, copies[i]!.at));
+      }));
+    }
+    return this.#chain(jobs.length === 1 ? jobs[0]!.then(() => out) : Promise.all(jobs).then(() => out));
+  }
+
   /** Release the key (after a key change). */
   dispose(): void {
     this.#key.dispose?.();
     this.#iv.fill(0);
   }
+}
+
+function writeProtectedHeader(out: Uint8Array, pos: number, length: number): void {
+  out[pos] = ContentType.application_data;
+  out[pos + 1] = 0x03;
+  out[pos + 2] = 0x03;
+  out[pos + 3] = length >>> 8;
+  out[pos + 4] = length & 0xff;
 }
 
 /** Turn a synchronous throw into a rejection. */
@@ -247,6 +311,10 @@ export interface OpenedRecord {
 /** The receiving half of record protection for one traffic secret. */
 export class RecordOpener {
   readonly #key: AeadKey;
+  /** The AEAD tag length: 16, 8 for AES-128-CCM-8 (RFC 6655). */
+  get #tag(): number {
+    return aeadTagLength(this.#key.algorithm);
+  }
   readonly #iv: Uint8Array;
   #seq = 0;
   #tail: Promise<unknown> = Promise.resolve();
@@ -286,27 +354,56 @@ export class RecordOpener {
     return result;
   }
 
-  async #open(header: Uint8Array, body: Uint8Array): Promise<OpenedRecord> {
-    if (header.length !== RECORD_HEADER_LENGTH || ((header[3]! << 8) | header[4]!) !== body.length) {
-      throw usageError("bad_record_header", "header must be the 5 record-header bytes whose length matches the body");
+  /**
+   * Deprotect the records of one feed in one provider call (`openMany`:
+   * one message to a worker, all WebCrypto operations in flight at once).
+   * The records are assumed to be under this key with consecutive sequence
+   * numbers; the result holds the records that opened, in order, up to the
+   * first that failed, and that failure (the error `open` would have thrown).
+   * The sequence number advances by the records returned. A caller that
+   * changes keys part-way (a KeyUpdate inside the batch) drops the rest.
+   */
+  openMany(records: readonly { header: Uint8Array; fragment: Uint8Array }[]): Promise<{ opened: OpenedRecord[]; error?: unknown }> {
+    const result = this.#tail.then(() => this.#openMany(records));
+    this.#tail = result.catch(() => undefined);
+    return result;
+  }
+
+  async #openMany(records: readonly { header: Uint8Array; fragment: Uint8Array }[]): Promise<{ opened: OpenedRecord[]; error?: unknown }> {
+    const items: { nonce: Uint8Array; aad: Uint8Array; ciphertext: Uint8Array }[] = [];
+    let error: unknown;
+    for (const { header, fragment } of records) {
+      try {
+        checkProtected(header, fragment);
+      } catch (e) {
+        error = e;
+        break;
+      }
+      if (fragment.length < this.#tag) break; // bad_record_mac below, in order
+      items.push({ nonce: recordNonce(this.#iv, this.#seq + items.length), aad: header, ciphertext: fragment });
     }
-    // §5.2: every protected record has outer type application_data.
-    if (header[0] !== ContentType.application_data) {
-      throw protocolError(AlertDescription.unexpected_message, `record of type ${header[0]} cannot be decrypted`);
+    const key = this.#key;
+    const plaintexts = items.length === 0
+      ? []
+      : key.openMany
+      ? await key.openMany(items)
+      : await Promise.all(items.map((i) => key.open(i.nonce, i.aad, i.ciphertext)));
+    const opened: OpenedRecord[] = [];
+    for (let i = 0; i < records.length; i++) {
+      if (i >= items.length) return { opened, error: error ?? badRecordMac() };
+      try {
+        opened.push(this.#inner(plaintexts[i] ?? null));
+      } catch (e) {
+        return { opened, error: e };
+      }
     }
-    // §5.2: encrypted_record longer than 2^14 + 256 → record_overflow.
-    if (body.length > MAX_CIPHERTEXT) {
-      throw protocolError(AlertDescription.record_overflow, `protected record of ${body.length} bytes exceeds 2^14 + 256`);
-    }
-    const plaintext = body.length < aeadTagLength(this.#key.algorithm)
-      ? null
-      : await this.#key.open(recordNonce(this.#iv, this.#seq), header, body);
+    return { opened };
+  }
+
+  /** Checks on a decrypted record (§5.2, §5.4); advances the sequence number on success. */
+  #inner(plaintext: Uint8Array | null): OpenedRecord {
     // §5.2: deprotection failure → bad_record_mac.
-    if (plaintext === null) {
-      throw new TlsError("crypto", "bad_record_mac", "record failed authentication", {
-        alert: AlertDescription.bad_record_mac,
-      });
-    }
+    if (plaintext === null) throw badRecordMac();
     this.#seq++;
     // §5.4: the encoded TLSInnerPlaintext MUST NOT exceed 2^14 + 1 octets.
     if (plaintext.length > MAX_INNER_PLAINTEXT) {
@@ -328,9 +425,36 @@ export class RecordOpener {
     return { type, content: plaintext.subarray(0, end) };
   }
 
+  async #open(header: Uint8Array, body: Uint8Array): Promise<OpenedRecord> {
+    checkProtected(header, body);
+    const plaintext = body.length < this.#tag
+      ? null
+      : await this.#key.open(recordNonce(this.#iv, this.#seq), header, body);
+    return this.#inner(plaintext);
+  }
+
   /** Release the key (after a key change). */
   dispose(): void {
     this.#key.dispose?.();
     this.#iv.fill(0);
+  }
+}
+
+function badRecordMac(): TlsError {
+  return new TlsError("crypto", "bad_record_mac", "record failed authentication", { alert: AlertDescription.bad_record_mac });
+}
+
+/** Checks on a protected record before decryption (§5.2). */
+function checkProtected(header: Uint8Array, body: Uint8Array): void {
+  if (header.length !== RECORD_HEADER_LENGTH || ((header[3]! << 8) | header[4]!) !== body.length) {
+    throw usageError("bad_record_header", "header must be the 5 record-header bytes whose length matches the body");
+  }
+  // §5.2: every protected record has outer type application_data.
+  if (header[0] !== ContentType.application_data) {
+    throw protocolError(AlertDescription.unexpected_message, `record of type ${header[0]} cannot be decrypted`);
+  }
+  // §5.2: encrypted_record longer than 2^14 + 256 → record_overflow.
+  if (body.length > MAX_CIPHERTEXT) {
+    throw protocolError(AlertDescription.record_overflow, `protected record of ${body.length} bytes exceeds 2^14 + 256`);
   }
 }

@@ -56,6 +56,11 @@ export type ConnectionErrorPhase =
 export interface ConnectionErrorInfo extends ConnectionInfo {
   /** Where the error happened. */
   phase: ConnectionErrorPhase;
+  /**
+   * Phase `"handshake"`: the PSK identities the client offered (sent in
+   * clear), when its ClientHello got that far; empty otherwise.
+   */
+  offeredPskIdentities?: readonly Uint8Array[];
 }
 
 /** Options of {@link listen}. */
@@ -115,9 +120,10 @@ export interface ListenOptions {
   /** Plaintext bytes buffered per connection for a reader that does not keep up. Default 65 536. */
   maxPlaintextBuffer?: number;
   /**
-   * Called for each refused connection, failed handshake and handler error.
-   * Default: handler errors are printed with `console.error`, the rest is
-   * ignored. Exceptions thrown here are swallowed.
+   * Called for each refused connection, failed handshake, idle close and
+   * handler error. Default: one line each with `console.error` for refused
+   * connections, failed handshakes and handler errors (an idle close is
+   * normal operation and not printed). Exceptions thrown here are swallowed.
    */
   onError?: (err: unknown, info: ConnectionErrorInfo) => void;
 }
@@ -177,9 +183,17 @@ interface SourceCount {
   handshakes: number;
 }
 
+/** Without `onError`, failures are not dropped silently: one line each on stderr. */
 function defaultOnError(err: unknown, info: ConnectionErrorInfo): void {
-  if (info.phase === "handler") {
-    console.error(`psk-tls server: connection handler for ${info.remoteAddress}:${info.remotePort} failed:`, err);
+  const peer = `${info.remoteAddress}:${info.remotePort}`;
+  switch (info.phase) {
+    case "handler":
+      console.error(`psk-tls server: connection handler for ${peer} failed:`, err);
+      break;
+    case "handshake":
+    case "limit":
+      console.error(`psk-tls server: ${info.phase === "limit" ? "refused" : "handshake failed with"} ${peer}: ${err instanceof Error ? err.message : String(err)}`);
+      break;
   }
 }
 
@@ -206,9 +220,10 @@ export async function listen(options: ListenOptions, handler: ConnectionHandler)
   const context = serverContextOf(options.tls);
   if (!context.canHandshake()) throw usageError("no_psk", "server has no certificate, PSK, ticket store or selection callback");
   const onError = options.onError ?? defaultOnError;
-  const report = (err: unknown, info: ConnectionInfo, phase: ConnectionErrorPhase): void => {
+  const report = (err: unknown, info: ConnectionInfo, phase: ConnectionErrorPhase, tls?: TlsStream): void => {
     try {
-      onError(err, { remoteAddress: info.remoteAddress, remotePort: info.remotePort, phase });
+      const offered = tls?.connection.offeredPskIdentities;
+      onError(err, { remoteAddress: info.remoteAddress, remotePort: info.remotePort, phase, ...(offered ? { offeredPskIdentities: offered } : {}) });
     } catch {
       // the error callback must not take the server down
     }
@@ -311,7 +326,7 @@ export async function listen(options: ListenOptions, handler: ConnectionHandler)
       },
       (e: unknown) => {
         handshakeDone(entry);
-        report(e, info, "handshake");
+        report(e, info, "handshake", tls);
         end(entry);
       },
     );

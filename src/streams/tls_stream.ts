@@ -7,8 +7,10 @@
  * transport is read only when the application (or the handshake) asks for
  * data, and plaintext buffered inside is bounded by `maxPlaintextBuffer`
  * (ciphertext is deprotected a slice at a time, only as the reader asks);
- * writes are sealed a record at a time and each waits for the transport's
- * writer, so a peer that stops reading stops the writer after one record.
+ * writes are sealed up to four records at a time into one buffer (one
+ * transport write) and each write waits for the transport's writer, so a
+ * peer that stops reading stops the writer after 64 KiB. Reading and
+ * writing overlap: the connection's read and write lanes are independent.
  *
  * @module
  */
@@ -16,7 +18,7 @@ import type { ClientConfig, NegotiatedParameters, ServerConfig } from "../config
 import type { ClientContext } from "../context/client_context.ts";
 import type { ServerContext } from "../context/server_context.ts";
 import { clientConnection, serverConnection } from "../connection/create.ts";
-import type { TlsConnection } from "../connection/connection.ts";
+import { joinOutput, type TlsConnection } from "../connection/connection.ts";
 import { TlsError } from "../errors.ts";
 import { AlertDescription } from "../handshake/alerts.ts";
 import { concat } from "../wire/bytes.ts";
@@ -46,7 +48,8 @@ export interface TlsStreamOptions {
   idleTimeout?: number;
   /**
    * High-water mark of plaintext queued on `writable`, in bytes: `writer.ready`
-   * (and `pipeTo`) wait while more is queued. Default 16 384 (one record).
+   * (and `pipeTo`) wait while more is queued. Default 65 536 (four records:
+   * one write is sealed while the previous one is on its way).
    */
   writableHighWaterMark?: number;
 }
@@ -74,7 +77,7 @@ export interface TlsStream extends ByteDuplex {
 
 const DEFAULT_HANDSHAKE_TIMEOUT = 30_000;
 const DEFAULT_PLAINTEXT_BUFFER = 65_536;
-const DEFAULT_WRITABLE_HWM = 16_384;
+const DEFAULT_WRITABLE_HWM = 65_536;
 /** How long a failing connection waits for its alert to reach the transport. */
 const ALERT_FLUSH_TIMEOUT = 1_000;
 /**
@@ -83,9 +86,9 @@ const ALERT_FLUSH_TIMEOUT = 1_000;
  * reader wants plaintext, so decrypted data never piles up past the
  * high-water mark by more than one slice.
  */
-const FEED_SLICE = 32 * 1024;
-/** Most plaintext sealed per transport write: one full record (RFC 8446 §5.1, 2^14). */
-const SEND_SLICE = 16_384;
+const FEED_SLICE = 64 * 1024; // four full records: one batch open (openMany) per slice
+/** Most plaintext sealed per transport write: four full records (RFC 8446 §5.1, 2^14 each), one buffer. */
+const SEND_SLICE = 65_536;
 
 
 /**
@@ -139,7 +142,7 @@ export function tlsStream(conn: TlsConnection, transport: ByteDuplex, options: T
     if (out.length === 0 || writerClosed) return;
     writing++;
     try {
-      await writer.write(concat(...out));
+      await writer.write(joinOutput(out));
       lastActivity = performance.now();
     } finally {
       writing--;
@@ -341,8 +344,8 @@ export function tlsStream(conn: TlsConnection, transport: ByteDuplex, options: T
   const writable = new WritableStream<Uint8Array>({
     async write(chunk) {
       await handshake;
-      // A record at a time, each written before the next is sealed: a peer that does not read
-      // holds up one record here, not a copy of the whole chunk in ciphertext. A failure on this
+      // A slice (up to four records, one buffer) at a time, each written before the next is
+      // sealed: a peer that does not read holds up one slice here, not the whole chunk in ciphertext. A failure on this
       // write path tears the connection down (writePath).
       let off = 0;
       do {

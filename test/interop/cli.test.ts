@@ -28,6 +28,7 @@ import {
   gnutlsServInNamespace,
   hex,
   jsonLines,
+  sessionFields,
   killAll,
   NAMESPACE_PORT,
   OPENSSL_GROUP,
@@ -69,7 +70,7 @@ function pskFile(bytes: 32 | 48): { identity: string; secret: Uint8Array; file: 
 function summary(stderr: string): Record<string, unknown> {
   const lines = jsonLines(stderr).filter((l) => !("listening" in l));
   expect(lines.length, stderr).toBeGreaterThanOrEqual(1);
-  return lines[0]!;
+  return sessionFields(lines[0]!);
 }
 
 for (const runtime of ["deno", "node"] as const satisfies readonly CliRuntime[]) {

@@ -456,6 +456,16 @@ export function opensslPskSessionPem(secret: Uint8Array, suite: CipherSuiteName)
   return `-----BEGIN SSL SESSION PARAMETERS-----\n${b64}\n-----END SSL SESSION PARAMETERS-----\n`;
 }
 
+/**
+ * A CLI line without the server's connection fields (time, peer, outcome,
+ * offered, alert: src/cli/connection_log.ts): what remains of an
+ * established connection's line is the session summary the client prints.
+ */
+export function sessionFields(line: Record<string, unknown>): Record<string, unknown> {
+  const { time: _t, peer: _p, outcome: _o, offered: _f, alert: _a, ...rest } = line;
+  return "outcome" in line ? rest : line;
+}
+
 /** Parse the JSON lines of a CLI's stderr (other lines are skipped). */
 export function jsonLines(text: string): Record<string, unknown>[] {
   const out: Record<string, unknown>[] = [];
@@ -608,10 +618,11 @@ export function cliCommand(runtime: CliRuntime, nodeBundle?: string): string[] {
 
 /**
  * Start `psk-tls server … --port 0` (args after "server") and wait for its
- * `{"listening":…}` line; resolves with the process and the port.
+ * `{"listening":…}` line; resolves with the process and the port. `cwd`:
+ * where to run it (default: the repository root).
  */
-export async function startCliServer(prefix: string[], args: string[], timeoutMs: number): Promise<{ peer: PeerProcess; port: number }> {
-  const peer = spawnPeer([...prefix, "server", "--host", "127.0.0.1", "--port", "0", ...args], { timeoutMs });
+export async function startCliServer(prefix: string[], args: string[], timeoutMs: number, cwd?: string): Promise<{ peer: PeerProcess; port: number }> {
+  const peer = spawnPeer([...prefix, "server", "--host", "127.0.0.1", "--port", "0", ...args], cwd === undefined ? { timeoutMs } : { timeoutMs, cwd });
   try {
     await peer.stderr.waitForText("\"listening\"", 15_000, "CLI server start");
   } catch (e) {

@@ -38,6 +38,7 @@ import {
   gnutlsServInNamespace,
   hex,
   jsonLines,
+  sessionFields,
   killAll,
   MODES,
   NAMESPACE_PORT,
@@ -125,7 +126,7 @@ function opensslModeArgs(cell: Cell): string[] {
 
 /** The one JSON line our CLI must print for a cell (stderr; the server's `listening` line left out). */
 function expectSummary(stderr: string, cell: Cell, psk: Psk, context: string): void {
-  const lines = jsonLines(stderr).filter((l) => !("listening" in l));
+  const lines = jsonLines(stderr).filter((l) => !("listening" in l)).map(sessionFields);
   expect(lines, context).toEqual([{
     version: "TLSv1.3",
     cipherSuite: cell.suite,

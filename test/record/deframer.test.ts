@@ -79,13 +79,48 @@ describe("RecordDeframer", () => {
     expect(d.next()).toBeNull();
   });
 
-  test("pushed bytes are copied", () => {
+  test("pushed chunks are lent, not copied: release() moves the unread tail into the deframer's buffer", () => {
     const d = new RecordDeframer();
     const buf = serverRecords[0]!.slice();
     d.push(buf.subarray(0, 50));
-    buf.fill(0xee);
+    expect(d.next()).toBeNull();
+    d.release();
+    buf.fill(0xee); // the caller reuses its chunk after release()
     d.push(serverRecords[0]!.subarray(50));
     expect(hex(concat(...drain(d).map((r) => concat(r.header, r.fragment))))).toBe(hex(serverRecords[0]!));
+  });
+
+  test("a record inside one chunk is a view of it; a record spanning chunks is assembled in one reused buffer", () => {
+    const d = new RecordDeframer();
+    const wire = concat(...serverRecords, ...serverRecords, ...serverRecords);
+    const whole = wire.slice();
+    d.push(whole);
+    const first = d.next()!;
+    expect(first.fragment.buffer).toBe(whole.buffer); // no copy
+    drain(d);
+    d.release();
+    expect(d.allocations).toBe(0);
+    // Cut the stream so that many records span two chunks: one scratch buffer serves them all.
+    const got: Uint8Array[] = [];
+    for (let off = 0; off < wire.length; off += 37) {
+      d.push(wire.slice(off, off + 37));
+      for (const r of drain(d)) got.push(concat(r.header, r.fragment));
+      d.release();
+    }
+    expect(hex(concat(...got))).toBe(hex(wire));
+    expect(d.allocations).toBe(1);
+  });
+
+  test("without release(), a second spanning record gets a fresh buffer (the lent one is never overwritten)", () => {
+    const d = new RecordDeframer(1 << 20);
+    const wire = concat(...serverRecords);
+    const a = serverRecords[0]!.length;
+    d.push(wire.slice(0, a - 1));
+    d.push(wire.slice(a - 1, a + 1));
+    d.push(wire.slice(a + 1));
+    const records = drain(d);
+    expect(hex(concat(...records.map((r) => concat(r.header, r.fragment))))).toBe(hex(wire));
+    expect(d.allocations).toBe(2);
   });
 
   test("unknown content types → unexpected_message as soon as the header is in", () => {
