@@ -18,7 +18,7 @@ export PATH="$PWD/node_modules/.bin:$PATH"
 export NO_COLOR=1 # plain logs in CI
 
 # Core test directories that must also pass under Deno. Missing ones are skipped.
-DENO_TEST_DIRS=(test/wire test/codec test/crypto test/handshake test/record test/cert test/psk test/context test/_deno)
+DENO_TEST_DIRS=(test/wire test/codec test/crypto test/handshake test/record test/cert test/psk test/context test/workers test/_deno)
 
 groups=("$@")
 [ ${#groups[@]} -gt 0 ] || groups=(bun tsc deno node)

@@ -11,7 +11,7 @@ import type { ProviderName, RuntimeName } from "./types.ts";
 export const KINDS = ["handshake", "cross", "records", "memory", "crypto", "workers"] as const;
 /** A kind of measurement. */
 export type Kind = (typeof KINDS)[number];
-const PROVIDERS: readonly ProviderName[] = ["noble", "webcrypto", "node", "auto"];
+const PROVIDERS: readonly ProviderName[] = ["noble", "webcrypto", "node", "auto", "pool", "auto-pool"];
 const RUNTIMES: readonly RuntimeName[] = ["bun", "deno", "node"];
 
 /** Parsed options. */
@@ -58,7 +58,7 @@ median of the per-round ratios.
 
 Options:
   --kinds LIST         ${KINDS.join(",")} (default: all)
-  --providers LIST     crypto providers for records: ${PROVIDERS.join(",")} (default: auto; all four without --quick);
+  --providers LIST     crypto providers for records: ${PROVIDERS.join(",")} (default: auto; all of them without --quick);
                        when given, the workers rows run once per provider too
   --runtimes LIST      runtimes this library runs on: ${RUNTIMES.join(",")} (default: the current one)
   --duration MS        one timed measurement (default 1000; --quick 250)

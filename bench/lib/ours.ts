@@ -14,6 +14,7 @@ import { auto } from "../../src/crypto/auto.ts";
 import { noble } from "../../src/crypto/noble.ts";
 import { node } from "../../src/crypto/node.ts";
 import type { CryptoProvider, GroupName } from "../../src/crypto/provider.ts";
+import { poolProvider } from "../../workers.ts";
 import { webcrypto } from "../../src/crypto/webcrypto.ts";
 import { createPsk } from "../../src/psk/external_psk.ts";
 import type { ClientSession } from "../../src/psk/session.ts";
@@ -23,7 +24,12 @@ import type { TlsStream } from "../../src/streams/tls_stream.ts";
 import type { CertAlg, ProviderName, ServeMode, SuiteShort, TlsParams } from "./types.ts";
 import { type Counters, PING, type Served, stallWatch } from "./peer_common.ts";
 
-const PROVIDERS: Record<ProviderName, CryptoProvider> = { noble, webcrypto, node, auto };
+const PROVIDERS: Partial<Record<ProviderName, CryptoProvider>> = { noble, webcrypto, node, auto };
+
+/** The provider of a case; the pool ones are started on first use (idle workers do not keep the peer alive). */
+function providerFor(name: ProviderName): CryptoProvider {
+  return (PROVIDERS[name] ??= name === "pool" ? poolProvider({ over: "noble" }) : poolProvider({ over: "auto" }));
+}
 const SUITES: Record<SuiteShort, CipherSuiteName> = {
   aes_128_gcm: "TLS_AES_128_GCM_SHA256",
   aes_256_gcm: "TLS_AES_256_GCM_SHA384",
@@ -58,7 +64,7 @@ export function pkiFile(name: string): string {
 
 function common(p: TlsParams) {
   return {
-    provider: PROVIDERS[p.provider],
+    provider: providerFor(p.provider),
     cipherSuites: [SUITES[p.suite]],
     groups: [GROUPS[p.group]!],
   };

@@ -12,8 +12,8 @@ export type Impl = "ours" | "native";
 /** A JavaScript runtime the peers can run on. */
 export type RuntimeName = "bun" | "deno" | "node";
 
-/** Crypto providers of this library (src/crypto). */
-export type ProviderName = "noble" | "webcrypto" | "node" | "auto";
+/** Crypto providers of this library (src/crypto; `pool` = poolProvider over noble, `auto-pool` = over auto, both adaptive; workers.ts). */
+export type ProviderName = "noble" | "webcrypto" | "node" | "auto" | "pool" | "auto-pool";
 
 /** Handshake kinds measured. */
 export type HandshakeKind = "psk_ke" | "psk_dhe_ke" | "resumption" | "0rtt" | "cert";

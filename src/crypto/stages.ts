@@ -260,6 +260,24 @@ class LocalSecret implements SecretHandle {
   }
 }
 
+/**
+ * A {@link SecretHandle} over `bytes` (kept, not copied), as the jobs of
+ * {@link keyScheduleJobs} make them. For a worker pool: the worker rebuilds a
+ * secret moved to it from another worker.
+ */
+export function localSecret(hash: HashAlgorithm, bytes: Uint8Array): SecretHandle {
+  return new LocalSecret(hash, bytes);
+}
+
+/**
+ * The bytes of a handle made by {@link keyScheduleJobs} or {@link localSecret}
+ * (not a copy); throws a TypeError for a handle of another kind. For a worker
+ * pool moving a secret between threads; never for logging.
+ */
+export function secretBytes(h: SecretHandle): Uint8Array {
+  return LocalSecret.bytes(h);
+}
+
 function hashLen(h: HashAlgorithm): number {
   return h === "SHA-256" ? 32 : 48;
 }

@@ -1,0 +1,415 @@
+/**
+ * A pool of crypto workers: Web Workers on Deno and Bun, `node:worker_threads`
+ * on Node. It only moves messages: spawning, routing (least in flight, or a
+ * given worker for jobs on handles it holds), the round-trip estimate the
+ * adaptive policy reads, a watchdog for hung workers, replacement of crashed
+ * ones, and shutdown. What the jobs mean is in `pool_provider.ts`.
+ *
+ * A crashed or hung worker fails exactly the jobs posted to it and not yet
+ * answered, with a {@link PoolWorkerError}; it is replaced at once, and
+ * handles it held (key-schedule secrets, ephemeral private keys) are lost
+ * (jobs naming them fail with reason `"lost"`).
+ *
+ * @module
+ */
+import { KeyExchangeError } from "../src/crypto/stages.ts";
+import type { OverName, Reply, Request } from "./protocol.ts";
+
+/** Why a pool job failed without an answer from its worker. */
+export type PoolFailureReason = "crashed" | "hung" | "lost" | "closed";
+
+/** A pool job that failed because of its worker, not because of its input. */
+export class PoolWorkerError extends Error {
+  /** The error name. */
+  override readonly name = "PoolWorkerError";
+  /** `crashed`: the worker died with the job in flight; `hung`: it stopped answering and was killed; `lost`: the job named a handle a replaced worker held; `closed`: the pool was closed. */
+  readonly reason: PoolFailureReason;
+  /** Index of the worker (0-based slot). */
+  readonly worker: number;
+  /** Build one. */
+  constructor(reason: PoolFailureReason, worker: number, detail: string) {
+    super(`crypto pool worker ${worker} ${reason}: ${detail}`);
+    this.reason = reason;
+    this.worker = worker;
+  }
+}
+
+/** Options of {@link CryptoPool}. */
+export interface CryptoPoolOptions {
+  /** Number of workers (default: the core count less one, at least 2, at most 16). */
+  size?: number;
+  /** The provider every worker runs (default `"auto"`). */
+  over?: OverName;
+  /**
+   * The worker entry module (default: `crypto_worker.ts` beside this file).
+   * Node cannot run TypeScript in a worker: build the entry first
+   * (`bun build workers/crypto_worker.ts --target=node --outfile=crypto_worker.mjs`)
+   * and pass its URL.
+   */
+  workerUrl?: string | URL;
+  /** A worker with jobs in flight that answers nothing for this long is killed and replaced (default 10 000 ms). */
+  hangTimeoutMs?: number;
+}
+
+/** A job's answer and the worker's own time on it. */
+export interface JobResult<T> {
+  /** The value. */
+  value: T;
+  /** Worker compute time, µs. */
+  us: number;
+}
+
+/** A request before the pool numbers it (`Omit<Request, "id">` for each kind). */
+export type UnsentRequest = Request extends infer R ? R extends unknown ? Omit<R, "id"> : never : never;
+
+/** What the pool needs of a worker, on either API. */
+interface WorkerLike {
+  post(msg: Request, transfer: Transferable[]): void;
+  terminate(): void;
+  ref(): void;
+  unref(): void;
+}
+
+interface Pending {
+  resolve(r: JobResult<unknown>): void;
+  reject(e: unknown): void;
+  t0: number;
+  /** Posted after the worker was ready: its round trip is a fair sample. */
+  sample: boolean;
+}
+
+/** One worker position: its worker is replaced (generation + 1) when it fails. */
+export class Slot {
+  /** Position in the pool. */
+  readonly index: number;
+  /** Bumped on every replacement: handles of an older generation are gone. */
+  gen: number = 0;
+  /** @internal */
+  worker!: WorkerLike;
+  /** @internal */
+  readonly inflight: Map<number, Pending> = new Map();
+  /** @internal */
+  lastHeard: number = 0;
+  /** @internal Whether the worker has loaded its provider. */
+  ready: boolean = false;
+  /** Build one. */
+  constructor(index: number) {
+    this.index = index;
+  }
+}
+
+type Spawn = (url: string | URL, onMessage: (r: Reply) => void, onFailure: (detail: string) => void) => WorkerLike;
+
+function webSpawn(url: string | URL, onMessage: (r: Reply) => void, onFailure: (detail: string) => void): WorkerLike {
+  type W = Worker & { ref?: () => void; unref?: () => void };
+  const w = new Worker(url, { type: "module" }) as W;
+  w.onmessage = (e: MessageEvent<Reply>) => onMessage(e.data);
+  w.onerror = (e: ErrorEvent) => {
+    e.preventDefault(); // Deno would otherwise rethrow it in the main thread
+    onFailure(e.message || "uncaught error");
+  };
+  w.onmessageerror = () => onFailure("message could not be deserialised");
+  w.addEventListener("close", () => onFailure("worker exited"));
+  return {
+    post: (m, t) => w.postMessage(m, t),
+    terminate: () => w.terminate(),
+    ref: () => w.ref?.(),
+    unref: () => w.unref?.(),
+  };
+}
+
+function nodeSpawn(url: string | URL, onMessage: (r: Reply) => void, onFailure: (detail: string) => void): WorkerLike {
+  const gbm = (globalThis as { process?: { getBuiltinModule?: (m: string) => unknown } }).process?.getBuiltinModule;
+  if (!gbm) throw new Error("crypto pool: this runtime has neither Web Workers nor node:worker_threads");
+  const wt = gbm("node:worker_threads") as typeof import("node:worker_threads");
+  const w = new wt.Worker(url instanceof URL ? url : new URL(url), { workerData: { api: "node" } });
+  let done = false;
+  w.on("message", (m: Reply) => onMessage(m));
+  w.on("error", (e: Error) => {
+    done = true;
+    onFailure(e.message);
+  });
+  w.on("exit", (code: number) => {
+    if (!done) onFailure(`worker exited with code ${code}`);
+  });
+  return {
+    post: (m, t) => w.postMessage(m, t as never),
+    terminate: () => {
+      done = true;
+      void w.terminate();
+    },
+    ref: () => w.ref(),
+    unref: () => w.unref(),
+  };
+}
+
+/** The core count of this machine (navigator or node:os), 1 if unknown. */
+export function coreCount(): number {
+  const n = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency;
+  if (typeof n === "number" && n > 0) return n;
+  const gbm = (globalThis as { process?: { getBuiltinModule?: (m: string) => unknown } }).process?.getBuiltinModule;
+  const os = gbm?.("node:os") as { availableParallelism?: () => number } | undefined;
+  return os?.availableParallelism?.() ?? 1;
+}
+
+function unrefTimer(t: ReturnType<typeof setInterval>): void {
+  const d = (globalThis as { Deno?: { unrefTimer(id: number): void } }).Deno;
+  if (d) d.unrefTimer(t as unknown as number);
+  else (t as { unref?: () => void }).unref?.();
+}
+
+/** Rebuild an error thrown in the worker, keeping the types the core tells apart. */
+function workerError(name: string, message: string): Error {
+  if (name === "KeyExchangeError") return new KeyExchangeError(message);
+  if (name === "TypeError") return new TypeError(message);
+  if (name === "RangeError") return new RangeError(message);
+  const e = new Error(message);
+  e.name = name;
+  return e;
+}
+
+/**
+ * The workers and their message traffic. Create one per process (or per
+ * provider) and `close()` it when done; idle workers never keep the process
+ * alive (they are unref'd while nothing is in flight).
+ */
+export class CryptoPool {
+  /** Number of workers. */
+  readonly size: number;
+  /** The provider the workers run. */
+  readonly over: OverName;
+  readonly #url: string | URL;
+  readonly #spawn: Spawn;
+  readonly #slots: Slot[] = [];
+  readonly #hangMs: number;
+  #nextId = 1;
+  #nextMoved = -1;
+  #rr = 0;
+  #inflight = 0;
+  #closed = false;
+  #watchdog: ReturnType<typeof setInterval> | undefined;
+  #rttUs = 60;
+  readonly #samples = new Array<number>(15).fill(0);
+  #sampleAt = 0;
+  #lastSample = 0;
+  #probing = false;
+  #replaced = 0;
+
+  /** Start the workers. */
+  constructor(options: CryptoPoolOptions = {}) {
+    this.size = Math.max(1, Math.floor(options.size ?? Math.min(16, Math.max(2, coreCount() - 1))));
+    this.over = options.over ?? "auto";
+    this.#url = options.workerUrl ?? new URL("./crypto_worker.ts", import.meta.url);
+    this.#hangMs = options.hangTimeoutMs ?? 10_000;
+    // Web Workers on Bun (and browsers); node:worker_threads on Node and on Deno, whose
+    // Web Workers cannot be unref'd (an idle pool would keep the process alive).
+    const g = globalThis as { Worker?: unknown; Deno?: unknown };
+    this.#spawn = typeof g.Worker === "function" && g.Deno === undefined ? webSpawn : nodeSpawn;
+    for (let i = 0; i < this.size; i++) {
+      const s = new Slot(i);
+      this.#slots.push(s);
+      this.#start(s);
+    }
+  }
+
+  /** Measured round-trip overhead of one job (µs): median of the last 15 samples of twice the hand-over time to an idle worker. */
+  get roundTripUs(): number {
+    return this.#rttUs;
+  }
+
+  /**
+   * Refresh the round-trip estimate with an empty job if it has had no
+   * sample for `maxAgeMs` (a policy that keeps everything inline would
+   * otherwise never learn that the pool got faster). At most one in flight.
+   */
+  probe(maxAgeMs = 1000): void {
+    if (this.#probing || this.#closed || performance.now() - this.#lastSample < maxAgeMs) return;
+    this.#probing = true;
+    void this.run({ op: "free", handles: [] }).catch(() => {}).finally(() => (this.#probing = false));
+  }
+
+  /** Jobs posted and not yet answered, over all workers. */
+  get inFlight(): number {
+    return this.#inflight;
+  }
+
+  /** Workers replaced so far after a crash or hang. */
+  get replaced(): number {
+    return this.#replaced;
+  }
+
+  /** Whether {@link CryptoPool.close} was called. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  #start(s: Slot): void {
+    const gen = s.gen;
+    s.worker = this.#spawn(
+      this.#url,
+      (r) => this.#onReply(s, gen, r),
+      (detail) => {
+        if (s.gen === gen && !this.#closed) this.#fail(s, "crashed", detail);
+      },
+    );
+    s.worker.unref();
+    s.lastHeard = performance.now();
+    s.ready = false;
+    // Every worker loads its provider first; jobs posted meanwhile wait in its queue.
+    this.#post(s, { op: "init", over: this.over }, []).then(async () => {
+      if (s.gen !== gen) return;
+      s.ready = true;
+      // A few empty jobs for a first round-trip estimate.
+      for (let i = 0; i < 3 && s.gen === gen && !this.#closed; i++) await this.#post(s, { op: "free", handles: [] }, []);
+    }).catch(() => {});
+  }
+
+  /** Kill a worker and fail its in-flight jobs, then replace it. */
+  #fail(s: Slot, reason: "crashed" | "hung", detail: string): void {
+    const pending = [...s.inflight.values()];
+    s.inflight.clear();
+    this.#inflight -= pending.length;
+    s.worker.terminate();
+    s.gen++;
+    this.#replaced++;
+    for (const p of pending) p.reject(new PoolWorkerError(reason, s.index, detail));
+    if (!this.#closed) this.#start(s);
+  }
+
+  #onReply(s: Slot, gen: number, r: Reply): void {
+    if (s.gen !== gen) return;
+    s.lastHeard = performance.now();
+    const p = s.inflight.get(r.id);
+    if (!p) return;
+    s.inflight.delete(r.id);
+    if (--this.#inflight === 0) this.#idle();
+    if (s.inflight.size === 0) s.worker.unref();
+    // Twice the hand-over to the worker (wake-up and transfer): the way back costs the same, and
+    // time the reply then waits for a busy main thread is not a cost of offloading.
+    const rtt = 2 * (r.at - (performance.timeOrigin + p.t0)) * 1000;
+    if (rtt > 0 && p.sample) {
+      // Median of the last samples: one preempted hand-over (tens of ms on a loaded machine) must not swing it.
+      this.#samples[this.#sampleAt++ % this.#samples.length] = rtt;
+      const have = this.#samples.slice(0, Math.min(this.#sampleAt, this.#samples.length)).sort((a, b) => a - b);
+      this.#rttUs = have[have.length >> 1]!;
+      this.#lastSample = performance.now();
+    }
+    if (r.ok) p.resolve({ value: r.value, us: r.us });
+    else p.reject(workerError(r.name, r.message));
+  }
+
+  #idle(): void {
+    if (this.#watchdog !== undefined) clearInterval(this.#watchdog);
+    this.#watchdog = undefined;
+  }
+
+  #checkHung(): void {
+    const now = performance.now();
+    for (const s of this.#slots) {
+      if (s.inflight.size > 0 && now - s.lastHeard > this.#hangMs) {
+        this.#fail(s, "hung", `no answer for ${Math.round(now - s.lastHeard)} ms with ${s.inflight.size} job(s) in flight`);
+      }
+    }
+  }
+
+  #post(s: Slot, req: UnsentRequest, transfer: Transferable[]): Promise<JobResult<unknown>> {
+    if (this.#closed) return Promise.reject(new PoolWorkerError("closed", s.index, "the pool is closed"));
+    const id = this.#nextId++;
+    return new Promise((resolve, reject) => {
+      if (s.inflight.size === 0) {
+        s.worker.ref();
+        s.lastHeard = performance.now(); // the watchdog counts silence from the first job in flight
+      }
+      s.inflight.set(id, { resolve, reject, t0: performance.now(), sample: s.ready && s.inflight.size === 0 });
+      if (this.#inflight++ === 0 && this.#watchdog === undefined) {
+        this.#watchdog = setInterval(() => this.#checkHung(), Math.max(10, Math.min(1000, this.#hangMs / 4)));
+        unrefTimer(this.#watchdog);
+      }
+      try {
+        s.worker.post({ ...req, id } as Request, transfer);
+      } catch (e) {
+        s.inflight.delete(id);
+        if (--this.#inflight === 0) this.#idle();
+        reject(e);
+      }
+    });
+  }
+
+  /** The worker slot at `index` (0 ≤ index < size). */
+  slotAt(index: number): Slot {
+    const s = this.#slots[index];
+    if (!s) throw new RangeError(`no worker ${index} in a pool of ${this.size}`);
+    return s;
+  }
+
+  /** The worker with the fewest jobs in flight (ties: round robin). */
+  pick(exclude?: ReadonlySet<Slot>): Slot {
+    let best: Slot | undefined;
+    for (let k = 0; k < this.#slots.length; k++) {
+      const s = this.#slots[(this.#rr + k) % this.#slots.length]!;
+      if (exclude?.has(s)) continue;
+      if (!best || s.inflight.size < best.inflight.size) best = s;
+    }
+    this.#rr = (this.#rr + 1) % this.#slots.length;
+    return best ?? this.#slots[0]!;
+  }
+
+  /** Post a job to `slot` (default: {@link CryptoPool.pick}); `transfer` moves buffers instead of copying them. */
+  run<T>(req: UnsentRequest, transfer: Transferable[] = [], slot: Slot = this.pick()): Promise<JobResult<T>> {
+    return this.#post(slot, req, transfer) as Promise<JobResult<T>>;
+  }
+
+  /** Post a job on a handle held by `slot` in generation `gen`: rejects with reason `lost` if that worker was replaced. */
+  runOn<T>(slot: Slot, gen: number, req: UnsentRequest, transfer: Transferable[] = []): Promise<JobResult<T>> {
+    if (slot.gen !== gen) {
+      return Promise.reject(new PoolWorkerError("lost", slot.index, "the handle was held by a worker that has since been replaced"));
+    }
+    return this.run<T>(req, transfer, slot);
+  }
+
+  /** Fire-and-forget message to every live worker (e.g. dropping a key). */
+  broadcast(req: UnsentRequest): void {
+    if (this.#closed) return;
+    for (const s of this.#slots) s.worker.post({ ...req, id: 0 } as Request, []);
+  }
+
+  /** Fire-and-forget message to one worker, if it is still the same generation. */
+  notify(slot: Slot, gen: number, req: UnsentRequest): void {
+    if (this.#closed || slot.gen !== gen) return;
+    slot.worker.post({ ...req, id: 0 } as Request, []);
+  }
+
+  /** A fresh id for a secret moved into a worker (negative: never one a worker chose). */
+  movedId(): number {
+    return this.#nextMoved--;
+  }
+
+  /**
+   * Test hook: make worker `index` crash (an uncaught error) or hang (a
+   * busy loop) while it has jobs; the in-flight jobs fail and it is replaced.
+   */
+  injectFault(index: number, kind: "crash" | "hang"): Promise<unknown> {
+    return this.#post(this.#slots[index]!, { op: "fault", kind }, []);
+  }
+
+  /** Stop every worker; jobs in flight fail with reason `closed`. Idempotent. */
+  close(): Promise<void> {
+    if (this.#closed) return Promise.resolve();
+    this.#closed = true;
+    this.#idle();
+    for (const s of this.#slots) {
+      const pending = [...s.inflight.values()];
+      s.inflight.clear();
+      s.worker.terminate();
+      s.gen++;
+      for (const p of pending) p.reject(new PoolWorkerError("closed", s.index, "the pool was closed"));
+    }
+    this.#inflight = 0;
+    return Promise.resolve();
+  }
+
+  /** `await using pool = new CryptoPool()`. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+}
