@@ -15,6 +15,7 @@
  * @module
  */
 export * from "./src/server/listen.ts";
+export * from "./src/server/workers/listen_workers.ts";
 export * from "./src/client/connect.ts";
 export * from "./src/transport/index.ts";
 export { FilePskStore, type FilePskStoreOptions } from "./src/psk/file_store.ts";

@@ -119,7 +119,8 @@ async function handshakeSample(r: Runner, side: Side, port: number, lanes: numbe
     medianMs: h.medianMs,
     p99Ms: h.p99Ms,
     cpuClientUs: h.cpuUs / h.count,
-    cpuServerUs: st.handshakes > 0 ? st.cpuUs / st.handshakes : NaN,
+    // (listenWorkers servers count in their workers: per handshake the client completed)
+    cpuServerUs: st.handshakes > 0 ? st.cpuUs / st.handshakes : st.cpuUs / h.count,
     resumedShare: h.resumed / h.count,
     earlyShare: h.early / h.count,
     errors: h.errors,
@@ -304,6 +305,88 @@ function crossCases(r: Runner, runtime: RuntimeName, provider: ProviderName): Ca
   return sides.map(([name, side]) => ({
     label: `handshake/cross/${name} [${runtime}/${provider}]`,
     run: () => pairHandshakes(r, `handshake/cross/${name}/psk_dhe_ke/x25519`, side, anchor, [1, r.o.concurrency], runtime, provider),
+  }));
+}
+
+/** Client peer processes of the workers rows: as many as the server may have workers, so one client thread is not the ceiling. */
+const WORKERS_CLIENTS = 2;
+
+/** A handshake sample from several client processes at once (`lanes` split over them); figures summed or worst-of. */
+async function multiClientSample(r: Runner, side: Side, port: number, lanes: number, durationMs: number, clients: Peer[]): Promise<HsSample> {
+  const sp = r.peer(side.server, "server");
+  await sp.call({ op: "mark" });
+  const per = Math.max(1, Math.round(lanes / clients.length));
+  const hs = await Promise.all(clients.map((c) => c.call<HandshakeResult>({ op: "handshakes", tls: side.clientTls, port, durationMs, lanes: per })));
+  const st = await sp.call<ServerStats>({ op: "stats", gc: false });
+  const count = hs.reduce((n, h) => n + h.count, 0);
+  if (count === 0) throw new Error(`${side.label}: no handshake completed (${hs.find((h) => h.firstError)?.firstError ?? "no error"})`);
+  return {
+    hps: hs.reduce((n, h) => n + h.count / (h.elapsedMs / 1000), 0),
+    medianMs: median(hs.map((h) => h.medianMs)),
+    p99Ms: Math.max(...hs.map((h) => h.p99Ms)),
+    cpuClientUs: hs.reduce((n, h) => n + h.cpuUs, 0) / count,
+    cpuServerUs: st.cpuUs / count,
+    resumedShare: hs.reduce((n, h) => n + h.resumed, 0) / count,
+    earlyShare: hs.reduce((n, h) => n + h.early, 0) / count,
+    errors: hs.reduce((n, h) => n + h.errors, 0),
+  };
+}
+
+/**
+ * listenWorkers (issue 13): the same server in 2 workers against 1 worker,
+ * and 1 worker against one plain listen(), interleaved (2w, 1w, listen) in
+ * each round, at N lanes spread over {@link WORKERS_CLIENTS} node:tls
+ * client processes on Node (the cheapest client here, so the server, not
+ * the client, is what runs out of CPU). Bun and Deno only: on Node listenWorkers runs node:cluster
+ * processes from a bundled worker entry, which the bench does not build.
+ */
+function workersCases(r: Runner, runtime: RuntimeName, provider: ProviderName): Case[] {
+  if (runtime === "node") return [];
+  const kinds: { name: string; kind: HandshakeKind; cert: CertAlg }[] = [
+    { name: "psk_dhe_ke/x25519", kind: "psk_dhe_ke", cert: "ecdsa_p256" },
+    { name: "cert/ecdsa_p256", kind: "cert", cert: "ecdsa_p256" },
+  ];
+  return kinds.map((k) => ({
+    label: `workers/${k.name} [${runtime}/${provider}]`,
+    run: async () => {
+      const lanes = r.o.concurrency;
+      const side = (workers: number | undefined, label: string): Side => {
+        const t = tlsParams({ kind: k.kind, cert: k.cert, provider });
+        const client = tlsParams({ impl: "native", kind: k.kind, cert: k.cert });
+        return { server: runtime, client: "node", serverTls: workers ? { ...t, workers } : t, clientTls: client, label };
+      };
+      const sides = [side(2, `listenWorkers workers=2 on ${runtime}`), side(1, `listenWorkers workers=1 on ${runtime}`), side(undefined, `listen() on ${runtime}`)];
+      const clients = [r.peer("node", "client"), ...Array.from({ length: WORKERS_CLIENTS - 1 }, () => new Peer(r.ws, "node", r.pinned))];
+      const ports: number[] = [];
+      try {
+        for (const s of sides) ports.push(await r.serve(s, "echo"));
+        const d = r.o.durationMs;
+        const sample = (i: number, ms: number) => multiClientSample(r, sides[i]!, ports[i]!, lanes, ms, clients);
+        // A long warm-up: each worker has its own JIT to warm, so 2 workers need twice the traffic.
+        for (let i = 0; i < sides.length; i++) await sample(i, Math.max(20, 2 * d));
+        const samples: HsSample[][] = [[], [], []];
+        for (let round = 0; round < r.o.rounds; round++) {
+          for (let i = 0; i < sides.length; i++) samples[i]!.push(await sample(i, d));
+        }
+        const [w2, w1, one] = samples as [HsSample[], HsSample[], HsSample[]];
+        const name = `workers/${k.name}/c${lanes}`;
+        const hps = (x: HsSample[]) => x.map((v) => v.hps);
+        const extra = {
+          client: `node:tls on node × ${clients.length} processes`,
+          failed_connections: w2.reduce((n, v) => n + v.errors, 0),
+          anchor_failed_connections: w1.reduce((n, v) => n + v.errors, 0),
+        };
+        return [
+          row(name, "handshakes/s", "higher", hps(w2), hps(w1), runtime, provider, sides[1]!.label, extra),
+          row(`${name}/w1_vs_listen`, "handshakes/s", "higher", hps(w1), hps(one), runtime, provider, sides[2]!.label),
+          row(`${name}/latency_p99`, "ms", "lower", w2.map((v) => v.p99Ms), w1.map((v) => v.p99Ms), runtime, provider, sides[1]!.label),
+          row(`${name}/cpu_server`, "µs/handshake", "lower", w2.map((v) => v.cpuServerUs), w1.map((v) => v.cpuServerUs), runtime, provider, sides[1]!.label),
+        ];
+      } finally {
+        for (const [i, port] of ports.entries()) await r.unserve(sides[i]!, port);
+        await Promise.all(clients.slice(1).map((c) => c.stop()));
+      }
+    },
   }));
 }
 
@@ -518,6 +601,7 @@ async function main(): Promise<number> {
     add("records", () => recordCases(r, rt));
     add("memory", () => memoryCases(r, rt, hsProvider));
     add("crypto", () => cryptoCases(r, rt));
+    add("workers", () => (o.providersGiven ? o.providers : [hsProvider]).flatMap((p) => workersCases(r, rt, p)));
   }
   const pin = o.profile === "constrained" ? (hasTaskset() ? ", pinned to core 0 (taskset)" : ", NOT pinned (no taskset here)") : "";
   const caption = `psk-tls vs native TLS: ${o.runtimes.join(", ")}; ${o.rounds} interleaved rounds of ${o.durationMs} ms; ${o.concurrency} lanes${pin}`;

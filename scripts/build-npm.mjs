@@ -20,6 +20,8 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const OUT = "dist";
 /** The CLI's source module; package.json "bin" points at its build. */
 export const CLI_SOURCE = "src/cli/main.ts";
+/** Modules no import reaches, loaded by URL at run time: listenWorkers' worker entry. */
+export const URL_LOADED = ["src/server/workers/worker_main.ts"];
 
 /** deno.json "exports" as { subpath: "./file.ts" }. */
 export function denoExports(dir = root) {
@@ -64,7 +66,7 @@ function main(args) {
   const cacheDir = join(root, "node_modules", ".cache", "psk-tls-build");
   mkdirSync(cacheDir, { recursive: true });
   const tsconfig = join(cacheDir, "tsconfig.json");
-  const files = [...new Set([...Object.values(deno), `./${CLI_SOURCE}`])].map((f) => join(root, f));
+  const files = [...new Set([...Object.values(deno), `./${CLI_SOURCE}`, ...URL_LOADED.map((f) => `./${f}`)])].map((f) => join(root, f));
   writeFileSync(tsconfig, JSON.stringify({
     extends: join(root, "tsconfig.json"),
     compilerOptions: {

@@ -8,7 +8,7 @@ import { parseArgs } from "node:util";
 import type { ProviderName, RuntimeName } from "./types.ts";
 
 /** Kinds of measurement. */
-export const KINDS = ["handshake", "cross", "records", "memory", "crypto"] as const;
+export const KINDS = ["handshake", "cross", "records", "memory", "crypto", "workers"] as const;
 /** A kind of measurement. */
 export type Kind = (typeof KINDS)[number];
 const PROVIDERS: readonly ProviderName[] = ["noble", "webcrypto", "node", "auto", "pool", "auto-pool"];
@@ -18,8 +18,10 @@ const RUNTIMES: readonly RuntimeName[] = ["bun", "deno", "node"];
 export interface BenchOptions {
   /** Kinds to run. */
   kinds: Kind[];
-  /** Providers for the records rows. */
+  /** Providers for the records rows (and the workers rows when given). */
   providers: ProviderName[];
+  /** Whether `--providers` was given (the workers rows then run once per provider). */
+  providersGiven: boolean;
   /** Runtimes this library runs on. */
   runtimes: RuntimeName[];
   /** Length of one timed measurement, ms. */
@@ -56,7 +58,8 @@ median of the per-round ratios.
 
 Options:
   --kinds LIST         ${KINDS.join(",")} (default: all)
-  --providers LIST     crypto providers for records: ${PROVIDERS.join(",")} (default: auto; all of them without --quick)
+  --providers LIST     crypto providers for records: ${PROVIDERS.join(",")} (default: auto; all of them without --quick);
+                       when given, the workers rows run once per provider too
   --runtimes LIST      runtimes this library runs on: ${RUNTIMES.join(",")} (default: the current one)
   --duration MS        one timed measurement (default 1000; --quick 250)
   --concurrency N      client lanes of the c<N> handshake rows (default 4)
@@ -118,6 +121,7 @@ export function parseBenchArgs(argv: string[], current: RuntimeName): BenchOptio
   const o: BenchOptions = {
     kinds: list("kinds", values.kinds, KINDS, [...KINDS]),
     providers: list("providers", values.providers, PROVIDERS, quick ? ["auto"] : [...PROVIDERS]),
+    providersGiven: values.providers !== undefined,
     runtimes: list("runtimes", values.runtimes, RUNTIMES, [current]),
     durationMs: int("duration", values.duration, quick ? 250 : 1000, 1),
     concurrency: int("concurrency", values.concurrency, 4, 1),

@@ -20,6 +20,7 @@ import { webcrypto } from "../../src/crypto/webcrypto.ts";
 import { createPsk } from "../../src/psk/external_psk.ts";
 import type { ClientSession } from "../../src/psk/session.ts";
 import { listen } from "../../src/server/listen.ts";
+import { listenWorkers } from "../../src/server/workers/listen_workers.ts";
 import type { TlsStream } from "../../src/streams/tls_stream.ts";
 import type { CertAlg, ProviderName, ServeMode, SuiteShort, TlsParams } from "./types.ts";
 import { type Counters, PING, type Served, stallWatch } from "./peer_common.ts";
@@ -74,7 +75,8 @@ function psk(p: TlsParams) {
   return createPsk({ identity: "bench", secret: benchSecret(), hash: p.suite === "aes_256_gcm" ? "SHA-384" : "SHA-256" });
 }
 
-function serverConfig(p: TlsParams): ServerConfig {
+/** This library's server configuration for `p`. */
+export function serverConfig(p: TlsParams): ServerConfig {
   const c: ServerConfig = common(p);
   if (p.kind === "cert") {
     const [chain, key] = CERT_FILES[p.cert];
@@ -122,21 +124,9 @@ async function drain(reader: ReadableStreamDefaultReader<Uint8Array>): Promise<v
   }
 }
 
-/** Start a server for `p`. */
-export async function ourServe(p: TlsParams, mode: ServeMode, recordSize: number, counters: Counters): Promise<Served> {
-  const server = await listen({
-    host: "127.0.0.1",
-    port: 0,
-    tls: serverConfig(p),
-    // Every bench client comes from 127.0.0.1 and the memory rows hold thousands of idle
-    // connections: no per-source caps, no idle timeout (the DoS defaults would refuse or close them).
-    maxConnections: 1 << 20,
-    maxHandshakes: 1 << 20,
-    maxConnectionsPerSource: 0,
-    maxHandshakesPerSource: 0,
-    idleTimeout: 0,
-    onError: () => {},
-  }, async (tls: TlsStream) => {
+/** What a server does with each established connection (`mode`; `recordSize` for flood and stall). */
+export function serveHandler(mode: ServeMode, recordSize: number, counters: Counters): (tls: TlsStream) => Promise<void> {
+  return async (tls: TlsStream) => {
     counters.handshakes++;
     const reader = tls.readable.getReader();
     const writer = tls.writable.getWriter();
@@ -174,8 +164,46 @@ export async function ourServe(p: TlsParams, mode: ServeMode, recordSize: number
     } catch {
       // the client went away (records, memory cases): expected
     }
-  });
+  };
+}
+
+/**
+ * Listener options of every bench server: no limit gets in the way of the load. Every bench
+ * client comes from 127.0.0.1 and the memory rows hold thousands of idle connections: no
+ * per-source caps, no idle timeout (the DoS defaults would refuse or close them).
+ */
+const UNLIMITED = {
+  host: "127.0.0.1",
+  port: 0,
+  maxConnections: 1 << 20,
+  maxHandshakes: 1 << 20,
+  maxConnectionsPerSource: 0,
+  maxHandshakesPerSource: 0,
+  idleTimeout: 0,
+} as const;
+
+/**
+ * Start a server for `p`: one `listen()`, or with `p.workers` the same
+ * server in that many `listenWorkers` workers (bench/lib/ours_worker.ts).
+ */
+export async function ourServe(p: TlsParams, mode: ServeMode, recordSize: number, counters: Counters): Promise<Served> {
+  if (p.workers) {
+    const data: OursWorkerData = { tls: p, mode, recordSize };
+    const server = await listenWorkers({ ...UNLIMITED, module: new URL("./ours_worker.ts", import.meta.url), workers: p.workers, data });
+    return { port: server.port, close: () => server.close({ graceMs: 0 }), live: () => server.connections };
+  }
+  const server = await listen({ ...UNLIMITED, tls: serverConfig(p), onError: () => {} }, serveHandler(mode, recordSize, counters));
   return { port: server.port, close: () => server.close({ graceMs: 0 }), live: () => server.connections };
+}
+
+/** What bench/lib/ours_worker.ts gets from {@link ourServe}. */
+export interface OursWorkerData {
+  /** The server's parameters. */
+  tls: TlsParams;
+  /** What it does with each connection. */
+  mode: ServeMode;
+  /** Write size of flood and stall. */
+  recordSize: number;
 }
 
 /** What one client connection saw. */

@@ -61,7 +61,8 @@ export function scriptCommand(ws: Workspace, runtime: RuntimeName, script: "peer
   let cmd: string[];
   if (runtime === "bun") cmd = [tool(ws.root, "bun"), join(ws.root, "bench", `${script}.ts`)];
   else if (runtime === "deno") {
-    cmd = [tool(ws.root, "deno"), "run", "-A", "--v8-flags=--expose-gc", join(ws.root, "bench", `${script}.ts`)];
+    // --unstable-net: Deno.listen reusePort, which the workers rows (listenWorkers) need.
+    cmd = [tool(ws.root, "deno"), "run", "-A", "--unstable-net", "--v8-flags=--expose-gc", join(ws.root, "bench", `${script}.ts`)];
   } else {
     bundleForNode(ws);
     cmd = ["node", "--expose-gc", join(ws.dir, "node", `${script}.mjs`)];

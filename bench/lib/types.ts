@@ -52,6 +52,8 @@ export interface TlsParams {
   suite: SuiteShort;
   /** Crypto provider (ours only). */
   provider: ProviderName;
+  /** Server only, ours only: run the server in this many `listenWorkers` workers instead of one `listen()`. */
+  workers?: number;
 }
 
 /** Command to a peer process: one JSON line on its stdin. */

@@ -70,6 +70,12 @@ export interface ListenOptions {
   /** Port to bind; `0` for an ephemeral port (see {@link TlsServer.port}). */
   port: number;
   /**
+   * Bind with `SO_REUSEPORT` so several servers share the port and the
+   * kernel spreads connections over them (as `listenWorkers` does). Bun;
+   * Deno with `--unstable-net` on Linux; Node from 22.12. Default false.
+   */
+  reusePort?: boolean;
+  /**
    * The TLS server context (`createServerContext`) or configuration; a
    * configuration is turned into a context once, here, so every connection
    * shares its ticket keys and 0-RTT replay cache.
@@ -324,7 +330,7 @@ export async function listen(options: ListenOptions, handler: ConnectionHandler)
     );
   };
 
-  const tcp = await listenTcp(options.host === undefined ? { port: options.port } : { host: options.host, port: options.port }, accept);
+  const tcp = await listenTcp({ port: options.port, ...(options.host === undefined ? {} : { host: options.host }), ...(options.reusePort ? { reusePort: true } : {}) }, accept);
 
   let closePromise: Promise<void> | undefined;
   const close = async (graceMs: number): Promise<void> => {

@@ -61,7 +61,7 @@ interface BunListener {
 
 interface BunApi {
   connect(options: { hostname: string; port: number; allowHalfOpen: boolean; socket: BunHandlers }): Promise<BunSocket>;
-  listen(options: { hostname: string; port: number; allowHalfOpen: boolean; socket: BunHandlers }): BunListener;
+  listen(options: { hostname: string; port: number; allowHalfOpen: boolean; reusePort?: boolean; socket: BunHandlers }): BunListener;
 }
 
 /** Whether `Bun.connect` / `Bun.listen` are present. */
@@ -185,6 +185,7 @@ export function listenTcpBun(options: TcpListenOptions, onConnection: TcpConnect
       hostname: host,
       port: options.port,
       allowHalfOpen: true,
+      ...(options.reusePort ? { reusePort: true } : {}),
       socket: handlers((s, state) => {
         let conn: TcpConnection | undefined;
         try {

@@ -43,13 +43,23 @@ interface DenoListener {
 
 interface DenoApi {
   connect(options: { hostname: string; port: number; transport: "tcp" }): Promise<DenoConn>;
-  listen(options: { hostname: string; port: number; transport: "tcp" }): DenoListener;
+  listen(options: { hostname: string; port: number; transport: "tcp"; reusePort?: boolean }): DenoListener;
 }
 
 /** Whether `Deno.connect` / `Deno.listen` are present. */
 export function hasDenoSockets(): boolean {
   const deno = (globalThis as { Deno?: Partial<DenoApi> }).Deno;
   return typeof deno?.connect === "function" && typeof deno.listen === "function";
+}
+
+/**
+ * Whether `Deno.listen({ reusePort: true })` may be asked for: Linux (elsewhere
+ * Deno ignores it) and `--unstable-net` (without it Deno exits the process;
+ * `Deno.listenDatagram` exists exactly when that flag is on).
+ */
+export function denoHasReusePort(): boolean {
+  const deno = (globalThis as { Deno?: { listenDatagram?: unknown; build?: { os?: string } } }).Deno;
+  return typeof deno?.listenDatagram === "function" && deno.build?.os === "linux";
 }
 
 function denoApi(): DenoApi {
@@ -181,7 +191,10 @@ export async function connectTcpDeno(options: TcpConnectOptions): Promise<TcpCon
 export function listenTcpDeno(options: TcpListenOptions, onConnection: TcpConnectionHandler): Promise<TcpListener> {
   let listener: DenoListener;
   try {
-    listener = denoApi().listen({ hostname: options.host ?? DEFAULT_LISTEN_HOST, port: options.port, transport: "tcp" });
+    const o = { hostname: options.host ?? DEFAULT_LISTEN_HOST, port: options.port, transport: "tcp" as const };
+    // reusePort is unstable in Deno: without --unstable-net asking for it ends the process, so refuse here.
+    if (options.reusePort && !denoHasReusePort()) throw new Error("Deno.listen reusePort needs --unstable-net (and Linux)");
+    listener = denoApi().listen(options.reusePort ? { ...o, reusePort: true } : o);
   } catch (e) {
     return Promise.reject(e);
   }

@@ -56,15 +56,17 @@ export function connectTcp(options: { host: string; port: number }): Promise<Tcp
 
 /**
  * Listen for TCP connections on `host` (default `"127.0.0.1"`) and `port`
- * (`0`: an ephemeral port, see {@link TcpListener.port}). `onConnection` is
+ * (`0`: an ephemeral port, see {@link TcpListener.port}), optionally with
+ * `reusePort`. `onConnection` is
  * called with each accepted connection; an exception it throws closes that
  * connection only.
  */
 export function listenTcp(
-  options: { host?: string; port: number },
+  options: TcpListenOptions,
   onConnection: (conn: TcpConnection) => void,
 ): Promise<TcpListener> {
   const o: TcpListenOptions = options.host === undefined ? { port: options.port } : { host: options.host, port: options.port };
+  if (options.reusePort) o.reusePort = true;
   const handler: TcpConnectionHandler = onConnection;
   switch (tcpBackend()) {
     case "deno":

@@ -126,7 +126,8 @@ export function listenTcpNode(options: TcpListenOptions, onConnection: TcpConnec
     });
     const onListenError = (err: Error): void => reject(err);
     server.once("error", onListenError);
-    server.listen({ host, port: options.port }, () => {
+    // reusePort: honoured from Node 22.12 (Linux, BSDs); older Node ignores the key.
+    server.listen({ host, port: options.port, ...(options.reusePort ? { reusePort: true } : {}) }, () => {
       server.off("error", onListenError);
       // Errors after listening (e.g. EMFILE on accept) must not crash the process.
       server.on("error", () => {});

@@ -44,6 +44,13 @@ export interface TcpListenOptions {
   host?: string;
   /** Port to bind; `0` picks an ephemeral port (read it from {@link TcpListener.port}). */
   port: number;
+  /**
+   * Set `SO_REUSEPORT`, so several listeners (threads or processes of the
+   * same user) bind one port and the kernel spreads connections over them
+   * (Linux). Bun; Deno with `--unstable-net`; Node from 22.12 (older Node
+   * ignores it). Default false.
+   */
+  reusePort?: boolean;
 }
 
 /** A listening TCP socket. */

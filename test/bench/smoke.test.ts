@@ -46,6 +46,7 @@ test("bench/run.ts --quick with tiny durations writes well-formed rows for every
         "handshake/cross/native_client-ours_server/psk_dhe_ke/x25519/c1", "handshake/cross/ours_client-native_server/psk_dhe_ke/x25519/c1",
         "records/aes_128_gcm/64/auto", "records/chacha20_poly1305/16384/auto", "records/aes_256_gcm/1024/auto",
         "memory/idle_connection", "memory/unread_connection",
+        "workers/psk_dhe_ke/x25519/c2", "workers/cert/ecdsa_p256/c2/w1_vs_listen",
       ]
     ) expect(names).toContain(expected);
     expect(names.some((n) => n.startsWith("crypto/"))).toBe(true);

@@ -1,28 +1,17 @@
 /** Shared by the 0-RTT replay tests (replay.test.ts, replay_redis.test.ts). */
 import { expect } from "bun:test";
 import { connect } from "../../src/client/connect.ts";
-import type { ClientConfig, ServerConfig } from "../../src/config.ts";
-import { auto } from "../../src/crypto/auto.ts";
-import type { CryptoProvider } from "../../src/crypto/provider.ts";
+import type { ServerConfig } from "../../src/config.ts";
 import { createPsk } from "../../src/psk/external_psk.ts";
 import type { ClientSession } from "../../src/psk/session.ts";
 import { listen, type TlsServer } from "../../src/server/listen.ts";
 
-export const enc = (s: string) => new TextEncoder().encode(s);
+import { replayClient } from "./_replay_client.ts";
+
+export { EARLY, enc, replayClient, replayingProvider } from "./_replay_client.ts";
 export const dec = (b: Uint8Array | null) => (b ? new TextDecoder().decode(b) : null);
 export const IDENTITY = "replay-device";
 export const SECRET = crypto.getRandomValues(new Uint8Array(32));
-export const EARLY = enc("POST /unlock-door");
-
-/** A provider whose randomness is a fixed pattern: identical ClientHellos, for replays that can finish. */
-export function replayingProvider(seed: number): CryptoProvider {
-  return new Proxy(auto, {
-    get(target, prop, receiver) {
-      if (prop === "randomBytes") return (n: number) => new Uint8Array(n).map((_, i) => (i * 31 + seed) & 0xff);
-      return Reflect.get(target, prop, receiver);
-    },
-  });
-}
 
 export function serverConfig(over: Partial<ServerConfig> = {}): ServerConfig {
   return {
@@ -37,16 +26,6 @@ export function clientPsk() {
   return createPsk({ identity: IDENTITY, secret: SECRET });
 }
 
-export function replayClient(session: ClientSession, seed = 7): ClientConfig {
-  return {
-    provider: replayingProvider(seed),
-    pskMode: "resumption",
-    sessions: [session],
-    earlyData: EARLY,
-    pskKeyExchangeModes: ["psk_ke"], // no key share: the whole first flight is deterministic
-    now: () => session.receivedAt + 100, // the same obfuscated_ticket_age in every copy
-  };
-}
 
 /** Get a session from `server` with a normal client, then send `copies` replays at once; returns the early data each server connection accepted. */
 export async function simultaneousReplays(servers: TlsServer[], accepted: (string | null)[], copies: number): Promise<void> {

@@ -114,6 +114,8 @@ describe("npm pack → npm ci --offline in an empty project", () => {
       expect(files).toContain(target.default.slice(2));
     }
     expect(files).toContain(pkg.bin["psk-tls"]!.replace(/^\.\//, ""));
+    // listenWorkers starts its workers from this file by URL (no import reaches it).
+    expect(files).toContain("dist/src/server/workers/worker_main.js");
   }, 300_000);
 
   for (const runtime of ["node", "bun"] as const) {
