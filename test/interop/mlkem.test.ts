@@ -109,9 +109,11 @@ test("headless Chromium → our server: the page loads over X25519MLKEM768", asy
   const inst = spawnSync("bash", [join(ROOT, "scripts", "install-chromium.sh")], { stdio: "inherit", timeout: 600_000 });
   if (inst.status !== 0) throw new Error("chromium could not be installed");
   const before = seen.length;
-  const browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: ["--no-sandbox", "--headless=new"] });
+  // The test CA is not in Chromium's store: Chromium's own switch accepts the certificate in its
+  // network stack (Playwright's ignoreHTTPSErrors alone let a first connection end with
+  // certificate_unknown under load); the key exchange is what is checked.
+  const browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: ["--no-sandbox", "--headless=new", "--ignore-certificate-errors"] });
   try {
-    // The test CA is not in Chromium's store: certificate errors are ignored; the key exchange is what is checked.
     const page = await browser.newPage({ ignoreHTTPSErrors: true });
     await page.goto(`https://127.0.0.1:${server.port}/`, { timeout: 30_000 });
     expect(await page.title()).toBe("pq");
@@ -120,5 +122,6 @@ test("headless Chromium → our server: the page loads over X25519MLKEM768", asy
   }
   const mine = seen.slice(before);
   expect(mine.length).toBeGreaterThan(0);
+  // Every connection Chromium completed used the hybrid group.
   for (const n of mine) expect(n.group).toBe("X25519MLKEM768");
 }, 660_000);
