@@ -122,3 +122,27 @@ export async function replayRefusedAcrossWorkers(server: WorkerTlsServer, copies
   }
   throw new Error("the copies never reached two workers");
 }
+
+/**
+ * The subprocess check of the other runtimes (_workers_deno.ts, _workers_node.ts):
+ * resumption and 0-RTT anti-replay across two workers, a crashed worker
+ * replaced, a clean shutdown; prints each result and "RUNTIME workers ok".
+ */
+export async function runWorkerScenarios(runtime: string, over: Partial<ListenWorkersOptions> = {}): Promise<void> {
+  const exits: WorkerExitInfo[] = [];
+  const server = await startWorkers(2, exits, over);
+  try {
+    if (server.workers !== 2) throw new Error(`${server.workers} workers listening`);
+    const [a, b] = await ticketResumesOnAnotherWorker(server);
+    console.log(`ticket from worker ${a} resumed on worker ${b}`);
+    const r = await replayRefusedAcrossWorkers(server, 10);
+    console.log(`10 replayed 0-RTT copies over workers ${r.workers.join(",")}: ${r.accepted} accepted`);
+    const crashed = await crashedWorkerIsReplaced(server, exits);
+    console.log(`worker ${crashed} crashed and was replaced`);
+  } finally {
+    await server.close({ graceMs: 200 });
+  }
+  const left: number = server.workers;
+  if (left !== 0) throw new Error(`${left} workers left after close`);
+  console.log(`${runtime} workers ok`);
+}
