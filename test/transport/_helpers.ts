@@ -10,6 +10,7 @@ import type { ClientConfig, ServerConfig } from "../../src/config.ts";
 import { auto } from "../../src/crypto/auto.ts";
 import { TlsError } from "../../src/errors.ts";
 import { createPsk } from "../../src/psk/external_psk.ts";
+import { type ConnectionErrorInfo, listen, type ListenOptions, type TlsServer } from "../../src/server/listen.ts";
 import type { ByteDuplex } from "../../src/streams/tls_stream.ts";
 
 /** The fastest provider available (the `auto` provider). */
@@ -185,4 +186,23 @@ export function run(cmd: string, args: string[], timeoutMs: number, env: Record<
       resolve({ code, stdout, stderr, timedOut });
     });
   });
+}
+
+/** An error `listen()` reported, with its connection info. */
+export interface Reported {
+  err: unknown;
+  info: ConnectionErrorInfo;
+}
+
+/** An echo server on a PSK config (`pskConfigs()`) that records what it reports. */
+export async function echoServer(extra: Partial<ListenOptions> = {}): Promise<{ server: TlsServer; errors: Reported[]; cfg: ReturnType<typeof pskConfigs> }> {
+  const cfg = pskConfigs();
+  const errors: Reported[] = [];
+  const server = await listen(
+    { port: 0, tls: cfg.server, onError: (err, info) => errors.push({ err, info }), ...extra },
+    async (tls) => {
+      await tls.readable.pipeTo(tls.writable).catch(() => {});
+    },
+  );
+  return { server, errors, cfg };
 }

@@ -10,9 +10,9 @@ import { describe, expect, test } from "bun:test";
 import { spawn } from "node:child_process";
 import { connect } from "../../src/client/connect.ts";
 import { AlertDescription } from "../../src/handshake/alerts.ts";
-import { type ConnectionErrorInfo, listen, type ListenOptions, type TlsServer } from "../../src/server/listen.ts";
+import { listen, type TlsServer } from "../../src/server/listen.ts";
 import { connectTls, type TlsStream } from "../../src/streams/tls_stream.ts";
-import { asTlsError, collect, gc, pskConfigs, rejection, ROOT, sleep, tool, until, within } from "./_helpers.ts";
+import { asTlsError, collect, echoServer, gc, pskConfigs, type Reported, rejection, ROOT, sleep, tool, until, within } from "./_helpers.ts";
 import { connectFrom, runSlowloris } from "./_slowloris.ts";
 
 const enc = new TextEncoder();
@@ -20,22 +20,6 @@ const KiB = 1024;
 /** The plaintext alert record a refusal sends: alert, 0x0303, length 2, fatal, internal_error. */
 const REFUSAL = [21, 3, 3, 0, 2, 2, AlertDescription.internal_error];
 
-interface Reported {
-  err: unknown;
-  info: ConnectionErrorInfo;
-}
-
-async function echoServer(extra: Partial<ListenOptions> = {}): Promise<{ server: TlsServer; errors: Reported[]; cfg: ReturnType<typeof pskConfigs> }> {
-  const cfg = pskConfigs();
-  const errors: Reported[] = [];
-  const server = await listen(
-    { port: 0, tls: cfg.server, onError: (err, info) => errors.push({ err, info }), ...extra },
-    async (tls) => {
-      await tls.readable.pipeTo(tls.writable).catch(() => {});
-    },
-  );
-  return { server, errors, cfg };
-}
 
 /** A TLS client from `localAddress` whose handshake completed. */
 async function clientFrom(localAddress: string, server: TlsServer, cfg: ReturnType<typeof pskConfigs>): Promise<TlsStream> {

@@ -8,31 +8,14 @@ import { connect } from "../../src/client/connect.ts";
 import { TlsError } from "../../src/errors.ts";
 import { AlertDescription } from "../../src/handshake/alerts.ts";
 import { createPsk } from "../../src/psk/external_psk.ts";
-import { type ConnectionErrorInfo, listen, type ListenOptions, type TlsServer } from "../../src/server/listen.ts";
+import { listen, type TlsServer } from "../../src/server/listen.ts";
 import type { TlsStream } from "../../src/streams/tls_stream.ts";
 import { connectTcp } from "../../src/transport/index.ts";
-import { asTlsError, collect, PROVIDER, pskConfigs, rejection, sleep, until, within } from "./_helpers.ts";
+import { asTlsError, collect, echoServer, PROVIDER, pskConfigs, type Reported, rejection, sleep, until, within } from "./_helpers.ts";
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 
-interface Reported {
-  err: unknown;
-  info: ConnectionErrorInfo;
-}
-
-/** An echo server that records what it reports. */
-async function echoServer(extra: Partial<ListenOptions> = {}): Promise<{ server: TlsServer; errors: Reported[]; cfg: ReturnType<typeof pskConfigs> }> {
-  const cfg = pskConfigs();
-  const errors: Reported[] = [];
-  const server = await listen(
-    { port: 0, tls: cfg.server, onError: (err, info) => errors.push({ err, info }), ...extra },
-    async (tls) => {
-      await tls.readable.pipeTo(tls.writable).catch(() => {});
-    },
-  );
-  return { server, errors, cfg };
-}
 
 /** A client TLS session on `server`, handshake done. */
 async function client(server: TlsServer, cfg = pskConfigs()): Promise<TlsStream> {
