@@ -50,6 +50,8 @@ export interface ChainVerifyOptions {
   maxDepth?: number;
   /** Smallest RSA modulus accepted in the path, in bits. Default 2048. */
   minRsaBits?: number;
+  /** How a DER certificate is parsed (`x509()` passes its parse cache). Default {@link parseCertificate}. */
+  parse?: (der: Uint8Array) => ParsedCertificate;
 }
 
 /** A validated path: end entity first, trust anchor last. */
@@ -162,12 +164,13 @@ function checkIssuer(ca: ParsedCertificate, below: number, options: ChainVerifyO
 export async function verifyCertificateChain(chain: readonly Uint8Array[], options: ChainVerifyOptions): Promise<VerifiedChain> {
   if (chain.length === 0) throw badCertificate("empty certificate chain");
   const maxDepth = options.maxDepth ?? 8;
-  const leaf = parseCertificate(chain[0]!);
+  const parse = options.parse ?? parseCertificate;
+  const leaf = parse(chain[0]!);
   // Intermediates that do not parse are ignored (they may be irrelevant extras); used ones are checked.
   const pool: ParsedCertificate[] = [];
   for (const der of chain.slice(1)) {
     try {
-      pool.push(parseCertificate(der));
+      pool.push(parse(der));
     } catch {
       // skipped
     }

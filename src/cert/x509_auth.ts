@@ -13,10 +13,11 @@ import { schemeFor } from "../handshake/cert_auth.ts";
 import { AlertDescription } from "../handshake/alerts.ts";
 import { TlsError, usageError } from "../errors.ts";
 import { type CertificateConfig, type CertifiedKey, loadCertifiedKey } from "./certified_key.ts";
-import { type ParsedCertificate, parseCertificate } from "./certificate.ts";
+import type { ParsedCertificate } from "./certificate.ts";
 import { verifyCertificateChain } from "./chain.ts";
 import { dnsNameMatches } from "./hostname.ts";
 import { TrustStore } from "./trust_store.ts";
+import { CertificateParseCache } from "./parse_cache.ts";
 
 /**
  * Trust anchors for certificate validation: a {@link TrustStore}, PEM text
@@ -83,6 +84,8 @@ class X509Auth implements CertificateAuthStrategy {
   readonly verifyName: string | undefined;
   readonly clientAuth: ClientAuthPolicy;
   readonly #trust: TrustStore | undefined;
+  /** Peer certificates parsed once per configuration (parsing dominated a certificate handshake's CPU). */
+  readonly #parsed = new CertificateParseCache();
   readonly #insecure: boolean;
   readonly #hook: X509Options["verifyCertificate"];
 
@@ -122,13 +125,14 @@ class X509Auth implements CertificateAuthStrategy {
   async verifyPeer(chain: readonly Uint8Array[], req: PeerCheckRequest): Promise<PeerLeaf> {
     let leaf: ParsedCertificate;
     if (this.#trust === undefined || (this.#insecure && req.purpose === "server")) {
-      leaf = parseCertificate(chain[0]!);
+      leaf = this.#parsed.parse(chain[0]!);
     } else {
       leaf = (await verifyCertificateChain(chain, {
         provider: req.provider,
         trust: this.#trust,
         now: req.now,
         purpose: req.purpose,
+        parse: (der) => this.#parsed.parse(der),
         ...(req.name !== null ? { name: req.name } : {}),
       })).leaf;
     }
