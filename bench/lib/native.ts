@@ -50,10 +50,16 @@ export interface NativeClientState {
   session?: Buffer;
 }
 
+/** One SecureContext per client process and parameters, as a long-lived client keeps one (ours keeps one x509()). */
+const contexts = new Map<string, tls.SecureContext>();
+
 function clientOptions(p: TlsParams, state: NativeClientState): tls.ConnectionOptions {
   const base: tls.ConnectionOptions = { ...common(p), host: "127.0.0.1" };
   if (p.kind === "cert" || p.kind === "resumption" || p.kind === "0rtt") {
-    base.ca = pkiFile("ca.pem");
+    const key = JSON.stringify(p);
+    let secureContext = contexts.get(key);
+    if (!secureContext) contexts.set(key, secureContext = tls.createSecureContext({ ...common(p), ca: pkiFile("ca.pem") }));
+    base.secureContext = secureContext;
     base.servername = "localhost";
     // Only the resumption kinds offer the previous session; certificate rows are full handshakes.
     if (state.session && p.kind !== "cert") base.session = state.session;

@@ -97,7 +97,23 @@ export interface OurClientState {
   session?: ClientSession;
 }
 
+/**
+ * Client configurations built once per client process and parameters, as a
+ * long-lived client keeps one (its context, trust anchors and certificate
+ * cache live with it); the native side keeps one SecureContext likewise.
+ * Resumption configurations change with every session and are built per connection.
+ */
+const clientConfigs = new Map<string, ClientConfig>();
+
 function clientConfig(p: TlsParams, state: OurClientState): ClientConfig {
+  if (p.kind === "resumption" || p.kind === "0rtt") return buildClientConfig(p, state);
+  const key = JSON.stringify(p);
+  let c = clientConfigs.get(key);
+  if (!c) clientConfigs.set(key, c = buildClientConfig(p, state));
+  return c;
+}
+
+function buildClientConfig(p: TlsParams, state: OurClientState): ClientConfig {
   const c: ClientConfig = common(p);
   if (p.kind === "cert") {
     return { ...c, certificateAuth: x509({ trustAnchors: pkiFile("ca.pem") }), serverName: "localhost" };
