@@ -34,6 +34,7 @@
 
 // Errors and alerts
 export { TlsError, type TlsErrorKind, type TlsErrorOptions } from "./src/errors.ts";
+export type { TlsErrorCode } from "./src/error_codes.ts";
 export { AlertDescription, alertName } from "./src/handshake/alerts.ts";
 
 // Configuration

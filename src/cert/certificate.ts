@@ -9,6 +9,7 @@
 import * as asn1js from "asn1js";
 import * as pkijs from "pkijs";
 import { TlsError } from "../errors.ts";
+import type { TlsErrorCode } from "../error_codes.ts";
 import { AlertDescription } from "../handshake/alerts.ts";
 import type { EcCurve, PublicKeyInfo, SignatureAlgorithm, SignatureHash } from "../crypto/signature.ts";
 import { EXT, OID } from "./oids.ts";
@@ -66,8 +67,8 @@ export const KeyUsage = {
   keyCertSign: 5,
 } as const;
 
-function badCertificate(message: string): TlsError {
-  return new TlsError("protocol", "bad_certificate", message, { alert: AlertDescription.bad_certificate });
+function badCertificate(code: TlsErrorCode, message: string): TlsError {
+  return new TlsError("protocol", code, message, { alert: AlertDescription.bad_certificate });
 }
 
 function bytes(view: ArrayBuffer | Uint8Array): Uint8Array {
@@ -134,11 +135,11 @@ function publicKeyOf(spki: pkijs.PublicKeyInfo, spkiDer: Uint8Array): PublicKeyI
     const curve: EcCurve | undefined = curveOid === OID.prime256v1 ? "P-256" : curveOid === OID.secp384r1 ? "P-384" : undefined;
     if (!curve) return undefined;
     const size = curve === "P-256" ? 65 : 97;
-    if (key.length !== size || key[0] !== 4) throw badCertificate("EC public key is not an uncompressed point");
+    if (key.length !== size || key[0] !== 4) throw badCertificate("bad_public_key", "EC public key is not an uncompressed point");
     return { type: "ec", curve, point: key, spki: spkiDer };
   }
   if (oid === OID.ed25519) {
-    if (key.length !== 32) throw badCertificate("Ed25519 public key is not 32 bytes");
+    if (key.length !== 32) throw badCertificate("bad_public_key", "Ed25519 public key is not 32 bytes");
     return { type: "ed25519", raw: key, spki: spkiDer };
   }
   if (oid === OID.rsaEncryption) {
@@ -179,20 +180,21 @@ const HANDLED: ReadonlySet<string> = new Set<string>([
 ]);
 
 /**
- * Parse one DER certificate. Malformed input is a TlsError `bad_certificate`
- * (alert bad_certificate, RFC 8446 §4.4.2.4).
+ * Parse one DER certificate. Malformed input is a TlsError with the alert
+ * bad_certificate (RFC 8446 §4.4.2.4) and the code of what is wrong, e.g.
+ * `malformed_certificate`, `malformed_certificate_extension`.
  */
 export function parseCertificate(der: Uint8Array): ParsedCertificate {
   let cert: pkijs.Certificate;
   try {
     cert = pkijs.Certificate.fromBER(ab(der));
   } catch {
-    throw badCertificate("certificate is not valid DER X.509");
+    throw badCertificate("malformed_certificate", "certificate is not valid DER X.509");
   }
   try {
     // RFC 5280 §4.1.1.2: the outer and inner signature algorithms must match.
     const inner = cert.signature;
-    if (!inner.isEqual(cert.signatureAlgorithm)) throw badCertificate("certificate signature algorithms differ (RFC 5280 §4.1.1.2)");
+    if (!inner.isEqual(cert.signatureAlgorithm)) throw badCertificate("certificate_signature_algorithm_mismatch", "certificate signature algorithms differ (RFC 5280 §4.1.1.2)");
     const spkiDer = new Uint8Array(cert.subjectPublicKeyInfo.toSchema().toBER());
     let basicConstraints: ParsedCertificate["basicConstraints"];
     let keyUsage: Set<number> | undefined;
@@ -203,12 +205,12 @@ export function parseCertificate(der: Uint8Array): ParsedCertificate {
     const unhandledCritical: string[] = [];
     const seen = new Set<string>();
     for (const ext of cert.extensions ?? []) {
-      if (seen.has(ext.extnID)) throw badCertificate(`duplicate certificate extension ${ext.extnID} (RFC 5280 §4.2)`);
+      if (seen.has(ext.extnID)) throw badCertificate("duplicate_certificate_extension", `duplicate certificate extension ${ext.extnID} (RFC 5280 §4.2)`);
       seen.add(ext.extnID);
       const v = ext.parsedValue as unknown;
       switch (ext.extnID) {
         case EXT.basicConstraints: {
-          if (!(v instanceof pkijs.BasicConstraints)) throw badCertificate("malformed basicConstraints");
+          if (!(v instanceof pkijs.BasicConstraints)) throw badCertificate("malformed_certificate_extension", "malformed basicConstraints");
           const pl = v.pathLenConstraint;
           basicConstraints = {
             ca: v.cA,
@@ -217,7 +219,7 @@ export function parseCertificate(der: Uint8Array): ParsedCertificate {
           break;
         }
         case EXT.keyUsage: {
-          if (!(v instanceof asn1js.BitString)) throw badCertificate("malformed keyUsage");
+          if (!(v instanceof asn1js.BitString)) throw badCertificate("malformed_certificate_extension", "malformed keyUsage");
           const bits = v.valueBlock.valueHexView;
           const unused = v.valueBlock.unusedBits;
           keyUsage = new Set<number>();
@@ -227,11 +229,11 @@ export function parseCertificate(der: Uint8Array): ParsedCertificate {
           break;
         }
         case EXT.extKeyUsage:
-          if (!(v instanceof pkijs.ExtKeyUsage)) throw badCertificate("malformed extKeyUsage");
+          if (!(v instanceof pkijs.ExtKeyUsage)) throw badCertificate("malformed_certificate_extension", "malformed extKeyUsage");
           extKeyUsage = [...v.keyPurposes];
           break;
         case EXT.subjectAltName:
-          if (!(v instanceof pkijs.AltName)) throw badCertificate("malformed subjectAltName");
+          if (!(v instanceof pkijs.AltName)) throw badCertificate("malformed_certificate_extension", "malformed subjectAltName");
           hasSubjectAltName = true;
           for (const g of v.altNames) {
             if (g.type === 2 && typeof g.value === "string") dnsNames.push(g.value.toLowerCase());
@@ -267,6 +269,6 @@ export function parseCertificate(der: Uint8Array): ParsedCertificate {
     };
   } catch (e) {
     if (e instanceof TlsError) throw e;
-    throw badCertificate("certificate could not be parsed");
+    throw badCertificate("malformed_certificate", "certificate could not be parsed");
   }
 }

@@ -55,22 +55,23 @@ function keyMatches(leaf: ParsedCertificate, key: PrivateKeyInfo): boolean {
 
 /**
  * Load and check a certificate config (a context loads each once). Throws a
- * usage TlsError: `bad_pem`, `bad_private_key`, `bad_certificate`, or
- * `key_mismatch` when the key is not the certificate's.
+ * usage TlsError: a PEM or private-key code (`bad_pem`, `bad_private_key`, …),
+ * `empty_configured_chain`, `bad_configured_certificate`,
+ * `unsupported_private_key`, or `key_mismatch` when the key is not the certificate's.
  */
 export function loadCertifiedKey(config: CertificateConfig): CertifiedKey {
   const chain = certificatesFrom(config.chain);
-  if (chain.length === 0) throw usageError("bad_certificate", "certificate chain is empty");
+  if (chain.length === 0) throw usageError("empty_configured_chain", "certificate chain is empty");
   let leaf: ParsedCertificate;
   try {
     leaf = parseCertificate(chain[0]!);
   } catch (e) {
-    throw usageError("bad_certificate", `end-entity certificate: ${(e as Error).message}`);
+    throw usageError("bad_configured_certificate", `end-entity certificate: ${(e as Error).message}`);
   }
   const key = parsePrivateKey(config.privateKey);
   if (!keyMatches(leaf, key)) throw usageError("key_mismatch", `the private key does not belong to certificate "${leaf.subjectText}"`);
   const schemes = schemesForKey(key);
-  if (schemes.length === 0) throw usageError("bad_private_key", "no TLS 1.3 signature scheme can use this key");
+  if (schemes.length === 0) throw usageError("unsupported_private_key", "no TLS 1.3 signature scheme can use this key");
   const names = (config.serverNames ?? leaf.dnsNames).map((n) => n.toLowerCase());
   return { chain, leaf, key, names, schemes, signingKeys: new Map() };
 }

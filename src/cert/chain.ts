@@ -24,6 +24,7 @@
  */
 import type { CryptoProvider } from "../crypto/provider.ts";
 import { TlsError } from "../errors.ts";
+import type { TlsErrorCode } from "../error_codes.ts";
 import { AlertDescription } from "../handshake/alerts.ts";
 import { bytesEqual } from "./bytes.ts";
 import { KeyUsage, type ParsedCertificate, parseCertificate } from "./certificate.ts";
@@ -62,32 +63,32 @@ export interface VerifiedChain {
   readonly leaf: ParsedCertificate;
 }
 
-function certError(code: string, alert: AlertDescription, message: string): TlsError {
+function certError(code: TlsErrorCode, alert: AlertDescription, message: string): TlsError {
   return new TlsError("protocol", code, message, { alert });
 }
 
-const badCertificate = (m: string) => certError("bad_certificate", AlertDescription.bad_certificate, m);
-const expired = (m: string) => certError("certificate_expired", AlertDescription.certificate_expired, m);
+const badCertificate = (code: TlsErrorCode, m: string) => certError(code, AlertDescription.bad_certificate, m);
+const expired = (code: TlsErrorCode, m: string) => certError(code, AlertDescription.certificate_expired, m);
 const unknownCa = (m: string) => certError("unknown_ca", AlertDescription.unknown_ca, m);
-const unsupported = (m: string) => certError("unsupported_certificate", AlertDescription.unsupported_certificate, m);
+const unsupported = (code: TlsErrorCode, m: string) => certError(code, AlertDescription.unsupported_certificate, m);
 
 function iso(ms: number): string {
   return new Date(ms).toISOString();
 }
 
 function checkValidity(cert: ParsedCertificate, now: number, role: string): void {
-  if (now < cert.notBefore) throw expired(`${role} certificate "${cert.subjectText}" is not valid before ${iso(cert.notBefore)}`);
-  if (now > cert.notAfter) throw expired(`${role} certificate "${cert.subjectText}" expired at ${iso(cert.notAfter)}`);
+  if (now < cert.notBefore) throw expired("certificate_not_yet_valid", `${role} certificate "${cert.subjectText}" is not valid before ${iso(cert.notBefore)}`);
+  if (now > cert.notAfter) throw expired("certificate_expired", `${role} certificate "${cert.subjectText}" expired at ${iso(cert.notAfter)}`);
 }
 
 function checkCommon(cert: ParsedCertificate, options: ChainVerifyOptions, role: string): void {
   if (cert.unhandledCritical.length > 0) {
-    throw unsupported(`${role} certificate "${cert.subjectText}" has unsupported critical extension ${cert.unhandledCritical.join(", ")}`);
+    throw unsupported("unsupported_critical_extension", `${role} certificate "${cert.subjectText}" has unsupported critical extension ${cert.unhandledCritical.join(", ")}`);
   }
   const key = cert.publicKey;
-  if (!key) throw unsupported(`${role} certificate "${cert.subjectText}" has an unsupported public key (${cert.publicKeyOid})`);
+  if (!key) throw unsupported("unsupported_public_key", `${role} certificate "${cert.subjectText}" has an unsupported public key (${cert.publicKeyOid})`);
   if (key.type === "rsa" && key.bits < (options.minRsaBits ?? 2048)) {
-    throw unsupported(`${role} certificate "${cert.subjectText}" has a ${key.bits}-bit RSA key (minimum ${options.minRsaBits ?? 2048})`);
+    throw unsupported("rsa_key_too_small", `${role} certificate "${cert.subjectText}" has a ${key.bits}-bit RSA key (minimum ${options.minRsaBits ?? 2048})`);
   }
 }
 
@@ -105,10 +106,10 @@ function checkLeaf(leaf: ParsedCertificate, options: ChainVerifyOptions): void {
   checkCommon(leaf, options, "end-entity");
   // RFC 5280 §4.2.1.3 / RFC 8446 §4.4.2.2: the key signs CertificateVerify, so digitalSignature.
   if (leaf.keyUsage && !leaf.keyUsage.has(KeyUsage.digitalSignature)) {
-    throw unsupported(`certificate "${leaf.subjectText}" keyUsage does not allow digitalSignature`);
+    throw unsupported("key_usage_forbids_signature", `certificate "${leaf.subjectText}" keyUsage does not allow digitalSignature`);
   }
   if (!ekuAllows(leaf, options.purpose)) {
-    throw unsupported(`certificate "${leaf.subjectText}" extKeyUsage does not allow ${options.purpose === "server" ? "serverAuth" : "clientAuth"}`);
+    throw unsupported("extended_key_usage_mismatch", `certificate "${leaf.subjectText}" extKeyUsage does not allow ${options.purpose === "server" ? "serverAuth" : "clientAuth"}`);
   }
   if (options.name !== undefined && !matchIdentity(leaf, options.name)) {
     const names = [...leaf.dnsNames, ...leaf.ipAddresses.map(ipText)];
@@ -144,15 +145,15 @@ function checkIssuer(ca: ParsedCertificate, below: number, options: ChainVerifyO
   const role = anchor ? "trust anchor" : "intermediate";
   // Anchors without basicConstraints (old v1 roots) are trusted as configured.
   if (!anchor || ca.basicConstraints !== undefined) {
-    if (!ca.basicConstraints?.ca) throw badCertificate(`${role} "${ca.subjectText}" is not a CA (basicConstraints)`);
+    if (!ca.basicConstraints?.ca) throw badCertificate("issuer_not_ca", `${role} "${ca.subjectText}" is not a CA (basicConstraints)`);
     const pl = ca.basicConstraints.pathLength;
-    if (pl !== undefined && below > pl) throw badCertificate(`${role} "${ca.subjectText}" pathLenConstraint ${pl} exceeded`);
+    if (pl !== undefined && below > pl) throw badCertificate("path_length_exceeded", `${role} "${ca.subjectText}" pathLenConstraint ${pl} exceeded`);
   }
   if (ca.keyUsage && !ca.keyUsage.has(KeyUsage.keyCertSign)) {
-    throw badCertificate(`${role} "${ca.subjectText}" keyUsage does not allow keyCertSign`);
+    throw badCertificate("issuer_key_usage_forbids_cert_sign", `${role} "${ca.subjectText}" keyUsage does not allow keyCertSign`);
   }
   if (!anchor && !ekuAllows(ca, options.purpose)) {
-    throw unsupported(`intermediate "${ca.subjectText}" extKeyUsage does not allow ${options.purpose === "server" ? "serverAuth" : "clientAuth"}`);
+    throw unsupported("extended_key_usage_mismatch", `intermediate "${ca.subjectText}" extKeyUsage does not allow ${options.purpose === "server" ? "serverAuth" : "clientAuth"}`);
   }
 }
 
@@ -162,7 +163,7 @@ function checkIssuer(ca: ParsedCertificate, below: number, options: ChainVerifyO
  * naming what failed (never secret material).
  */
 export async function verifyCertificateChain(chain: readonly Uint8Array[], options: ChainVerifyOptions): Promise<VerifiedChain> {
-  if (chain.length === 0) throw badCertificate("empty certificate chain");
+  if (chain.length === 0) throw badCertificate("empty_certificate_chain", "empty certificate chain");
   const maxDepth = options.maxDepth ?? 8;
   const parse = options.parse ?? parseCertificate;
   const leaf = parse(chain[0]!);
@@ -193,13 +194,13 @@ export async function verifyCertificateChain(chain: readonly Uint8Array[], optio
       return path;
     }
     if (path.length >= maxDepth) {
-      note(badCertificate(`certificate chain longer than ${maxDepth}`));
+      note(badCertificate("chain_too_long", `certificate chain longer than ${maxDepth}`));
       return undefined;
     }
     const below = path.length - 1; // non-self-issued intermediates below this issuer
     for (const anchor of options.trust.bySubject(cert.issuerDer)) {
       if (!(await signedBy(cert, anchor, options.provider))) {
-        note(badCertificate(`signature on "${cert.subjectText}" does not verify with trust anchor "${anchor.subjectText}"`));
+        note(badCertificate("bad_certificate_signature", `signature on "${cert.subjectText}" does not verify with trust anchor "${anchor.subjectText}"`));
         continue;
       }
       try {
@@ -214,7 +215,7 @@ export async function verifyCertificateChain(chain: readonly Uint8Array[], optio
     for (const ca of pool) {
       if (!bytesEqual(ca.subjectDer, cert.issuerDer) || path.some((p) => bytesEqual(p.der, ca.der))) continue;
       if (!(await signedBy(cert, ca, options.provider))) {
-        note(badCertificate(`signature on "${cert.subjectText}" does not verify with "${ca.subjectText}"`));
+        note(badCertificate("bad_certificate_signature", `signature on "${cert.subjectText}" does not verify with "${ca.subjectText}"`));
         continue;
       }
       try {

@@ -73,7 +73,7 @@ export function decodePem(text: string): PemBlock[] {
     const label = m[1]!;
     if (m[3] !== label) throw usageError("bad_pem", `PEM block BEGIN ${label} ends with END ${m[3]}`);
     const body = m[2]!;
-    if (/Proc-Type:|DEK-Info:/.test(body)) throw usageError("bad_pem", `PEM ${label} is encrypted; decrypt it first`);
+    if (/Proc-Type:|DEK-Info:/.test(body)) throw usageError("encrypted_pem", `PEM ${label} is encrypted; decrypt it first`);
     let der: Uint8Array;
     try {
       der = base64Decode(body);
@@ -108,7 +108,7 @@ export function certificatesFrom(input: string | Uint8Array | readonly (string |
   for (const item of items) {
     if (typeof item === "string") {
       const blocks = decodePem(item).filter((b) => b.label === "CERTIFICATE" || b.label === "X509 CERTIFICATE");
-      if (blocks.length === 0) throw usageError("bad_pem", "no CERTIFICATE block in the PEM text");
+      if (blocks.length === 0) throw usageError("no_pem_certificate", "no CERTIFICATE block in the PEM text");
       out.push(...blocks.map((b) => b.der));
     } else {
       out.push(item.slice());

@@ -13,13 +13,14 @@ import * as pkijs from "pkijs";
 import { ed25519 } from "@noble/curves/ed25519.js";
 import { p256, p384 } from "@noble/curves/nist.js";
 import type { EcCurve, PrivateKeyInfo } from "../crypto/signature.ts";
-import { usageError } from "../errors.ts";
+import { TlsError, usageError } from "../errors.ts";
+import type { TlsErrorCode } from "../error_codes.ts";
 import { decodePem } from "./pem.ts";
 import { OID } from "./oids.ts";
 import { ab } from "./bytes.ts";
 
-function badKey(message: string): Error {
-  return usageError("bad_private_key", message);
+function badKey(code: TlsErrorCode, message: string): Error {
+  return usageError(code, message);
 }
 
 function own(view: ArrayBuffer | Uint8Array): Uint8Array {
@@ -56,12 +57,12 @@ function fromSec1(der: Uint8Array, curveOid: string | undefined): PrivateKeyInfo
   //   parameters [0] ECParameters OPTIONAL, publicKey [1] BIT STRING OPTIONAL } (RFC 5915 §3).
   // Read with asn1js directly: PKI.js's ECPrivateKey needs [0] to decode [1], and PKCS#8 omits [0].
   const asn = asn1js.fromBER(ab(der));
-  if (asn.offset === -1 || asn.offset !== der.length || !(asn.result instanceof asn1js.Sequence)) throw badKey("EC private key is not valid DER");
+  if (asn.offset === -1 || asn.offset !== der.length || !(asn.result instanceof asn1js.Sequence)) throw badKey("bad_private_key", "EC private key is not valid DER");
   const items = asn.result.valueBlock.value;
   const version = items[0];
   const priv = items[1];
   if (!(version instanceof asn1js.Integer) || version.valueBlock.valueDec !== 1 || !(priv instanceof asn1js.OctetString)) {
-    throw badKey("EC private key is not an ECPrivateKey (RFC 5915)");
+    throw badKey("bad_private_key", "EC private key is not an ECPrivateKey (RFC 5915)");
   }
   let namedCurve: string | undefined;
   for (const item of items.slice(2)) {
@@ -72,17 +73,17 @@ function fromSec1(der: Uint8Array, curveOid: string | undefined): PrivateKeyInfo
   }
   const oid = namedCurve ?? curveOid;
   const c = oid === undefined ? undefined : CURVES[oid];
-  if (!c) throw badKey("EC private key is not on P-256 or P-384");
-  if (curveOid !== undefined && namedCurve !== undefined && namedCurve !== curveOid) throw badKey("EC private key curve parameters disagree");
+  if (!c) throw badKey("unsupported_private_key", "EC private key is not on P-256 or P-384");
+  if (curveOid !== undefined && namedCurve !== undefined && namedCurve !== curveOid) throw badKey("bad_private_key", "EC private key curve parameters disagree");
   const raw = own(priv.valueBlock.valueHexView);
-  if (raw.length > c.size) throw badKey("EC private key scalar is too long");
+  if (raw.length > c.size) throw badKey("bad_private_key", "EC private key scalar is too long");
   const d = new Uint8Array(c.size);
   d.set(raw, c.size - raw.length);
   let publicPoint: Uint8Array;
   try {
     publicPoint = c.noble.getPublicKey(d, false);
   } catch {
-    throw badKey("EC private key scalar is out of range");
+    throw badKey("bad_private_key", "EC private key scalar is out of range");
   }
   // Re-wrap as PKCS#8 with the curve in the AlgorithmIdentifier (RFC 5915 §3: ECPrivateKey may then omit it).
   const curveParam = new asn1js.ObjectIdentifier({ value: oid! });
@@ -105,31 +106,32 @@ function fromPkcs8(der: Uint8Array): PrivateKeyInfo {
   if (oid === OID.ecPublicKey) {
     const params = info.privateKeyAlgorithm.algorithmParams;
     const curveOid = params instanceof asn1js.ObjectIdentifier ? params.valueBlock.toString() : undefined;
-    if (curveOid === undefined) throw badKey("EC private key without a named curve");
+    if (curveOid === undefined) throw badKey("unsupported_private_key", "EC private key without a named curve");
     return { ...fromSec1(inner, curveOid), pkcs8: der.slice() } as PrivateKeyInfo;
   }
   if (oid === OID.ed25519) {
     // RFC 8410 §7: CurvePrivateKey ::= OCTET STRING (the 32-byte seed) inside privateKey.
     const asn = asn1js.fromBER(ab(inner));
-    if (asn.offset === -1 || !(asn.result instanceof asn1js.OctetString)) throw badKey("Ed25519 private key is malformed");
+    if (asn.offset === -1 || !(asn.result instanceof asn1js.OctetString)) throw badKey("bad_private_key", "Ed25519 private key is malformed");
     const seed = own(asn.result.valueBlock.valueHexView);
-    if (seed.length !== 32) throw badKey("Ed25519 private key is not 32 bytes");
+    if (seed.length !== 32) throw badKey("bad_private_key", "Ed25519 private key is not 32 bytes");
     return { type: "ed25519", seed, publicKey: ed25519.getPublicKey(seed), pkcs8: der.slice() };
   }
-  if (oid === OID.rsassaPss) throw badKey("RSASSA-PSS (id-RSASSA-PSS) keys are not supported; use an rsaEncryption key");
-  throw badKey(`unsupported private key algorithm ${oid}`);
+  if (oid === OID.rsassaPss) throw badKey("unsupported_private_key", "RSASSA-PSS (id-RSASSA-PSS) keys are not supported; use an rsaEncryption key");
+  throw badKey("unsupported_private_key", `unsupported private key algorithm ${oid}`);
 }
 
 /**
  * Parse a private key from PEM text (the first key block) or DER bytes
  * (PKCS#8 first, then SEC1, then PKCS#1). Throws a usage TlsError
- * `bad_private_key`; the message never contains key material.
+ * (`bad_private_key`, `unsupported_private_key`, `no_pem_private_key`,
+ * `encrypted_pem` or a PEM code); the message never contains key material.
  */
 export function parsePrivateKey(input: string | Uint8Array): PrivateKeyInfo {
   try {
     if (typeof input === "string") {
       const block = decodePem(input).find((b) => /PRIVATE KEY$/.test(b.label));
-      if (!block) throw badKey("no PRIVATE KEY block in the PEM text");
+      if (!block) throw badKey("no_pem_private_key", "no PRIVATE KEY block in the PEM text");
       switch (block.label) {
         case "PRIVATE KEY":
           return fromPkcs8(block.der);
@@ -140,9 +142,9 @@ export function parsePrivateKey(input: string | Uint8Array): PrivateKeyInfo {
           return { ...k, pkcs8: pkcs8Of(OID.rsaEncryption, new asn1js.Null(), block.der) };
         }
         case "ENCRYPTED PRIVATE KEY":
-          throw badKey("encrypted private keys are not supported; decrypt it first (openssl pkey)");
+          throw badKey("encrypted_pem", "encrypted private keys are not supported; decrypt it first (openssl pkey)");
         default:
-          throw badKey(`unsupported PEM block ${block.label}`);
+          throw badKey("unsupported_private_key", `unsupported PEM block ${block.label}`);
       }
     }
     for (const attempt of [
@@ -156,9 +158,9 @@ export function parsePrivateKey(input: string | Uint8Array): PrivateKeyInfo {
         // next form
       }
     }
-    throw badKey("DER private key is neither PKCS#8, SEC1 nor PKCS#1");
+    throw badKey("bad_private_key", "DER private key is neither PKCS#8, SEC1 nor PKCS#1");
   } catch (e) {
-    if (e instanceof Error && (e as { code?: string }).code === "bad_private_key") throw e;
-    throw badKey("private key could not be parsed");
+    if (e instanceof TlsError) throw e;
+    throw badKey("bad_private_key", "private key could not be parsed");
   }
 }

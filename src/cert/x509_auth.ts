@@ -137,7 +137,7 @@ class X509Auth implements CertificateAuthStrategy {
       })).leaf;
     }
     if (!leaf.publicKey) {
-      throw new TlsError("protocol", "unsupported_certificate", `certificate public key ${leaf.publicKeyOid} is not supported`, {
+      throw new TlsError("protocol", "unsupported_public_key", `certificate public key ${leaf.publicKeyOid} is not supported`, {
         alert: AlertDescription.unsupported_certificate,
       });
     }
@@ -146,7 +146,7 @@ class X509Auth implements CertificateAuthStrategy {
         await this.#hook({ chain, name: req.name, purpose: req.purpose });
       } catch (e) {
         if (e instanceof TlsError) throw e;
-        throw new TlsError("protocol", "bad_certificate", `certificate rejected by the verification callback: ${(e as Error)?.message ?? String(e)}`, {
+        throw new TlsError("protocol", "certificate_rejected", `certificate rejected by the verification callback: ${(e as Error)?.message ?? String(e)}`, {
           alert: AlertDescription.bad_certificate,
           cause: e,
         });

@@ -18,7 +18,8 @@
 import type { CommonConfig, NegotiatedParameters } from "../config.ts";
 import type { CryptoProvider, RecordKeys } from "../crypto/provider.ts";
 import { TlsError, usageError } from "../errors.ts";
-import { AlertDescription, alertName, AlertLevel } from "../handshake/alerts.ts";
+import type { TlsErrorCode } from "../error_codes.ts";
+import { AlertDescription, AlertLevel } from "../handshake/alerts.ts";
 import { type CipherSuiteParams, ContentType, HandshakeType, TLS12 } from "../handshake/constants.ts";
 import { HandshakeDeframer } from "../handshake/message_deframer.ts";
 import type { HandshakeMessage } from "../handshake/messages/types.ts";
@@ -441,7 +442,7 @@ export class TlsConnection {
     if (this.#pendingHandshake.length > 0) await this.#writing(lanes, () => this.#flushHandshake());
   }
 
-  #usage(code: string, message: string): TlsError {
+  #usage(code: TlsErrorCode, message: string): TlsError {
     return new TlsError("usage", code, message);
   }
 
@@ -546,7 +547,7 @@ export class TlsConnection {
   /** RFC 8449 §4: in TLS 1.3 the limit counts the inner content type byte. */
   #checkReadLimit(content: Uint8Array): void {
     if (this.#readLimit !== undefined && content.length + 1 > this.#readLimit) {
-      throw new TlsError("protocol", "record_overflow", `record exceeds our record_size_limit of ${this.#readLimit}`, {
+      throw new TlsError("protocol", "record_size_limit_exceeded", `record exceeds our record_size_limit of ${this.#readLimit}`, {
         alert: AlertDescription.record_overflow,
       });
     }
@@ -612,7 +613,7 @@ export class TlsConnection {
 
   #alert(content: Uint8Array): void {
     if (content.length !== 2) {
-      throw new TlsError("decode", "decode_error", "alert record is not 2 bytes", { alert: AlertDescription.decode_error });
+      throw new TlsError("decode", "bad_alert_length", "alert record is not 2 bytes", { alert: AlertDescription.decode_error });
     }
     const level = content[0]!;
     const desc = content[1]!;
@@ -626,10 +627,10 @@ export class TlsConnection {
     }
     if (desc === AlertDescription.user_canceled) return this.#idleRecord("user_canceled"); // §6.1: informational; close_notify follows
     if (level !== AlertLevel.fatal && level !== AlertLevel.warning) {
-      throw new TlsError("decode", "illegal_parameter", "bad alert level", { alert: AlertDescription.illegal_parameter });
+      throw new TlsError("decode", "bad_alert_level", "bad alert level", { alert: AlertDescription.illegal_parameter });
     }
     // §6.2: every other alert is fatal in TLS 1.3, whatever its level byte says.
-    throw new TlsError("alert_received", alertName(desc), "peer sent a fatal alert", { alert: desc });
+    throw new TlsError("alert_received", "alert_received", "peer sent a fatal alert", { alert: desc });
   }
 
   async #receiveKeyUpdate(msg: HandshakeMessage, lanes: Lanes): Promise<void> {

@@ -177,14 +177,14 @@ export function readCertificateMessage(body: Uint8Array, expectedContext: Uint8A
   const msg = decodeCertificate(body);
   const ctx = msg.certificateRequestContext;
   if (ctx.length !== expectedContext.length || ctx.some((b, i) => b !== expectedContext[i])) {
-    throw new TlsError("protocol", "illegal_parameter", "Certificate certificate_request_context does not match (§4.4.2)", {
+    throw new TlsError("protocol", "certificate_request_context_mismatch", "Certificate certificate_request_context does not match (§4.4.2)", {
       alert: AlertDescription.illegal_parameter,
     });
   }
   for (const entry of msg.certificateList) {
     for (const e of entry.extensions) {
       if (!allowedExtensions.includes(e.type)) {
-        throw new TlsError("protocol", "unsupported_extension", `CertificateEntry extension ${e.type} was not requested (§4.4.2)`, {
+        throw new TlsError("protocol", "unrequested_certificate_extension", `CertificateEntry extension ${e.type} was not requested (§4.4.2)`, {
           alert: AlertDescription.unsupported_extension,
         });
       }
@@ -209,13 +209,13 @@ export async function verifyCertificateVerify(
   const cv = decodeCertificateVerify(body);
   const info = TLS13_SCHEMES.get(cv.algorithm);
   if (!info || !offered.includes(cv.algorithm)) {
-    throw new TlsError("protocol", "illegal_parameter", `CertificateVerify uses ${schemeName(cv.algorithm)}, which was not offered (§4.4.3)`, {
+    throw new TlsError("protocol", "certificate_verify_scheme_not_offered", `CertificateVerify uses ${schemeName(cv.algorithm)}, which was not offered (§4.4.3)`, {
       alert: AlertDescription.illegal_parameter,
     });
   }
   const key = leaf.publicKey;
   if (!keyFitsScheme(key, info)) {
-    throw new TlsError("protocol", "illegal_parameter", `CertificateVerify scheme ${info.name} does not match the certificate's key (§4.4.3)`, {
+    throw new TlsError("protocol", "certificate_verify_scheme_mismatch", `CertificateVerify scheme ${info.name} does not match the certificate's key (§4.4.3)`, {
       alert: AlertDescription.illegal_parameter,
     });
   }

@@ -7,6 +7,7 @@
 import type { CipherSuiteName, CommonConfig, PskKeyExchangeModeName } from "../config.ts";
 import type { CryptoProvider, GroupName, HashAlgorithm } from "../crypto/provider.ts";
 import { usageError } from "../errors.ts";
+import type { TlsErrorCode } from "../error_codes.ts";
 import { DEFAULT_SIGNATURE_SCHEMES } from "../crypto/signature.ts";
 import {
   CIPHER_SUITES,
@@ -83,10 +84,10 @@ export function configuredGroups(config: CommonConfig, role: "client" | "server"
 }
 
 /** Code points of RFC 8446 registry names (`table` an enum), rejecting anything else. */
-function codesOf<N extends string>(names: readonly N[], table: Record<string, number | string>, what: string): number[] {
+function codesOf<N extends string>(names: readonly N[], table: Record<string, number | string>, what: string, errorCode: TlsErrorCode): number[] {
   return names.map((n) => {
     const code = typeof n === "string" && Object.hasOwn(table, n) ? table[n] : undefined;
-    if (typeof code !== "number") throw usageError(`bad_${what.replace(/ /g, "_")}`, `unknown ${what} ${JSON.stringify(n)} (use the RFC 8446 name)`);
+    if (typeof code !== "number") throw usageError(errorCode, `unknown ${what} ${JSON.stringify(n)} (use the RFC 8446 name)`);
     return code;
   });
 }
@@ -94,14 +95,14 @@ function codesOf<N extends string>(names: readonly N[], table: Record<string, nu
 /** Resolve `signatureSchemes` (RFC 8446 §4.2.3 names) to code points; default {@link DEFAULT_SIGNATURE_SCHEMES}. */
 export function configuredSignatureSchemes(config: CommonConfig): readonly number[] {
   if (config.signatureSchemes === undefined) return DEFAULT_SIGNATURE_SCHEMES;
-  const list = codesOf<SignatureSchemeName>(config.signatureSchemes, SignatureScheme, "signature scheme");
+  const list = codesOf<SignatureSchemeName>(config.signatureSchemes, SignatureScheme, "signature scheme", "bad_signature_scheme");
   if (list.length === 0) throw usageError("no_signature_schemes", "signatureSchemes is empty");
   return list;
 }
 
 /** Resolve `advertisedGroups` (RFC 8446 §4.2.7 names, informational) to code points, or undefined. */
 export function configuredAdvertisedGroups(names: readonly NamedGroupName[] | undefined): number[] | undefined {
-  return names === undefined ? undefined : codesOf(names, NamedGroup, "group");
+  return names === undefined ? undefined : codesOf(names, NamedGroup, "group", "bad_group");
 }
 
 /** Resolve configured PSK key exchange modes. */

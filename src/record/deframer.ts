@@ -219,7 +219,7 @@ function checkHeader(type: number, legacyVersion: number, length: number): void 
     type !== ContentType.change_cipher_spec && type !== ContentType.alert && type !== ContentType.handshake &&
     type !== ContentType.application_data
   ) {
-    throw protocolError(AlertDescription.unexpected_message, `record of unknown content type ${type}`);
+    throw protocolError(AlertDescription.unexpected_message, `record of unknown content type ${type}`, "unknown_content_type");
   }
   // §5.1 says legacy_record_version "MUST be ignored for all purposes", so
   // only its major byte is checked: every SSL/TLS version has 0x03 there, and
@@ -236,7 +236,7 @@ function checkHeader(type: number, legacyVersion: number, length: number): void 
   if (type === ContentType.application_data) {
     // §5.2: TLSCiphertext length MUST NOT exceed 2^14 + 256 → record_overflow.
     if (length > MAX_CIPHERTEXT) {
-      throw protocolError(AlertDescription.record_overflow, `protected record of ${length} bytes exceeds 2^14 + 256`);
+      throw protocolError(AlertDescription.record_overflow, `protected record of ${length} bytes exceeds 2^14 + 256`, "ciphertext_record_overflow");
     }
     // A zero-length application_data record cannot hold an AEAD tag; the
     // record opener rejects it with bad_record_mac (it is not a framing error).
@@ -244,7 +244,7 @@ function checkHeader(type: number, legacyVersion: number, length: number): void 
   }
   // §5.1: TLSPlaintext length MUST NOT exceed 2^14 → record_overflow.
   if (length > MAX_PLAINTEXT) {
-    throw protocolError(AlertDescription.record_overflow, `plaintext record of ${length} bytes exceeds 2^14`);
+    throw protocolError(AlertDescription.record_overflow, `plaintext record of ${length} bytes exceeds 2^14`, "plaintext_record_overflow");
   }
   // §5.1: "Implementations MUST NOT send zero-length fragments of Handshake
   // types"; an alert is exactly two bytes and change_cipher_spec one (§5, §6),
@@ -252,7 +252,7 @@ function checkHeader(type: number, legacyVersion: number, length: number): void 
   // no alert for receiving one; unexpected_message matches the inner-plaintext
   // rule of §5.4 for empty handshake/alert content.
   if (length === 0) {
-    throw protocolError(AlertDescription.unexpected_message, `empty record of content type ${type}`);
+    throw protocolError(AlertDescription.unexpected_message, `empty record of content type ${type}`, "peer_empty_record");
   }
 }
 
@@ -267,7 +267,7 @@ export function encodePlaintextRecord(type: ContentType, legacyVersion: number, 
     throw usageError("bad_record_length", `plaintext record fragment must be 1..2^14 bytes, got ${fragment.length}`);
   }
   if (!Number.isInteger(legacyVersion) || legacyVersion < 0 || legacyVersion > 0xffff) {
-    throw usageError("bad_record_version", "legacy_record_version must be a uint16");
+    throw usageError("record_version_out_of_range", "legacy_record_version must be a uint16");
   }
   const out = new Uint8Array(RECORD_HEADER_LENGTH + fragment.length);
   out[0] = type;

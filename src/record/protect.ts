@@ -52,7 +52,7 @@ function keyUpdateThreshold(limit: number): number {
 }
 
 /** The record limit actually enforced: the suite's, capped where a JS number stays exact. */
-function effectiveLimit(params: CipherSuiteParams): { limit: number; code: string } {
+function effectiveLimit(params: CipherSuiteParams): { limit: number; code: "sequence_exhausted" | "key_usage_limit" } {
   return params.recordLimit > Number.MAX_SAFE_INTEGER
     ? { limit: Number.MAX_SAFE_INTEGER, code: "sequence_exhausted" }
     : { limit: params.recordLimit, code: "key_usage_limit" };
@@ -82,7 +82,7 @@ export class RecordSealer {
   }
   readonly #iv: Uint8Array;
   readonly #limit: number;
-  readonly #limitCode: string;
+  readonly #limitCode: ReturnType<typeof effectiveLimit>["code"];
   readonly #threshold: number;
   #seq = 0;
   /** Settles when the last seal started has settled; chains results into sequence order. */
@@ -407,20 +407,24 @@ export class RecordOpener {
     this.#seq++;
     // §5.4: the encoded TLSInnerPlaintext MUST NOT exceed 2^14 + 1 octets.
     if (plaintext.length > MAX_INNER_PLAINTEXT) {
-      throw protocolError(AlertDescription.record_overflow, `inner plaintext of ${plaintext.length} bytes exceeds 2^14 + 1`);
+      throw protocolError(AlertDescription.record_overflow, `inner plaintext of ${plaintext.length} bytes exceeds 2^14 + 1`, "inner_plaintext_overflow");
     }
     let end = plaintext.length - 1;
     while (end >= 0 && plaintext[end] === 0) end--;
     // §5.4: no non-zero octet in the cleartext → unexpected_message.
-    if (end < 0) throw protocolError(AlertDescription.unexpected_message, "decrypted record has no content type");
+    if (end < 0) throw protocolError(AlertDescription.unexpected_message, "decrypted record has no content type", "missing_inner_content_type");
     const type = plaintext[end]!;
     if (type !== ContentType.handshake && type !== ContentType.alert && type !== ContentType.application_data) {
       // §5: a protected change_cipher_spec, like any unknown type, is unexpected_message.
-      throw protocolError(AlertDescription.unexpected_message, `protected record of inner type ${type}`);
+      throw protocolError(
+        AlertDescription.unexpected_message,
+        `protected record of inner type ${type}`,
+        type === ContentType.change_cipher_spec ? "protected_change_cipher_spec" : "unknown_content_type",
+      );
     }
     // §5.4: Handshake and Alert records with zero-length content → unexpected_message.
     if (end === 0 && type !== ContentType.application_data) {
-      throw protocolError(AlertDescription.unexpected_message, "empty handshake or alert record");
+      throw protocolError(AlertDescription.unexpected_message, "empty handshake or alert record", "peer_empty_record");
     }
     return { type, content: plaintext.subarray(0, end) };
   }
@@ -451,10 +455,10 @@ function checkProtected(header: Uint8Array, body: Uint8Array): void {
   }
   // §5.2: every protected record has outer type application_data.
   if (header[0] !== ContentType.application_data) {
-    throw protocolError(AlertDescription.unexpected_message, `record of type ${header[0]} cannot be decrypted`);
+    throw protocolError(AlertDescription.unexpected_message, `record of type ${header[0]} cannot be decrypted`, "unprotected_record");
   }
   // §5.2: encrypted_record longer than 2^14 + 256 → record_overflow.
   if (body.length > MAX_CIPHERTEXT) {
-    throw protocolError(AlertDescription.record_overflow, `protected record of ${body.length} bytes exceeds 2^14 + 256`);
+    throw protocolError(AlertDescription.record_overflow, `protected record of ${body.length} bytes exceeds 2^14 + 256`, "ciphertext_record_overflow");
   }
 }

@@ -22,6 +22,7 @@
 import { DEFAULT_HANDSHAKE_TIMEOUT, type ServerConfig } from "../config.ts";
 import { type ServerContext, serverContextOf } from "../context/server_context.ts";
 import { TlsError, usageError } from "../errors.ts";
+import type { TlsErrorCode } from "../error_codes.ts";
 import { AlertDescription } from "../handshake/alerts.ts";
 import { acceptTls, type TlsStream, type TlsStreamOptions } from "../streams/tls_stream.ts";
 import { whenTcpClosed } from "../transport/common.ts";
@@ -252,7 +253,7 @@ export async function listen(options: ListenOptions, handler: ConnectionHandler)
   };
 
   /** Refuse with an alert (RFC 8446 §6.2 internal_error: a condition unrelated to the peer's protocol use). */
-  const refuseConnection = (conn: TcpConnection, info: ConnectionInfo, code: string, message: string): void => {
+  const refuseConnection = (conn: TcpConnection, info: ConnectionInfo, code: TlsErrorCode, message: string): void => {
     // Refusals linger at most REFUSE_LINGER_MS each; past maxHandshakes of them at once, drop without the alert.
     if (refusing >= maxHandshakes) conn.close();
     else {

@@ -2,7 +2,8 @@
  * Bounded reader for TLS presentation-language vectors (RFC 8446 §3).
  *
  * Every read checks the remaining length; every failure is a
- * {@link TlsError} with `decode_error`. Nested vectors are read through
+ * {@link TlsError} with the alert `decode_error` and one of three codes:
+ * `truncated_field`, `bad_vector_length`, `trailing_bytes`. Nested vectors are read through
  * sub-readers so a length prefix can never reach past its parent.
  *
  * @module
@@ -34,7 +35,7 @@ export class Reader {
 
   #need(n: number, field: string): void {
     if (n > this.remaining) {
-      throw decodeError(`${this.#what}: truncated ${field} (need ${n} bytes, have ${this.remaining})`);
+      throw decodeError("truncated_field", `${this.#what}: truncated ${field} (need ${n} bytes, have ${this.remaining})`);
     }
   }
 
@@ -82,7 +83,7 @@ export class Reader {
   /** Read an opaque vector with a 1-, 2- or 3-byte length prefix, checking `min..max`. */
   vector(prefix: 1 | 2 | 3, field: string, min = 0, max = (1 << (8 * prefix)) - 1): Uint8Array {
     const len = prefix === 1 ? this.u8(field) : prefix === 2 ? this.u16(field) : this.u24(field);
-    if (len < min || len > max) throw decodeError(`${this.#what}: ${field} length ${len} outside ${min}..${max}`);
+    if (len < min || len > max) throw decodeError("bad_vector_length", `${this.#what}: ${field} length ${len} outside ${min}..${max}`);
     return this.bytes(len, field);
   }
 
@@ -98,6 +99,6 @@ export class Reader {
 
   /** Reject trailing bytes: the structure must end exactly here. */
   end(): void {
-    if (this.remaining !== 0) throw decodeError(`${this.#what}: ${this.remaining} trailing bytes`);
+    if (this.remaining !== 0) throw decodeError("trailing_bytes", `${this.#what}: ${this.remaining} trailing bytes`);
   }
 }

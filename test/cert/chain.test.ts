@@ -95,6 +95,7 @@ for (const provider of PROVIDERS) {
       expect(e.message).toContain("2021-01-01");
       const early = await failure(verifyCertificateChain(chainOf("ec"), opts({ now: Date.UTC(2000, 0, 1) })));
       expect(early.alertName).toBe("certificate_expired");
+      expect(early.code).toBe("certificate_not_yet_valid");
       // In 2020 the leaf was valid, but the root (made today) was not yet: the anchor's dates count too.
       const e2 = await failure(verifyCertificateChain(chainOf("expired"), opts({ now: Date.UTC(2020, 6, 1) })));
       expect(e2.message).toContain("trust anchor");
@@ -126,6 +127,7 @@ for (const provider of PROVIDERS) {
         leaf[leaf.length - 3]! ^= 0x01; // inside the signature
         const e = await failure(verifyCertificateChain([leaf, ...chain.slice(1)], opts()));
         expect(e.alertName).toBe("bad_certificate");
+        expect(e.code).toBe("bad_certificate_signature");
         expect(e.message).toContain("does not verify");
       }
       const chain = chainOf("ec");
@@ -140,9 +142,11 @@ for (const provider of PROVIDERS) {
       const client = certificatesFrom(pki.pem("client.pem"));
       const e = await failure(verifyCertificateChain(client, opts({ name: "client.test" })));
       expect(e.alertName).toBe("unsupported_certificate");
+      expect(e.code).toBe("extended_key_usage_mismatch");
       await verifyCertificateChain(client, { provider, trust, now: Date.now(), purpose: "client" });
       const e2 = await failure(verifyCertificateChain(chainOf("ec"), { provider, trust, now: Date.now(), purpose: "client" }));
       expect(e2.alertName).toBe("unsupported_certificate");
+      expect(e2.code).toBe("extended_key_usage_mismatch");
     });
 
     test("a leaf is not a CA: a chain through it fails", async () => {
@@ -154,6 +158,7 @@ for (const provider of PROVIDERS) {
     test("RSA keys below the minimum are refused", async () => {
       const e = await failure(verifyCertificateChain(chainOf("rsa"), opts({ minRsaBits: 3072 })));
       expect(e.alertName).toBe("unsupported_certificate");
+      expect(e.code).toBe("rsa_key_too_small");
     });
   });
 }

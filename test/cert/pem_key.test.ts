@@ -84,13 +84,13 @@ describe("private keys", () => {
   test("garbage is a usage error that reveals no key bytes", () => {
     const text = pki.pem("ec.key");
     const broken = text.replace(/\n([A-Za-z0-9+/]{20})/, "\nAAAAAAAAAAAAAAAAAAAA");
-    for (const input of [new Uint8Array([1, 2, 3]), "nothing", broken]) {
+    for (const [input, code] of [[new Uint8Array([1, 2, 3]), "bad_private_key"], ["nothing", "no_pem_private_key"], [broken, "bad_private_key"]] as const) {
       try {
         parsePrivateKey(input);
         throw new Error("parsed");
       } catch (e) {
         expect(e).toBeInstanceOf(TlsError);
-        expect((e as TlsError).code).toBe("bad_private_key");
+        expect((e as TlsError).code).toBe(code);
         const body = decodePem(text)[0]!.der;
         const hex = [...body.subarray(body.length - 16)].map((b) => b.toString(16).padStart(2, "0")).join("");
         expect((e as Error).message).not.toContain(hex);

@@ -443,3 +443,40 @@ describe("extension views", () => {
     expectAlert(() => ext.decodePadding(hex("000100")), A.illegal_parameter);
   });
 });
+
+describe("codes: one per condition (issue 12)", () => {
+  /** `kind:code:alert` of what `fn` throws. */
+  const shape = (fn: () => unknown) => {
+    const e = thrown(fn);
+    return `${e.kind}:${e.code}:${e.alertName}`;
+  };
+
+  test("every decoder condition has its own code; the alert is the RFC's", () => {
+    const good = msgs.encodeClientHello(baseCH);
+    const twoBinders = new Writer();
+    twoBinders.nested(2, (b) => b.vector(2, hex("01")).u32(0));
+    twoBinders.nested(2, (b) => b.vector(1, new Uint8Array(32)).vector(1, new Uint8Array(32)));
+    const cases: [string, () => unknown][] = [
+      ["decode:truncated_field:decode_error", () => msgs.decodeEncryptedExtensions(hex("0004 002b 0005 03"))],
+      ["decode:bad_vector_length:decode_error", () => msgs.decodeCertificateRequest(hex("00 0000"))],
+      ["decode:trailing_bytes:decode_error", () => msgs.decodeKeyUpdate(hex("0000"))],
+      ["decode:odd_list_length:decode_error", () => ext.decodeSupportedVersionsClientHello(hex("03 0304 03"))],
+      ["decode:non_empty_body:decode_error", () => msgs.decodeEndOfEarlyData(hex("00"))],
+      ["decode:non_empty_body:decode_error", () => ext.decodeServerNameEncryptedExtensions(hex("00"))],
+      ["decode:bad_finished_length:decode_error", () => msgs.decodeFinished(new Uint8Array(31), 32)],
+      ["decode:client_hello_without_extensions:protocol_version", () => msgs.decodeClientHello(good.subarray(0, 41))],
+      ["decode:peer_duplicate_extension:illegal_parameter", () => msgs.decodeClientHello(chWithRawExtensions([sv, groups, sv]))],
+      ["decode:peer_psk_not_last:illegal_parameter", () => msgs.decodeClientHello(chWithRawExtensions([sv, psk, groups]))],
+      ["decode:peer_duplicate_key_share:illegal_parameter", () => ext.decodeKeyShareClientHello(hex("000a 001d 0001 aa 001d 0001 bb"))],
+      ["decode:peer_binder_count_mismatch:illegal_parameter", () => ext.decodeOfferedPsks(twoBinders.finish())],
+      ["decode:record_size_limit_too_small:illegal_parameter", () => ext.decodeRecordSizeLimit(hex("003f"))],
+      ["decode:alpn_not_one_protocol:illegal_parameter", () => ext.decodeAlpnEncryptedExtensions(hex("0004 01 61 01 62"))],
+      ["decode:nonzero_padding:illegal_parameter", () => ext.decodePadding(hex("0001"))],
+      ["decode:multiple_host_names:illegal_parameter", () => ext.decodeServerNameClientHello(hex("000a 000001 61 000003 626262"))],
+      ["decode:host_name_not_printable:illegal_parameter", () => ext.decodeServerNameClientHello(hex("0004 000001 07"))],
+      ["decode:host_name_trailing_dot:illegal_parameter", () => ext.decodeServerNameClientHello(hex("0005 000002 612e"))],
+      ["decode:bad_key_update_request:illegal_parameter", () => msgs.decodeKeyUpdate(hex("02"))],
+    ];
+    for (const [want, fn] of cases) expect(shape(fn)).toBe(want);
+  });
+});

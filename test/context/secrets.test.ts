@@ -124,7 +124,7 @@ describe("identity lookups do the same work whichever store holds the identity (
       const before = remote.lookups;
       const client: ClientConfig = { psks: [createPsk({ identity, secret: random32() })] };
       const pair = await handshakePair(client, server);
-      return { lookups: remote.lookups - before, alert: pair.clientError?.code };
+      return { lookups: remote.lookups - before, alert: pair.clientError?.alertName };
     };
     const known = await attempt("local-dev"); // exists locally, wrong secret
     const unknown = await attempt("nobody"); // exists nowhere

@@ -94,12 +94,14 @@ async function readAll(s: TlsStream): Promise<{ data: Uint8Array; end: string }>
       parts.push(...value);
     }
   } catch (e) {
-    return { data: Uint8Array.from(parts), end: e instanceof TlsError ? e.code : `non-TlsError: ${String(e)}` };
+    return { data: Uint8Array.from(parts), end: codeOf(e) };
   }
 }
 
+/** The error's code; a peer's alert as `alert_received:<alert>` (its code alone does not say which). */
 function codeOf(e: unknown): string {
-  return e instanceof TlsError ? e.code : `non-TlsError: ${String(e)}`;
+  if (!(e instanceof TlsError)) return `non-TlsError: ${String(e)}`;
+  return e.kind === "alert_received" ? `alert_received:${e.alertName}` : e.code;
 }
 
 /**

@@ -96,7 +96,7 @@ describe("Redis disappears mid-handshake", () => {
       // A PSK-only server that cannot open the ticket has no PSK in common (no_acceptable_psk, alert decrypt_error).
       expect(r.client).not.toBe("hang");
       expect(r.server).toBe("no_acceptable_psk");
-      expect(r.client).toBe("decrypt_error"); // the alert the server sent
+      expect(r.client).toBe("alert_received:decrypt_error"); // the alert the server sent
       expect(errors).toContain("ticket_key_lookup");
       expect(r.timersLeft).toBe(0);
       expect(wire.released("client") && wire.released("server")).toBe(true);

@@ -14,6 +14,7 @@ import { describe, expect, test } from "bun:test";
 import type { ClientConfig, ServerConfig } from "../../src/config.ts";
 import type { CryptoProvider } from "../../src/crypto/provider.ts";
 import { TlsError } from "../../src/errors.ts";
+import type { TlsErrorCode } from "../../src/error_codes.ts";
 import { AlertDescription, alertName } from "../../src/handshake/alerts.ts";
 import { ContentType, ExtensionType, HandshakeType, HELLO_RETRY_REQUEST_RANDOM, NamedGroup } from "../../src/handshake/constants.ts";
 import * as ext from "../../src/handshake/extensions/index.ts";
@@ -110,7 +111,7 @@ function expectFailure(
   p: Pair,
   side: "client" | "server",
   alert: AlertDescription,
-  opts: { kind?: string; code?: string; plaintext?: boolean; peerSees?: boolean } = {},
+  opts: { kind?: string; code?: TlsErrorCode; plaintext?: boolean; peerSees?: boolean } = {},
 ): void {
   const err = side === "client" ? p.clientError : p.serverError;
   const conn = side === "client" ? p.client : p.server;
@@ -185,7 +186,7 @@ describe("ClientHello: extension syntax", () => {
       const bad = concatBytes(inner, new Uint8Array([0xfa, 0xfa, 0x00, 0x10, 0x00])); // claims 16 bytes, has 1
       return concatBytes(u16(bad.length), bad);
     }));
-    expectFailure(p, "server", A.decode_error, { kind: "decode", plaintext: true });
+    expectFailure(p, "server", A.decode_error, { kind: "decode", code: "truncated_field", plaintext: true });
   });
 
   eachProvider("extensions block length larger than the message → decode_error", async (provider) => {
@@ -194,13 +195,13 @@ describe("ClientHello: extension syntax", () => {
       const inner = rawExtensionsBlock(ch.extensions).subarray(2);
       return concatBytes(u16(inner.length + 10), inner);
     }));
-    expectFailure(p, "server", A.decode_error, { plaintext: true });
+    expectFailure(p, "server", A.decode_error, { code: "truncated_field", plaintext: true });
   });
 
   eachProvider("trailing bytes after the extensions block → decode_error", async (provider) => {
     const s = setup(provider);
     const p = await run(s, onClientHello(() => {}, undefined, (ch) => concatBytes(rawExtensionsBlock(ch.extensions), new Uint8Array([0, 0]))));
-    expectFailure(p, "server", A.decode_error, { plaintext: true });
+    expectFailure(p, "server", A.decode_error, { code: "trailing_bytes", plaintext: true });
   });
 
   eachProvider("oversized inner vector (pre_shared_key identities length too large) → decode_error", async (provider) => {
@@ -213,7 +214,7 @@ describe("ClientHello: extension syntax", () => {
       d[1] = len & 0xff;
       e.data = d;
     }));
-    expectFailure(p, "server", A.decode_error, { plaintext: true });
+    expectFailure(p, "server", A.decode_error, { code: "truncated_field", plaintext: true });
   });
 
   eachProvider("malformed supported_versions (odd length) → decode_error", async (provider) => {
@@ -221,7 +222,7 @@ describe("ClientHello: extension syntax", () => {
     const p = await run(s, onClientHello((ch) => {
       setExtension(ch.extensions, ExtensionType.supported_versions, new Uint8Array([3, 0x03, 0x04, 0x03]));
     }, s));
-    expectFailure(p, "server", A.decode_error, { plaintext: true });
+    expectFailure(p, "server", A.decode_error, { code: "odd_list_length", plaintext: true });
   });
 
   eachProvider("malformed psk_key_exchange_modes (empty list) → decode_error", async (provider) => {
@@ -229,7 +230,7 @@ describe("ClientHello: extension syntax", () => {
     const p = await run(s, onClientHello((ch) => {
       setExtension(ch.extensions, ExtensionType.psk_key_exchange_modes, new Uint8Array([0]));
     }, s));
-    expectFailure(p, "server", A.decode_error, { plaintext: true });
+    expectFailure(p, "server", A.decode_error, { code: "bad_vector_length", plaintext: true });
   });
 
   eachProvider("duplicate extension (two supported_groups) → illegal_parameter", async (provider) => {
@@ -238,7 +239,7 @@ describe("ClientHello: extension syntax", () => {
       const g = ch.extensions.find((e) => e.type === ExtensionType.supported_groups)!;
       ch.extensions.splice(0, 0, { type: g.type, data: g.data });
     }));
-    expectFailure(p, "server", A.illegal_parameter, { plaintext: true });
+    expectFailure(p, "server", A.illegal_parameter, { kind: "decode", code: "peer_duplicate_extension", plaintext: true });
   });
 
   eachProvider("pre_shared_key not the last extension → illegal_parameter", async (provider) => {
@@ -247,7 +248,7 @@ describe("ClientHello: extension syntax", () => {
       const psk = ch.extensions.pop()!;
       ch.extensions.splice(0, 0, psk);
     }));
-    expectFailure(p, "server", A.illegal_parameter, { plaintext: true });
+    expectFailure(p, "server", A.illegal_parameter, { kind: "decode", code: "peer_psk_not_last", plaintext: true });
   });
 
   eachProvider("pre_shared_key without psk_key_exchange_modes → missing_extension", async (provider) => {
@@ -424,7 +425,7 @@ describe("EncryptedExtensions checks at the client", () => {
       { recordSizeLimit: 1024 },
       { recordSizeLimit: 1024 },
     );
-    expectFailure(p, "client", A.illegal_parameter);
+    expectFailure(p, "client", A.illegal_parameter, { kind: "decode", code: "record_size_limit_too_small" });
   });
 });
 
@@ -587,8 +588,10 @@ describe("record layer violations", () => {
     const err = await p.server.feed(makeRecord(ContentType.application_data, new Uint8Array(len))).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(TlsError);
     expect((err as TlsError).alert).toBe(A.record_overflow);
+    expect((err as TlsError).code).toBe("ciphertext_record_overflow");
     const r = await p.pump();
     expect(r.clientError?.kind).toBe("alert_received");
+    expect(r.clientError?.code).toBe("alert_received");
     expect(r.clientError?.alert).toBe(A.record_overflow);
   });
 
@@ -597,6 +600,7 @@ describe("record layer violations", () => {
     const server = serverConnection({ provider, psks: s.server });
     const err = await server.feed(makeRecord(ContentType.handshake, new Uint8Array(16385))).catch((e: unknown) => e);
     expect((err as TlsError).alert).toBe(A.record_overflow);
+    expect((err as TlsError).code).toBe("plaintext_record_overflow");
     const out = server.takeOutput();
     expect(out.map((r) => Array.from(r))).toEqual([[21, 3, 3, 0, 2, 2, 22]]);
   });
@@ -608,6 +612,7 @@ describe("record layer violations", () => {
     const forged = await sealRawInner(provider, SUITE, s.clientLog.secret("CLIENT_TRAFFIC_SECRET_0"), 0, inner);
     const err = await p.server.feed(forged).catch((e: unknown) => e);
     expect((err as TlsError).alert).toBe(A.record_overflow);
+    expect((err as TlsError).code).toBe("inner_plaintext_overflow");
   });
 
   eachProvider("tampered protected application record → bad_record_mac", async (provider) => {
@@ -617,6 +622,7 @@ describe("record layer violations", () => {
     const r = await p.pump({ intercept: (rec, i) => (i.from === "client" ? flipBit(rec, 3) : undefined) });
     expect(r.serverError?.alert).toBe(A.bad_record_mac);
     expect(r.serverError?.kind).toBe("crypto");
+    expect(r.serverError?.code).toBe("bad_record_mac");
     expect(r.clientError?.kind).toBe("alert_received");
     expect(r.clientError?.alert).toBe(A.bad_record_mac);
     expect(p.server.takePlaintext().length).toBe(0);
@@ -631,13 +637,13 @@ describe("record layer violations", () => {
   eachProvider("change_cipher_spec with a bad byte → unexpected_message", async (provider) => {
     const s = setup(provider);
     const p = await run(s, (rec, i) => (i.from === "client" && rec[0] === ContentType.change_cipher_spec ? makeRecord(20, new Uint8Array([2])) : undefined));
-    expectFailure(p, "server", A.unexpected_message);
+    expectFailure(p, "server", A.unexpected_message, { code: "unexpected_change_cipher_spec" });
   });
 
   eachProvider("change_cipher_spec of two bytes → unexpected_message", async (provider) => {
     const s = setup(provider);
     const p = await run(s, (rec, i) => (i.from === "client" && rec[0] === ContentType.change_cipher_spec ? makeRecord(20, new Uint8Array([1, 1])) : undefined));
-    expectFailure(p, "server", A.unexpected_message);
+    expectFailure(p, "server", A.unexpected_message, { code: "unexpected_change_cipher_spec" });
   });
 
   eachProvider("change_cipher_spec before the first ClientHello → unexpected_message", async (provider) => {
@@ -645,6 +651,7 @@ describe("record layer violations", () => {
     const server = serverConnection({ provider, psks: s.server });
     const err = await server.feed(makeRecord(20, new Uint8Array([1]))).catch((e: unknown) => e);
     expect((err as TlsError).alert).toBe(A.unexpected_message);
+    expect((err as TlsError).code).toBe("unexpected_change_cipher_spec");
     expect(server.takeOutput().map((r) => Array.from(r))).toEqual([[21, 3, 3, 0, 2, 2, 10]]);
   });
 
@@ -653,6 +660,7 @@ describe("record layer violations", () => {
     const p = await run(s, undefined);
     const err = await p.server.feed(makeRecord(20, new Uint8Array([1]))).catch((e: unknown) => e);
     expect((err as TlsError).alert).toBe(A.unexpected_message);
+    expect((err as TlsError).code).toBe("unexpected_change_cipher_spec");
     const r = await p.pump();
     expect(r.clientError?.alert).toBe(A.unexpected_message);
   });
@@ -663,6 +671,7 @@ describe("record layer violations", () => {
     const forged = await sealRawInner(provider, SUITE, s.clientLog.secret("CLIENT_TRAFFIC_SECRET_0"), 0, new Uint8Array([1, 20]));
     const err = await p.server.feed(forged).catch((e: unknown) => e);
     expect((err as TlsError).alert).toBe(A.unexpected_message);
+    expect((err as TlsError).code).toBe("protected_change_cipher_spec");
   });
 
   eachProvider("application data before the handshake → unexpected_message (server)", async (provider) => {
@@ -670,6 +679,7 @@ describe("record layer violations", () => {
     const server = serverConnection({ provider, psks: s.server });
     const err = await server.feed(makeRecord(ContentType.application_data, new Uint8Array(40))).catch((e: unknown) => e);
     expect((err as TlsError).alert).toBe(A.unexpected_message);
+    expect((err as TlsError).code).toBe("unexpected_application_data");
     expect(server.state).toBe("failed");
     expect(server.takeOutput().map((r) => Array.from(r))).toEqual([[21, 3, 3, 0, 2, 2, 10]]);
   });
@@ -677,7 +687,7 @@ describe("record layer violations", () => {
   eachProvider("application data instead of ServerHello → unexpected_message (client)", async (provider) => {
     const s = setup(provider);
     const p = await run(s, (_rec, i) => (i.from === "server" && i.index === 0 ? makeRecord(ContentType.application_data, new Uint8Array(40)) : undefined));
-    expectFailure(p, "client", A.unexpected_message, { plaintext: true });
+    expectFailure(p, "client", A.unexpected_message, { code: "unexpected_application_data", plaintext: true });
   });
 
   eachProvider("application data protected under the handshake key (before Finished) → unexpected_message", async (provider) => {
@@ -687,7 +697,7 @@ describe("record layer violations", () => {
       const hs = s.clientLog.secret("CLIENT_HANDSHAKE_TRAFFIC_SECRET");
       return [await sealRawInner(provider, SUITE, hs, 0, new Uint8Array([0x41, 23])), rec];
     });
-    expectFailure(p, "server", A.unexpected_message);
+    expectFailure(p, "server", A.unexpected_message, { code: "unexpected_application_data" });
   });
 });
 
@@ -700,6 +710,7 @@ describe("KeyUpdate", () => {
     const err = await p.server.feed(forged).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(TlsError);
     expect((err as TlsError).alert).toBe(A.illegal_parameter);
+    expect((err as TlsError).code).toBe("bad_key_update_request");
     const r = await p.pump();
     expect(r.clientError?.kind).toBe("alert_received");
     expect(r.clientError?.alert).toBe(A.illegal_parameter);
@@ -712,6 +723,7 @@ describe("KeyUpdate", () => {
     const forged = await sealRawInner(provider, SUITE, s.serverLog.secret("SERVER_TRAFFIC_SECRET_0"), 0, ku);
     const err = await p.client.feed(forged).catch((e: unknown) => e);
     expect((err as TlsError).alert).toBe(A.decode_error);
+    expect((err as TlsError).code).toBe("trailing_bytes");
   });
 
   eachProvider("a forged-but-valid KeyUpdate (request 0) is accepted: the forging helper is sound", async (provider) => {
@@ -731,8 +743,24 @@ describe("alerts of the peer surface as alert_received", () => {
     client.takeOutput();
     const err = await client.feed(makeRecord(ContentType.alert, new Uint8Array([2, 40]))).catch((e: unknown) => e);
     expect((err as TlsError).kind).toBe("alert_received");
+    expect((err as TlsError).code).toBe("alert_received");
     expect((err as TlsError).alert).toBe(A.handshake_failure);
     expect(client.takeOutput()).toEqual([]); // no alert in answer to an alert
+  });
+
+  eachProvider("an alert record that is not 2 bytes → decode_error; a bad alert level → illegal_parameter", async (provider) => {
+    for (const [body, alert, code] of [
+      [[2], A.decode_error, "bad_alert_length"],
+      [[2, 40, 0], A.decode_error, "bad_alert_length"],
+      [[3, 40], A.illegal_parameter, "bad_alert_level"],
+    ] as const) {
+      const s = setup(provider);
+      const p = await run(s, undefined);
+      const forged = await sealRawInner(provider, SUITE, s.clientLog.secret("CLIENT_TRAFFIC_SECRET_0"), 0, concatBytes(new Uint8Array(body), new Uint8Array([21])));
+      const err = await p.server.feed(forged).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(TlsError);
+      expect({ kind: (err as TlsError).kind, code: (err as TlsError).code, alert: (err as TlsError).alert }).toEqual({ kind: "decode", code, alert });
+    }
   });
 
   eachProvider("connections created by hand work with startPair", async (provider) => {

@@ -460,6 +460,7 @@ describe("record_size_limit at the receiver (RFC 8449 §4)", () => {
     const err = await p.client.feed(forged).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(TlsError);
     expect((err as TlsError).alert).toBe(A.record_overflow);
+    expect((err as TlsError).code).toBe("record_size_limit_exceeded");
   });
 
   eachProvider("a record exactly at our advertised limit is accepted", async (provider) => {

@@ -17,6 +17,7 @@ import type { ClientConfig, NegotiatedParameters, ServerConfig } from "../../src
 import { auto } from "../../src/crypto/auto.ts";
 import type { CryptoProvider } from "../../src/crypto/provider.ts";
 import { TlsError } from "../../src/errors.ts";
+import type { TlsErrorCode } from "../../src/error_codes.ts";
 import { listen } from "../../src/server/listen.ts";
 import { testPki } from "../fixtures/certs.ts";
 import { ensurePeers, freePort, killAll, readAll, serveEchoUntilPeerCloses, spawnPeer, waitForListen, withTimeout } from "./helpers.ts";
@@ -206,7 +207,7 @@ describe("OpenSSL certificate interop: our client → s_server", () => {
     expect(r.params?.alpn).toBe("http/1.1");
   });
 
-  const failures: [string, string, string, number][] = [
+  const failures: [string, TlsErrorCode, string, number][] = [
     ["wronghost", "certificate_name_mismatch", "bad_certificate", 42],
     ["expired", "certificate_expired", "certificate_expired", 45],
     ["unknown", "unknown_ca", "unknown_ca", 48],

@@ -105,7 +105,9 @@ describe("imported PSKs in handshakes (ours against ours)", () => {
     const plain = createPsk({ identity: imported!.identity, secret: pskSecret(imported!) });
     const pair = await handshakePair({ psks: [imported!] }, { psks: [plain] });
     expect(pair.server.negotiated).toBeUndefined();
-    expect(pair.clientError?.code).toBe("decrypt_error");
+    expect(pair.clientError?.code).toBe("alert_received");
+    expect(pair.clientError?.alertName).toBe("decrypt_error");
+    expect(pair.serverError?.code).toBe("bad_binder");
   });
 
   test("a different EPSK secret does not complete", async () => {

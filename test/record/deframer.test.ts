@@ -127,7 +127,7 @@ describe("RecordDeframer", () => {
     for (const type of [0, 19, 24, 0x80, 0xff]) {
       const d = new RecordDeframer();
       d.push(header(type, 0x0303, 10));
-      expect(() => d.next()).toThrow(expect.objectContaining({ code: "unexpected_message", alert: 10 }));
+      expect(() => d.next()).toThrow(expect.objectContaining({ kind: "protocol", code: "unknown_content_type", alert: 10 }));
     }
   });
 
@@ -140,25 +140,25 @@ describe("RecordDeframer", () => {
     for (const v of [0x0203, 0x0403, 0x4745 /* "GE" of "GET /" */]) {
       const d = new RecordDeframer();
       d.push(header(22, v, 1));
-      expect(() => d.next()).toThrow(expect.objectContaining({ code: "bad_record_version", alert: 70 }));
+      expect(() => d.next()).toThrow(expect.objectContaining({ kind: "protocol", code: "bad_record_version", alert: 70 }));
     }
     const http = new RecordDeframer();
     http.push(new TextEncoder().encode("GET / HTTP/1.1\r\n"));
-    expect(() => http.next()).toThrow(expect.objectContaining({ alert: 10 })); // 'G' is no content type
+    expect(() => http.next()).toThrow(expect.objectContaining({ code: "unknown_content_type", alert: 10 })); // 'G' is no content type
   });
 
   test("length limits → record_overflow: 2^14 for plaintext types, 2^14 + 256 for application_data", () => {
     for (const type of [20, 21, 22]) {
       const d = new RecordDeframer();
       d.push(header(type, 0x0303, MAX_PLAINTEXT + 1));
-      expect(() => d.next()).toThrow(expect.objectContaining({ code: "record_overflow", alert: 22 }));
+      expect(() => d.next()).toThrow(expect.objectContaining({ kind: "protocol", code: "plaintext_record_overflow", alert: 22 }));
       const ok = new RecordDeframer();
       ok.push(header(type, 0x0303, MAX_PLAINTEXT));
       expect(ok.next()).toBeNull(); // valid header, waiting for the body
     }
     const d = new RecordDeframer();
     d.push(header(23, 0x0303, MAX_CIPHERTEXT + 1));
-    expect(() => d.next()).toThrow(expect.objectContaining({ code: "record_overflow" }));
+    expect(() => d.next()).toThrow(expect.objectContaining({ kind: "protocol", code: "ciphertext_record_overflow", alert: 22 }));
     const ok = new RecordDeframer();
     ok.push(concat(header(23, 0x0303, MAX_CIPHERTEXT), new Uint8Array(MAX_CIPHERTEXT)));
     expect(ok.next()!.fragment.length).toBe(MAX_CIPHERTEXT);
@@ -168,7 +168,7 @@ describe("RecordDeframer", () => {
     for (const type of [20, 21, 22]) {
       const d = new RecordDeframer();
       d.push(header(type, 0x0303, 0));
-      expect(() => d.next()).toThrow(expect.objectContaining({ code: "unexpected_message" }));
+      expect(() => d.next()).toThrow(expect.objectContaining({ kind: "protocol", code: "peer_empty_record", alert: 10 }));
     }
     const d = new RecordDeframer();
     d.push(header(23, 0x0303, 0));
@@ -232,7 +232,7 @@ describe("encodePlaintextRecord", () => {
       5 + MAX_PLAINTEXT,
     );
     expect(() => encodePlaintextRecord(ContentType.alert, 0x10000, new Uint8Array(2))).toThrow(
-      expect.objectContaining({ code: "bad_record_version" }),
+      expect.objectContaining({ kind: "usage", code: "record_version_out_of_range" }),
     );
   });
 });

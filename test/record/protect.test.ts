@@ -161,7 +161,7 @@ for (const p of PROVIDERS) {
       const opener = await RecordOpener.create(p, PARAMS, SECRET);
       const len = MAX_CIPHERTEXT + 1;
       await expect(opener.open(new Uint8Array([23, 3, 3, len >> 8, len & 0xff]), new Uint8Array(len))).rejects
-        .toMatchObject({ code: "record_overflow", alert: 22 });
+        .toMatchObject({ kind: "protocol", code: "ciphertext_record_overflow", alert: 22 });
     });
 
     test("inner plaintext over 2^14 + 1 → record_overflow (after authentication)", async () => {
@@ -170,7 +170,7 @@ for (const p of PROVIDERS) {
       const { header, body } = await craft(p, SECRET, 0, inner);
       expect(body.length).toBeLessThanOrEqual(MAX_CIPHERTEXT);
       const opener = await RecordOpener.create(p, PARAMS, SECRET);
-      await expect(opener.open(header, body)).rejects.toMatchObject({ code: "record_overflow" });
+      await expect(opener.open(header, body)).rejects.toMatchObject({ kind: "protocol", code: "inner_plaintext_overflow", alert: 22 });
       // Exactly 2^14 + 1 with padding is fine.
       const okInner = new Uint8Array(MAX_INNER_PLAINTEXT);
       okInner[100] = 23;
@@ -182,14 +182,20 @@ for (const p of PROVIDERS) {
     test("all-zero inner plaintext → unexpected_message", async () => {
       const { header, body } = await craft(p, SECRET, 0, new Uint8Array(40));
       const opener = await RecordOpener.create(p, PARAMS, SECRET);
-      await expect(opener.open(header, body)).rejects.toMatchObject({ code: "unexpected_message", alert: 10 });
+      await expect(opener.open(header, body)).rejects.toMatchObject({ kind: "protocol", code: "missing_inner_content_type", alert: 10 });
     });
 
-    test("protected change_cipher_spec, unknown inner type, empty handshake/alert → unexpected_message", async () => {
-      for (const inner of [[1, 20], [1, 24, 0, 0], [22], [21, 0, 0]]) {
+    test("protected change_cipher_spec, unknown inner type, empty handshake/alert → unexpected_message, a code each", async () => {
+      const cases: [number[], string][] = [
+        [[1, 20], "protected_change_cipher_spec"],
+        [[1, 24, 0, 0], "unknown_content_type"],
+        [[22], "peer_empty_record"],
+        [[21, 0, 0], "peer_empty_record"],
+      ];
+      for (const [inner, code] of cases) {
         const { header, body } = await craft(p, SECRET, 0, new Uint8Array(inner));
         const opener = await RecordOpener.create(p, PARAMS, SECRET);
-        await expect(opener.open(header, body)).rejects.toMatchObject({ code: "unexpected_message" });
+        await expect(opener.open(header, body)).rejects.toMatchObject({ kind: "protocol", code, alert: 10 });
       }
       // Empty application data is allowed (§5.1), padded or not.
       for (const inner of [[23], [23, 0, 0, 0]]) {
@@ -203,9 +209,9 @@ for (const p of PROVIDERS) {
     test("outer type other than application_data → unexpected_message; header/body mismatch → usage", async () => {
       const { header, body } = await craft(p, SECRET, 0, new Uint8Array([1, 22]), 22);
       const opener = await RecordOpener.create(p, PARAMS, SECRET);
-      await expect(opener.open(header, body)).rejects.toMatchObject({ code: "unexpected_message" });
-      await expect(opener.open(header.subarray(0, 4), body)).rejects.toMatchObject({ kind: "usage" });
-      await expect(opener.open(new Uint8Array([23, 3, 3, 0, 99]), body)).rejects.toMatchObject({ kind: "usage" });
+      await expect(opener.open(header, body)).rejects.toMatchObject({ kind: "protocol", code: "unprotected_record", alert: 10 });
+      await expect(opener.open(header.subarray(0, 4), body)).rejects.toMatchObject({ kind: "usage", code: "bad_record_header" });
+      await expect(opener.open(new Uint8Array([23, 3, 3, 0, 99]), body)).rejects.toMatchObject({ kind: "usage", code: "bad_record_header" });
     });
   });
 

@@ -14,10 +14,11 @@ function tlsError(fn: () => unknown): TlsError {
   throw new Error("expected a TlsError");
 }
 
-function expectDecodeError(fn: () => unknown): void {
+/** A decode_error alert with the code of its condition (issue 12: one code per condition). */
+function expectDecodeError(fn: () => unknown, code: "truncated_field" | "bad_vector_length" | "trailing_bytes"): void {
   const e = tlsError(fn);
   expect(e.alert).toBe(AlertDescription.decode_error);
-  expect(e.code).toBe("decode_error");
+  expect(e.code).toBe(code);
   expect(e.kind).toBe("decode");
 }
 
@@ -51,13 +52,13 @@ describe("Reader integers", () => {
 
   test("reading past the end is decode_error and does not advance", () => {
     const r = new Reader(Uint8Array.of(1, 2, 3));
-    expectDecodeError(() => r.u32());
+    expectDecodeError(() => r.u32(), "truncated_field");
     expect(r.offset).toBe(0);
     expect(r.u24()).toBe(0x010203);
-    expectDecodeError(() => r.u8());
-    expectDecodeError(() => r.u16());
-    expectDecodeError(() => new Reader(new Uint8Array(2)).u24());
-    expectDecodeError(() => new Reader(new Uint8Array(0)).u8());
+    expectDecodeError(() => r.u8(), "truncated_field");
+    expectDecodeError(() => r.u16(), "truncated_field");
+    expectDecodeError(() => new Reader(new Uint8Array(2)).u24(), "truncated_field");
+    expectDecodeError(() => new Reader(new Uint8Array(0)).u8(), "truncated_field");
   });
 });
 
@@ -68,7 +69,7 @@ describe("Reader bytes and vectors", () => {
     const b = r.bytes(2);
     expect(b).toEqual(Uint8Array.of(1, 2));
     expect(b.buffer).toBe(buf.buffer);
-    expectDecodeError(() => r.bytes(3));
+    expectDecodeError(() => r.bytes(3), "truncated_field");
     expect(r.bytes(0)).toEqual(new Uint8Array(0));
     expect(r.rest()).toEqual(Uint8Array.of(3, 4));
     expect(r.rest()).toEqual(new Uint8Array(0));
@@ -82,15 +83,15 @@ describe("Reader bytes and vectors", () => {
   });
 
   test("vector length above the data is decode_error", () => {
-    expectDecodeError(() => new Reader(Uint8Array.of(3, 1, 2)).vector(1, "v"));
-    expectDecodeError(() => new Reader(Uint8Array.of(0, 2, 1)).vector(2, "v"));
-    expectDecodeError(() => new Reader(Uint8Array.of(0, 0)).vector(3, "v"));
-    expectDecodeError(() => new Reader(Uint8Array.of(0xff, 0xff, 0xff)).vector(3, "v"));
+    expectDecodeError(() => new Reader(Uint8Array.of(3, 1, 2)).vector(1, "v"), "truncated_field");
+    expectDecodeError(() => new Reader(Uint8Array.of(0, 2, 1)).vector(2, "v"), "truncated_field");
+    expectDecodeError(() => new Reader(Uint8Array.of(0, 0)).vector(3, "v"), "truncated_field");
+    expectDecodeError(() => new Reader(Uint8Array.of(0xff, 0xff, 0xff)).vector(3, "v"), "truncated_field");
   });
 
   test("vector bounds min..max are enforced", () => {
-    expectDecodeError(() => new Reader(Uint8Array.of(0)).vector(1, "v", 1));
-    expectDecodeError(() => new Reader(Uint8Array.of(3, 1, 2, 3)).vector(1, "v", 0, 2));
+    expectDecodeError(() => new Reader(Uint8Array.of(0)).vector(1, "v", 1), "bad_vector_length");
+    expectDecodeError(() => new Reader(Uint8Array.of(3, 1, 2, 3)).vector(1, "v", 0, 2), "bad_vector_length");
     expect(new Reader(Uint8Array.of(2, 1, 2)).vector(1, "v", 2, 2)).toEqual(Uint8Array.of(1, 2));
     const e = tlsError(() => new Reader(Uint8Array.of(0, 40, ...new Uint8Array(40)), "Thing").vector(2, "field", 0, 32));
     expect(e.message).toContain("Thing");
@@ -101,7 +102,7 @@ describe("Reader bytes and vectors", () => {
     const r = new Reader(Uint8Array.of(2, 0xaa, 0xbb, 0xcc));
     const s = r.sub(1, "inner");
     expect(s.u8()).toBe(0xaa);
-    expectDecodeError(() => s.u16());
+    expectDecodeError(() => s.u16(), "truncated_field");
     expect(s.u8()).toBe(0xbb);
     s.end();
     expect(r.u8()).toBe(0xcc);
@@ -121,13 +122,26 @@ describe("Reader bytes and vectors", () => {
     // inner length overruns the outer vector, though the buffer has the bytes.
     const bad = new Reader(Uint8Array.of(0, 2, 3, 1, 2, 3));
     const o = bad.sub(2, "outer");
-    expectDecodeError(() => o.sub(1, "inner"));
+    expectDecodeError(() => o.sub(1, "inner"), "truncated_field");
+  });
+
+  test("three conditions, three codes: truncated, length out of range, trailing bytes", () => {
+    // The same 2-byte vector <1..4> read three ways.
+    expectDecodeError(() => new Reader(Uint8Array.of(0, 4, 1, 2)).vector(2, "v", 1, 4), "truncated_field");
+    expectDecodeError(() => new Reader(Uint8Array.of(0, 5, 1, 2, 3, 4, 5)).vector(2, "v", 1, 4), "bad_vector_length");
+    const r = new Reader(Uint8Array.of(0, 2, 1, 2, 9));
+    r.vector(2, "v", 1, 4);
+    expectDecodeError(() => r.end(), "trailing_bytes");
+    // Every read of a field past the end is the same condition.
+    for (const read of [(x: Reader) => x.u8(), (x: Reader) => x.u16(), (x: Reader) => x.u24(), (x: Reader) => x.u32(), (x: Reader) => x.bytes(1)]) {
+      expectDecodeError(() => read(new Reader(new Uint8Array(0))), "truncated_field");
+    }
   });
 
   test("end() rejects trailing bytes", () => {
     const r = new Reader(Uint8Array.of(1, 2));
     r.u8();
-    expectDecodeError(() => r.end());
+    expectDecodeError(() => r.end(), "trailing_bytes");
     r.u8();
     r.end();
   });

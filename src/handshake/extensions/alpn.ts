@@ -59,6 +59,6 @@ export function encodeAlpnEncryptedExtensions(selected: Uint8Array): Uint8Array 
 export function decodeAlpnEncryptedExtensions(data: Uint8Array): Uint8Array {
   const names = decodeAlpnClientHello(data);
   const first = names[0];
-  if (names.length !== 1 || first === undefined) _illegal(`alpn: server selected ${names.length} protocols, not one`);
+  if (names.length !== 1 || first === undefined) _illegal("alpn_not_one_protocol", `alpn: server selected ${names.length} protocols, not one`);
   return first;
 }

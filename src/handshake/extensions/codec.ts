@@ -10,6 +10,7 @@
  */
 import { AlertDescription } from "../alerts.ts";
 import { decodeError, usageError } from "../../errors.ts";
+import type { TlsErrorCode } from "../../error_codes.ts";
 import { Reader } from "../../wire/reader.ts";
 import type { Writer } from "../../wire/writer.ts";
 import type { Extension } from "../messages/types.ts";
@@ -29,7 +30,7 @@ export function decodeExtensions(r: Reader, min = 0, max = 0xffff, field = "exte
   while (block.remaining > 0) {
     const type = block.u16("extension_type");
     const data = block.vector(2, "extension_data");
-    if (seen.has(type)) _illegal(`${field}: duplicate extension ${type}`);
+    if (seen.has(type)) _illegal("peer_duplicate_extension", `${field}: duplicate extension ${type}`);
     seen.add(type);
     out.push({ type, data });
   }
@@ -100,7 +101,7 @@ export function _decodeAll<T>(data: Uint8Array, what: string, read: (r: Reader) 
 /** Read a list of uint16 values from a vector `<min..max>` (bytes); an odd length is `decode_error`. */
 export function _readU16List(r: Reader, field: string, min: number, max: number, prefix: 1 | 2 = 2): number[] {
   const list = r.sub(prefix, field, min, max);
-  if (list.remaining % 2 !== 0) throw decodeError(`${field}: odd length ${list.remaining}`);
+  if (list.remaining % 2 !== 0) throw decodeError("odd_list_length", `${field}: odd length ${list.remaining}`);
   const out: number[] = [];
   while (list.remaining > 0) out.push(list.u16(field));
   return out;
@@ -123,6 +124,6 @@ export function _writeU16List(
 }
 
 /** Throw `illegal_parameter`: the bytes parse but the value is not allowed (internal helper). */
-export function _illegal(message: string): never {
-  throw decodeError(message, AlertDescription.illegal_parameter);
+export function _illegal(code: TlsErrorCode, message: string): never {
+  throw decodeError(code, message, AlertDescription.illegal_parameter);
 }

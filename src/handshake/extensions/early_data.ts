@@ -19,7 +19,7 @@ import { Writer } from "../../wire/writer.ts";
 import { _checkUint, _decodeAll } from "./codec.ts";
 
 function decodeEmpty(data: Uint8Array, where: string): void {
-  if (data.length !== 0) throw decodeError(`early_data: ${data.length} bytes in the ${where} form, which is empty`);
+  if (data.length !== 0) throw decodeError("non_empty_body", `early_data: ${data.length} bytes in the ${where} form, which is empty`);
 }
 
 /** Encode the ClientHello form (empty). */

@@ -61,7 +61,7 @@ export function decodeKeyShareClientHello(data: Uint8Array): KeyShareEntry[] {
     const groups = new Set<number>();
     while (list.remaining > 0) {
       const e = readEntry(list);
-      if (groups.has(e.group)) _illegal(`key_share: two shares for group ${e.group}`);
+      if (groups.has(e.group)) _illegal("peer_duplicate_key_share", `key_share: two shares for group ${e.group}`);
       groups.add(e.group);
       out.push(e);
     }

@@ -18,6 +18,6 @@ export function encodePadding(length: number): Uint8Array {
  * `illegal_parameter`.
  */
 export function decodePadding(data: Uint8Array): number {
-  for (const b of data) if (b !== 0) _illegal("padding: nonzero byte");
+  for (const b of data) if (b !== 0) _illegal("nonzero_padding", "padding: nonzero byte");
   return data.length;
 }

@@ -83,7 +83,7 @@ export function decodeOfferedPsks(data: Uint8Array): OfferedPsks {
     const binders: Uint8Array[] = [];
     while (bs.remaining > 0) binders.push(bs.vector(1, "binder", 32, 255));
     if (binders.length !== identities.length) {
-      _illegal(`pre_shared_key: ${identities.length} identities but ${binders.length} binders`);
+      _illegal("peer_binder_count_mismatch", `pre_shared_key: ${identities.length} identities but ${binders.length} binders`);
     }
     return { identities, binders };
   });

@@ -28,6 +28,6 @@ export function encodeRecordSizeLimit(limit: number): Uint8Array {
  */
 export function decodeRecordSizeLimit(data: Uint8Array): number {
   const limit = _decodeAll(data, "record_size_limit", (r) => r.u16("RecordSizeLimit"));
-  if (limit < MIN_RECORD_SIZE_LIMIT) _illegal(`record_size_limit: ${limit} is below 64`);
+  if (limit < MIN_RECORD_SIZE_LIMIT) _illegal("record_size_limit_too_small", `record_size_limit: ${limit} is below 64`);
   return limit;
 }

@@ -67,13 +67,13 @@ export function decodeServerNameClientHello(data: Uint8Array): string | undefine
       const type = list.u8("name_type");
       const name = list.vector(2, "name", 1, 0xffff);
       if (type !== HOST_NAME) continue;
-      if (host !== undefined) _illegal("server_name: more than one host_name");
+      if (host !== undefined) _illegal("multiple_host_names", "server_name: more than one host_name");
       let s = "";
       for (const c of name) {
-        if (!hostNameByte(c)) _illegal("server_name: host_name is not printable ASCII");
+        if (!hostNameByte(c)) _illegal("host_name_not_printable", "server_name: host_name is not printable ASCII");
         s += String.fromCharCode(c);
       }
-      if (s.endsWith(".")) _illegal("server_name: host_name ends with a dot");
+      if (s.endsWith(".")) _illegal("host_name_trailing_dot", "server_name: host_name ends with a dot");
       host = s;
     }
     return host;
@@ -87,5 +87,5 @@ export function encodeServerNameEncryptedExtensions(): Uint8Array {
 
 /** Decode the EncryptedExtensions form: extension_data must be empty (`decode_error` otherwise). */
 export function decodeServerNameEncryptedExtensions(data: Uint8Array): void {
-  if (data.length !== 0) throw decodeError(`server_name: ${data.length} bytes in the server's empty form`);
+  if (data.length !== 0) throw decodeError("non_empty_body", `server_name: ${data.length} bytes in the server's empty form`);
 }

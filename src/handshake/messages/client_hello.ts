@@ -72,10 +72,10 @@ export function decodeClientHello(body: Uint8Array): ClientHello {
   const cipherSuites = _readU16List(r, "cipher_suites", 2, 0xfffe);
   const legacyCompressionMethods = r.vector(1, "legacy_compression_methods", 1, 0xff);
   if (r.remaining === 0) {
-    throw decodeError("ClientHello: no extensions (pre-TLS 1.3 client)", AlertDescription.protocol_version);
+    throw decodeError("client_hello_without_extensions", "ClientHello: no extensions (pre-TLS 1.3 client)", AlertDescription.protocol_version);
   }
   const extensions = decodeExtensions(r, EXTENSIONS_MIN, 0xffff, "ClientHello.extensions");
   r.end();
-  if (!pskLast(extensions)) _illegal("ClientHello: pre_shared_key is not the last extension");
+  if (!pskLast(extensions)) _illegal("peer_psk_not_last", "ClientHello: pre_shared_key is not the last extension");
   return { legacyVersion, random, legacySessionId, cipherSuites, legacyCompressionMethods, extensions };
 }

@@ -13,6 +13,6 @@ export function encodeEndOfEarlyData(_msg: EndOfEarlyData = {}): Uint8Array {
 
 /** Decode an EndOfEarlyData body; any content is `decode_error`. */
 export function decodeEndOfEarlyData(body: Uint8Array): EndOfEarlyData {
-  if (body.length !== 0) throw decodeError(`EndOfEarlyData: ${body.length} unexpected bytes`);
+  if (body.length !== 0) throw decodeError("non_empty_body", `EndOfEarlyData: ${body.length} unexpected bytes`);
   return {};
 }

@@ -24,7 +24,7 @@ export function encodeFinished(msg: Finished): Uint8Array {
  */
 export function decodeFinished(body: Uint8Array, hashLength: number): Finished {
   if (body.length !== hashLength) {
-    throw decodeError(`Finished: verify_data is ${body.length} bytes, expected ${hashLength}`);
+    throw decodeError("bad_finished_length", `Finished: verify_data is ${body.length} bytes, expected ${hashLength}`);
   }
   return { verifyData: body };
 }

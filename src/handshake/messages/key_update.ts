@@ -37,6 +37,6 @@ export function decodeKeyUpdate(body: Uint8Array): KeyUpdate {
   const r = new Reader(body, "KeyUpdate");
   const v = r.u8("request_update");
   r.end();
-  if (v !== 0 && v !== 1) _illegal(`KeyUpdate: request_update ${v} is not 0 or 1`);
+  if (v !== 0 && v !== 1) _illegal("bad_key_update_request", `KeyUpdate: request_update ${v} is not 0 or 1`);
   return { requestUpdate: v };
 }
