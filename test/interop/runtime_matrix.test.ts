@@ -242,6 +242,9 @@ async function cliClientToGnutlsServ(runtime: CliRuntime, cell: Cell, data: Uint
   ), { timeoutMs: PEER_TIMEOUT });
   try {
     await proc.write(data);
+    // gnutls-serv --echo closes at our close_notify even while echoes are still queued for a slow
+    // reader (seen under load: 64 bytes short of 1 MiB), so stdin ends once the echo is all back.
+    await proc.stdout.waitForBytes(data.length, PEER_TIMEOUT, "echo").catch(() => {});
     await proc.endStdin();
     const status = await proc.waitExit(PEER_TIMEOUT);
     await Promise.all([proc.stdout.done, proc.stderr.done]);
