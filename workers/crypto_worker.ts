@@ -76,8 +76,31 @@ class WorkerState {
     }
   }
 
+  #outbox: Reply[] = [];
+  #outboxTransfer: Transferable[] = [];
+
+  /**
+   * Answers go out together: every job that completes before this worker's
+   * next macrotask shares one message (the main thread pays per message, not
+   * per answer). A job that never completes holds back no other answer.
+   */
   #reply(r: Reply, transfer: Transferable[]): void {
-    this.#port.postMessage(r, transfer);
+    if (this.#outbox.length === 0) setImmediate(this.#flush);
+    this.#outbox.push(r);
+    for (const t of transfer) this.#outboxTransfer.push(t);
+  }
+
+  readonly #flush = (): void => {
+    const replies = this.#outbox;
+    const transfer = this.#outboxTransfer;
+    this.#outbox = [];
+    this.#outboxTransfer = [];
+    this.#port.postMessage(replies, transfer);
+  };
+
+  /** Serve every request of one message. */
+  handleAll(reqs: readonly Request[]): void {
+    for (const r of reqs) void this.handle(r);
   }
 
   #over(): Promise<CryptoProvider> {
@@ -253,14 +276,14 @@ async function main(): Promise<void> {
   if (!(node?.workerData as { api?: string } | undefined)?.api) {
     if (!self_ || typeof self_.postMessage !== "function") throw new Error("crypto_worker.ts must run as a worker");
     const state = new WorkerState(self_);
-    self_.onmessage = (e: MessageEvent<Request>) => void state.handle(e.data);
+    self_.onmessage = (e: MessageEvent<Request[]>) => state.handleAll(e.data);
     return;
   }
   const parentPort = node!.parentPort;
   if (!parentPort) throw new Error("crypto_worker.ts must run as a worker");
   const port = parentPort;
   const state = new WorkerState({ postMessage: (m, t) => port.postMessage(m, t as never) });
-  port.on("message", (m: Request) => void state.handle(m));
+  port.on("message", (m: Request[]) => state.handleAll(m));
 }
 
 await main();

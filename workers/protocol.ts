@@ -30,7 +30,12 @@ export interface PackedResults {
   readonly lens: Int32Array<ArrayBuffer>;
 }
 
-/** Requests, by `op`. `id` 0 means "no reply wanted". */
+/**
+ * Requests, by `op`. `id` 0 means "no reply wanted". Each message carries an
+ * array of them (the requests one macrotask posted); each answer message an
+ * array of {@link Reply} (the jobs finished before the worker's next
+ * macrotask).
+ */
 export type Request =
   | { readonly id: number; readonly op: "init"; readonly over: OverName }
   | {
