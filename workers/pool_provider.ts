@@ -56,6 +56,14 @@ export interface OffloadPolicy {
   signatureUs: number;
   /** Ephemeral key pairs per group kept ready in the workers (0: generate on demand). */
   keyPairStock: number;
+  /**
+   * Under `"always"`: a record batch below this many bytes stays inline. Posting
+   * and receiving a job costs the main thread more (20–50 µs in Bun, and a
+   * message of its own under no load) than noble seals 1 KiB (AES-GCM ≈ 30 µs),
+   * so the handshake's few small records would only add round trips
+   * (4 of the 16 jobs of a psk_dhe_ke handshake pair before).
+   */
+  alwaysMinBytes: number;
 }
 
 /**
@@ -77,6 +85,7 @@ export const DEFAULT_OFFLOAD_POLICY: Readonly<OffloadPolicy> = Object.freeze({
   kexUs: Object.freeze({ x25519: 350, secp256r1: 900, secp384r1: 2500, X25519MLKEM768: 5000 }),
   signatureUs: 700,
   keyPairStock: 8,
+  alwaysMinBytes: 1024,
 });
 
 /** Options of {@link poolProvider}. */
@@ -176,7 +185,7 @@ class PoolSecret implements SecretHandle {
 }
 
 /**
- * Ephemeral key pairs made ahead in the workers (adaptive policy): a
+ * Ephemeral key pairs made ahead in the workers (both policies): a
  * handshake takes a ready one, so key generation leaves its critical path;
  * each is used once, and the stock refills in the background.
  */
@@ -248,11 +257,18 @@ interface CostModel {
   signature: number;
 }
 
-/** Whether a job of `estUs` inline is worth a round trip now (see the module doc). */
+/**
+ * Whether a job of `estUs` inline is worth a round trip now (see the module doc).
+ * Alone, a job must pay for its latency: `factor` round trips. With other jobs
+ * already in the pool the main thread has other work to do meanwhile (other
+ * handshakes, the other direction), so the latency is hidden and what counts
+ * is the main thread's time: any job costing at least one round trip goes.
+ */
 function worthIt(pool: CryptoPool, p: OffloadPolicy, estUs: number): boolean {
   if (pool.closed || pool.inFlight > pool.size * p.maxQueuePerWorker) return false;
   pool.probe();
-  return estUs >= p.factor * pool.roundTripUs;
+  const rtt = pool.roundTripUs;
+  return estUs >= p.factor * rtt || (pool.inFlight > 0 && estUs >= rtt);
 }
 
 /** Run `f` inline and fold its time into the moving average `update` receives. */
@@ -264,21 +280,24 @@ async function timed<T>(f: () => Promise<T>, update: (us: number) => void): Prom
 }
 
 /**
- * An AEAD key served by the pool (and inline, under the adaptive policy).
- * Results of one key resolve in call order.
+ * An AEAD key served by the pool and inline, as the policy says for each
+ * batch. Results of one key resolve in call order.
  */
 class PoolAeadKey implements AeadKey {
   readonly algorithm: AeadAlgorithm;
   readonly #pool: CryptoPool;
   readonly #raw: Uint8Array;
   readonly #id = nextKeyId++;
-  readonly #inline: AeadKey | undefined;
+  readonly #inline: AeadKey;
   readonly #js: boolean;
   readonly #policy: OffloadPolicy;
   readonly #cost: CostModel;
+  readonly #always: boolean;
   #chain: Promise<unknown> = Promise.resolve();
+  /** Workers (slot and generation) that imported this key: only they are told to drop it. */
+  readonly #seen = new Map<Slot, number>();
 
-  constructor(alg: AeadAlgorithm, raw: Uint8Array, pool: CryptoPool, inline: AeadKey | undefined, js: boolean, policy: OffloadPolicy, cost: CostModel) {
+  constructor(alg: AeadAlgorithm, raw: Uint8Array, pool: CryptoPool, inline: AeadKey, js: boolean, policy: OffloadPolicy, cost: CostModel, always: boolean) {
     this.algorithm = alg;
     this.#raw = raw.slice();
     this.#pool = pool;
@@ -286,7 +305,7 @@ class PoolAeadKey implements AeadKey {
     this.#js = js;
     this.#policy = policy;
     this.#cost = cost;
-    keyRegistry.register(this, { pool, id: this.#id }, this);
+    this.#always = always;
   }
 
   seal(nonce: Uint8Array, aad: Uint8Array, plaintext: Uint8Array): Promise<Uint8Array> {
@@ -303,14 +322,17 @@ class PoolAeadKey implements AeadKey {
   }
   dispose(): void {
     this.#raw.fill(0);
-    this.#inline?.dispose?.();
+    this.#inline.dispose?.();
     keyRegistry.unregister(this);
-    this.#pool.broadcast({ op: "dropKeys", keyIds: [this.#id] });
+    // A handshake's keys mostly never leave this thread: no message for them.
+    for (const [slot, gen] of this.#seen) this.#pool.notify(slot, gen, { op: "dropKeys", keyIds: [this.#id] });
+    this.#seen.clear();
   }
 
   /** The policy's choice for a batch of `bytes` (see the module doc). */
   #offload(bytes: number): boolean {
-    if (!this.#inline) return true;
+    // (A closed pool fails every job of an "always" provider, small ones too: it is closed.)
+    if (this.#always) return bytes >= this.#policy.alwaysMinBytes || this.#pool.closed;
     if (!this.#js || bytes < this.#policy.minBytes) return false;
     return worthIt(this.#pool, this.#policy, (this.#cost.aead[this.algorithm] * bytes) / 1024);
   }
@@ -331,7 +353,7 @@ class PoolAeadKey implements AeadKey {
   }
 
   async #inlineRun(dir: "seal" | "open", items: Item[], bytes: number): Promise<(Uint8Array | null)[]> {
-    const k = this.#inline!;
+    const k = this.#inline;
     const t0 = performance.now();
     const out = dir === "seal"
       ? await (k.sealMany
@@ -368,6 +390,8 @@ class PoolAeadKey implements AeadKey {
     const results = await Promise.all(chunks.map((c) => {
       const slot = pool.pick(used.size < pool.size ? used : undefined);
       used.add(slot);
+      if (this.#seen.size === 0) keyRegistry.register(this, { pool, id: this.#id }, this);
+      this.#seen.set(slot, slot.gen);
       const packed = packItems(c);
       return pool.run<PackedResults>(
         { op: "aead", dir, alg: this.algorithm, keyId: this.#id, key: this.#raw, items: packed },
@@ -433,9 +457,9 @@ export function poolProvider(options: PoolProviderOptions = {}): PoolProvider {
   async function importAeadKey(alg: AeadAlgorithm, key: Uint8Array): Promise<AeadKey> {
     const js = runsInJs(over, alg);
     // Native AEAD stays inline under the adaptive policy: no pool path at all (the round trip costs more than the seal).
-    const inline = adaptive ? await (resolvedInline ?? await inlineP).importAeadKey(alg, key) : undefined;
-    if (adaptive && !js) return inline!;
-    return new PoolAeadKey(alg, key, pool, inline, js, policy, cost);
+    const inline = await (resolvedInline ?? await inlineP).importAeadKey(alg, key);
+    if (adaptive && !js) return inline;
+    return new PoolAeadKey(alg, key, pool, inline, js, policy, cost, !adaptive);
   }
 
   /** Ephemeral ECDH: in the worker that holds a pool key pair, else inline. */
@@ -454,7 +478,7 @@ export function poolProvider(options: PoolProviderOptions = {}): PoolProvider {
   // can offload) and key exchange in the worker that holds a pool key pair.
   const inlineJobs = inlineP.then((p) => keyScheduleJobs({ ...p, importAeadKey, deriveSharedSecret }));
 
-  const stock = new KeyPairStock(pool, adaptive ? policy.keyPairStock : 0);
+  const stock = new KeyPairStock(pool, policy.keyPairStock);
 
   /** A stage's result from a worker: handles stay there, record keys are imported here. */
   async function fromWorker(v: unknown, slot: Slot, gen: number): Promise<unknown> {
@@ -555,9 +579,13 @@ export function poolProvider(options: PoolProviderOptions = {}): PoolProvider {
     const inlinePairs: KeyShareKeyPair[] = [];
     handlesIn(args, secrets, pairs, inlinePairs);
     let target: { slot: Slot; gen: number } | "inline";
-    if (adaptive) {
+    if (adaptive || name === "earlyStage") {
       // The key schedule itself is cheap (HKDF on a few hashes): it runs here, and only the key
       // exchange inside it goes to the worker holding the key pair. Secrets stay on this thread.
+      // Under "always" too for the early stage: the PSK it starts from is on this thread anyway,
+      // and an early secret made here rides along with the handshake stage to the worker holding
+      // the key pair, where one made in another worker had to be fetched first (a "take" job:
+      // 2 of the 16 jobs of a handshake pair, both on its critical path).
       target = "inline";
     } else if (pairs.length > 0) {
       const h = pairs[0]!.privateKey as PoolKeyPairHandle;
