@@ -257,18 +257,43 @@ interface CostModel {
   signature: number;
 }
 
-/**
- * Whether a job of `estUs` inline is worth a round trip now (see the module doc).
- * Alone, a job must pay for its latency: `factor` round trips. With other jobs
- * already in the pool the main thread has other work to do meanwhile (other
- * handshakes, the other direction), so the latency is hidden and what counts
- * is the main thread's time: any job costing at least one round trip goes.
- */
+/** Whether a job of `estUs` inline is worth a round trip now (see the module doc). */
 function worthIt(pool: CryptoPool, p: OffloadPolicy, estUs: number): boolean {
   if (pool.closed || pool.inFlight > pool.size * p.maxQueuePerWorker) return false;
   pool.probe();
-  const rtt = pool.roundTripUs;
-  return estUs >= p.factor * rtt || (pool.inFlight > 0 && estUs >= rtt);
+  return estUs >= p.factor * pool.roundTripUs;
+}
+
+/**
+ * Key exchanges under way: key pairs handed out and not yet used in a
+ * derivation (one per handshake in progress; one dropped unused, after a
+ * HelloRetryRequest or a failure, leaves the count when it is collected).
+ */
+class KexBacklog {
+  #n = 0;
+  readonly #open = new WeakMap<object, { live: boolean }>();
+  readonly #gone = new FinalizationRegistry<{ live: boolean }>((t) => this.#close(t));
+  /** Key exchanges under way. */
+  get count(): number {
+    return this.#n;
+  }
+  begin(kp: KeyShareKeyPair): KeyShareKeyPair {
+    const t = { live: true };
+    this.#open.set(kp, t);
+    this.#gone.register(kp, t);
+    this.#n++;
+    return kp;
+  }
+  end(kp: KeyShareKeyPair): void {
+    const t = this.#open.get(kp);
+    if (t) this.#close(t);
+    this.#open.delete(kp);
+  }
+  #close(t: { live: boolean }): void {
+    if (!t.live) return;
+    t.live = false;
+    this.#n--;
+  }
 }
 
 /** Run `f` inline and fold its time into the moving average `update` receives. */
@@ -464,6 +489,7 @@ export function poolProvider(options: PoolProviderOptions = {}): PoolProvider {
 
   /** Ephemeral ECDH: in the worker that holds a pool key pair, else inline. */
   async function deriveSharedSecret(keyPair: KeyShareKeyPair, peer: Uint8Array): Promise<Uint8Array> {
+    backlog.end(keyPair);
     const h = keyPair.privateKey;
     if (!(h instanceof PoolKeyPairHandle)) {
       const p = await inlineP;
@@ -479,6 +505,18 @@ export function poolProvider(options: PoolProviderOptions = {}): PoolProvider {
   const inlineJobs = inlineP.then((p) => keyScheduleJobs({ ...p, importAeadKey, deriveSharedSecret }));
 
   const stock = new KeyPairStock(pool, policy.keyPairStock);
+  const backlog = new KexBacklog();
+  /**
+   * Another key exchange is under way (this one makes two or more): the main
+   * thread has a backlog, which hides a job's latency, so the key exchange
+   * goes to the pool whatever the round trip and however long its queue: a
+   * key exchange kept inline would run, with the rest of its handshake, in
+   * one unbroken chain of microtasks on the main thread (with the records'
+   * queue cap, 136 of a burst of 200 handshakes did: a 1.6 s stall), while
+   * the workers, done with theirs, waited. The queue is bounded by the
+   * handshakes in progress.
+   */
+  const backlogged = () => backlog.count >= 1 && !pool.closed;
 
   /** A stage's result from a worker: handles stay there, record keys are imported here. */
   async function fromWorker(v: unknown, slot: Slot, gen: number): Promise<unknown> {
@@ -645,12 +683,12 @@ export function poolProvider(options: PoolProviderOptions = {}): PoolProvider {
     hkdfExpandLabels: (alg, secret, requests) => withInline((p) => p.hkdfExpandLabels(alg, secret, requests)),
     importAeadKey,
     async generateKeyShare(group: GroupName): Promise<KeyShareKeyPair> {
-      if (adaptive && !(runsInJs(over, group) && worthIt(pool, policy, cost.kex[group]))) {
+      if (adaptive && !(runsInJs(over, group) && (backlogged() || worthIt(pool, policy, cost.kex[group])))) {
         const p = await inlineP;
         if (!runsInJs(over, group)) return p.generateKeyShare(group);
-        return timed(() => p.generateKeyShare(group), (us) => (cost.kex[group] = ewma(cost.kex[group], us)));
+        return backlog.begin(await timed(() => p.generateKeyShare(group), (us) => (cost.kex[group] = ewma(cost.kex[group], us))));
       }
-      return stock.take(group);
+      return backlog.begin(await stock.take(group));
     },
     deriveSharedSecret,
     // KEM groups (X25519MLKEM768): the server's share answers the client's, inline (the ML-KEM is

@@ -125,6 +125,25 @@ describe("crypto pool: records", () => {
     }
   });
 
+  test("adaptive: with another key exchange under way the next goes to the pool whatever the round trip; alone it stays inline", async () => {
+    const never = poolProvider({ over: "noble", size: 1, offload: { factor: 1e9 } }); // the latency rule never offloads
+    const inWorker = (kp: { privateKey: unknown }) => JSON.stringify(kp.privateKey) === '"[PrivateKey]"';
+    try {
+      const first = await never.generateKeyShare("x25519");
+      expect(inWorker(first)).toBe(false);
+      const second = await never.generateKeyShare("x25519"); // the first is under way
+      expect(inWorker(second)).toBe(true);
+      const peer = await noble.generateKeyShare("x25519");
+      const a = await never.deriveSharedSecret(first, peer.publicKey);
+      expect(Array.from(a)).toEqual(Array.from(await noble.deriveSharedSecret(peer, first.publicKey)));
+      const b = await never.deriveSharedSecret(second, peer.publicKey); // in the worker holding it
+      expect(Array.from(b)).toEqual(Array.from(await noble.deriveSharedSecret(peer, second.publicKey)));
+      expect(inWorker(await never.generateKeyShare("x25519"))).toBe(false); // none under way again
+    } finally {
+      await never.close();
+    }
+  });
+
   test("adaptive over auto: native AES-GCM keys never go to the pool", async () => {
     const key = await autoPool.importAeadKey("AES-128-GCM", new Uint8Array(16).fill(3));
     const before = autoPool.pool.inFlight; // (start-up probes may still be in flight)
