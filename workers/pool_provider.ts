@@ -57,10 +57,11 @@ export interface OffloadPolicy {
   /** Ephemeral key pairs per group kept ready in the workers (0: generate on demand). */
   keyPairStock: number;
   /**
-   * Under `"always"`: a record batch below this many bytes stays inline. Posting
-   * and receiving a job costs the main thread more (20–50 µs in Bun, and a
-   * message of its own under no load) than noble seals 1 KiB (AES-GCM ≈ 30 µs),
-   * so the handshake's few small records would only add round trips
+   * Under `"always"`: a record batch below this many bytes stays inline. A
+   * noble seal of a 100-byte record cost the main thread 20 µs (ChaCha) and
+   * 36–67 µs (AES-GCM: its GHASH set-up is per call) here at load ~8, about
+   * what a job costs it (posting, receiving, resuming); inline, the
+   * handshake's few small records no longer add round trips to its path
    * (4 of the 16 jobs of a psk_dhe_ke handshake pair before).
    */
   alwaysMinBytes: number;
