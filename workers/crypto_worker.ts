@@ -9,7 +9,7 @@
 import type { AeadAlgorithm, AeadKey, CryptoProvider, KeyShareKeyPair } from "../src/crypto/provider.ts";
 import type { SigningKey } from "../src/crypto/signature.ts";
 import { type KeyScheduleJobs, keyScheduleJobs, localSecret, type SecretHandle, secretBytes } from "../src/crypto/stages.ts";
-import { type OverName, packResults, type Reply, type Request, type StageName, unpackItems } from "./protocol.ts";
+import { nextTurn, type OverName, packResults, type Reply, type Request, type StageName, unpackItems } from "./protocol.ts";
 
 /** The port this worker talks through: `self` (Web Worker) or `parentPort` (node:worker_threads). */
 interface Port {
@@ -85,7 +85,7 @@ class WorkerState {
    * per answer). A job that never completes holds back no other answer.
    */
   #reply(r: Reply, transfer: Transferable[]): void {
-    if (this.#outbox.length === 0) setImmediate(this.#flush);
+    if (this.#outbox.length === 0) nextTurn(this.#flush);
     this.#outbox.push(r);
     for (const t of transfer) this.#outboxTransfer.push(t);
   }

@@ -13,7 +13,7 @@
  * @module
  */
 import { KeyExchangeError } from "../src/crypto/stages.ts";
-import type { OverName, Reply, Request } from "./protocol.ts";
+import { nextTurn, type OverName, type Reply, type Request } from "./protocol.ts";
 
 /** Why a pool job failed without an answer from its worker. */
 export type PoolFailureReason = "crashed" | "hung" | "lost" | "closed";
@@ -192,11 +192,6 @@ function transferredBy(r: Request, t: Transferable): boolean {
   return walk(r);
 }
 
-/** Run `f` in a later macrotask, after timers and I/O (`setImmediate` where the runtime has it). */
-const scheduleSlice: (f: () => void) => void = typeof (globalThis as { setImmediate?: unknown }).setImmediate === "function"
-  ? (f) => (globalThis as unknown as { setImmediate(f: () => void): void }).setImmediate(f)
-  : (f) => setTimeout(f, 0);
-
 /** Rebuild an error thrown in the worker, keeping the types the core tells apart. */
 function workerError(name: string, message: string): Error {
   if (name === "KeyExchangeError") return new KeyExchangeError(message);
@@ -374,7 +369,7 @@ export class CryptoPool {
     if (!this.#draining) {
       this.#draining = true;
       this.#lastCount = 0;
-      scheduleSlice(this.#drain);
+      nextTurn(this.#drain);
     }
   }
 
@@ -395,7 +390,7 @@ export class CryptoPool {
       this.#deliveries = [];
       this.#deliverAt = 0;
       this.#draining = false;
-    } else scheduleSlice(this.#drain);
+    } else nextTurn(this.#drain);
   };
 
   #idle(): void {

@@ -118,6 +118,17 @@ export interface RawKeyRef {
   readonly alg: AeadAlgorithm;
 }
 
+/**
+ * Run `f` in a later macrotask, after the microtasks and after the timers and
+ * I/O that are due (`setImmediate`, which Bun, Deno and Node have; a 0 ms
+ * timer elsewhere, as in browsers). Both sides batch and slice with it.
+ */
+export function nextTurn(f: () => void): void {
+  const si = (globalThis as { setImmediate?: (f: () => void) => unknown }).setImmediate;
+  if (typeof si === "function") si(f);
+  else setTimeout(f, 0);
+}
+
 /** Pack a batch into one buffer (the one copy on the sending side). */
 export function packItems(items: readonly { readonly nonce: Uint8Array; readonly aad: Uint8Array; readonly data: Uint8Array }[]): PackedItems {
   let total = 0;
