@@ -13,7 +13,7 @@
  *
  * @module
  */
-export { CryptoPool, type CryptoPoolOptions, type JobResult, type PoolFailureReason, PoolWorkerError, Slot, type UnsentRequest } from "./workers/pool.ts";
+export { CryptoPool, type CryptoPoolOptions, type JobResult, type PoolFailureReason, type PoolStats, PoolWorkerError, Slot, type UnsentRequest } from "./workers/pool.ts";
 export {
   DEFAULT_OFFLOAD_POLICY,
   type OffloadOp,

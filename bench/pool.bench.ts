@@ -4,11 +4,21 @@
  * workers are the only other threads): issue 13's rows.
  *
  *   bun bench/pool.bench.ts [--rounds 5] [--duration 1000] [--size 2] [--rows a,b] [--json FILE]
+ *   bun bench/pool.bench.ts --acceptance     (issue 13's acceptance rows, with their targets, and the machine anchors)
  *   deno run -A bench/pool.bench.ts …
  *
  * Each row is an A/B pair run interleaved (A B, then B A, …) for `--rounds`
  * rounds; reported as medians with their spread ((max − min) / median) and
- * the median of per-round A/B ratios. No test depends on these numbers.
+ * the median of per-round A/B ratios. Beside them: the main thread's own CPU
+ * time per operation (`process.threadCpuUsage`), which a loaded machine does
+ * not inflate the way it inflates wall time: what the pool takes off the
+ * main thread. No test depends on these numbers.
+ *
+ * The anchors say what this machine can show: `anchor/parallel_capacity`
+ * runs the same noble loop in two workers and in one (2.00× = two free
+ * cores; the pool's speed-up targets need it near 2), `anchor/event_loop_floor`
+ * the p99 timer delay of an idle main thread while two workers spin and while
+ * none do (the floor under any event-loop figure).
  *
  * @module
  */
@@ -32,6 +42,7 @@ const { values } = parseArgs({
     size: { type: "string", default: "2" },
     rows: { type: "string" },
     json: { type: "string" },
+    acceptance: { type: "boolean", default: false },
   },
 });
 const ROUNDS = Number(values.rounds);
@@ -62,8 +73,14 @@ async function oneHandshake(c: ClientConfig, s: ServerConfig): Promise<void> {
   }
 }
 
+/** A row's figure and how many operations it took (for the main thread's CPU per operation). */
+interface Measured {
+  value: number;
+  ops: number;
+}
+
 /** Handshakes per second with `lanes` concurrent loops. */
-async function handshakes(provider: CryptoProvider, lanes: number): Promise<number> {
+async function handshakes(provider: CryptoProvider, lanes: number): Promise<Measured> {
   const [c, s] = configs(provider);
   const end = performance.now() + DURATION;
   let n = 0;
@@ -74,11 +91,11 @@ async function handshakes(provider: CryptoProvider, lanes: number): Promise<numb
       n++;
     }
   }));
-  return n / ((performance.now() - t0) / 1000);
+  return { value: n / ((performance.now() - t0) / 1000), ops: n };
 }
 
 /** MB/s of one connection: the server writes `write` bytes per send, the client reads them (one feed per flight). */
-async function bulk(provider: CryptoProvider, suite: string, write: number): Promise<number> {
+async function bulk(provider: CryptoProvider, suite: string, write: number): Promise<Measured> {
   const [c, s] = configs(provider, suite);
   const pair = await handshakePair(c, s, { coalesce: true });
   const data = new Uint8Array(write).fill(0x61);
@@ -90,11 +107,11 @@ async function bulk(provider: CryptoProvider, suite: string, write: number): Pro
     if (r.clientError) throw r.clientError;
     for (const p of pair.client.takePlaintext()) bytes += p.length;
   }
-  return bytes / 1e3 / (performance.now() - t0);
+  return { value: bytes / 1e3 / (performance.now() - t0), ops: bytes / 1e6 };
 }
 
 /** One small record: send, deliver, read; median µs over the duration. */
-async function smallRecord(provider: CryptoProvider, size: number): Promise<number> {
+async function smallRecord(provider: CryptoProvider, size: number): Promise<Measured> {
   const [c, s] = configs(provider);
   const pair = await handshakePair(c, s);
   const data = new Uint8Array(size).fill(1);
@@ -107,11 +124,11 @@ async function smallRecord(provider: CryptoProvider, size: number): Promise<numb
     if (pair.server.takePlaintext().length === 0) throw new Error("no record");
     lat.push((performance.now() - t) * 1000);
   }
-  return median(lat);
+  return { value: median(lat), ops: lat.length };
 }
 
 /** AEAD only: sealMany then openMany of `count` records of `size` bytes on one key; MB/s sealed+opened. */
-async function aead(provider: CryptoProvider, alg: AeadAlgorithm, count: number, size: number): Promise<number> {
+async function aead(provider: CryptoProvider, alg: AeadAlgorithm, count: number, size: number): Promise<Measured> {
   const key = await provider.importAeadKey(alg, crypto.getRandomValues(new Uint8Array(alg === "AES-128-GCM" ? 16 : 32)));
   const items = Array.from({ length: count }, (_, i) => ({ nonce: new Uint8Array(12).fill(i), aad: new Uint8Array(5), plaintext: new Uint8Array(size).fill(i) }));
   let bytes = 0;
@@ -123,12 +140,11 @@ async function aead(provider: CryptoProvider, alg: AeadAlgorithm, count: number,
     if (pts.some((p) => p === null)) throw new Error("open failed");
     bytes += 2 * count * size;
   }
-  return bytes / 1e3 / (performance.now() - t0);
+  return { value: bytes / 1e3 / (performance.now() - t0), ops: bytes / 1e6 };
 }
 
-/** p99 main-thread event-loop delay (ms) while `count` handshakes run at once, repeated for the duration. */
-async function loopDelay(provider: CryptoProvider, count: number): Promise<number> {
-  const [c, s] = configs(provider);
+/** Timer-delay sampler: a 1 ms timer re-armed until `stop()`, which returns the p99 delay (ms). */
+function lagSampler(): { stop(): number } {
   const lags: number[] = [];
   let last = performance.now();
   let on = true;
@@ -139,16 +155,53 @@ async function loopDelay(provider: CryptoProvider, count: number): Promise<numbe
     if (on) setTimeout(tick, 1);
   };
   setTimeout(tick, 1);
+  return {
+    stop() {
+      on = false;
+      // The gap still open at the end counts too (inline, the timer may not have fired at all).
+      lags.push(Math.max(0, performance.now() - last - 1));
+      lags.sort((a, b) => a - b);
+      return lags[Math.min(lags.length - 1, Math.floor(lags.length * 0.99))]!;
+    },
+  };
+}
+
+/** p99 main-thread event-loop delay (ms) while `count` handshakes run at once, repeated for the duration. */
+async function loopDelay(provider: CryptoProvider, count: number): Promise<Measured> {
+  const [c, s] = configs(provider);
+  const sampler = lagSampler();
   const t0 = performance.now();
+  let n = 0;
   do {
     await Promise.all(Array.from({ length: count }, () => oneHandshake(c, s)));
+    n += count;
   } while (performance.now() - t0 < DURATION);
-  on = false;
-  // The gap still open at the end counts too (inline, the timer may not have fired at all).
-  lags.push(Math.max(0, performance.now() - last - 1));
-  lags.sort((a, b) => a - b);
-  return lags[Math.min(lags.length - 1, Math.floor(lags.length * 0.99))]!;
+  return { value: sampler.stop(), ops: n };
 }
+
+// The machine anchors: plain workers running a noble loop, no pool.
+const spinners = Array.from({ length: SIZE }, () => new Worker(new URL("./lib/spin_worker.ts", import.meta.url).href, { type: "module" }));
+const spin = (w: Worker, ms: number) =>
+  new Promise<number>((resolve) => {
+    w.onmessage = (e: MessageEvent<number>) => resolve(e.data);
+    w.postMessage(ms);
+  });
+/** Seals per second of `n` workers spinning at once. */
+async function parallel(n: number): Promise<Measured> {
+  const counts = await Promise.all(spinners.slice(0, n).map((w) => spin(w, DURATION)));
+  const total = counts.reduce((a, b) => a + b, 0);
+  return { value: total / (DURATION / 1000), ops: total };
+}
+/** p99 timer delay of an idle main thread while `n` workers spin. */
+async function floor(n: number): Promise<Measured> {
+  const sampler = lagSampler();
+  if (n > 0) await Promise.all(spinners.slice(0, n).map((w) => spin(w, DURATION)));
+  else await new Promise((r) => setTimeout(r, DURATION));
+  return { value: sampler.stop(), ops: 1 };
+}
+/** Stand-ins for the anchor rows' A and B (they take no provider). */
+const anchorA = nobleProvider();
+const anchorB = nobleProvider();
 
 interface Row {
   name: string;
@@ -157,54 +210,97 @@ interface Row {
   better: "higher" | "lower";
   a: string;
   b: string;
-  run: (p: CryptoProvider) => Promise<number>;
+  run: (p: CryptoProvider) => Promise<Measured>;
   pa: CryptoProvider;
   pb: CryptoProvider;
+  /** The acceptance target on A/B, when the row is one (issue 13). */
+  target?: { ratio: number; at: "least" | "most"; what: string } | { aMax: number; what: string };
+  /** Unit of the main thread's CPU per operation. */
+  per?: string;
 }
 
+const hs = "per hs";
+const mb = "per MB";
+const fast = (what: string) => ({ ratio: 1.6, at: "least" as const, what });
+const noSlower = { ratio: 0.95, at: "least" as const, what: "auto+pool within 5% of auto" };
+const noLonger = { ratio: 1.05, at: "most" as const, what: "auto+pool within 5% of auto" };
+const small = { ratio: 1.1, at: "most" as const, what: "a small record within 10% of inline" };
 const ROWS: Row[] = [
-  { name: "handshakes/psk_dhe_ke_x25519/c8/noble", unit: "hs/s", better: "higher", a: "pool(noble)", b: "noble", pa: poolNoble, pb: noble, run: (p) => handshakes(p, 8) },
-  { name: "handshakes/psk_dhe_ke_x25519/c8/noble-always", unit: "hs/s", better: "higher", a: "pool(noble, always)", b: "noble", pa: poolNobleAlways, pb: noble, run: (p) => handshakes(p, 8) },
-  { name: "handshakes/psk_dhe_ke_x25519/c1/noble", unit: "hs/s", better: "higher", a: "pool(noble)", b: "noble", pa: poolNoble, pb: noble, run: (p) => handshakes(p, 1) },
-  { name: "handshakes/psk_dhe_ke_x25519/c8/auto", unit: "hs/s", better: "higher", a: "pool(auto)", b: "auto", pa: poolAuto, pb: auto, run: (p) => handshakes(p, 8) },
-  { name: "handshakes/psk_dhe_ke_x25519/c1/auto", unit: "hs/s", better: "higher", a: "pool(auto)", b: "auto", pa: poolAuto, pb: auto, run: (p) => handshakes(p, 1) },
-  { name: "bulk/chacha20_poly1305/16k_x16/auto", unit: "MB/s", better: "higher", a: "pool(auto)", b: "auto", pa: poolAuto, pb: auto, run: (p) => bulk(p, "TLS_CHACHA20_POLY1305_SHA256", 16 * 16384) },
-  { name: "bulk/chacha20_poly1305/16k_x16/noble", unit: "MB/s", better: "higher", a: "pool(noble)", b: "noble", pa: poolNoble, pb: noble, run: (p) => bulk(p, "TLS_CHACHA20_POLY1305_SHA256", 16 * 16384) },
-  { name: "bulk/chacha20_poly1305/16k_x1/auto", unit: "MB/s", better: "higher", a: "pool(auto)", b: "auto", pa: poolAuto, pb: auto, run: (p) => bulk(p, "TLS_CHACHA20_POLY1305_SHA256", 16384) },
-  { name: "bulk/aes_128_gcm/16k_x16/auto", unit: "MB/s", better: "higher", a: "pool(auto)", b: "auto", pa: poolAuto, pb: auto, run: (p) => bulk(p, "TLS_AES_128_GCM_SHA256", 16 * 16384) },
-  { name: "aead/chacha20_poly1305/16k_x16/auto", unit: "MB/s", better: "higher", a: "pool(auto)", b: "auto", pa: poolAuto, pb: auto, run: (p) => aead(p, "CHACHA20-POLY1305", 16, 16384) },
-  { name: "event_loop_p99/200_handshakes/noble", unit: "ms", better: "lower", a: "pool(noble)", b: "noble", pa: poolNoble, pb: noble, run: (p) => loopDelay(p, 200) },
-  { name: "event_loop_p99/200_handshakes/noble-always", unit: "ms", better: "lower", a: "pool(noble, always)", b: "noble", pa: poolNobleAlways, pb: noble, run: (p) => loopDelay(p, 200) },
-  { name: "bulk/chacha20_poly1305/16k_x16/noble-always", unit: "MB/s", better: "higher", a: "pool(noble, always)", b: "noble", pa: poolNobleAlways, pb: noble, run: (p) => bulk(p, "TLS_CHACHA20_POLY1305_SHA256", 16 * 16384) },
-  { name: "event_loop_p99/200_handshakes/auto", unit: "ms", better: "lower", a: "pool(auto)", b: "auto", pa: poolAuto, pb: auto, run: (p) => loopDelay(p, 200) },
-  { name: "small_record/64B/auto", unit: "µs", better: "lower", a: "pool(auto)", b: "auto", pa: poolAuto, pb: auto, run: (p) => smallRecord(p, 64) },
-  { name: "small_record/64B/noble", unit: "µs", better: "lower", a: "pool(noble)", b: "noble", pa: poolNoble, pb: noble, run: (p) => smallRecord(p, 64) },
-  { name: "small_record/1KiB/auto", unit: "µs", better: "lower", a: "pool(auto)", b: "auto", pa: poolAuto, pb: auto, run: (p) => smallRecord(p, 1024) },
+  { name: "anchor/parallel_capacity", unit: "seals/s", better: "higher", a: `${SIZE} plain workers`, b: "1 plain worker", pa: anchorA, pb: anchorB, run: (p) => parallel(p === anchorA ? SIZE : 1) },
+  { name: "anchor/event_loop_floor", unit: "ms", better: "lower", a: `idle main, ${SIZE} workers spinning`, b: "idle main, none", pa: anchorA, pb: anchorB, run: (p) => floor(p === anchorA ? SIZE : 0) },
+  { name: "handshakes/psk_dhe_ke_x25519/c8/noble", unit: "hs/s", better: "higher", a: "pool(noble)", b: "noble", pa: poolNoble, pb: noble, run: (p) => handshakes(p, 8), per: hs, target: fast("≥ 1.6× inline noble") },
+  { name: "handshakes/psk_dhe_ke_x25519/c8/noble-always", unit: "hs/s", better: "higher", a: "pool(noble, always)", b: "noble", pa: poolNobleAlways, pb: noble, run: (p) => handshakes(p, 8), per: hs, target: fast("≥ 1.6× inline noble") },
+  { name: "handshakes/psk_dhe_ke_x25519/c1/noble", unit: "hs/s", better: "higher", a: "pool(noble)", b: "noble", pa: poolNoble, pb: noble, run: (p) => handshakes(p, 1), per: hs },
+  { name: "handshakes/psk_dhe_ke_x25519/c8/auto", unit: "hs/s", better: "higher", a: "pool(auto)", b: "auto", pa: poolAuto, pb: auto, run: (p) => handshakes(p, 8), per: hs, target: noSlower },
+  { name: "handshakes/psk_dhe_ke_x25519/c1/auto", unit: "hs/s", better: "higher", a: "pool(auto)", b: "auto", pa: poolAuto, pb: auto, run: (p) => handshakes(p, 1), per: hs, target: noSlower },
+  { name: "bulk/chacha20_poly1305/16k_x16/auto", unit: "MB/s", better: "higher", a: "pool(auto)", b: "auto", pa: poolAuto, pb: auto, run: (p) => bulk(p, "TLS_CHACHA20_POLY1305_SHA256", 16 * 16384), per: mb, target: runtime === "bun" ? fast("≥ 1.6× inline (Bun: auto's ChaCha is noble)") : noSlower },
+  { name: "bulk/chacha20_poly1305/16k_x16/noble", unit: "MB/s", better: "higher", a: "pool(noble)", b: "noble", pa: poolNoble, pb: noble, run: (p) => bulk(p, "TLS_CHACHA20_POLY1305_SHA256", 16 * 16384), per: mb, target: fast("≥ 1.6× inline") },
+  { name: "bulk/chacha20_poly1305/16k_x16/noble-always", unit: "MB/s", better: "higher", a: "pool(noble, always)", b: "noble", pa: poolNobleAlways, pb: noble, run: (p) => bulk(p, "TLS_CHACHA20_POLY1305_SHA256", 16 * 16384), per: mb },
+  { name: "bulk/chacha20_poly1305/16k_x1/auto", unit: "MB/s", better: "higher", a: "pool(auto)", b: "auto", pa: poolAuto, pb: auto, run: (p) => bulk(p, "TLS_CHACHA20_POLY1305_SHA256", 16384), per: mb, target: noSlower },
+  { name: "bulk/aes_128_gcm/16k_x16/auto", unit: "MB/s", better: "higher", a: "pool(auto)", b: "auto", pa: poolAuto, pb: auto, run: (p) => bulk(p, "TLS_AES_128_GCM_SHA256", 16 * 16384), per: mb, target: noSlower },
+  { name: "aead/chacha20_poly1305/16k_x16/auto", unit: "MB/s", better: "higher", a: "pool(auto)", b: "auto", pa: poolAuto, pb: auto, run: (p) => aead(p, "CHACHA20-POLY1305", 16, 16384), per: mb, target: noSlower },
+  { name: "event_loop_p99/200_handshakes/noble-always", unit: "ms", better: "lower", a: "pool(noble, always)", b: "noble", pa: poolNobleAlways, pb: noble, run: (p) => loopDelay(p, 200), per: hs, target: { aMax: 5, what: "p99 ≤ 5 ms through the pool" } },
+  { name: "event_loop_p99/200_handshakes/noble", unit: "ms", better: "lower", a: "pool(noble)", b: "noble", pa: poolNoble, pb: noble, run: (p) => loopDelay(p, 200), per: hs, target: { aMax: 5, what: "p99 ≤ 5 ms through the pool" } },
+  { name: "event_loop_p99/200_handshakes/auto", unit: "ms", better: "lower", a: "pool(auto)", b: "auto", pa: poolAuto, pb: auto, run: (p) => loopDelay(p, 200), per: hs, target: noLonger },
+  { name: "small_record/64B/auto", unit: "µs", better: "lower", a: "pool(auto)", b: "auto", pa: poolAuto, pb: auto, run: (p) => smallRecord(p, 64), target: small },
+  { name: "small_record/64B/noble", unit: "µs", better: "lower", a: "pool(noble)", b: "noble", pa: poolNoble, pb: noble, run: (p) => smallRecord(p, 64), target: small },
+  { name: "small_record/1KiB/auto", unit: "µs", better: "lower", a: "pool(auto)", b: "auto", pa: poolAuto, pb: auto, run: (p) => smallRecord(p, 1024), target: small },
 ];
 
+/** Main-thread CPU time so far, µs (NaN where the runtime cannot tell). */
+function mainCpuUs(): number {
+  const f = (process as { threadCpuUsage?: () => { user: number; system: number } }).threadCpuUsage;
+  if (typeof f !== "function") return NaN;
+  const u = f.call(process);
+  return u.user + u.system;
+}
+
+/** Run a row once: its figure and the main thread's CPU µs per operation. */
+async function once(r: Row, p: CryptoProvider): Promise<{ value: number; cpu: number }> {
+  const c0 = mainCpuUs();
+  const m = await r.run(p);
+  return { value: m.value, cpu: (mainCpuUs() - c0) / Math.max(1, m.ops) };
+}
+
+/** Whether the medians meet the row's target: "met", "met (whole range)", "not met", or "" (no target). */
+function verdict(r: Row, ratio: number, lo: number, hi: number, a: number): string {
+  const t = r.target;
+  if (!t) return "";
+  if ("aMax" in t) return a <= t.aMax ? "met" : "not met";
+  const ok = (x: number) => (t.at === "least" ? x >= t.ratio : x <= t.ratio);
+  return ok(ratio) ? (ok(lo) && ok(hi) ? "met (whole range)" : "met") : "not met";
+}
+
 const only = values.rows?.split(",");
-const selected = only ? ROWS.filter((r) => only.some((o) => r.name.includes(o))) : ROWS;
-const fmt = (x: number) => (x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2));
+const selected = values.acceptance
+  ? ROWS.filter((r) => r.name.startsWith("anchor/") || r.target)
+  : only
+  ? ROWS.filter((r) => only.some((o) => r.name.includes(o)))
+  : ROWS;
+const fmt = (x: number) => (!Number.isFinite(x) ? "–" : x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2));
 const out: Record<string, unknown>[] = [];
-console.log(`pool bench on ${runtime}: pool size ${SIZE}, ${ROUNDS} interleaved rounds of ${DURATION} ms; ratio = median of per-round A/B\n`);
-console.log("| row | A | B | A (±spread/2) | B (±spread/2) | A/B (min–max) | pool round trip |");
-console.log("| --- | --- | --- | --- | --- | --- | --- |");
+const load = (await import("node:os")).loadavg().map((x) => x.toFixed(2)).join(" ");
+console.log(`pool bench on ${runtime}: pool size ${SIZE}, ${ROUNDS} interleaved rounds of ${DURATION} ms; ratio = median of per-round A/B; load average at start ${load}\n`);
+console.log("| row | A | B | A (±spread/2) | B (±spread/2) | A/B (min–max) | main-thread CPU A / B | pool round trip | target | verdict |");
+console.log("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
 for (const r of selected) {
   // Warm both (JIT, worker start, noble precomputation) before timing.
   await r.run(r.pa);
   await r.run(r.pb);
-  const as: number[] = [];
-  const bs: number[] = [];
+  const as: { value: number; cpu: number }[] = [];
+  const bs: { value: number; cpu: number }[] = [];
   for (let i = 0; i < ROUNDS; i++) {
     if (i % 2 === 0) {
-      as.push(await r.run(r.pa));
-      bs.push(await r.run(r.pb));
+      as.push(await once(r, r.pa));
+      bs.push(await once(r, r.pb));
     } else {
-      bs.push(await r.run(r.pb));
-      as.push(await r.run(r.pa));
+      bs.push(await once(r, r.pb));
+      as.push(await once(r, r.pa));
     }
   }
-  const ratios = as.map((a, i) => a / bs[i]!);
+  const av = as.map((x) => x.value);
+  const bv = bs.map((x) => x.value);
+  const ratios = av.map((a, i) => a / bv[i]!);
   const row = {
     name: r.name,
     unit: r.unit,
@@ -212,21 +308,29 @@ for (const r of selected) {
     runtime,
     a: r.a,
     b: r.b,
-    aValue: median(as),
-    bValue: median(bs),
-    aSpread: spread(as),
-    bSpread: spread(bs),
+    aValue: median(av),
+    bValue: median(bv),
+    aSpread: spread(av),
+    bSpread: spread(bv),
     ratio: median(ratios),
     ratioMin: Math.min(...ratios),
     ratioMax: Math.max(...ratios),
+    aMainCpuUs: median(as.map((x) => x.cpu)),
+    bMainCpuUs: median(bs.map((x) => x.cpu)),
+    target: r.target?.what,
+    verdict: "",
   };
+  row.verdict = verdict(r, row.ratio, row.ratioMin, row.ratioMax, row.aValue);
   out.push(row);
+  const cpu = r.per ? `${fmt(row.aMainCpuUs)} / ${fmt(row.bMainCpuUs)} µs ${r.per}` : "";
+  const rtt = "pool" in r.pa ? `${fmt((r.pa as PoolProvider).pool.roundTripUs)} µs` : "";
   console.log(
     `| ${r.name} (${r.unit}) | ${r.a} | ${r.b} | ${fmt(row.aValue)} ±${(row.aSpread * 50).toFixed(0)}% | ${fmt(row.bValue)} ±${(row.bSpread * 50).toFixed(0)}% | ` +
-      `${row.ratio.toFixed(2)}× (${row.ratioMin.toFixed(2)}–${row.ratioMax.toFixed(2)}) | ${fmt((r.pa as PoolProvider).pool.roundTripUs)} µs |`,
+      `${row.ratio.toFixed(2)}× (${row.ratioMin.toFixed(2)}–${row.ratioMax.toFixed(2)}) | ${cpu} | ${rtt} | ${r.target?.what ?? ""} | ${row.verdict} |`,
   );
 }
 if (values.json) writeFileSync(values.json, JSON.stringify(out, null, 2) + "\n");
 await poolNoble.close();
 await poolAuto.close();
 await poolNobleAlways.close();
+for (const w of spinners) w.terminate();

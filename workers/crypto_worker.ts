@@ -9,7 +9,7 @@
 import type { AeadAlgorithm, AeadKey, CryptoProvider, KeyShareKeyPair } from "../src/crypto/provider.ts";
 import type { SigningKey } from "../src/crypto/signature.ts";
 import { type KeyScheduleJobs, keyScheduleJobs, localSecret, type SecretHandle, secretBytes } from "../src/crypto/stages.ts";
-import { type OverName, packResults, type Reply, type Request, type StageName, unpackItems } from "./protocol.ts";
+import { nextTurn, type OverName, packResults, type Reply, type Request, type StageName, unpackItems } from "./protocol.ts";
 
 /** The port this worker talks through: `self` (Web Worker) or `parentPort` (node:worker_threads). */
 interface Port {
@@ -76,8 +76,31 @@ class WorkerState {
     }
   }
 
+  #outbox: Reply[] = [];
+  #outboxTransfer: Transferable[] = [];
+
+  /**
+   * Answers go out together: every job that completes before this worker's
+   * next macrotask shares one message (the main thread pays per message, not
+   * per answer). A job that never completes holds back no other answer.
+   */
   #reply(r: Reply, transfer: Transferable[]): void {
-    this.#port.postMessage(r, transfer);
+    if (this.#outbox.length === 0) nextTurn(this.#flush);
+    this.#outbox.push(r);
+    for (const t of transfer) this.#outboxTransfer.push(t);
+  }
+
+  readonly #flush = (): void => {
+    const replies = this.#outbox;
+    const transfer = this.#outboxTransfer;
+    this.#outbox = [];
+    this.#outboxTransfer = [];
+    this.#port.postMessage(replies, transfer);
+  };
+
+  /** Serve every request of one message. */
+  handleAll(reqs: readonly Request[]): void {
+    for (const r of reqs) void this.handle(r);
   }
 
   #over(): Promise<CryptoProvider> {
@@ -253,14 +276,14 @@ async function main(): Promise<void> {
   if (!(node?.workerData as { api?: string } | undefined)?.api) {
     if (!self_ || typeof self_.postMessage !== "function") throw new Error("crypto_worker.ts must run as a worker");
     const state = new WorkerState(self_);
-    self_.onmessage = (e: MessageEvent<Request>) => void state.handle(e.data);
+    self_.onmessage = (e: MessageEvent<Request[]>) => state.handleAll(e.data);
     return;
   }
   const parentPort = node!.parentPort;
   if (!parentPort) throw new Error("crypto_worker.ts must run as a worker");
   const port = parentPort;
   const state = new WorkerState({ postMessage: (m, t) => port.postMessage(m, t as never) });
-  port.on("message", (m: Request) => void state.handle(m));
+  port.on("message", (m: Request[]) => state.handleAll(m));
 }
 
 await main();

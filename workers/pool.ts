@@ -13,7 +13,7 @@
  * @module
  */
 import { KeyExchangeError } from "../src/crypto/stages.ts";
-import type { OverName, Reply, Request } from "./protocol.ts";
+import { nextTurn, type OverName, type Reply, type Request } from "./protocol.ts";
 
 /** Why a pool job failed without an answer from its worker. */
 export type PoolFailureReason = "crashed" | "hung" | "lost" | "closed";
@@ -49,6 +49,23 @@ export interface CryptoPoolOptions {
   workerUrl?: string | URL;
   /** A worker with jobs in flight that answers nothing for this long is killed and replaced (default 10 000 ms). */
   hangTimeoutMs?: number;
+  /**
+   * Main-thread budget per macrotask for the continuations of answered jobs
+   * (default 2 ms): answers are handed out in slices, one macrotask each, so
+   * a burst of answers never holds the event loop longer than this (timers and
+   * I/O run between slices). See "Messages and delivery" in workers/README.md.
+   */
+  sliceMs?: number;
+}
+
+/** Counters of {@link CryptoPool.stats}. */
+export interface PoolStats {
+  /** Jobs posted (each wants an answer). */
+  readonly jobs: number;
+  /** Messages posted to workers (each carries the requests of one macrotask for one worker). */
+  readonly messagesPosted: number;
+  /** Messages received from workers (each carries the answers a worker finished in one macrotask). */
+  readonly messagesReceived: number;
 }
 
 /** A job's answer and the worker's own time on it. */
@@ -64,7 +81,7 @@ export type UnsentRequest = Request extends infer R ? R extends unknown ? Omit<R
 
 /** What the pool needs of a worker, on either API. */
 interface WorkerLike {
-  post(msg: Request, transfer: Transferable[]): void;
+  post(msgs: Request[], transfer: Transferable[]): void;
   terminate(): void;
   ref(): void;
   unref(): void;
@@ -92,18 +109,22 @@ export class Slot {
   lastHeard: number = 0;
   /** @internal Whether the worker has loaded its provider. */
   ready: boolean = false;
+  /** @internal Requests posted in this macrotask, sent as one message when its microtasks are done. */
+  outbox: Request[] = [];
+  /** @internal Buffers the outbox's requests transfer. */
+  outboxTransfer: Transferable[] = [];
   /** Build one. */
   constructor(index: number) {
     this.index = index;
   }
 }
 
-type Spawn = (url: string | URL, onMessage: (r: Reply) => void, onFailure: (detail: string) => void) => WorkerLike;
+type Spawn = (url: string | URL, onMessage: (r: Reply[]) => void, onFailure: (detail: string) => void) => WorkerLike;
 
-function webSpawn(url: string | URL, onMessage: (r: Reply) => void, onFailure: (detail: string) => void): WorkerLike {
+function webSpawn(url: string | URL, onMessage: (r: Reply[]) => void, onFailure: (detail: string) => void): WorkerLike {
   type W = Worker & { ref?: () => void; unref?: () => void };
   const w = new Worker(url, { type: "module" }) as W;
-  w.onmessage = (e: MessageEvent<Reply>) => onMessage(e.data);
+  w.onmessage = (e: MessageEvent<Reply[]>) => onMessage(e.data);
   w.onerror = (e: ErrorEvent) => {
     e.preventDefault(); // Deno would otherwise rethrow it in the main thread
     onFailure(e.message || "uncaught error");
@@ -118,13 +139,13 @@ function webSpawn(url: string | URL, onMessage: (r: Reply) => void, onFailure: (
   };
 }
 
-function nodeSpawn(url: string | URL, onMessage: (r: Reply) => void, onFailure: (detail: string) => void): WorkerLike {
+function nodeSpawn(url: string | URL, onMessage: (r: Reply[]) => void, onFailure: (detail: string) => void): WorkerLike {
   const gbm = (globalThis as { process?: { getBuiltinModule?: (m: string) => unknown } }).process?.getBuiltinModule;
   if (!gbm) throw new Error("crypto pool: this runtime has neither Web Workers nor node:worker_threads");
   const wt = gbm("node:worker_threads") as typeof import("node:worker_threads");
   const w = new wt.Worker(url instanceof URL ? url : new URL(url), { workerData: { api: "node" } });
   let done = false;
-  w.on("message", (m: Reply) => onMessage(m));
+  w.on("message", (m: Reply[]) => onMessage(m));
   w.on("error", (e: Error) => {
     done = true;
     onFailure(e.message);
@@ -156,6 +177,19 @@ function unrefTimer(t: ReturnType<typeof setInterval>): void {
   const d = (globalThis as { Deno?: { unrefTimer(id: number): void } }).Deno;
   if (d) d.unrefTimer(t as unknown as number);
   else (t as { unref?: () => void }).unref?.();
+}
+
+/** Whether buffer `t` belongs to request `r` (its packed items or a moved secret). */
+function transferredBy(r: Request, t: Transferable): boolean {
+  const seen = new Set<unknown>();
+  const walk = (v: unknown): boolean => {
+    if (v === t) return true;
+    if (v === null || typeof v !== "object" || seen.has(v)) return false;
+    seen.add(v);
+    if (ArrayBuffer.isView(v)) return v.buffer === t;
+    return Object.values(v).some(walk);
+  };
+  return walk(r);
 }
 
 /** Rebuild an error thrown in the worker, keeping the types the core tells apart. */
@@ -194,6 +228,18 @@ export class CryptoPool {
   #lastSample = 0;
   #probing = false;
   #replaced = 0;
+  #jobs = 0;
+  #posted = 0;
+  #received = 0;
+  readonly #sliceMs: number;
+  /** Answered jobs waiting for their slice (FIFO: answers keep their arrival order). */
+  #deliveries: (() => void)[] = [];
+  #deliverAt = 0;
+  #draining = false;
+  #lastDrain = 0;
+  #lastCount = 0;
+  /** Estimated main-thread µs per delivered answer (its continuation included). */
+  #perDeliveryUs = 100;
 
   /** Start the workers. */
   constructor(options: CryptoPoolOptions = {}) {
@@ -201,6 +247,7 @@ export class CryptoPool {
     this.over = options.over ?? "auto";
     this.#url = options.workerUrl ?? new URL("./crypto_worker.ts", import.meta.url);
     this.#hangMs = options.hangTimeoutMs ?? 10_000;
+    this.#sliceMs = options.sliceMs ?? 2;
     // Web Workers on Bun (and browsers); node:worker_threads on Node and on Deno, whose
     // Web Workers cannot be unref'd (an idle pool would keep the process alive).
     const g = globalThis as { Worker?: unknown; Deno?: unknown };
@@ -233,6 +280,11 @@ export class CryptoPool {
     return this.#inflight;
   }
 
+  /** Traffic so far: jobs posted (those wanting an answer), messages posted to workers and received from them. */
+  get stats(): PoolStats {
+    return { jobs: this.#jobs, messagesPosted: this.#posted, messagesReceived: this.#received };
+  }
+
   /** Workers replaced so far after a crash or hang. */
   get replaced(): number {
     return this.#replaced;
@@ -247,7 +299,10 @@ export class CryptoPool {
     const gen = s.gen;
     s.worker = this.#spawn(
       this.#url,
-      (r) => this.#onReply(s, gen, r),
+      (rs) => {
+        this.#received++;
+        for (const r of rs) this.#onReply(s, gen, r);
+      },
       (detail) => {
         if (s.gen === gen && !this.#closed) this.#fail(s, "crashed", detail);
       },
@@ -269,6 +324,8 @@ export class CryptoPool {
     const pending = [...s.inflight.values()];
     s.inflight.clear();
     this.#inflight -= pending.length;
+    s.outbox = [];
+    s.outboxTransfer = [];
     s.worker.terminate();
     s.gen++;
     this.#replaced++;
@@ -294,9 +351,47 @@ export class CryptoPool {
       this.#rttUs = have[have.length >> 1]!;
       this.#lastSample = performance.now();
     }
-    if (r.ok) p.resolve({ value: r.value, us: r.us });
-    else p.reject(workerError(r.name, r.message));
+    if (r.ok) this.#deliver(() => p.resolve({ value: r.value, us: r.us }));
+    else this.#deliver(() => p.reject(workerError(r.name, r.message)));
   }
+
+  /**
+   * Hand an answer out in a later slice. A message event's continuations run
+   * before the runtime looks at its timers (Bun dispatches queued worker
+   * messages back to back), so resolving each answer at once let a burst of
+   * 200 handshake answers hold the loop for 50–125 ms. Each slice resolves as
+   * many answers as fit the budget at the measured cost per answer (the turn
+   * between two slices includes the continuations), then yields with
+   * `setImmediate`, after which timers and I/O run.
+   */
+  #deliver(f: () => void): void {
+    this.#deliveries.push(f);
+    if (!this.#draining) {
+      this.#draining = true;
+      this.#lastCount = 0;
+      nextTurn(this.#drain);
+    }
+  }
+
+  readonly #drain = (): void => {
+    const now = performance.now();
+    // The previous slice's cost: its callback and the continuations its answers ran.
+    if (this.#lastCount > 0) {
+      const per = ((now - this.#lastDrain) * 1000) / this.#lastCount;
+      // Up at once, down slowly: the costs vary tenfold between answers, and an overshoot is a long turn.
+      this.#perDeliveryUs = per > this.#perDeliveryUs ? per : this.#perDeliveryUs + (per - this.#perDeliveryUs) / 8;
+    }
+    const q = this.#deliveries;
+    const n = Math.min(q.length - this.#deliverAt, Math.max(1, Math.floor((this.#sliceMs * 1000) / this.#perDeliveryUs)));
+    this.#lastDrain = now;
+    this.#lastCount = n;
+    for (let i = 0; i < n; i++) q[this.#deliverAt++]!();
+    if (this.#deliverAt >= q.length) {
+      this.#deliveries = [];
+      this.#deliverAt = 0;
+      this.#draining = false;
+    } else nextTurn(this.#drain);
+  };
 
   #idle(): void {
     if (this.#watchdog !== undefined) clearInterval(this.#watchdog);
@@ -315,6 +410,7 @@ export class CryptoPool {
   #post(s: Slot, req: UnsentRequest, transfer: Transferable[]): Promise<JobResult<unknown>> {
     if (this.#closed) return Promise.reject(new PoolWorkerError("closed", s.index, "the pool is closed"));
     const id = this.#nextId++;
+    this.#jobs++;
     return new Promise((resolve, reject) => {
       if (s.inflight.size === 0) {
         s.worker.ref();
@@ -325,14 +421,60 @@ export class CryptoPool {
         this.#watchdog = setInterval(() => this.#checkHung(), Math.max(10, Math.min(1000, this.#hangMs / 4)));
         unrefTimer(this.#watchdog);
       }
-      try {
-        s.worker.post({ ...req, id } as Request, transfer);
-      } catch (e) {
-        s.inflight.delete(id);
-        if (--this.#inflight === 0) this.#idle();
-        reject(e);
-      }
+      this.#send(s, { ...req, id } as Request, transfer);
     });
+  }
+
+  /**
+   * Queue a request for `s`'s next message. The requests posted before the
+   * flush (a microtask queued with the first of them) go in one `postMessage`
+   * per worker: a slice of answers resumes many handshakes, each posting its
+   * next job, and in Bun each message costs the main thread 2–30 µs to post
+   * and its answer message a dispatch (with `"always"` at 8 lanes: 5 messages
+   * posted and 2.4 received per handshake pair for its 8 jobs). A job posted
+   * after a longer chain of microtasks goes in the next message.
+   */
+  #send(s: Slot, req: Request, transfer: Transferable[]): void {
+    if (s.outbox.length === 0) {
+      const gen = s.gen;
+      queueMicrotask(() => {
+        if (s.gen === gen) this.#flush(s);
+      });
+    }
+    s.outbox.push(req);
+    for (const t of transfer) s.outboxTransfer.push(t);
+  }
+
+  #flush(s: Slot): void {
+    const reqs = s.outbox;
+    const transfer = s.outboxTransfer;
+    if (reqs.length === 0) return;
+    s.outbox = [];
+    s.outboxTransfer = [];
+    // The hand-over starts now (the round-trip sample must not count the microtasks the batch waited for).
+    const now = performance.now();
+    for (const r of reqs) {
+      const p = s.inflight.get(r.id);
+      if (p) p.t0 = now;
+    }
+    this.#posted++;
+    try {
+      s.worker.post(reqs, transfer);
+    } catch {
+      // One request could not be posted (not cloneable): post them one by one, failing only that one.
+      for (const r of reqs) {
+        try {
+          s.worker.post([r], transfer.filter((t) => transferredBy(r, t)));
+        } catch (e) {
+          const p = s.inflight.get(r.id);
+          if (!p) continue;
+          s.inflight.delete(r.id);
+          if (--this.#inflight === 0) this.#idle();
+          if (s.inflight.size === 0) s.worker.unref();
+          p.reject(e);
+        }
+      }
+    }
   }
 
   /** The worker slot at `index` (0 ≤ index < size). */
@@ -370,13 +512,13 @@ export class CryptoPool {
   /** Fire-and-forget message to every live worker (e.g. dropping a key). */
   broadcast(req: UnsentRequest): void {
     if (this.#closed) return;
-    for (const s of this.#slots) s.worker.post({ ...req, id: 0 } as Request, []);
+    for (const s of this.#slots) this.#send(s, { ...req, id: 0 } as Request, []);
   }
 
   /** Fire-and-forget message to one worker, if it is still the same generation. */
   notify(slot: Slot, gen: number, req: UnsentRequest): void {
     if (this.#closed || slot.gen !== gen) return;
-    slot.worker.post({ ...req, id: 0 } as Request, []);
+    this.#send(slot, { ...req, id: 0 } as Request, []);
   }
 
   /** A fresh id for a secret moved into a worker (negative: never one a worker chose). */
@@ -400,6 +542,8 @@ export class CryptoPool {
     for (const s of this.#slots) {
       const pending = [...s.inflight.values()];
       s.inflight.clear();
+      s.outbox = [];
+      s.outboxTransfer = [];
       s.worker.terminate();
       s.gen++;
       for (const p of pending) p.reject(new PoolWorkerError("closed", s.index, "the pool was closed"));

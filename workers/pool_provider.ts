@@ -56,6 +56,15 @@ export interface OffloadPolicy {
   signatureUs: number;
   /** Ephemeral key pairs per group kept ready in the workers (0: generate on demand). */
   keyPairStock: number;
+  /**
+   * Under `"always"`: a record batch below this many bytes stays inline. A
+   * noble seal of a 100-byte record cost the main thread 20 µs (ChaCha) and
+   * 36–67 µs (AES-GCM: its GHASH set-up is per call) here at load ~8, about
+   * what a job costs it (posting, receiving, resuming); inline, the
+   * handshake's few small records no longer add round trips to its path
+   * (4 of the 16 jobs of a psk_dhe_ke handshake pair before).
+   */
+  alwaysMinBytes: number;
 }
 
 /**
@@ -77,6 +86,7 @@ export const DEFAULT_OFFLOAD_POLICY: Readonly<OffloadPolicy> = Object.freeze({
   kexUs: Object.freeze({ x25519: 350, secp256r1: 900, secp384r1: 2500, X25519MLKEM768: 5000 }),
   signatureUs: 700,
   keyPairStock: 8,
+  alwaysMinBytes: 1024,
 });
 
 /** Options of {@link poolProvider}. */
@@ -176,7 +186,7 @@ class PoolSecret implements SecretHandle {
 }
 
 /**
- * Ephemeral key pairs made ahead in the workers (adaptive policy): a
+ * Ephemeral key pairs made ahead in the workers (both policies): a
  * handshake takes a ready one, so key generation leaves its critical path;
  * each is used once, and the stock refills in the background.
  */
@@ -255,6 +265,38 @@ function worthIt(pool: CryptoPool, p: OffloadPolicy, estUs: number): boolean {
   return estUs >= p.factor * pool.roundTripUs;
 }
 
+/**
+ * Key exchanges under way: key pairs handed out and not yet used in a
+ * derivation (one per handshake in progress; one dropped unused, after a
+ * HelloRetryRequest or a failure, leaves the count when it is collected).
+ */
+class KexBacklog {
+  #n = 0;
+  readonly #open = new WeakMap<object, { live: boolean }>();
+  readonly #gone = new FinalizationRegistry<{ live: boolean }>((t) => this.#close(t));
+  /** Key exchanges under way. */
+  get count(): number {
+    return this.#n;
+  }
+  begin(kp: KeyShareKeyPair): KeyShareKeyPair {
+    const t = { live: true };
+    this.#open.set(kp, t);
+    this.#gone.register(kp, t);
+    this.#n++;
+    return kp;
+  }
+  end(kp: KeyShareKeyPair): void {
+    const t = this.#open.get(kp);
+    if (t) this.#close(t);
+    this.#open.delete(kp);
+  }
+  #close(t: { live: boolean }): void {
+    if (!t.live) return;
+    t.live = false;
+    this.#n--;
+  }
+}
+
 /** Run `f` inline and fold its time into the moving average `update` receives. */
 async function timed<T>(f: () => Promise<T>, update: (us: number) => void): Promise<T> {
   const t0 = performance.now();
@@ -264,21 +306,24 @@ async function timed<T>(f: () => Promise<T>, update: (us: number) => void): Prom
 }
 
 /**
- * An AEAD key served by the pool (and inline, under the adaptive policy).
- * Results of one key resolve in call order.
+ * An AEAD key served by the pool and inline, as the policy says for each
+ * batch. Results of one key resolve in call order.
  */
 class PoolAeadKey implements AeadKey {
   readonly algorithm: AeadAlgorithm;
   readonly #pool: CryptoPool;
   readonly #raw: Uint8Array;
   readonly #id = nextKeyId++;
-  readonly #inline: AeadKey | undefined;
+  readonly #inline: AeadKey;
   readonly #js: boolean;
   readonly #policy: OffloadPolicy;
   readonly #cost: CostModel;
+  readonly #always: boolean;
   #chain: Promise<unknown> = Promise.resolve();
+  /** Workers (slot and generation) that imported this key: only they are told to drop it. */
+  readonly #seen = new Map<Slot, number>();
 
-  constructor(alg: AeadAlgorithm, raw: Uint8Array, pool: CryptoPool, inline: AeadKey | undefined, js: boolean, policy: OffloadPolicy, cost: CostModel) {
+  constructor(alg: AeadAlgorithm, raw: Uint8Array, pool: CryptoPool, inline: AeadKey, js: boolean, policy: OffloadPolicy, cost: CostModel, always: boolean) {
     this.algorithm = alg;
     this.#raw = raw.slice();
     this.#pool = pool;
@@ -286,7 +331,7 @@ class PoolAeadKey implements AeadKey {
     this.#js = js;
     this.#policy = policy;
     this.#cost = cost;
-    keyRegistry.register(this, { pool, id: this.#id }, this);
+    this.#always = always;
   }
 
   seal(nonce: Uint8Array, aad: Uint8Array, plaintext: Uint8Array): Promise<Uint8Array> {
@@ -303,14 +348,17 @@ class PoolAeadKey implements AeadKey {
   }
   dispose(): void {
     this.#raw.fill(0);
-    this.#inline?.dispose?.();
+    this.#inline.dispose?.();
     keyRegistry.unregister(this);
-    this.#pool.broadcast({ op: "dropKeys", keyIds: [this.#id] });
+    // A handshake's keys mostly never leave this thread: no message for them.
+    for (const [slot, gen] of this.#seen) this.#pool.notify(slot, gen, { op: "dropKeys", keyIds: [this.#id] });
+    this.#seen.clear();
   }
 
   /** The policy's choice for a batch of `bytes` (see the module doc). */
   #offload(bytes: number): boolean {
-    if (!this.#inline) return true;
+    // (A closed pool fails every job of an "always" provider, small ones too: it is closed.)
+    if (this.#always) return bytes >= this.#policy.alwaysMinBytes || this.#pool.closed;
     if (!this.#js || bytes < this.#policy.minBytes) return false;
     return worthIt(this.#pool, this.#policy, (this.#cost.aead[this.algorithm] * bytes) / 1024);
   }
@@ -331,7 +379,7 @@ class PoolAeadKey implements AeadKey {
   }
 
   async #inlineRun(dir: "seal" | "open", items: Item[], bytes: number): Promise<(Uint8Array | null)[]> {
-    const k = this.#inline!;
+    const k = this.#inline;
     const t0 = performance.now();
     const out = dir === "seal"
       ? await (k.sealMany
@@ -368,6 +416,8 @@ class PoolAeadKey implements AeadKey {
     const results = await Promise.all(chunks.map((c) => {
       const slot = pool.pick(used.size < pool.size ? used : undefined);
       used.add(slot);
+      if (this.#seen.size === 0) keyRegistry.register(this, { pool, id: this.#id }, this);
+      this.#seen.set(slot, slot.gen);
       const packed = packItems(c);
       return pool.run<PackedResults>(
         { op: "aead", dir, alg: this.algorithm, keyId: this.#id, key: this.#raw, items: packed },
@@ -433,13 +483,14 @@ export function poolProvider(options: PoolProviderOptions = {}): PoolProvider {
   async function importAeadKey(alg: AeadAlgorithm, key: Uint8Array): Promise<AeadKey> {
     const js = runsInJs(over, alg);
     // Native AEAD stays inline under the adaptive policy: no pool path at all (the round trip costs more than the seal).
-    const inline = adaptive ? await (resolvedInline ?? await inlineP).importAeadKey(alg, key) : undefined;
-    if (adaptive && !js) return inline!;
-    return new PoolAeadKey(alg, key, pool, inline, js, policy, cost);
+    const inline = await (resolvedInline ?? await inlineP).importAeadKey(alg, key);
+    if (adaptive && !js) return inline;
+    return new PoolAeadKey(alg, key, pool, inline, js, policy, cost, !adaptive);
   }
 
   /** Ephemeral ECDH: in the worker that holds a pool key pair, else inline. */
   async function deriveSharedSecret(keyPair: KeyShareKeyPair, peer: Uint8Array): Promise<Uint8Array> {
+    backlog.end(keyPair);
     const h = keyPair.privateKey;
     if (!(h instanceof PoolKeyPairHandle)) {
       const p = await inlineP;
@@ -454,7 +505,19 @@ export function poolProvider(options: PoolProviderOptions = {}): PoolProvider {
   // can offload) and key exchange in the worker that holds a pool key pair.
   const inlineJobs = inlineP.then((p) => keyScheduleJobs({ ...p, importAeadKey, deriveSharedSecret }));
 
-  const stock = new KeyPairStock(pool, adaptive ? policy.keyPairStock : 0);
+  const stock = new KeyPairStock(pool, policy.keyPairStock);
+  const backlog = new KexBacklog();
+  /**
+   * Another key exchange is under way (this one makes two or more): the main
+   * thread has a backlog, which hides a job's latency, so the key exchange
+   * goes to the pool whatever the round trip and however long its queue: a
+   * key exchange kept inline would run, with the rest of its handshake, in
+   * one unbroken chain of microtasks on the main thread (with the records'
+   * queue cap, 136 of a burst of 200 handshakes did: a 1.6 s stall), while
+   * the workers, done with theirs, waited. The queue is bounded by the
+   * handshakes in progress.
+   */
+  const backlogged = () => backlog.count >= 1 && !pool.closed;
 
   /** A stage's result from a worker: handles stay there, record keys are imported here. */
   async function fromWorker(v: unknown, slot: Slot, gen: number): Promise<unknown> {
@@ -555,9 +618,13 @@ export function poolProvider(options: PoolProviderOptions = {}): PoolProvider {
     const inlinePairs: KeyShareKeyPair[] = [];
     handlesIn(args, secrets, pairs, inlinePairs);
     let target: { slot: Slot; gen: number } | "inline";
-    if (adaptive) {
+    if (adaptive || name === "earlyStage") {
       // The key schedule itself is cheap (HKDF on a few hashes): it runs here, and only the key
       // exchange inside it goes to the worker holding the key pair. Secrets stay on this thread.
+      // Under "always" too for the early stage: the PSK it starts from is on this thread anyway,
+      // and an early secret made here rides along with the handshake stage to the worker holding
+      // the key pair, where one made in another worker had to be fetched first (a "take" job:
+      // 2 of the 16 jobs of a handshake pair, both on its critical path).
       target = "inline";
     } else if (pairs.length > 0) {
       const h = pairs[0]!.privateKey as PoolKeyPairHandle;
@@ -617,12 +684,12 @@ export function poolProvider(options: PoolProviderOptions = {}): PoolProvider {
     hkdfExpandLabels: (alg, secret, requests) => withInline((p) => p.hkdfExpandLabels(alg, secret, requests)),
     importAeadKey,
     async generateKeyShare(group: GroupName): Promise<KeyShareKeyPair> {
-      if (adaptive && !(runsInJs(over, group) && worthIt(pool, policy, cost.kex[group]))) {
+      if (adaptive && !(runsInJs(over, group) && (backlogged() || worthIt(pool, policy, cost.kex[group])))) {
         const p = await inlineP;
         if (!runsInJs(over, group)) return p.generateKeyShare(group);
-        return timed(() => p.generateKeyShare(group), (us) => (cost.kex[group] = ewma(cost.kex[group], us)));
+        return backlog.begin(await timed(() => p.generateKeyShare(group), (us) => (cost.kex[group] = ewma(cost.kex[group], us))));
       }
-      return stock.take(group);
+      return backlog.begin(await stock.take(group));
     },
     deriveSharedSecret,
     // KEM groups (X25519MLKEM768): the server's share answers the client's, inline (the ML-KEM is

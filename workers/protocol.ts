@@ -30,7 +30,12 @@ export interface PackedResults {
   readonly lens: Int32Array<ArrayBuffer>;
 }
 
-/** Requests, by `op`. `id` 0 means "no reply wanted". */
+/**
+ * Requests, by `op`. `id` 0 means "no reply wanted". Each message carries an
+ * array of them (the requests one macrotask posted); each answer message an
+ * array of {@link Reply} (the jobs finished before the worker's next
+ * macrotask).
+ */
 export type Request =
   | { readonly id: number; readonly op: "init"; readonly over: OverName }
   | {
@@ -111,6 +116,17 @@ export interface RawKeyRef {
   readonly $k: Uint8Array;
   /** Algorithm. */
   readonly alg: AeadAlgorithm;
+}
+
+/**
+ * Run `f` in a later macrotask, after the microtasks and after the timers and
+ * I/O that are due (`setImmediate`, which Bun, Deno and Node have; a 0 ms
+ * timer elsewhere, as in browsers). Both sides batch and slice with it.
+ */
+export function nextTurn(f: () => void): void {
+  const si = (globalThis as { setImmediate?: (f: () => void) => unknown }).setImmediate;
+  if (typeof si === "function") si(f);
+  else setTimeout(f, 0);
 }
 
 /** Pack a batch into one buffer (the one copy on the sending side). */

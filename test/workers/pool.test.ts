@@ -125,6 +125,25 @@ describe("crypto pool: records", () => {
     }
   });
 
+  test("adaptive: with another key exchange under way the next goes to the pool whatever the round trip; alone it stays inline", async () => {
+    const never = poolProvider({ over: "noble", size: 1, offload: { factor: 1e9 } }); // the latency rule never offloads
+    const inWorker = (kp: { privateKey: unknown }) => JSON.stringify(kp.privateKey) === '"[PrivateKey]"';
+    try {
+      const first = await never.generateKeyShare("x25519");
+      expect(inWorker(first)).toBe(false);
+      const second = await never.generateKeyShare("x25519"); // the first is under way
+      expect(inWorker(second)).toBe(true);
+      const peer = await noble.generateKeyShare("x25519");
+      const a = await never.deriveSharedSecret(first, peer.publicKey);
+      expect(Array.from(a)).toEqual(Array.from(await noble.deriveSharedSecret(peer, first.publicKey)));
+      const b = await never.deriveSharedSecret(second, peer.publicKey); // in the worker holding it
+      expect(Array.from(b)).toEqual(Array.from(await noble.deriveSharedSecret(peer, second.publicKey)));
+      expect(inWorker(await never.generateKeyShare("x25519"))).toBe(false); // none under way again
+    } finally {
+      await never.close();
+    }
+  });
+
   test("adaptive over auto: native AES-GCM keys never go to the pool", async () => {
     const key = await autoPool.importAeadKey("AES-128-GCM", new Uint8Array(16).fill(3));
     const before = autoPool.pool.inFlight; // (start-up probes may still be in flight)
@@ -317,4 +336,77 @@ describe("crypto pool: shutdown and failures", () => {
       await p.close();
     }
   }, 60_000);
+});
+
+/** Wait (bounded) until the pool has nothing in flight. */
+async function settled(pool: CryptoPool): Promise<void> {
+  for (let i = 0; i < 2000 && pool.inFlight > 0; i++) await new Promise((r) => setTimeout(r, 5));
+  expect(pool.inFlight).toBe(0);
+}
+
+describe("crypto pool: messages", () => {
+  test("the jobs posted in one macrotask travel in one message per worker, their answers batched too", async () => {
+    const pool = new CryptoPool({ over: "noble", size: 2 });
+    try {
+      await settled(pool);
+      const before = pool.stats;
+      const jobs = Array.from({ length: 40 }, () => pool.run({ op: "free", handles: [] }));
+      await Promise.all(jobs);
+      const after = pool.stats;
+      expect(after.jobs - before.jobs).toBe(40);
+      expect(after.messagesPosted - before.messagesPosted).toBeLessThanOrEqual(2);
+      expect(after.messagesReceived - before.messagesReceived).toBeGreaterThanOrEqual(1);
+      expect(after.messagesReceived - before.messagesReceived).toBeLessThan(40);
+    } finally {
+      await pool.close();
+    }
+  });
+
+  test("a burst of answers is handed out in slices: other macrotasks run between them, answers keep their order", async () => {
+    // sliceMs 0: one answer per slice. Without slices, all 30 answers (one message) resolve in one go.
+    const pool = new CryptoPool({ over: "noble", size: 1, sliceMs: 0 });
+    try {
+      await settled(pool);
+      const order: number[] = [];
+      let markerAt = -1;
+      const jobs = Array.from({ length: 30 }, (_, i) =>
+        pool.run({ op: "free", handles: [] }).then(() => {
+          if (order.length === 0) setImmediate(() => (markerAt = order.length));
+          order.push(i);
+        })
+      );
+      await Promise.all(jobs);
+      expect(order).toEqual([...Array(30).keys()]);
+      expect(markerAt).toBeGreaterThan(0);
+      expect(markerAt).toBeLessThan(30);
+    } finally {
+      await pool.close();
+    }
+  });
+
+  test("always, psk_dhe_ke: a handshake pair posts at most 8 jobs (no secret fetched back from a worker, small records inline)", async () => {
+    const p = poolProvider({ over: "noble", size: 2, policy: "always" });
+    try {
+      expect((await pskPair(p)).clientError).toBeUndefined();
+      await settled(p.pool); // the key-pair stock is full
+      const before = p.pool.stats.jobs;
+      const pair = await pskPair(p);
+      expect(pair.clientError).toBeUndefined();
+      expect(pair.serverError).toBeUndefined();
+      await settled(p.pool); // the stock's refills (one key pair per side) count too
+      expect(p.pool.stats.jobs - before).toBeLessThanOrEqual(8);
+    } finally {
+      await p.close();
+    }
+  });
+
+  test("always: a record batch below alwaysMinBytes stays inline, one from it goes to the pool", async () => {
+    const key = await always.importAeadKey("AES-128-GCM", new Uint8Array(16).fill(9));
+    await settled(always.pool);
+    const before = always.pool.stats.jobs;
+    await key.seal(new Uint8Array(12), new Uint8Array(5), new Uint8Array(100));
+    expect(always.pool.stats.jobs).toBe(before);
+    await key.sealMany!(records(1, 2048));
+    expect(always.pool.stats.jobs).toBe(before + 1);
+  });
 });
