@@ -18,6 +18,7 @@ import { type Psk, pskSecret } from "../psk/external_psk.ts";
 import { ClientSession, MAX_TICKET_LIFETIME } from "../psk/session.ts";
 import { AlertDescription } from "./alerts.ts";
 import { illegal, unexpected } from "./violations.ts";
+import { MessageFlow } from "./message_order.ts";
 import {
   type CipherSuiteParams,
   CIPHER_SUITES,
@@ -66,18 +67,6 @@ import {
 /** Sessions kept on the connection (the newest); `onSession` sees every one. */
 const MAX_KEPT_SESSIONS = 8;
 
-type ClientState =
-  | "start"
-  | "wait_server_hello"
-  | "wait_encrypted_extensions"
-  | "wait_certificate_or_request"
-  | "wait_certificate"
-  | "wait_certificate_verify"
-  | "wait_finished"
-  | "connected";
-
-
-
 /** (EC)DHE inputs of the handshake stage: our key pair and the server's share; null for psk_ke. */
 type KeyExchange = { keyPair: KeyShareKeyPair; peerPublicKey: Uint8Array } | null;
 
@@ -96,12 +85,13 @@ export class ClientHandshake implements HandshakeDriver {
   #jobs: KeyScheduleJobs;
   #ctx: ClientContextState;
   #config: Readonly<ClientConfig>;
-  #state: ClientState = "start";
   #suites: readonly CipherSuiteParams[];
   #groups: readonly GroupName[];
   #pskModes: readonly PskKeyExchangeModeName[];
   #psks: Psk[];
   #transcript: Transcript;
+  /** Where the handshake is in RFC 8446's message order (§2, Appendix A). */
+  #flow = new MessageFlow("client");
   #random!: Uint8Array;
   #sessionId!: Uint8Array;
   #keyShares = new Map<GroupName, KeyShareKeyPair>();
@@ -182,10 +172,9 @@ export class ClientHandshake implements HandshakeDriver {
     this.#transcript = new Transcript(io.provider);
   }
 
-  /** True between sending ClientHello and receiving the server's Finished (§5, §D.4). */
+  /** True between sending ClientHello and receiving the server's Finished (§5, §D.4), from the message order. */
   get acceptsChangeCipherSpec(): boolean {
-    return this.#state === "wait_server_hello" || this.#state === "wait_encrypted_extensions" || this.#state === "wait_finished" ||
-      this.#state === "wait_certificate_or_request" || this.#state === "wait_certificate" || this.#state === "wait_certificate_verify";
+    return this.#flow.acceptsChangeCipherSpec;
   }
 
   /** Send the first ClientHello. */
@@ -213,7 +202,6 @@ export class ClientHandshake implements HandshakeDriver {
       this.#earlyOffered = true;
     }
     await this.#sendClientHello(this.#psks, undefined);
-    this.#state = "wait_server_hello";
     if (this.#earlyOffered) await this.#sendEarlyData(first!, data!);
   }
 
@@ -234,32 +222,31 @@ export class ClientHandshake implements HandshakeDriver {
     await this.#io.sendApplicationData(data);
   }
 
-  /** Handle a handshake message during the handshake. */
+  /** Handle a handshake message during the handshake; the message order table says which may come next. */
   async handle(msg: HandshakeMessage): Promise<void> {
-    switch (this.#state) {
-      case "wait_server_hello":
-        if (msg.type !== HandshakeType.server_hello) throw unexpected(`handshake message ${msg.type}`, this.#state);
+    this.#flow.expect(msg.type);
+    switch (msg.type) {
+      case HandshakeType.server_hello:
+        // Recorded as a ServerHello or a HelloRetryRequest once decoded.
         return await this.#processServerHello(msg);
-      case "wait_encrypted_extensions":
-        if (msg.type !== HandshakeType.encrypted_extensions) throw unexpected(`handshake message ${msg.type}`, this.#state);
+      case HandshakeType.encrypted_extensions:
+        this.#flow.received("EncryptedExtensions");
         return this.#processEncryptedExtensions(msg);
-      case "wait_certificate_or_request":
+      case HandshakeType.certificate_request:
         // §4.3.2: an optional CertificateRequest comes before the server's Certificate.
-        if (msg.type === HandshakeType.certificate_request) return this.#processCertificateRequest(msg);
-        if (msg.type !== HandshakeType.certificate) throw unexpected(`handshake message ${msg.type}`, this.#state);
+        this.#flow.received("CertificateRequest");
+        return this.#processCertificateRequest(msg);
+      case HandshakeType.certificate:
+        this.#flow.received("Certificate");
         return await this.#processServerCertificate(msg);
-      case "wait_certificate":
-        if (msg.type !== HandshakeType.certificate) throw unexpected(`handshake message ${msg.type}`, this.#state);
-        return await this.#processServerCertificate(msg);
-      case "wait_certificate_verify":
-        if (msg.type !== HandshakeType.certificate_verify) throw unexpected(`handshake message ${msg.type}`, this.#state);
+      case HandshakeType.certificate_verify:
+        this.#flow.received("CertificateVerify");
         return await this.#processServerCertificateVerify(msg);
-      case "wait_finished":
-        // PSK handshakes have no Certificate/CertificateVerify (§2.2, §4.4).
-        if (msg.type !== HandshakeType.finished) throw unexpected(`handshake message ${msg.type}`, this.#state);
+      case HandshakeType.finished:
+        this.#flow.received("Finished");
         return await this.#processServerFinished(msg);
       default:
-        throw unexpected(`handshake message ${msg.type}`, this.#state);
+        throw new TypeError(`message order allowed handshake message ${msg.type} that the client does not handle`);
     }
   }
 
@@ -272,7 +259,7 @@ export class ClientHandshake implements HandshakeDriver {
 
   /** Post-handshake: NewSessionTicket is kept; anything else is unexpected (no post-handshake auth offered). */
   async handlePostHandshake(msg: HandshakeMessage): Promise<void> {
-    if (msg.type !== HandshakeType.new_session_ticket) throw unexpected(`post-handshake message ${msg.type}`, this.#state);
+    if (msg.type !== HandshakeType.new_session_ticket) throw unexpected(`post-handshake message ${msg.type}`, "connected");
     await this.#processNewSessionTicket(decodeNewSessionTicket(msg.body));
   }
 
@@ -386,12 +373,16 @@ export class ClientHandshake implements HandshakeDriver {
     this.#offered = [...psks];
     this.#transcript.add(raw);
     this.#io.sendHandshake(raw);
+    this.#flow.sent("ClientHello");
   }
 
   // ---- ServerHello / HelloRetryRequest -----------------------------------------------------------
 
   async #processServerHello(msg: HandshakeMessage): Promise<void> {
     const sh = decodeServerHello(msg.body);
+    // §4.1.4: at most one HelloRetryRequest; the table knows.
+    const retry = isHelloRetryRequest(sh);
+    this.#flow.received(retry ? "HelloRetryRequest" : "ServerHello");
     if (sh.legacyVersion !== TLS12) throw protocolError(AlertDescription.protocol_version, "ServerHello legacy_version is not 0x0303");
     if (sh.legacyCompressionMethod !== 0) throw illegal("ServerHello legacy_compression_method is not 0");
     if (!constantTimeEqual(sh.legacySessionIdEcho, this.#sessionId)) {
@@ -404,7 +395,7 @@ export class ClientHandshake implements HandshakeDriver {
     }
     // §4.2: only these extensions may appear in ServerHello / HelloRetryRequest; anything we did not
     // offer is unsupported_extension, anything offered but not allowed here is illegal_parameter.
-    const allowed = isHelloRetryRequest(sh)
+    const allowed = retry
       ? [ExtensionType.supported_versions, ExtensionType.key_share, ExtensionType.cookie]
       : [ExtensionType.supported_versions, ExtensionType.key_share, ExtensionType.pre_shared_key];
     for (const e of sh.extensions) {
@@ -415,7 +406,7 @@ export class ClientHandshake implements HandshakeDriver {
     }
     const suite = CIPHER_SUITES.get(sh.cipherSuite);
     if (!suite || !this.#suites.includes(suite)) throw illegal(`server selected cipher suite 0x${sh.cipherSuite.toString(16)} that was not offered`);
-    if (isHelloRetryRequest(sh)) return await this.#processHelloRetryRequest(sh, msg, suite);
+    if (retry) return await this.#processHelloRetryRequest(sh, msg, suite);
     if (this.#suite && this.#suite !== suite) throw illegal("ServerHello cipher suite differs from HelloRetryRequest (§4.1.4)");
     this.#suite = suite;
     this.#transcript.setHash(suite.hash);
@@ -435,6 +426,7 @@ export class ClientHandshake implements HandshakeDriver {
     if (!psk) throw illegal(`server selected PSK identity ${selected} of ${this.#offered.length}`, "bad_selected_identity");
     if (psk.hash !== suite.hash) throw illegal("server selected a cipher suite whose hash does not match the PSK (§4.2.11)");
     this.#psk = psk;
+    this.#flow.decide({ psk: true });
 
     // key_share: present ⇒ psk_dhe_ke, absent ⇒ psk_ke; the mode must be one we offered.
     const ksData = ext.findExtension(sh.extensions, ExtensionType.key_share);
@@ -460,12 +452,9 @@ export class ClientHandshake implements HandshakeDriver {
     for (const e of this.#early) if (e !== early) e.dispose();
     this.#early = [];
     await this.#establishHandshakeKeys(early, kx);
-    this.#state = "wait_encrypted_extensions";
   }
 
   async #processHelloRetryRequest(hrr: ServerHello, msg: HandshakeMessage, suite: CipherSuiteParams): Promise<void> {
-    // §4.1.4: at most one HelloRetryRequest.
-    if (this.#retried) throw unexpected("second HelloRetryRequest", this.#state);
     this.#retried = true;
     this.#suite = suite;
     const ksData = ext.findExtension(hrr.extensions, ExtensionType.key_share);
@@ -544,12 +533,12 @@ export class ClientHandshake implements HandshakeDriver {
     const mine = name ? this.#keyShares.get(name) : undefined;
     if (!name || !mine) throw illegal("server key share is for a group we did not send (§4.2.8)");
     this.#certMode = true;
+    this.#flow.decide({ psk: false });
     this.#group = name;
     this.#transcript.add(msg.raw);
     for (const e of this.#early) e.dispose(); // no PSK in a certificate handshake
     this.#early = [];
     await this.#establishHandshakeKeys(null, { keyPair: mine, peerPublicKey: entry.keyExchange });
-    this.#state = "wait_encrypted_extensions";
   }
 
   /** §4.3.2: note the request; it is answered after the server's Finished. */
@@ -561,7 +550,6 @@ export class ClientHandshake implements HandshakeDriver {
     if (!sa) throw protocolError(AlertDescription.missing_extension, "CertificateRequest without signature_algorithms (§4.3.2)", "missing_extension");
     this.#certRequest = { context: cr.certificateRequestContext, schemes: ext.decodeSignatureAlgorithms(sa) };
     this.#transcript.add(msg.raw);
-    this.#state = "wait_certificate";
   }
 
   /** §4.4.2: the server's chain, validated against the trust anchors and the server name. */
@@ -578,7 +566,6 @@ export class ClientHandshake implements HandshakeDriver {
     });
     this.#serverChain = chain;
     this.#transcript.add(msg.raw);
-    this.#state = "wait_certificate_verify";
   }
 
   /** §4.4.3: the server's signature over the transcript through its Certificate. */
@@ -592,7 +579,6 @@ export class ClientHandshake implements HandshakeDriver {
       await this.#transcript.current(),
     );
     this.#transcript.add(msg.raw);
-    this.#state = "wait_finished";
   }
 
   /** §4.4.2.3: our Certificate (empty without a usable one) and, with a certificate, CertificateVerify. */
@@ -609,10 +595,13 @@ export class ClientHandshake implements HandshakeDriver {
     const certMsg = certificateMessage(req.context, chosen?.cert);
     this.#io.sendHandshake(certMsg);
     this.#transcript.add(certMsg);
+    this.#flow.sent("Certificate");
+    this.#flow.decide({ clientAuth: chosen ? "certificate" : "empty" });
     if (chosen) {
       const cv = await certificateVerifyMessage(this.#io.provider, chosen.cert, chosen.scheme, "client", await this.#transcript.current());
       this.#io.sendHandshake(cv);
       this.#transcript.add(cv);
+      this.#flow.sent("CertificateVerify");
     }
   }
 
@@ -673,7 +662,8 @@ export class ClientHandshake implements HandshakeDriver {
       }
     }
     this.#transcript.add(msg.raw);
-    this.#state = this.#certMode ? "wait_certificate_or_request" : "wait_finished";
+    // §4.2.10: the server's answer to early_data decides whether EndOfEarlyData follows its Finished.
+    this.#flow.decide({ earlyData: this.#earlyAccepted });
   }
 
   // ---- Finished ------------------------------------------------------------------------------------
@@ -707,6 +697,7 @@ export class ClientHandshake implements HandshakeDriver {
       const eoed = encodeHandshake(HandshakeType.end_of_early_data, encodeEndOfEarlyData());
       this.#io.sendHandshake(eoed);
       this.#transcript.add(eoed);
+      this.#flow.sent("EndOfEarlyData");
     }
     // §D.4: the compatibility-mode CCS goes before our second flight.
     if (this.#sessionId.length > 0 && !this.#compatCcsSent) {
@@ -729,12 +720,12 @@ export class ClientHandshake implements HandshakeDriver {
     const finRaw = encodeHandshake(HandshakeType.finished, encodeFinished({ verifyData: done.verifyData }));
     this.#io.sendHandshake(finRaw);
     this.#transcript.add(finRaw);
+    this.#flow.sent("Finished");
     await this.#io.setWriteKeys(suite, app.client);
     // The handshake is over: only the exporter and resumption secrets remain; the transcript goes.
     this.#hs = undefined;
     this.#transcript.release();
     this.sessionSecrets = { exporterMasterSecret: exporter, resumption: done.resumption! };
-    this.#state = "connected";
     const params: NegotiatedParameters = {
       version: "TLSv1.3",
       cipherSuite: suite.name,

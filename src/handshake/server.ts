@@ -27,6 +27,7 @@ import type { ConnectionOptions } from "../connection/create.ts";
 import { encodeNewSessionTicket } from "./messages/new_session_ticket.ts";
 import { AlertDescription } from "./alerts.ts";
 import { illegal, missing, unexpected } from "./violations.ts";
+import { MessageFlow } from "./message_order.ts";
 import {
   type CipherSuiteParams,
   ExtensionType,
@@ -69,18 +70,6 @@ import {
   verifyCertificateVerify,
 } from "./cert_auth.ts";
 
-type ServerState =
-  | "wait_client_hello"
-  | "wait_client_hello_2"
-  | "wait_end_of_early_data"
-  | "wait_client_certificate"
-  | "wait_client_certificate_verify"
-  | "wait_finished"
-  | "connected";
-
-
-
-
 /** The client key share the server will use. */
 interface KeyShareChoice {
   name: GroupName;
@@ -112,12 +101,13 @@ export class ServerHandshake implements HandshakeDriver {
   #jobs: KeyScheduleJobs;
   #ctx: ServerContextState;
   #config: Readonly<ServerConfig>;
-  #state: ServerState = "wait_client_hello";
   #suites: readonly CipherSuiteParams[];
   #groups: readonly GroupName[];
   #pskModes: readonly PskKeyExchangeModeName[];
   #psks: Psk[];
   #transcript: Transcript;
+  /** Where the handshake is in RFC 8446's message order (§2, Appendix A). */
+  #flow = new MessageFlow("server");
   #hello1: ClientHello | undefined;
   #hrrSuite: CipherSuiteParams | undefined;
   #hrrGroup: GroupName | undefined;
@@ -185,10 +175,9 @@ export class ServerHandshake implements HandshakeDriver {
     this.#replayCache = ctx.replayCache;
   }
 
-  /** True after the first ClientHello and before the client's Finished (§5). */
+  /** True after the first ClientHello and before the client's Finished (§5), from the message order. */
   get acceptsChangeCipherSpec(): boolean {
-    return this.#state === "wait_client_hello_2" || this.#state === "wait_end_of_early_data" || this.#state === "wait_finished" ||
-      this.#state === "wait_client_certificate" || this.#state === "wait_client_certificate_verify";
+    return this.#flow.acceptsChangeCipherSpec;
   }
 
   /**
@@ -233,40 +222,40 @@ export class ServerHandshake implements HandshakeDriver {
     return Promise.resolve();
   }
 
-  /** Handle a handshake message during the handshake. */
+  /** Handle a handshake message during the handshake; the message order table says which may come next. */
   async handle(msg: HandshakeMessage): Promise<void> {
-    switch (this.#state) {
-      case "wait_client_hello":
-      case "wait_client_hello_2":
-        if (msg.type !== HandshakeType.client_hello) throw unexpected(`handshake message ${msg.type}`, this.#state);
+    this.#flow.expect(msg.type);
+    switch (msg.type) {
+      case HandshakeType.client_hello:
+        this.#flow.received("ClientHello");
         return await this.#processClientHello(msg);
-      case "wait_end_of_early_data":
-        if (msg.type !== HandshakeType.end_of_early_data) throw unexpected(`handshake message ${msg.type}`, this.#state);
+      case HandshakeType.end_of_early_data:
+        this.#flow.received("EndOfEarlyData");
         return await this.#processEndOfEarlyData(msg);
-      case "wait_client_certificate":
-        if (msg.type !== HandshakeType.certificate) throw unexpected(`handshake message ${msg.type}`, this.#state);
+      case HandshakeType.certificate:
+        this.#flow.received("Certificate");
         return await this.#processClientCertificate(msg);
-      case "wait_client_certificate_verify":
-        if (msg.type !== HandshakeType.certificate_verify) throw unexpected(`handshake message ${msg.type}`, this.#state);
+      case HandshakeType.certificate_verify:
+        this.#flow.received("CertificateVerify");
         return await this.#processClientCertificateVerify(msg);
-      case "wait_finished":
-        if (msg.type !== HandshakeType.finished) throw unexpected(`handshake message ${msg.type}`, this.#state);
+      case HandshakeType.finished:
+        this.#flow.received("Finished");
         return await this.#processClientFinished(msg);
       default:
-        throw unexpected(`handshake message ${msg.type}`, this.#state);
+        throw new TypeError(`message order allowed handshake message ${msg.type} that the server does not handle`);
     }
   }
 
   /** Clients send no post-handshake messages other than KeyUpdate (handled by the connection). */
   handlePostHandshake(msg: HandshakeMessage): Promise<void> {
-    return Promise.reject(unexpected(`post-handshake message ${msg.type}`, this.#state));
+    return Promise.reject(unexpected(`post-handshake message ${msg.type}`, "connected"));
   }
 
   // ---- ClientHello ----------------------------------------------------------------------------
 
   async #processClientHello(msg: HandshakeMessage): Promise<void> {
     const ch = decodeClientHello(msg.body);
-    const retry = this.#state === "wait_client_hello_2";
+    const retry = this.#hrrSuite !== undefined;
     // §4.2.10: after a HelloRetryRequest, early data ends with the second ClientHello; nothing
     // after it is skipped (an undecryptable record is bad_record_mac).
     if (retry) this.skippableEarlyData = 0;
@@ -588,9 +577,9 @@ export class ServerHandshake implements HandshakeDriver {
     await this.#transcript.replaceClientHello1ForRetry();
     this.#transcript.add(hrr);
     this.#io.sendHandshake(hrr);
+    this.#flow.sent("HelloRetryRequest");
     // §D.4: a compatibility-mode CCS follows the server's first handshake message.
     if (ch.legacySessionId.length > 0) this.#sendCcsOnce();
-    this.#state = "wait_client_hello_2";
   }
 
   #sendCcsOnce(): void {
@@ -635,6 +624,8 @@ export class ServerHandshake implements HandshakeDriver {
     }));
     this.#transcript.add(shRaw);
     this.#io.sendHandshake(shRaw);
+    this.#flow.sent("ServerHello");
+    this.#flow.decide({ psk: psk !== undefined, earlyData: this.#earlyAccepted });
     if (ch.legacySessionId.length > 0) this.#sendCcsOnce();
 
     const keyLog = this.#io.wantsKeyLog;
@@ -689,6 +680,7 @@ export class ServerHandshake implements HandshakeDriver {
     const eeRaw = encodeHandshake(HandshakeType.encrypted_extensions, encodeEncryptedExtensions({ extensions: eeExts }));
     this.#transcript.add(eeRaw);
     this.#io.sendHandshake(eeRaw);
+    this.#flow.sent("EncryptedExtensions");
     if (this.#cert) await this.#sendCertificateFlight();
 
     // One job: server Finished, Master Secret (consuming the Handshake Secret), application
@@ -704,17 +696,13 @@ export class ServerHandshake implements HandshakeDriver {
     const finRaw = encodeHandshake(HandshakeType.finished, encodeFinished({ verifyData: app.verifyData }));
     this.#transcript.add(finRaw);
     this.#io.sendHandshake(finRaw);
+    this.#flow.sent("Finished");
     const { clientApplication, serverApplication, exporter } = app.secrets;
     this.#io.keyLog("CLIENT_TRAFFIC_SECRET_0", this.#clientRandom, clientApplication);
     this.#io.keyLog("SERVER_TRAFFIC_SECRET_0", this.#clientRandom, serverApplication);
     this.#io.keyLog("EXPORTER_SECRET", this.#clientRandom, exporter);
     this.sessionSecrets = { exporterMasterSecret: exporter };
     await this.#io.setWriteKeys(suite, app.server);
-    this.#state = this.#earlyAccepted
-      ? "wait_end_of_early_data"
-      : this.#cert && this.#clientAuth !== "none"
-      ? "wait_client_certificate"
-      : "wait_finished";
   }
 
   // ---- Certificate handshake (RFC 8446 §4.3.2, §4.4.2, §4.4.3) ----------------------------------
@@ -775,13 +763,16 @@ export class ServerHandshake implements HandshakeDriver {
       const cr = certificateRequestMessage(this.#ctx.signatureSchemes);
       this.#transcript.add(cr);
       this.#io.sendHandshake(cr);
+      this.#flow.sent("CertificateRequest");
     }
     const certMsg = certificateMessage(new Uint8Array(0), cert);
     this.#transcript.add(certMsg);
     this.#io.sendHandshake(certMsg);
+    this.#flow.sent("Certificate");
     const cv = await certificateVerifyMessage(this.#io.provider, cert, scheme, "server", await this.#transcript.current());
     this.#transcript.add(cv);
     this.#io.sendHandshake(cv);
+    this.#flow.sent("CertificateVerify");
   }
 
   /** §4.4.2.4: the client's Certificate; empty means no client authentication. */
@@ -794,20 +785,19 @@ export class ServerHandshake implements HandshakeDriver {
         });
       }
       this.#transcript.add(msg.raw);
-      this.#state = "wait_finished";
+      this.#flow.decide({ clientAuth: "empty" });
       return;
     }
     this.#clientLeaf = await this.#ctx.certificateAuth!.verifyPeer(chain, { provider: this.#io.provider, name: null, purpose: "client", now: this.#now() });
     this.#clientChain = chain;
     this.#transcript.add(msg.raw);
-    this.#state = "wait_client_certificate_verify";
+    this.#flow.decide({ clientAuth: "certificate" });
   }
 
   /** §4.4.3: the client's CertificateVerify over the transcript through its Certificate. */
   async #processClientCertificateVerify(msg: HandshakeMessage): Promise<void> {
     await verifyCertificateVerify(this.#io.provider, this.#clientLeaf!, msg.body, this.#ctx.signatureSchemes, "client", await this.#transcript.current());
     this.#transcript.add(msg.raw);
-    this.#state = "wait_finished";
   }
 
   async #processEndOfEarlyData(msg: HandshakeMessage): Promise<void> {
@@ -815,7 +805,6 @@ export class ServerHandshake implements HandshakeDriver {
     this.#transcript.add(msg.raw);
     this.#io.setEarlyDataReading(null);
     this.#io.setReadKeys(this.#clientHs.keys);
-    this.#state = "wait_finished";
   }
 
   async #processClientFinished(msg: HandshakeMessage): Promise<void> {
@@ -844,7 +833,6 @@ export class ServerHandshake implements HandshakeDriver {
     this.#transcript.release();
     this.#chRaw = new Uint8Array(0);
     this.#hello1 = undefined;
-    this.#state = "connected";
     const params: NegotiatedParameters = {
       version: "TLSv1.3",
       cipherSuite: suite.name,
