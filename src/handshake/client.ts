@@ -31,7 +31,6 @@ import {
   ExtensionType,
   HandshakeType,
   NamedGroup,
-  SignatureScheme,
   TLS12,
   TLS13,
 } from "./constants.ts";
@@ -44,12 +43,9 @@ import { encodeEndOfEarlyData } from "./messages/end_of_early_data.ts";
 import { decodeNewSessionTicket } from "./messages/new_session_ticket.ts";
 import { decodeServerHello, isHelloRetryRequest } from "./messages/server_hello.ts";
 import type { ClientHello, Extension, HandshakeMessage, NewSessionTicket, ServerHello } from "./messages/types.ts";
-import { computeBinders, truncatedClientHello } from "./binder.ts";
+import { bindClientHello } from "./binder.ts";
 import { type HandshakeStageResult, KeyExchangeError, type KeyScheduleJobs, type SecretHandle, stageJobsOf } from "../crypto/stages.ts";
 import {
-  configuredGroups,
-  configuredPskModes,
-  configuredSuites,
   encodeAlpnNames,
   groupName,
   pskModeCode,
@@ -433,22 +429,13 @@ export class ClientHandshake implements HandshakeDriver {
       legacyCompressionMethods: new Uint8Array([0]),
       extensions: exts,
     };
-    let early: SecretHandle[] = [];
-    if (pskExt) {
-      const partialRaw = encodeHandshake(HandshakeType.client_hello, encodeClientHello(hello));
-      // §4.2.11.2: binders cover the ClientHello up to (not including) the binders list.
-      const partial = truncatedClientHello(partialRaw, placeholder.binders);
-      const bound = await computeBinders(
-        this.#jobs,
-        this.#transcript,
-        psks.map((k) => ({ hash: k.hash, secret: pskSecret(k), kind: k.binderKind })),
-        partial,
-      );
-      early = bound.early;
-      pskExt.data = ext.encodePreSharedKeyClientHello({ identities: placeholder.identities, binders: bound.binders });
-    }
-    for (const e of previous) e.dispose(); // the first ClientHello's, after a HelloRetryRequest
     const raw = encodeHandshake(HandshakeType.client_hello, encodeClientHello(hello));
+    // §4.2.11.2: binders cover the ClientHello up to (not including) the binders list; they are
+    // written over the placeholders.
+    const early = pskExt
+      ? await bindClientHello(this.#jobs, this.#transcript, psks.map((k) => ({ hash: k.hash, secret: pskSecret(k), kind: k.binderKind })), raw, placeholder.binders)
+      : [];
+    for (const e of previous) e.dispose(); // the first ClientHello's, after a HelloRetryRequest
     const sent: SentHello = { ...base, hello, raw, offered: [...psks], early };
     this.#state = { name: "ExpectServerHello", hello: sent };
     this.#transcript.add(raw);
