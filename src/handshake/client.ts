@@ -18,12 +18,12 @@
 import type { ClientConfig, NegotiatedParameters, PskKeyExchangeModeName } from "../config.ts";
 import type { GroupName, KeyShareKeyPair } from "../crypto/provider.ts";
 import { constantTimeEqual, wipe } from "../crypto/constant_time.ts";
-import { protocolError, TlsError, usageError } from "../errors.ts";
+import { TlsError, usageError } from "../errors.ts";
 import type { HandshakeDriver, HandshakeIO } from "../connection/connection.ts";
 import { type Psk, pskSecret } from "../psk/external_psk.ts";
 import { ClientSession, MAX_TICKET_LIFETIME } from "../psk/session.ts";
 import { AlertDescription } from "./alerts.ts";
-import { illegal, unexpected } from "./violations.ts";
+import { illegal, missing, unexpected, unsupported, violation } from "./violations.ts";
 import { MessageFlow } from "./message_order.ts";
 import {
   type CipherSuiteParams,
@@ -325,14 +325,14 @@ export class ClientHandshake implements HandshakeDriver {
   async handlePostHandshake(msg: HandshakeMessage): Promise<void> {
     const st = this.#state;
     if (msg.type !== HandshakeType.new_session_ticket || st.name !== "Connected") {
-      throw unexpected(`post-handshake message ${msg.type}`, st.name);
+      throw unexpected("unexpected_post_handshake_message", `unexpected post-handshake message ${msg.type} in state ${st.name}`);
     }
     await this.#processNewSessionTicket(st.ticket, decodeNewSessionTicket(msg.body));
   }
 
   /** §4.6.1: derive the ticket's PSK and hand the session to the application. */
   async #processNewSessionTicket(base: TicketBase, nst: NewSessionTicket): Promise<void> {
-    if (nst.ticketLifetime > MAX_TICKET_LIFETIME) throw illegal("ticket_lifetime exceeds 7 days (§4.6.1)");
+    if (nst.ticketLifetime > MAX_TICKET_LIFETIME) throw illegal("ticket_lifetime_too_long", "ticket_lifetime exceeds 7 days (§4.6.1)");
     let maxEarlyData = 0;
     for (const e of nst.extensions) {
       if (e.type === ExtensionType.early_data) maxEarlyData = ext.decodeEarlyDataNewSessionTicket(e.data);
@@ -451,15 +451,15 @@ export class ClientHandshake implements HandshakeDriver {
     // §4.1.4: at most one HelloRetryRequest; the table knows.
     const retry = isHelloRetryRequest(sh);
     this.#flow.received(retry ? "HelloRetryRequest" : "ServerHello");
-    if (sh.legacyVersion !== TLS12) throw protocolError(AlertDescription.protocol_version, "ServerHello legacy_version is not 0x0303");
-    if (sh.legacyCompressionMethod !== 0) throw illegal("ServerHello legacy_compression_method is not 0");
+    if (sh.legacyVersion !== TLS12) throw violation(AlertDescription.protocol_version, "sh_legacy_version", "ServerHello legacy_version is not 0x0303");
+    if (sh.legacyCompressionMethod !== 0) throw illegal("sh_compression_method", "ServerHello legacy_compression_method is not 0");
     if (!constantTimeEqual(sh.legacySessionIdEcho, hello.sessionId)) {
-      throw illegal("ServerHello legacy_session_id_echo does not match (§4.1.3)");
+      throw illegal("sh_session_id_mismatch", "ServerHello legacy_session_id_echo does not match (§4.1.3)");
     }
     const sv = ext.findExtension(sh.extensions, ExtensionType.supported_versions);
-    if (!sv) throw protocolError(AlertDescription.protocol_version, "server did not negotiate TLS 1.3 (no supported_versions)", "protocol_version");
+    if (!sv) throw violation(AlertDescription.protocol_version, "sh_no_supported_versions", "server did not negotiate TLS 1.3 (no supported_versions)");
     if (ext.decodeSupportedVersionsServerHello(sv) !== TLS13) {
-      throw illegal("server selected a version we did not offer (§4.2.1)");
+      throw illegal("sh_version_not_offered", "server selected a version we did not offer (§4.2.1)");
     }
     // §4.2: only these extensions may appear in ServerHello / HelloRetryRequest; anything we did not
     // offer is unsupported_extension, anything offered but not allowed here is illegal_parameter.
@@ -468,14 +468,14 @@ export class ClientHandshake implements HandshakeDriver {
       : [ExtensionType.supported_versions, ExtensionType.key_share, ExtensionType.pre_shared_key];
     for (const e of sh.extensions) {
       if (e.type !== ExtensionType.cookie && !hello.hello.extensions.some((o) => o.type === e.type)) {
-        throw protocolError(AlertDescription.unsupported_extension, `server sent extension ${e.type} that was not offered`, "unsupported_extension");
+        throw unsupported("sh_extension_not_offered", `server sent extension ${e.type} that was not offered`);
       }
-      if (!allowed.includes(e.type)) throw illegal(`extension ${e.type} is not allowed in ServerHello (§4.2)`);
+      if (!allowed.includes(e.type)) throw illegal("sh_extension_not_allowed", `extension ${e.type} is not allowed in ServerHello (§4.2)`);
     }
     const suite = CIPHER_SUITES.get(sh.cipherSuite);
-    if (!suite || !this.#suites.includes(suite)) throw illegal(`server selected cipher suite 0x${sh.cipherSuite.toString(16)} that was not offered`);
+    if (!suite || !this.#suites.includes(suite)) throw illegal("sh_cipher_suite_not_offered", `server selected cipher suite 0x${sh.cipherSuite.toString(16)} that was not offered`);
     if (retry) return await this.#processHelloRetryRequest(hello, sh, msg, suite);
-    if (hello.retrySuite && hello.retrySuite !== suite) throw illegal("ServerHello cipher suite differs from HelloRetryRequest (§4.1.4)");
+    if (hello.retrySuite && hello.retrySuite !== suite) throw illegal("sh_cipher_suite_differs_from_hrr", "ServerHello cipher suite differs from HelloRetryRequest (§4.1.4)");
     this.#transcript.setHash(suite.hash);
 
     // pre_shared_key: which identity the server chose (§4.2.11).
@@ -490,8 +490,8 @@ export class ClientHandshake implements HandshakeDriver {
     }
     const selected = ext.decodePreSharedKeyServerHello(pskData);
     const psk = hello.offered[selected];
-    if (!psk) throw illegal(`server selected PSK identity ${selected} of ${hello.offered.length}`, "bad_selected_identity");
-    if (psk.hash !== suite.hash) throw illegal("server selected a cipher suite whose hash does not match the PSK (§4.2.11)");
+    if (!psk) throw illegal("bad_selected_identity", `server selected PSK identity ${selected} of ${hello.offered.length}`);
+    if (psk.hash !== suite.hash) throw illegal("sh_psk_hash_mismatch", "server selected a cipher suite whose hash does not match the PSK (§4.2.11)");
     this.#flow.decide({ psk: true });
 
     // key_share: present ⇒ psk_dhe_ke, absent ⇒ psk_ke; the mode must be one we offered.
@@ -500,17 +500,17 @@ export class ClientHandshake implements HandshakeDriver {
     let mode: PskKeyExchangeModeName;
     let group: GroupName | null = null;
     if (ksData) {
-      if (!this.#pskModes.includes("psk_dhe_ke")) throw illegal("server sent key_share but psk_dhe_ke was not offered");
+      if (!this.#pskModes.includes("psk_dhe_ke")) throw illegal("sh_key_share_without_psk_dhe_ke", "server sent key_share but psk_dhe_ke was not offered");
       const entry = ext.decodeKeyShareServerHello(ksData);
       const name = groupName(entry.group);
       const mine = name ? hello.keyShares.get(name) : undefined;
-      if (!name || !mine) throw illegal("server key share is for a group we did not send (§4.2.8)");
+      if (!name || !mine) throw illegal("sh_key_share_group_not_sent", "server key share is for a group we did not send (§4.2.8)");
       kx = { keyPair: mine, peerPublicKey: entry.keyExchange };
       mode = "psk_dhe_ke";
       group = name;
     } else {
       if (!this.#pskModes.includes("psk_ke")) {
-        throw illegal("server omitted key_share but only psk_dhe_ke was offered (§4.2.9)");
+        throw illegal("sh_psk_dhe_ke_without_key_share", "server omitted key_share but only psk_dhe_ke was offered (§4.2.9)");
       }
       mode = "psk_ke";
     }
@@ -530,18 +530,18 @@ export class ClientHandshake implements HandshakeDriver {
   async #processHelloRetryRequest(hello: SentHello, hrr: ServerHello, msg: HandshakeMessage, suite: CipherSuiteParams): Promise<void> {
     const ksData = ext.findExtension(hrr.extensions, ExtensionType.key_share);
     const cookieData = ext.findExtension(hrr.extensions, ExtensionType.cookie);
-    if (!ksData && !cookieData) throw illegal("HelloRetryRequest would not change the ClientHello (§4.1.4)");
+    if (!ksData && !cookieData) throw illegal("hrr_no_change", "HelloRetryRequest would not change the ClientHello (§4.1.4)");
     if (ext.findExtension(hrr.extensions, ExtensionType.pre_shared_key)) {
-      throw protocolError(AlertDescription.unsupported_extension, "pre_shared_key in HelloRetryRequest", "unsupported_extension");
+      throw unsupported("hrr_pre_shared_key", "pre_shared_key in HelloRetryRequest");
     }
     let keyShares = hello.keyShares;
     if (ksData) {
       const g = ext.decodeKeyShareHelloRetryRequest(ksData);
       const name = groupName(g);
       // §4.2.8: the group must be in supported_groups and not one we already sent a share for.
-      if (!name || !this.#groups.includes(name)) throw illegal("HelloRetryRequest selected a group we did not offer");
-      if (keyShares.has(name)) throw illegal("HelloRetryRequest selected a group we already sent a share for");
-      if (!this.#pskModes.includes("psk_dhe_ke") && !this.#certAllowed) throw illegal("HelloRetryRequest asked for a key share without psk_dhe_ke");
+      if (!name || !this.#groups.includes(name)) throw illegal("hrr_group_not_offered", "HelloRetryRequest selected a group we did not offer");
+      if (keyShares.has(name)) throw illegal("hrr_group_already_sent", "HelloRetryRequest selected a group we already sent a share for");
+      if (!this.#pskModes.includes("psk_dhe_ke") && !this.#certAllowed) throw illegal("hrr_key_share_without_psk_dhe_ke", "HelloRetryRequest asked for a key share without psk_dhe_ke");
       keyShares = new Map([[name, await this.#io.provider.generateKeyShare(name)]]);
     }
     // §4.4.1: replace ClientHello1 by message_hash, then add the HRR.
@@ -579,7 +579,7 @@ export class ClientHandshake implements HandshakeDriver {
         exportSecrets: this.#io.wantsKeyLog,
       });
     } catch (e) {
-      if (e instanceof KeyExchangeError) throw illegal("invalid server key share", "bad_key_share");
+      if (e instanceof KeyExchangeError) throw illegal("bad_key_share", "invalid server key share");
       throw e;
     }
     if (hs.secrets) {
@@ -597,11 +597,11 @@ export class ClientHandshake implements HandshakeDriver {
   async #processCertificateServerHello(hello: SentHello, sh: ServerHello, msg: HandshakeMessage, suite: CipherSuiteParams): Promise<void> {
     const ksData = ext.findExtension(sh.extensions, ExtensionType.key_share);
     // §4.1.1, §9.2: without a PSK the server must answer our key_share.
-    if (!ksData) throw protocolError(AlertDescription.missing_extension, "ServerHello has neither pre_shared_key nor key_share", "missing_extension");
+    if (!ksData) throw missing("sh_no_key_share", "ServerHello has neither pre_shared_key nor key_share");
     const entry = ext.decodeKeyShareServerHello(ksData);
     const name = groupName(entry.group);
     const mine = name ? hello.keyShares.get(name) : undefined;
-    if (!name || !mine) throw illegal("server key share is for a group we did not send (§4.2.8)");
+    if (!name || !mine) throw illegal("sh_key_share_group_not_sent", "server key share is for a group we did not send (§4.2.8)");
     this.#flow.decide({ psk: false });
     this.#transcript.add(msg.raw);
     for (const e of hello.early) e.dispose(); // no PSK in a certificate handshake
@@ -617,9 +617,9 @@ export class ClientHandshake implements HandshakeDriver {
   #processCertificateRequest(st: Extract<ClientState, { name: "ExpectCertificateOrCertificateRequest" }>, msg: HandshakeMessage): void {
     const cr = decodeCertificateRequest(msg.body);
     // §4.3.2: certificate_request_context is empty outside post-handshake authentication.
-    if (cr.certificateRequestContext.length !== 0) throw illegal("CertificateRequest context must be empty in the handshake (§4.3.2)");
+    if (cr.certificateRequestContext.length !== 0) throw illegal("cr_context_not_empty", "CertificateRequest context must be empty in the handshake (§4.3.2)");
     const sa = ext.findExtension(cr.extensions, ExtensionType.signature_algorithms);
-    if (!sa) throw protocolError(AlertDescription.missing_extension, "CertificateRequest without signature_algorithms (§4.3.2)", "missing_extension");
+    if (!sa) throw missing("cr_no_signature_algorithms", "CertificateRequest without signature_algorithms (§4.3.2)");
     const request: CertificateRequest = { context: cr.certificateRequestContext, schemes: ext.decodeSignatureAlgorithms(sa) };
     this.#transcript.add(msg.raw);
     this.#state = { name: "ExpectCertificate", session: st.session, hs: st.hs, request };
@@ -632,7 +632,7 @@ export class ClientHandshake implements HandshakeDriver {
   ): Promise<void> {
     const chain = readCertificateMessage(msg.body, new Uint8Array(0), []);
     // §4.4.2.4: an empty server Certificate is decode_error.
-    if (chain.length === 0) throw protocolError(AlertDescription.decode_error, "server sent an empty Certificate (§4.4.2.4)", "decode_error");
+    if (chain.length === 0) throw violation(AlertDescription.decode_error, "server_certificate_empty", "server sent an empty Certificate (§4.4.2.4)");
     const auth = this.#ctx.certificateAuth;
     if (!auth) throw new TypeError("a certificate handshake without certificateAuth");
     const leaf = await auth.verifyPeer(chain, {
@@ -696,7 +696,7 @@ export class ClientHandshake implements HandshakeDriver {
         case ExtensionType.server_name:
           ext.decodeServerNameEncryptedExtensions(e.data);
           if (!hello.hello.extensions.some((o) => o.type === ExtensionType.server_name)) {
-            throw protocolError(AlertDescription.unsupported_extension, "server_name acknowledged but not sent", "unsupported_extension");
+            throw unsupported("ee_server_name_not_offered", "server_name acknowledged but not sent");
           }
           break;
         case ExtensionType.supported_groups:
@@ -706,14 +706,14 @@ export class ClientHandshake implements HandshakeDriver {
           // RFC 7301 §3.1: exactly one protocol (the codec checks), one we offered.
           const chosen = ext.alpnProtocolName(ext.decodeAlpnEncryptedExtensions(e.data));
           if (!this.#config.alpnProtocols?.includes(chosen)) {
-            throw illegal("server selected an ALPN protocol we did not offer");
+            throw illegal("ee_alpn_not_offered", "server selected an ALPN protocol we did not offer");
           }
           alpn = chosen;
           break;
         }
         case ExtensionType.record_size_limit: {
           if (this.#config.recordSizeLimit === undefined) {
-            throw protocolError(AlertDescription.unsupported_extension, "record_size_limit not offered", "unsupported_extension");
+            throw unsupported("ee_record_size_limit_not_offered", "record_size_limit not offered");
           }
           this.#io.setPeerRecordSizeLimit(ext.decodeRecordSizeLimit(e.data));
           break;
@@ -721,11 +721,11 @@ export class ClientHandshake implements HandshakeDriver {
         case ExtensionType.early_data:
           ext.decodeEarlyDataEncryptedExtensions(e.data);
           if (!hello.earlyData || hello.retrySuite) {
-            throw protocolError(AlertDescription.unsupported_extension, "early_data accepted but not offered", "unsupported_extension");
+            throw unsupported("ee_early_data_not_offered", "early_data accepted but not offered");
           }
           // §4.2.10: acceptance is only valid for the first identity and its own suite.
           if (!session.psk || hello.offered.indexOf(session.psk) !== 0 || session.suite !== hello.earlyData) {
-            throw illegal("server accepted early data with a different PSK or cipher suite");
+            throw illegal("ee_early_data_wrong_psk", "server accepted early data with a different PSK or cipher suite");
           }
           earlyData = true;
           break;
@@ -736,10 +736,10 @@ export class ClientHandshake implements HandshakeDriver {
             e.type === ExtensionType.supported_versions || e.type === ExtensionType.psk_key_exchange_modes ||
             e.type === ExtensionType.cookie || e.type === ExtensionType.signature_algorithms
           ) {
-            throw illegal(`extension ${e.type} is not allowed in EncryptedExtensions`);
+            throw illegal("ee_extension_not_allowed", `extension ${e.type} is not allowed in EncryptedExtensions`);
           }
           if (!hello.hello.extensions.some((o) => o.type === e.type)) {
-            throw protocolError(AlertDescription.unsupported_extension, `server sent extension ${e.type} that was not offered`, "unsupported_extension");
+            throw unsupported("ee_extension_not_offered", `server sent extension ${e.type} that was not offered`);
           }
       }
     }

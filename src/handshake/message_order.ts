@@ -13,8 +13,8 @@
  *
  * @module
  */
-import { protocolError, type TlsError } from "../errors.ts";
-import { AlertDescription } from "./alerts.ts";
+import type { TlsError } from "../errors.ts";
+import { unexpected } from "./violations.ts";
 import { HandshakeType } from "./constants.ts";
 
 /** A handshake message by name: HelloRetryRequest is a ServerHello on the wire (§4.1.3). */
@@ -115,7 +115,7 @@ export const HANDSHAKE_FLOWS: readonly HandshakeFlow[] = [
 /** The peer's message is not one any remaining handshake kind allows here (unexpected_message). */
 function unexpectedMessage(type: number, role: Sender, after: string): TlsError {
   const name = HandshakeType[type] ?? `type ${type}`;
-  return protocolError(AlertDescription.unexpected_message, `${role}: unexpected handshake message ${name} after ${after}`, "unexpected_message");
+  return unexpected("unexpected_handshake_message", `${role}: unexpected handshake message ${name} after ${after}`);
 }
 
 /**

@@ -25,13 +25,13 @@
 import type { NegotiatedParameters, PskKeyExchangeModeName, PskPolicy, ServerConfig } from "../config.ts";
 import type { GroupName, KeyShareKeyPair } from "../crypto/provider.ts";
 import { wipe } from "../crypto/constant_time.ts";
-import { protocolError, TlsError, usageError } from "../errors.ts";
+import { TlsError, usageError } from "../errors.ts";
 import type { HandshakeDriver, HandshakeIO } from "../connection/connection.ts";
 import type { Psk } from "../psk/external_psk.ts";
 import type { ServerContextState } from "../context/server_context.ts";
 import type { ConnectionOptions } from "../connection/create.ts";
 import { AlertDescription } from "./alerts.ts";
-import { illegal, missing, unexpected } from "./violations.ts";
+import { illegal, missing, unexpected, violation } from "./violations.ts";
 import { MessageFlow } from "./message_order.ts";
 import {
   type CipherSuiteParams,
@@ -265,7 +265,7 @@ export class ServerHandshake implements HandshakeDriver {
 
   /** Clients send no post-handshake messages other than KeyUpdate (handled by the connection). */
   handlePostHandshake(msg: HandshakeMessage): Promise<void> {
-    return Promise.reject(unexpected(`post-handshake message ${msg.type}`, this.#state.name));
+    return Promise.reject(unexpected("unexpected_post_handshake_message", `unexpected post-handshake message ${msg.type} in state ${this.#state.name}`));
   }
 
   // ---- ClientHello ----------------------------------------------------------------------------
@@ -320,7 +320,7 @@ export class ServerHandshake implements HandshakeDriver {
       throw e;
     }
     // On a retried hello the choice must stay consistent with the HRR (§4.1.4).
-    if (retry && sel.suite !== retry.suite) throw illegal("second ClientHello changed the negotiated cipher suite");
+    if (retry && sel.suite !== retry.suite) throw illegal("ch2_cipher_suite_changed", "second ClientHello changed the negotiated cipher suite");
 
     // (EC)DHE group.
     let share: KeyShareChoice | undefined;
@@ -342,7 +342,7 @@ export class ServerHandshake implements HandshakeDriver {
     this.#transcript.add(msg.raw);
     let earlyData = false;
     if (offer.earlyData) {
-      if (retry) throw illegal("early_data in the second ClientHello (§4.2.10)");
+      if (retry) throw illegal("ch2_early_data", "early_data in the second ClientHello (§4.2.10)");
       earlyData = await acceptEarlyData(this.#scope, sel, offered, offer.alpn);
       if (!earlyData) this.skippableEarlyData = sel.psk.earlyData?.maxSize ?? REJECTED_EARLY_DATA_LIMIT;
     }
@@ -354,15 +354,15 @@ export class ServerHandshake implements HandshakeDriver {
     const { ch, offer, retry } = hello;
     const saData = ext.findExtension(ch.extensions, ExtensionType.signature_algorithms);
     // §4.2.3, §9.2: a client that wants certificate authentication MUST send signature_algorithms.
-    if (!saData) throw missing("certificate authentication needs signature_algorithms (§4.2.3)");
+    if (!saData) throw missing("ch_no_signature_algorithms", "certificate authentication needs signature_algorithms (§4.2.3)");
     const peerSchemes = ext.decodeSignatureAlgorithms(saData);
     const suite = selectSuite(this.#scope.suites, ch.cipherSuites);
     if (!suite) {
       throw new TlsError("incompatible", "no_common_cipher_suite", "no common cipher suite", { alert: AlertDescription.handshake_failure });
     }
-    if (retry && suite !== retry.suite) throw illegal("second ClientHello changed the negotiated cipher suite");
+    if (retry && suite !== retry.suite) throw illegal("ch2_cipher_suite_changed", "second ClientHello changed the negotiated cipher suite");
     // §9.2: without a PSK, (EC)DHE is the key exchange: supported_groups and key_share are mandatory.
-    if (offer.clientGroups.length === 0) throw missing("certificate handshake needs supported_groups and key_share (§9.2)");
+    if (offer.clientGroups.length === 0) throw missing("ch_certificate_without_key_share", "certificate handshake needs supported_groups and key_share (§9.2)");
     const share = pickKeyShare(this.#groups, offer, retry);
     if (!share) {
       const want = retryGroup(this.#groups, offer.clientGroups);
@@ -377,7 +377,7 @@ export class ServerHandshake implements HandshakeDriver {
     this.#transcript.add(hello.raw);
     // §4.2.10: 0-RTT needs a PSK; here it is rejected and skipped.
     if (offer.earlyData) {
-      if (retry) throw illegal("early_data in the second ClientHello (§4.2.10)");
+      if (retry) throw illegal("ch2_early_data", "early_data in the second ClientHello (§4.2.10)");
       this.skippableEarlyData = REJECTED_EARLY_DATA_LIMIT;
     }
     await this.#sendServerParameters(hello, { psk: undefined, cert, suite, mode: "ecdhe", earlyData: false }, share, null);
@@ -440,7 +440,7 @@ export class ServerHandshake implements HandshakeDriver {
         mine = isKemGroup(share.name) && p.respondKeyShare ? await p.respondKeyShare(share.name, share.keyExchange) : await p.generateKeyShare(share.name);
       } catch (e) {
         // §4.2.8: a malformed share (e.g. an ML-KEM key failing FIPS 203's check) is illegal_parameter.
-        if (e instanceof TypeError) throw illegal("invalid client key share", "bad_key_share");
+        if (e instanceof TypeError) throw illegal("bad_key_share", "invalid client key share");
         throw e;
       }
       kx = { keyPair: mine, peerPublicKey: share.keyExchange };
@@ -483,7 +483,7 @@ export class ServerHandshake implements HandshakeDriver {
       hs = await this.#jobs.handshakeStage({ suite, early, keyExchange: kx, transcript: this.#transcript.bytes(), exportSecrets: keyLog });
     } catch (e) {
       earlyTraffic?.keys.key.dispose?.();
-      if (e instanceof KeyExchangeError) throw illegal("invalid client key share", "bad_key_share");
+      if (e instanceof KeyExchangeError) throw illegal("bad_key_share", "invalid client key share");
       throw e;
     }
     // A resumption PSK made from a ticket lives only for this handshake.
@@ -563,7 +563,7 @@ export class ServerHandshake implements HandshakeDriver {
 
   /** §4.5: EndOfEarlyData ends 0-RTT; the client's handshake keys follow. */
   #readEndOfEarlyData(st: Extract<ServerState, { name: "ExpectEndOfEarlyData" }>, msg: HandshakeMessage): void {
-    if (msg.body.length !== 0) throw protocolError(AlertDescription.decode_error, "EndOfEarlyData is not empty", "decode_error");
+    if (msg.body.length !== 0) throw violation(AlertDescription.decode_error, "end_of_early_data_not_empty", "EndOfEarlyData is not empty");
     this.#transcript.add(msg.raw);
     this.#io.setEarlyDataReading(null);
     this.#io.setReadKeys(st.keys.clientHandshake.keys);

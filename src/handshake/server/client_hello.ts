@@ -10,12 +10,11 @@
 import type { ServerConfig } from "../../config.ts";
 import type { GroupName } from "../../crypto/provider.ts";
 import { constantTimeEqual } from "../../crypto/constant_time.ts";
-import { protocolError } from "../../errors.ts";
 import { AlertDescription } from "../alerts.ts";
 import { ExtensionType, NamedGroup, TLS12, TLS13 } from "../constants.ts";
 import * as ext from "../extensions/index.ts";
 import type { ClientHello, KeyShareEntry } from "../messages/types.ts";
-import { illegal, missing } from "../violations.ts";
+import { illegal, missing, violation } from "../violations.ts";
 
 /** What a HelloRetryRequest asked for, checked against the second ClientHello (§4.1.2, §4.1.4). */
 export interface RetryRequest {
@@ -63,28 +62,28 @@ export function checkClientHello(ch: ClientHello, retry: RetryRequest | undefine
   // Appendix D.5: a ClientHello with legacy_version 0x0300 (SSL 3.0) MUST be aborted with
   // protocol_version; anything below TLS 1.2's 0x0303 is treated the same (as OpenSSL does).
   if (ch.legacyVersion < TLS12) {
-    throw protocolError(AlertDescription.protocol_version, `ClientHello legacy_version 0x${ch.legacyVersion.toString(16).padStart(4, "0")} is below 0x0303 (§D.5)`, "protocol_version");
+    throw violation(AlertDescription.protocol_version, "ch_legacy_version", `ClientHello legacy_version 0x${ch.legacyVersion.toString(16).padStart(4, "0")} is below 0x0303 (§D.5)`);
   }
   const sv = ext.findExtension(ch.extensions, ExtensionType.supported_versions);
   // §4.2.1: no supported_versions means TLS 1.2 or older, which we do not speak.
   if (!sv || !ext.decodeSupportedVersionsClientHello(sv).includes(TLS13)) {
-    throw protocolError(AlertDescription.protocol_version, "client does not offer TLS 1.3", "protocol_version");
+    throw violation(AlertDescription.protocol_version, "ch_no_supported_versions", "client does not offer TLS 1.3");
   }
   // §4.1.2: legacy_compression_methods MUST be exactly [0].
   if (ch.legacyCompressionMethods.length !== 1 || ch.legacyCompressionMethods[0] !== 0) {
-    throw illegal("legacy_compression_methods is not [null] (§4.1.2)");
+    throw illegal("ch_compression_methods", "legacy_compression_methods is not [null] (§4.1.2)");
   }
   // §4.2.1: with supported_versions present, legacy_version MUST NOT be used for negotiation.
   if (retry) {
     const first = retry.hello1;
     // §4.1.2: the retried ClientHello keeps random and session id; early_data is gone.
     if (!constantTimeEqual(ch.random, first.random) || !constantTimeEqual(ch.legacySessionId, first.legacySessionId)) {
-      throw illegal("second ClientHello changed random or legacy_session_id");
+      throw illegal("ch2_random_or_session_id_changed", "second ClientHello changed random or legacy_session_id");
     }
-    if (ext.findExtension(ch.extensions, ExtensionType.early_data)) throw illegal("early_data in the second ClientHello");
+    if (ext.findExtension(ch.extensions, ExtensionType.early_data)) throw illegal("ch2_early_data", "early_data in the second ClientHello");
     if (retry.cookie) {
       const c = ext.findExtension(ch.extensions, ExtensionType.cookie);
-      if (!c || !constantTimeEqual(ext.decodeCookie(c), retry.cookie)) throw illegal("second ClientHello did not echo the cookie");
+      if (!c || !constantTimeEqual(ext.decodeCookie(c), retry.cookie)) throw illegal("ch2_cookie_mismatch", "second ClientHello did not echo the cookie");
     }
   }
 }
@@ -95,21 +94,21 @@ export function readClientHello(ch: ClientHello, config: Readonly<ServerConfig>)
   const pskData = find(ExtensionType.pre_shared_key);
   const modesData = find(ExtensionType.psk_key_exchange_modes);
   // §4.2.9: a client offering pre_shared_key MUST also send psk_key_exchange_modes.
-  if (pskData && !modesData) throw missing("pre_shared_key without psk_key_exchange_modes (§4.2.9)");
+  if (pskData && !modesData) throw missing("ch_psk_without_psk_modes", "pre_shared_key without psk_key_exchange_modes (§4.2.9)");
   const clientModes = modesData ? ext.decodePskKeyExchangeModes(modesData) : [];
   const groupsData = find(ExtensionType.supported_groups);
   const ksData = find(ExtensionType.key_share);
   // §9.2: key_share and supported_groups go together.
-  if (ksData && !groupsData) throw missing("key_share without supported_groups (§9.2)");
-  if (groupsData && !ksData) throw missing("supported_groups without key_share (§9.2)");
+  if (ksData && !groupsData) throw missing("ch_key_share_without_groups", "key_share without supported_groups (§9.2)");
+  if (groupsData && !ksData) throw missing("ch_groups_without_key_share", "supported_groups without key_share (§9.2)");
   const clientGroups = groupsData ? ext.decodeSupportedGroups(groupsData) : [];
   const shares = ksData ? ext.decodeKeyShareClientHello(ksData) : [];
   // §4.2.8: each share's group must be in supported_groups, no duplicates.
   const seen = new Set<number>();
   for (const s of shares) {
-    if (seen.has(s.group)) throw illegal("duplicate key share group (§4.2.8)");
+    if (seen.has(s.group)) throw illegal("ch_duplicate_key_share", "duplicate key share group (§4.2.8)");
     seen.add(s.group);
-    if (!clientGroups.includes(s.group)) throw illegal("key share for a group not in supported_groups (§4.2.8)");
+    if (!clientGroups.includes(s.group)) throw illegal("ch_key_share_group_not_supported", "key share for a group not in supported_groups (§4.2.8)");
   }
 
   // SNI and ALPN (read now, answered in EncryptedExtensions).
@@ -121,7 +120,7 @@ export function readClientHello(ch: ClientHello, config: Readonly<ServerConfig>)
     const offered = ext.decodeAlpnClientHello(alpnData).map(ext.alpnProtocolName);
     const pick = config.alpnProtocols.find((p) => offered.includes(p));
     // RFC 7301 §3.2: no overlap → no_application_protocol.
-    if (pick === undefined) throw protocolError(AlertDescription.no_application_protocol, "no common ALPN protocol", "no_application_protocol");
+    if (pick === undefined) throw violation(AlertDescription.no_application_protocol, "ch_no_common_alpn", "no common ALPN protocol");
     alpn = pick;
   }
   const rsl = find(ExtensionType.record_size_limit);
@@ -165,7 +164,7 @@ export function pickKeyShare(
     }
   }
   if (retry && (!share || share.name !== retry.group || shares.length !== 1)) {
-    throw illegal("second ClientHello does not carry the key share the HelloRetryRequest asked for");
+    throw illegal("hrr_key_share_mismatch", "second ClientHello does not carry the key share the HelloRetryRequest asked for");
   }
   return share;
 }

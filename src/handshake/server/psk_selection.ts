@@ -62,15 +62,15 @@ export interface PskSelectionScope {
 /** §4.2.11 and our limits: identities and binders pair up; bounded count and identity size. */
 export function checkOfferedPsks(offered: OfferedPsks, config: Readonly<ServerConfig>): void {
   if (offered.identities.length !== offered.binders.length) {
-    throw illegal("pre_shared_key identities and binders differ in count (§4.2.11)");
+    throw illegal("psk_binder_count_mismatch", "pre_shared_key identities and binders differ in count (§4.2.11)");
   }
   const maxOffered = config.maxOfferedPsks ?? 16;
   if (offered.identities.length > maxOffered) {
-    throw illegal(`client offered ${offered.identities.length} PSK identities; the limit is ${maxOffered}`, "too_many_psk_identities");
+    throw illegal("too_many_psk_identities", `client offered ${offered.identities.length} PSK identities; the limit is ${maxOffered}`);
   }
   const maxIdentity = config.maxPskIdentityLength ?? 1024;
   if (offered.identities.some((i) => i.identity.length > maxIdentity)) {
-    throw illegal(`a PSK identity exceeds the limit of ${maxIdentity} bytes`, "psk_identity_too_long");
+    throw illegal("psk_identity_too_long", `a PSK identity exceeds the limit of ${maxIdentity} bytes`);
   }
 }
 
