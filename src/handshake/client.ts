@@ -281,34 +281,29 @@ export class ClientHandshake implements HandshakeDriver {
 
   /** Handle a handshake message during the handshake; the message order table says which may come next. */
   async handle(msg: HandshakeMessage): Promise<void> {
-    this.#flow.expect(msg.type);
+    this.#flow.receive(msg.type);
     const st = this.#state;
     switch (msg.type) {
       case HandshakeType.server_hello:
-        // Recorded as a ServerHello or a HelloRetryRequest once decoded.
+        // Recorded as a ServerHello or a HelloRetryRequest once decoded (§4.1.4).
         if (st.name === "ExpectServerHello") return await this.#processServerHello(st.hello, msg);
         break;
       case HandshakeType.encrypted_extensions:
-        this.#flow.received("EncryptedExtensions");
         if (st.name === "ExpectEncryptedExtensions") return this.#processEncryptedExtensions(st, msg);
         break;
       case HandshakeType.certificate_request:
         // §4.3.2: an optional CertificateRequest comes before the server's Certificate.
-        this.#flow.received("CertificateRequest");
         if (st.name === "ExpectCertificateOrCertificateRequest") return this.#processCertificateRequest(st, msg);
         break;
       case HandshakeType.certificate:
-        this.#flow.received("Certificate");
         if (st.name === "ExpectCertificateOrCertificateRequest" || st.name === "ExpectCertificate") {
           return await this.#processServerCertificate(st, msg);
         }
         break;
       case HandshakeType.certificate_verify:
-        this.#flow.received("CertificateVerify");
         if (st.name === "ExpectCertificateVerify") return await this.#processServerCertificateVerify(st, msg);
         break;
       case HandshakeType.finished:
-        this.#flow.received("Finished");
         if (st.name === "ExpectFinished") return await this.#processServerFinished(st, msg);
         break;
     }

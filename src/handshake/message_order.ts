@@ -185,6 +185,18 @@ export class MessageFlow {
     }
   }
 
+  /**
+   * Check and record the peer's message of wire type `type`; a ServerHello is
+   * only checked here and recorded with {@link MessageFlow.received} once
+   * decoded (it may be a HelloRetryRequest).
+   */
+  receive(type: number): void {
+    this.expect(type);
+    if (type === HandshakeType.server_hello) return;
+    const name = (Object.keys(WIRE_TYPE) as MessageName[]).find((m) => WIRE_TYPE[m] === type);
+    if (name) this.received(name);
+  }
+
   /** Record the peer's message `msg` (decoded); unexpected_message if no remaining kind has it next. */
   received(msg: MessageName): void {
     const peer: Sender = this.#role === "client" ? "server" : "client";

@@ -236,27 +236,22 @@ export class ServerHandshake implements HandshakeDriver {
 
   /** Handle a handshake message during the handshake; the message order table says which may come next. */
   async handle(msg: HandshakeMessage): Promise<void> {
-    this.#flow.expect(msg.type);
+    this.#flow.receive(msg.type);
     const st = this.#state;
     switch (msg.type) {
       case HandshakeType.client_hello:
-        this.#flow.received("ClientHello");
         if (st.name === "ExpectClientHello") return await this.#processClientHello(st.retry, msg);
         break;
       case HandshakeType.end_of_early_data:
-        this.#flow.received("EndOfEarlyData");
         if (st.name === "ExpectEndOfEarlyData") return this.#readEndOfEarlyData(st, msg);
         break;
       case HandshakeType.certificate:
-        this.#flow.received("Certificate");
         if (st.name === "ExpectCertificate") return await this.#readClientCertificate(st, msg);
         break;
       case HandshakeType.certificate_verify:
-        this.#flow.received("CertificateVerify");
         if (st.name === "ExpectCertificateVerify") return await this.#readClientCertificateVerify(st, msg);
         break;
       case HandshakeType.finished:
-        this.#flow.received("Finished");
         if (st.name === "ExpectFinished") return await this.#readClientFinished(st, msg);
         break;
     }

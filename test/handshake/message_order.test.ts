@@ -277,43 +277,35 @@ function expectUnexpectedAt(p: Pair, side: "client" | "server"): void {
   expect(peer?.alert).toBe(AlertDescription.unexpected_message);
 }
 
+/** Rewrite `from`'s handshake-key flight with `transform`; the other side must answer unexpected_message. */
+async function expectOutOfOrder(provider: CryptoProvider, k: Kind, from: "client" | "server", transform: (c: Uint8Array) => Uint8Array[]): Promise<void> {
+  const log = new KeyLog();
+  const rewrite = rewriteProtectedHandshake({ from, provider, suite: SUITE, keyLog: log, transform });
+  const p = await run(provider, k, from === "client" && k.earlyRecords ? afterEarly(k.earlyRecords, rewrite) : rewrite, log);
+  expectUnexpectedAt(p, from === "server" ? "client" : "server");
+}
+
 for (const provider of PROVIDERS) {
   describe(`out-of-order handshake messages, each kind (${provider.name})`, () => {
     for (const k of KINDS) {
       test(`${k.kind}: the server's flight without EncryptedExtensions → unexpected_message at the client`, async () => {
-        const log = new KeyLog();
-        const drop = rewriteProtectedHandshake({
-          from: "server",
-          provider,
-          suite: SUITE,
-          keyLog: log,
-          transform: (c) => [concatBytes(...messages(c).filter((m) => m.type !== HandshakeType.encrypted_extensions).map((m) => m.raw))],
-        });
-        const p = await run(provider, k, drop, log);
-        expectUnexpectedAt(p, "client");
+        await expectOutOfOrder(provider, k, "server", (c) => [
+          concatBytes(...messages(c).filter((m) => m.type !== HandshakeType.encrypted_extensions).map((m) => m.raw)),
+        ]);
       });
 
       test(`${k.kind}: the client's second flight out of order → unexpected_message at the server`, async () => {
-        const log = new KeyLog();
         // Certificate flights: the client's first two messages swapped (CertificateVerify before
         // Certificate, or Finished before the empty Certificate); otherwise a message that is
         // never the client's next one (a second EndOfEarlyData, a CertificateVerify) before Finished.
-        const reorder = rewriteProtectedHandshake({
-          from: "client",
-          provider,
-          suite: SUITE,
-          keyLog: log,
-          transform: (c) => {
-            const ms = messages(c).map((m) => m.raw);
-            if (ms.length >= 2) return [concatBytes(ms[1]!, ms[0]!, ...ms.slice(2))];
-            const extra = k.earlyRecords
-              ? encodeHandshake(HandshakeType.end_of_early_data, new Uint8Array(0))
-              : encodeHandshake(HandshakeType.certificate_verify, Uint8Array.of(4, 3, 0, 0));
-            return [concatBytes(extra, c)];
-          },
+        await expectOutOfOrder(provider, k, "client", (c) => {
+          const ms = messages(c).map((m) => m.raw);
+          if (ms.length >= 2) return [concatBytes(ms[1]!, ms[0]!, ...ms.slice(2))];
+          const extra = k.earlyRecords
+            ? encodeHandshake(HandshakeType.end_of_early_data, new Uint8Array(0))
+            : encodeHandshake(HandshakeType.certificate_verify, Uint8Array.of(4, 3, 0, 0));
+          return [concatBytes(extra, c)];
         });
-        const p = await run(provider, k, k.earlyRecords ? afterEarly(k.earlyRecords, reorder) : reorder, log);
-        expectUnexpectedAt(p, "server");
       });
     }
   });
