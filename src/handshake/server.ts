@@ -31,7 +31,7 @@ import type { Psk } from "../psk/external_psk.ts";
 import type { ServerContextState } from "../context/server_context.ts";
 import type { ConnectionOptions } from "../connection/create.ts";
 import { AlertDescription } from "./alerts.ts";
-import { illegal, missing, unexpected, violation } from "./violations.ts";
+import { illegal, missing, unexpected } from "./violations.ts";
 import { MessageFlow } from "./message_order.ts";
 import {
   type CipherSuiteParams,
@@ -46,6 +46,7 @@ import {
 import * as ext from "./extensions/index.ts";
 import { decodeClientHello } from "./messages/client_hello.ts";
 import { encodeEncryptedExtensions } from "./messages/encrypted_extensions.ts";
+import { decodeEndOfEarlyData } from "./messages/end_of_early_data.ts";
 import { decodeFinished, encodeFinished } from "./messages/finished.ts";
 import { encodeHandshake } from "./messages/handshake.ts";
 import { encodeServerHello } from "./messages/server_hello.ts";
@@ -558,7 +559,7 @@ export class ServerHandshake implements HandshakeDriver {
 
   /** §4.5: EndOfEarlyData ends 0-RTT; the client's handshake keys follow. */
   #readEndOfEarlyData(st: Extract<ServerState, { name: "ExpectEndOfEarlyData" }>, msg: HandshakeMessage): void {
-    if (msg.body.length !== 0) throw violation(AlertDescription.decode_error, "end_of_early_data_not_empty", "EndOfEarlyData is not empty");
+    decodeEndOfEarlyData(msg.body); // §4.5: empty, else decode_error (non_empty_body)
     this.#transcript.add(msg.raw);
     this.#io.setEarlyDataReading(null);
     this.#io.setReadKeys(st.keys.clientHandshake.keys);

@@ -103,11 +103,9 @@ export function readClientHello(ch: ClientHello, config: Readonly<ServerConfig>)
   if (groupsData && !ksData) throw missing("ch_groups_without_key_share", "supported_groups without key_share (§9.2)");
   const clientGroups = groupsData ? ext.decodeSupportedGroups(groupsData) : [];
   const shares = ksData ? ext.decodeKeyShareClientHello(ksData) : [];
-  // §4.2.8: each share's group must be in supported_groups, no duplicates.
-  const seen = new Set<number>();
+  // §4.2.8: each share's group must be in supported_groups (two shares for one group are
+  // peer_duplicate_key_share, from decodeKeyShareClientHello).
   for (const s of shares) {
-    if (seen.has(s.group)) throw illegal("ch_duplicate_key_share", "duplicate key share group (§4.2.8)");
-    seen.add(s.group);
     if (!clientGroups.includes(s.group)) throw illegal("ch_key_share_group_not_supported", "key share for a group not in supported_groups (§4.2.8)");
   }
 

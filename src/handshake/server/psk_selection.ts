@@ -59,11 +59,12 @@ export interface PskSelectionScope {
   readonly now: () => number;
 }
 
-/** §4.2.11 and our limits: identities and binders pair up; bounded count and identity size. */
+/**
+ * Our limits on the offered PSKs: bounded count and identity size (that
+ * identities and binders pair up, §4.2.11, decodeOfferedPsks checks:
+ * peer_binder_count_mismatch).
+ */
 export function checkOfferedPsks(offered: OfferedPsks, config: Readonly<ServerConfig>): void {
-  if (offered.identities.length !== offered.binders.length) {
-    throw illegal("psk_binder_count_mismatch", "pre_shared_key identities and binders differ in count (§4.2.11)");
-  }
   const maxOffered = config.maxOfferedPsks ?? 16;
   if (offered.identities.length > maxOffered) {
     throw illegal("too_many_psk_identities", `client offered ${offered.identities.length} PSK identities; the limit is ${maxOffered}`);
