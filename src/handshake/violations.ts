@@ -13,15 +13,17 @@ import { AlertDescription } from "./alerts.ts";
  * server.ts, server/, message_order.ts); the alert is the RFC's. Prefixes
  * name the message: `ch_` ClientHello, `ch2_` the second ClientHello, `sh_`
  * ServerHello, `hrr_` HelloRetryRequest, `ee_` EncryptedExtensions, `cr_`
- * CertificateRequest.
+ * CertificateRequest. Where src/error_codes.ts on main already reserves a
+ * name for the condition (unexpected_handshake_message, bad_legacy_version,
+ * tls13_not_offered, empty_certificate_message), that name is used.
  */
 export type HandshakeErrorCode =
   // unexpected_message (§4, Appendix A)
   | "unexpected_handshake_message"
   | "unexpected_post_handshake_message"
   // ClientHello (server side)
-  | "ch_legacy_version" // protocol_version, §D.5
-  | "ch_no_supported_versions" // protocol_version, §4.2.1
+  | "bad_legacy_version" // protocol_version, §4.1.2, §4.1.3, §D.5 (ClientHello below 0x0303, ServerHello not 0x0303)
+  | "tls13_not_offered" // protocol_version, §4.2.1 (the ClientHello's supported_versions lacks TLS 1.3)
   | "ch_compression_methods" // illegal_parameter, §4.1.2
   | "ch_psk_without_psk_modes" // missing_extension, §4.2.9
   | "ch_key_share_without_groups" // missing_extension, §9.2
@@ -42,7 +44,6 @@ export type HandshakeErrorCode =
   | "ch2_cipher_suite_changed" // illegal_parameter, §4.1.4
   | "hrr_key_share_mismatch" // illegal_parameter, §4.1.2
   // ServerHello (client side)
-  | "sh_legacy_version" // protocol_version, §4.1.3
   | "sh_compression_method" // illegal_parameter, §4.1.3
   | "sh_session_id_mismatch" // illegal_parameter, §4.1.3
   | "sh_no_supported_versions" // protocol_version, §4.2.1
@@ -73,7 +74,7 @@ export type HandshakeErrorCode =
   | "ee_extension_not_offered" // unsupported_extension, §4.2
   | "cr_context_not_empty" // illegal_parameter, §4.3.2
   | "cr_no_signature_algorithms" // missing_extension, §4.3.2
-  | "server_certificate_empty" // decode_error, §4.4.2.4
+  | "empty_certificate_message" // decode_error, §4.4.2.4 (the server's Certificate)
   // Later messages
   | "end_of_early_data_not_empty" // decode_error, §4.5
   | "ticket_lifetime_too_long"; // illegal_parameter, §4.6.1
