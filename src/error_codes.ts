@@ -414,11 +414,11 @@ export type TlsErrorCode =
   | "unexpected_handshake_message"
   /** protocol · unexpected_message · After the handshake, a message this side does not take: to a client anything but NewSessionTicket or KeyUpdate, to a server anything but KeyUpdate (RFC 8446 §4.6). */
   | "unexpected_post_handshake_message"
-  // ClientHello, read by the server
-  /** protocol · protocol_version · A ClientHello's legacy_version is below 0x0303 (RFC 8446 §4.1.2, §D.5). */
-  | "ch_legacy_version"
+  // ClientHello, read by the server (bad_legacy_version also for the ServerHello, read by the client)
+  /** protocol · protocol_version · A ClientHello's legacy_version is below 0x0303, or a ServerHello's is not 0x0303 (RFC 8446 §4.1.2, §4.1.3, §D.5). */
+  | "bad_legacy_version"
   /** protocol · protocol_version · A ClientHello without supported_versions, or whose supported_versions does not list TLS 1.3 (RFC 8446 §4.2.1). */
-  | "ch_no_supported_versions"
+  | "tls13_not_offered"
   /** protocol · illegal_parameter · A ClientHello's legacy_compression_methods is not the single null method (RFC 8446 §4.1.2). */
   | "ch_compression_methods"
   /** protocol · missing_extension · A ClientHello with pre_shared_key but without psk_key_exchange_modes (RFC 8446 §4.2.9). */
@@ -447,8 +447,6 @@ export type TlsErrorCode =
   /** protocol · illegal_parameter · The second ClientHello does not carry exactly one key share, for the group the HelloRetryRequest asked for (RFC 8446 §4.1.2). */
   | "hrr_key_share_mismatch"
   // ServerHello, read by the client
-  /** protocol · protocol_version · A ServerHello's legacy_version is not 0x0303 (RFC 8446 §4.1.3). */
-  | "sh_legacy_version"
   /** protocol · illegal_parameter · A ServerHello's legacy_compression_method is not 0 (RFC 8446 §4.1.3). */
   | "sh_compression_method"
   /** protocol · illegal_parameter · A ServerHello's legacy_session_id_echo is not the ClientHello's legacy_session_id (RFC 8446 §4.1.3). */
@@ -506,7 +504,7 @@ export type TlsErrorCode =
   /** protocol · missing_extension · A CertificateRequest without signature_algorithms (RFC 8446 §4.3.2). */
   | "cr_no_signature_algorithms"
   /** protocol · decode_error · The server's Certificate message lists no certificate (RFC 8446 §4.4.2.4). */
-  | "server_certificate_empty"
+  | "empty_certificate_message"
   // after the handshake
   /** protocol · illegal_parameter · A NewSessionTicket's ticket_lifetime exceeds 604800 seconds, 7 days (RFC 8446 §4.6.1). */
   | "ticket_lifetime_too_long";

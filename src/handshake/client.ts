@@ -446,7 +446,7 @@ export class ClientHandshake implements HandshakeDriver {
     // §4.1.4: at most one HelloRetryRequest; the table knows.
     const retry = isHelloRetryRequest(sh);
     this.#flow.received(retry ? "HelloRetryRequest" : "ServerHello");
-    if (sh.legacyVersion !== TLS12) throw violation(AlertDescription.protocol_version, "sh_legacy_version", "ServerHello legacy_version is not 0x0303");
+    if (sh.legacyVersion !== TLS12) throw violation(AlertDescription.protocol_version, "bad_legacy_version", "ServerHello legacy_version is not 0x0303");
     if (sh.legacyCompressionMethod !== 0) throw illegal("sh_compression_method", "ServerHello legacy_compression_method is not 0");
     if (!constantTimeEqual(sh.legacySessionIdEcho, hello.sessionId)) {
       throw illegal("sh_session_id_mismatch", "ServerHello legacy_session_id_echo does not match (§4.1.3)");
@@ -627,7 +627,7 @@ export class ClientHandshake implements HandshakeDriver {
   ): Promise<void> {
     const chain = readCertificateMessage(msg.body, new Uint8Array(0), []);
     // §4.4.2.4: an empty server Certificate is decode_error.
-    if (chain.length === 0) throw violation(AlertDescription.decode_error, "server_certificate_empty", "server sent an empty Certificate (§4.4.2.4)");
+    if (chain.length === 0) throw violation(AlertDescription.decode_error, "empty_certificate_message", "server sent an empty Certificate (§4.4.2.4)");
     const auth = this.#ctx.certificateAuth;
     if (!auth) throw new TypeError("a certificate handshake without certificateAuth");
     const leaf = await auth.verifyPeer(chain, {

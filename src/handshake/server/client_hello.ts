@@ -62,12 +62,12 @@ export function checkClientHello(ch: ClientHello, retry: RetryRequest | undefine
   // Appendix D.5: a ClientHello with legacy_version 0x0300 (SSL 3.0) MUST be aborted with
   // protocol_version; anything below TLS 1.2's 0x0303 is treated the same (as OpenSSL does).
   if (ch.legacyVersion < TLS12) {
-    throw violation(AlertDescription.protocol_version, "ch_legacy_version", `ClientHello legacy_version 0x${ch.legacyVersion.toString(16).padStart(4, "0")} is below 0x0303 (§D.5)`);
+    throw violation(AlertDescription.protocol_version, "bad_legacy_version", `ClientHello legacy_version 0x${ch.legacyVersion.toString(16).padStart(4, "0")} is below 0x0303 (§D.5)`);
   }
   const sv = ext.findExtension(ch.extensions, ExtensionType.supported_versions);
   // §4.2.1: no supported_versions means TLS 1.2 or older, which we do not speak.
   if (!sv || !ext.decodeSupportedVersionsClientHello(sv).includes(TLS13)) {
-    throw violation(AlertDescription.protocol_version, "ch_no_supported_versions", "client does not offer TLS 1.3");
+    throw violation(AlertDescription.protocol_version, "tls13_not_offered", "client does not offer TLS 1.3");
   }
   // §4.1.2: legacy_compression_methods MUST be exactly [0].
   if (ch.legacyCompressionMethods.length !== 1 || ch.legacyCompressionMethods[0] !== 0) {
