@@ -22,8 +22,8 @@ export interface CatalogEntry {
   /** The alert name, `no alert`, or `the peer's`. */
   alert: string;
   condition: string;
-  /** `legacy`: an alert name kept for the handshake files; `reserved`: not thrown yet. */
-  status: "current" | "legacy" | "reserved";
+  /** `reserved`: catalogued, not thrown yet. */
+  status: "current" | "reserved";
 }
 
 /** The catalog, in source order. Throws on an entry without a well-formed comment. */
@@ -43,7 +43,7 @@ export function catalog(): CatalogEntry[] {
     const m = doc?.match(/^(\w+) · ([\w' ]+) · (.+)$/);
     if (!m) throw new Error(`${code}: the comment must read "kind · alert · condition", got ${JSON.stringify(doc)}`);
     const condition = m[3]!;
-    const status = condition.startsWith("Legacy:") ? "legacy" : condition.startsWith("Reserved:") ? "reserved" : "current";
+    const status = condition.startsWith("Reserved:") ? "reserved" : "current";
     out.push({ code, kind: m[1]!, alert: m[2]!, condition, status });
   }
   return out;
@@ -65,8 +65,6 @@ export interface CodeUse {
   kind?: string;
   /** The alert name or `no alert`, when the site (or the helper it calls) names it. */
   alert?: string;
-  /** A call of the deprecated protocolError form (no code, or a non-literal string). */
-  legacyForm?: boolean;
 }
 
 function sourceFiles(dir: string): string[] {
@@ -188,15 +186,6 @@ export function codeUses(): CodeUse[] {
     const file = relative(ROOT, sf.fileName);
     const at = (n: ts.Node) => sf.getLineAndCharacterOfPosition(n.getStart(sf)).line + 1;
     const visit = (n: ts.Node): void => {
-      if (ts.isCallExpression(n) && calleeName(n) === "protocolError") {
-        const decl = checker.getResolvedSignature(n)?.declaration;
-        const legacy = decl !== undefined && ts.getJSDocDeprecatedTag(decl) !== undefined;
-        if (legacy && n.arguments.length < 3) {
-          // The legacy form's code is the alert's name.
-          const alert = alertOf(n.arguments[0], new Map());
-          out.push({ code: alert ?? "?", file, line: at(n), kind: "protocol", ...maybe("alert", alert), legacyForm: true });
-        } else if (legacy) out.push({ code: "", file, line: at(n), legacyForm: true });
-      }
       const p = n.parent;
       const notAValue = p && (ts.isImportDeclaration(p) || ts.isExportDeclaration(p) || ts.isLiteralTypeNode(p) || ts.isExternalModuleReference(p) ||
         ((ts.isPropertyAssignment(p) || ts.isPropertyDeclaration(p) || ts.isMethodDeclaration(p)) && p.name === n));
@@ -225,6 +214,6 @@ export function codeUses(): CodeUse[] {
 
 if (import.meta.main) {
   if (process.argv.includes("--uses")) {
-    for (const u of codeUses()) console.log(`${u.file}:${u.line} ${u.code} ${u.kind ?? "?"} ${u.alert ?? "?"}${u.legacyForm ? " (legacy form)" : ""}`);
+    for (const u of codeUses()) console.log(`${u.file}:${u.line} ${u.code} ${u.kind ?? "?"} ${u.alert ?? "?"}`);
   } else console.log(markdownTable());
 }

@@ -7,10 +7,8 @@
  *
  * Codes are part of the public API: docs/errors.md lists them, and
  * test/api/error_codes.test.ts keeps that table, this union and the code
- * literals used in src/ in step. Codes marked "Legacy" are alert names that
- * the handshake state machines (src/handshake/client.ts, server.ts,
- * violations.ts) still use for several conditions; they are to be replaced
- * by per-condition codes, some of them already here and marked "Reserved".
+ * literals used in src/ in step. A code marked "Reserved" is catalogued but
+ * not thrown yet.
  *
  * @module
  */
@@ -363,7 +361,7 @@ export type TlsErrorCode =
   | "no_pem_certificate"
   /** usage · no alert · PEM text without a private key block (RFC 7468 §10, §11). */
   | "no_pem_private_key"
-  // ---- per-role handshake (src/handshake/client.ts, server.ts): per-condition codes
+  // ---- handshake state machines (src/handshake/client.ts, server.ts, server/): configuration, negotiation, authentication
   /** usage · no alert · Certificate verification without serverName or verifyName. */
   | "no_server_name"
   /** usage · no alert · A key share requested for a group that is not in groups. */
@@ -394,43 +392,119 @@ export type TlsErrorCode =
   | "no_common_group"
   /** incompatible · handshake_failure · No certificate can sign with the client's signature_algorithms (RFC 8446 §4.4.2.2). */
   | "no_certificate_for_signature_algorithms"
-  /** protocol · no_application_protocol · No common ALPN protocol (RFC 7301 §3.2). */
-  | "no_application_protocol"
   /** protocol · certificate_required · The client sent no certificate and clientAuth is "require" (RFC 8446 §4.4.2.4). */
   | "certificate_required"
   /** protocol · illegal_parameter · The ServerHello selects a PSK identity that was not offered (RFC 8446 §4.2.11). */
   | "bad_selected_identity"
   /** protocol · illegal_parameter · An invalid key share: not a point or public key of its group (RFC 8446 §4.2.8). */
   | "bad_key_share"
-  /** protocol · illegal_parameter · More PSK identities than the server accepts (RFC 8446 §4.2.11). */
+  /** protocol · illegal_parameter · A ClientHello offers more PSK identities than the server's maxOfferedPsks (default 16) (RFC 8446 §4.2.11). */
   | "too_many_psk_identities"
-  /** protocol · illegal_parameter · A PSK identity longer than the server accepts (RFC 8446 §4.2.11). */
+  /** protocol · illegal_parameter · A ClientHello offers a PSK identity longer than the server's maxPskIdentityLength (default 1024 bytes) (RFC 8446 §4.2.11). */
   | "psk_identity_too_long"
   /** crypto · decrypt_error · A PSK binder does not verify (RFC 8446 §4.2.11.2). */
   | "bad_binder"
   /** crypto · decrypt_error · A Finished does not verify (RFC 8446 §4.4.4). */
   | "bad_finished"
-  // ---- legacy: alert names the handshake state machines still use for several conditions each
-  /** protocol · unexpected_message · Legacy: a handshake message this state does not expect (RFC 8446 §4); to become unexpected_handshake_message. */
-  | "unexpected_message"
-  /** protocol · illegal_parameter · Legacy: a field or extension value the RFC forbids in a handshake message (RFC 8446 §4). */
-  | "illegal_parameter"
-  /** protocol · missing_extension · Legacy: a mandatory extension is absent (RFC 8446 §4.2, §9.2). */
-  | "missing_extension"
-  /** protocol · unsupported_extension · Legacy: an extension the peer may not send here; to become unsolicited_extension (RFC 8446 §4.2). */
-  | "unsupported_extension"
-  /** protocol · protocol_version · Legacy: the peer does not speak TLS 1.3; to become bad_legacy_version or tls13_not_offered (RFC 8446 §4.1.2, §4.2.1, §D.5). */
-  | "protocol_version"
-  /** protocol · decode_error · Legacy: an empty server Certificate or a non-empty EndOfEarlyData; to become empty_certificate_message / non_empty_body (RFC 8446 §4.4.2.4, §4.5). */
-  | "decode_error"
-  // ---- reserved: per-condition codes for the handshake state machines, not thrown yet
-  /** protocol · unexpected_message · Reserved: a handshake message this state does not expect (RFC 8446 §4). */
+  // ---- handshake protocol violations (src/handshake/client.ts, server.ts, server/, message_order.ts), by message
+  // Prefixes name the message: ch_ ClientHello, ch2_ the second ClientHello, sh_ ServerHello,
+  // hrr_ HelloRetryRequest, ee_ EncryptedExtensions, cr_ CertificateRequest.
+  // message order
+  /** protocol · unexpected_message · A handshake message that no handshake flow allows at this point (RFC 8446 §2, §4, Appendix A). */
   | "unexpected_handshake_message"
-  /** protocol · unsupported_extension · Reserved: the peer sent an extension response without our request (RFC 8446 §4.2). */
-  | "unsolicited_extension"
-  /** protocol · protocol_version · Reserved: a Hello's legacy_version is not 0x0303 (RFC 8446 §4.1.2, §4.1.3, §D.5). */
+  /** protocol · unexpected_message · After the handshake, a message this side does not take: to a client anything but NewSessionTicket or KeyUpdate, to a server anything but KeyUpdate (RFC 8446 §4.6). */
+  | "unexpected_post_handshake_message"
+  // ClientHello, read by the server (bad_legacy_version also for the ServerHello, read by the client)
+  /** protocol · protocol_version · A ClientHello's legacy_version is below 0x0303, or a ServerHello's is not 0x0303 (RFC 8446 §4.1.2, §4.1.3, §D.5). */
   | "bad_legacy_version"
-  /** protocol · protocol_version · Reserved: TLS 1.3 is not in the peer's supported_versions (RFC 8446 §4.2.1). */
+  /** protocol · protocol_version · A ClientHello without supported_versions, or whose supported_versions does not list TLS 1.3 (RFC 8446 §4.2.1). */
   | "tls13_not_offered"
-  /** protocol · decode_error · Reserved: the server sent an empty Certificate (RFC 8446 §4.4.2.4). */
-  | "empty_certificate_message";
+  /** protocol · illegal_parameter · A ClientHello's legacy_compression_methods is not the single null method (RFC 8446 §4.1.2). */
+  | "ch_compression_methods"
+  /** protocol · missing_extension · A ClientHello with pre_shared_key but without psk_key_exchange_modes (RFC 8446 §4.2.9). */
+  | "ch_psk_without_psk_modes"
+  /** protocol · missing_extension · A ClientHello with key_share but without supported_groups (RFC 8446 §9.2). */
+  | "ch_key_share_without_groups"
+  /** protocol · missing_extension · A ClientHello with supported_groups but without key_share (RFC 8446 §9.2). */
+  | "ch_groups_without_key_share"
+  /** protocol · illegal_parameter · A ClientHello key share for a group its supported_groups does not list (RFC 8446 §4.2.8). */
+  | "ch_key_share_group_not_supported"
+  /** protocol · no_application_protocol · The client's ALPN list has no protocol the server supports (RFC 7301 §3.2). */
+  | "ch_no_common_alpn"
+  /** protocol · missing_extension · A ClientHello to be answered with a certificate has no signature_algorithms (RFC 8446 §4.2.3, §9.2). */
+  | "ch_no_signature_algorithms"
+  /** protocol · missing_extension · A ClientHello to be answered with a certificate offers no (EC)DHE group: without a PSK, supported_groups and key_share are mandatory (RFC 8446 §9.2). */
+  | "ch_certificate_without_key_share"
+  // the second ClientHello, after a HelloRetryRequest, read by the server
+  /** protocol · illegal_parameter · The second ClientHello changed random or legacy_session_id (RFC 8446 §4.1.2). */
+  | "ch2_random_or_session_id_changed"
+  /** protocol · illegal_parameter · The second ClientHello offers early_data (RFC 8446 §4.1.2, §4.2.10). */
+  | "ch2_early_data"
+  /** protocol · illegal_parameter · The second ClientHello does not echo the HelloRetryRequest's cookie (RFC 8446 §4.2.2). */
+  | "ch2_cookie_mismatch"
+  /** protocol · illegal_parameter · The second ClientHello leads to a cipher suite other than the HelloRetryRequest's (RFC 8446 §4.1.4). */
+  | "ch2_cipher_suite_changed"
+  /** protocol · illegal_parameter · The second ClientHello does not carry exactly one key share, for the group the HelloRetryRequest asked for (RFC 8446 §4.1.2). */
+  | "hrr_key_share_mismatch"
+  // ServerHello, read by the client
+  /** protocol · illegal_parameter · A ServerHello's legacy_compression_method is not 0 (RFC 8446 §4.1.3). */
+  | "sh_compression_method"
+  /** protocol · illegal_parameter · A ServerHello's legacy_session_id_echo is not the ClientHello's legacy_session_id (RFC 8446 §4.1.3). */
+  | "sh_session_id_mismatch"
+  /** protocol · protocol_version · A ServerHello without supported_versions: the server did not negotiate TLS 1.3 (RFC 8446 §4.1.3, §4.2.1). */
+  | "sh_no_supported_versions"
+  /** protocol · illegal_parameter · A ServerHello's supported_versions selects a version other than TLS 1.3, the one offered (RFC 8446 §4.2.1). */
+  | "sh_version_not_offered"
+  /** protocol · unsupported_extension · A ServerHello or HelloRetryRequest carries an extension the ClientHello did not offer (cookie aside) (RFC 8446 §4.2). */
+  | "sh_extension_not_offered"
+  /** protocol · illegal_parameter · A ServerHello or HelloRetryRequest carries an offered extension that is not allowed in it (RFC 8446 §4.2). */
+  | "sh_extension_not_allowed"
+  /** protocol · illegal_parameter · A ServerHello or HelloRetryRequest selects a cipher suite that was not offered (RFC 8446 §4.1.3). */
+  | "sh_cipher_suite_not_offered"
+  /** protocol · illegal_parameter · The ServerHello's cipher suite differs from the HelloRetryRequest's (RFC 8446 §4.1.4). */
+  | "sh_cipher_suite_differs_from_hrr"
+  /** protocol · illegal_parameter · The ServerHello selects a PSK whose hash is not the cipher suite's (RFC 8446 §4.2.11). */
+  | "sh_psk_hash_mismatch"
+  /** protocol · illegal_parameter · A PSK ServerHello has key_share, though psk_dhe_ke was not offered (RFC 8446 §4.2.9). */
+  | "sh_key_share_without_psk_dhe_ke"
+  /** protocol · illegal_parameter · A PSK ServerHello has no key_share, though only psk_dhe_ke was offered (RFC 8446 §4.2.9). */
+  | "sh_psk_dhe_ke_without_key_share"
+  /** protocol · illegal_parameter · The ServerHello's key share is for a group the client sent no share for (RFC 8446 §4.2.8). */
+  | "sh_key_share_group_not_sent"
+  /** protocol · missing_extension · A ServerHello with neither pre_shared_key nor key_share (RFC 8446 §4.1.1, §9.2). */
+  | "sh_no_key_share"
+  // HelloRetryRequest, read by the client
+  /** protocol · illegal_parameter · A HelloRetryRequest with neither key_share nor cookie: it would not change the ClientHello (RFC 8446 §4.1.4). */
+  | "hrr_no_change"
+  /** protocol · unsupported_extension · A HelloRetryRequest carries pre_shared_key (RFC 8446 §4.1.4, §4.2). */
+  | "hrr_pre_shared_key"
+  /** protocol · illegal_parameter · A HelloRetryRequest selects a group the client's supported_groups does not list (RFC 8446 §4.2.8). */
+  | "hrr_group_not_offered"
+  /** protocol · illegal_parameter · A HelloRetryRequest selects a group the client already sent a key share for (RFC 8446 §4.2.8). */
+  | "hrr_group_already_sent"
+  /** protocol · illegal_parameter · A HelloRetryRequest asks for a key share, though neither psk_dhe_ke nor a certificate handshake was offered (RFC 8446 §4.2.9). */
+  | "hrr_key_share_without_psk_dhe_ke"
+  // EncryptedExtensions, CertificateRequest, Certificate, read by the client
+  /** protocol · unsupported_extension · EncryptedExtensions acknowledges server_name, which the ClientHello did not send (RFC 8446 §4.2; RFC 6066 §3). */
+  | "ee_server_name_not_offered"
+  /** protocol · illegal_parameter · EncryptedExtensions selects an ALPN protocol the client did not offer (RFC 7301 §3.1). */
+  | "ee_alpn_not_offered"
+  /** protocol · unsupported_extension · EncryptedExtensions carries record_size_limit, which the client did not send (RFC 8449 §4; RFC 8446 §4.2). */
+  | "ee_record_size_limit_not_offered"
+  /** protocol · unsupported_extension · EncryptedExtensions accepts early data the client did not offer, or offered before a HelloRetryRequest (RFC 8446 §4.2.10). */
+  | "ee_early_data_not_offered"
+  /** protocol · illegal_parameter · EncryptedExtensions accepts early data with a PSK other than the first offered, or a cipher suite other than that PSK's (RFC 8446 §4.2.10). */
+  | "ee_early_data_wrong_psk"
+  /** protocol · illegal_parameter · EncryptedExtensions carries an extension not allowed there: key_share, pre_shared_key, supported_versions, psk_key_exchange_modes, cookie, signature_algorithms (RFC 8446 §4.2). */
+  | "ee_extension_not_allowed"
+  /** protocol · unsupported_extension · EncryptedExtensions carries another extension the ClientHello did not offer (RFC 8446 §4.2). */
+  | "ee_extension_not_offered"
+  /** protocol · illegal_parameter · A CertificateRequest in the handshake has a non-empty certificate_request_context (RFC 8446 §4.3.2). */
+  | "cr_context_not_empty"
+  /** protocol · missing_extension · A CertificateRequest without signature_algorithms (RFC 8446 §4.3.2). */
+  | "cr_no_signature_algorithms"
+  /** protocol · decode_error · The server's Certificate message lists no certificate (RFC 8446 §4.4.2.4). */
+  | "empty_certificate_message"
+  // after the handshake
+  /** protocol · illegal_parameter · A NewSessionTicket's ticket_lifetime exceeds 604800 seconds, 7 days (RFC 8446 §4.6.1). */
+  | "ticket_lifetime_too_long";

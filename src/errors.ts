@@ -71,23 +71,8 @@ export function decodeError(code: TlsErrorCode, message: string, alert: AlertDes
 }
 
 /** Shorthand: a protocol violation answered with the given alert. */
-export function protocolError(alert: AlertDescription, message: string, code: TlsErrorCode): TlsError;
-/**
- * Legacy form, only for src/handshake/{client,server,violations}.ts until
- * their codes are converted: the code defaults to the alert's name, and a
- * `string` (not a literal) is accepted. A literal that is not a
- * {@link TlsErrorCode} still does not compile; test/api/error_codes.test.ts
- * fails on any other file that uses this form.
- *
- * @deprecated Pass a {@link TlsErrorCode}.
- */
-export function protocolError<C extends string = string>(
-  alert: AlertDescription,
-  message: string,
-  code?: string extends C ? C : never,
-): TlsError;
-export function protocolError(alert: AlertDescription, message: string, code?: string): TlsError {
-  return new TlsError("protocol", (code ?? alertName(alert)) as TlsErrorCode, message, { alert });
+export function protocolError(alert: AlertDescription, message: string, code: TlsErrorCode): TlsError {
+  return new TlsError("protocol", code, message, { alert });
 }
 
 /** Shorthand: API misuse (no alert; nothing reached the wire). */

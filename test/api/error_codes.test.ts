@@ -1,10 +1,10 @@
 /**
  * Error codes (issue 12): the `TlsErrorCode` union, the table in
  * docs/errors.md and the code literals in src/ agree. Every literal used is
- * catalogued, every catalogued code is used (or marked reserved), legacy
- * alert-name codes stay in the handshake files that are still to be
- * converted, the kind and alert a site gives its error match the catalog,
- * and the docs table is the catalog's.
+ * catalogued, every catalogued code is used (or marked reserved), no code is
+ * a bare alert name standing for several conditions, the kind and alert a
+ * site gives its error match the catalog, and the docs table is the
+ * catalog's. The rules hold for every file of src/.
  */
 import { describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
@@ -13,10 +13,14 @@ import { AlertDescription } from "../../src/handshake/alerts.ts";
 import { type CatalogEntry, catalog, type CodeUse, codeUses, markdownTable } from "../../scripts/error_codes.ts";
 
 const ROOT = join(import.meta.dir, "..", "..");
-/** Files another branch is restructuring: their codes are converted after that merge. */
-const HANDOFF = ["src/handshake/client.ts", "src/handshake/server.ts", "src/handshake/violations.ts", "src/handshake/binder.ts"];
-const isHandoff = (file: string) => HANDOFF.includes(file) || file.startsWith("src/handshake/server/");
+/**
+ * The codes that are alert names: each is the one condition its alert means
+ * here, and sends that alert. Any other alert name as a code would stand for
+ * every condition that sends the alert.
+ */
+const ALERT_NAMED = ["bad_record_mac", "internal_error", "certificate_expired", "unknown_ca", "certificate_required"];
 const KINDS = ["decode", "protocol", "incompatible", "alert_received", "crypto", "usage", "limit", "io", "internal"];
+const alerts = new Set(Object.keys(AlertDescription).filter((k) => Number.isNaN(Number(k))));
 const where = (u: CodeUse) => `${u.file}:${u.line} ${u.code}`;
 
 const entries: CatalogEntry[] = catalog();
@@ -28,7 +32,6 @@ const SLOW = 120_000;
 describe("the TlsErrorCode catalog", () => {
   test("every entry names a kind and an alert, once", () => {
     expect(entries.length).toBeGreaterThan(150);
-    const alerts = new Set(Object.keys(AlertDescription).filter((k) => Number.isNaN(Number(k))));
     for (const e of entries) {
       expect(KINDS, e.code).toContain(e.kind);
       if (e.alert !== "no alert" && e.alert !== "the peer's") expect(alerts.has(e.alert), `${e.code}: alert ${e.alert}`).toBe(true);
@@ -37,8 +40,10 @@ describe("the TlsErrorCode catalog", () => {
     expect(new Set(entries.map((e) => e.code)).size).toBe(entries.length);
   });
 
-  test("legacy codes are alert names: the handshake files' codes until they are converted", () => {
-    for (const e of entries.filter((e) => e.status === "legacy")) expect(e.alert, e.code).toBe(e.code);
+  test("a code is an alert name only for the one condition that alert means, and then sends it", () => {
+    const named = entries.filter((e) => alerts.has(e.code));
+    expect(named.map((e) => e.code).sort()).toEqual([...ALERT_NAMED].sort());
+    for (const e of named) expect(e.alert, e.code).toBe(e.code);
   });
 });
 
@@ -47,8 +52,7 @@ describe("the code literals in src/", () => {
     const uses = allUses();
     expect(uses.length).toBeGreaterThan(200);
     const known = new Set(entries.map((e) => e.code));
-    // (A legacy-form call with a string variable has no literal: code "".)
-    expect(uses.filter((u) => u.code !== "" && !known.has(u.code)).map(where)).toEqual([]);
+    expect(uses.filter((u) => !known.has(u.code)).map(where)).toEqual([]);
   }, SLOW);
 
   test("use every catalogued code, except the reserved ones, which nothing throws yet", () => {
@@ -56,13 +60,6 @@ describe("the code literals in src/", () => {
     const used = new Set(uses.map((u) => u.code));
     expect(entries.filter((e) => e.status !== "reserved" && !used.has(e.code)).map((e) => e.code)).toEqual([]);
     expect(entries.filter((e) => e.status === "reserved" && used.has(e.code)).map((e) => e.code)).toEqual([]);
-  }, SLOW);
-
-  test("legacy codes and the legacy protocolError form appear only in the handshake files", () => {
-    const uses = allUses();
-    const legacy = new Set(entries.filter((e) => e.status === "legacy").map((e) => e.code));
-    expect(uses.filter((u) => legacy.has(u.code) && !isHandoff(u.file)).map(where)).toEqual([]);
-    expect(uses.filter((u) => u.legacyForm && !isHandoff(u.file)).map(where)).toEqual([]);
   }, SLOW);
 
   test("give their errors the kind and alert of the catalog", () => {

@@ -9,6 +9,7 @@ import { TlsError } from "../../src/errors.ts";
 import { AlertDescription } from "../../src/handshake/alerts.ts";
 import { ExtensionType, HandshakeType } from "../../src/handshake/constants.ts";
 import * as ext from "../../src/handshake/extensions/index.ts";
+import { binderOffset, bindersListLength, replaceBinders, truncateBinders } from "../../src/handshake/binder.ts";
 import * as msgs from "../../src/handshake/messages/index.ts";
 import type { ClientHello, Extension } from "../../src/handshake/messages/types.ts";
 import { Reader } from "../../src/wire/reader.ts";
@@ -379,19 +380,19 @@ describe("extension views", () => {
       HandshakeType.client_hello,
       msgs.encodeClientHello({ ...baseCH, extensions: [sv, groups, { type: 41, data: ext.encodeOfferedPsks(offered) }] }),
     );
-    expect(ext.bindersLength(offered)).toBe(2 + 33 + 49);
-    expect(ext.binderOffset(raw)).toBe(raw.length - 84);
+    expect(bindersListLength(offered.binders)).toBe(2 + 33 + 49);
+    expect(binderOffset(raw)).toBe(raw.length - 84);
     const real = [new Uint8Array(32).fill(1), new Uint8Array(48).fill(2)];
-    const filled = ext.replaceBinders(raw, real);
+    const filled = replaceBinders(raw, real);
     expect(filled.subarray(0, raw.length - 84)).toEqual(raw.subarray(0, raw.length - 84));
     const ch = msgs.decodeClientHello(msgs.decodeHandshakeMessage(filled).body);
     expect(ext.decodeOfferedPsks(ch.extensions[2]!.data).binders).toEqual(real);
-    expectUsage(() => ext.replaceBinders(raw, [new Uint8Array(48), new Uint8Array(32)]));
-    expectUsage(() => ext.replaceBinders(raw, [new Uint8Array(32)]));
+    expectUsage(() => replaceBinders(raw, [new Uint8Array(48), new Uint8Array(32)]));
+    expectUsage(() => replaceBinders(raw, [new Uint8Array(32)]));
     // Without pre_shared_key, or not a ClientHello: misuse.
     const noPsk = msgs.encodeHandshake(HandshakeType.client_hello, msgs.encodeClientHello(baseCH));
-    expectUsage(() => ext.binderOffset(noPsk));
-    expectUsage(() => ext.binderOffset(msgs.encodeHandshake(HandshakeType.finished, new Uint8Array(32))));
+    expectUsage(() => binderOffset(noPsk));
+    expectUsage(() => binderOffset(msgs.encodeHandshake(HandshakeType.finished, new Uint8Array(32))));
   });
 
   test("psk_key_exchange_modes: 1..255", () => {

@@ -517,7 +517,7 @@ describe("message order", () => {
       // Replace the client's Finished by its ClientHello, protected under the client handshake key.
       return await sealRawInner(provider, SUITE, s.clientLog.secret("CLIENT_HANDSHAKE_TRAFFIC_SECRET"), 0, concatBytes(ch!, new Uint8Array([22])));
     });
-    expectFailure(p, "server", A.unexpected_message, { code: "unexpected_message" });
+    expectFailure(p, "server", A.unexpected_message, { code: "unexpected_handshake_message" });
   });
 
   eachProvider("Finished instead of ServerHello → unexpected_message at the client", async (provider) => {

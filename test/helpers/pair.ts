@@ -14,9 +14,8 @@ import type { CryptoProvider } from "../../src/crypto/provider.ts";
 import { TlsError } from "../../src/errors.ts";
 import { AlertDescription, alertName } from "../../src/handshake/alerts.ts";
 import { CIPHER_SUITES, CipherSuite, type CipherSuiteParams, ContentType, ExtensionType, HandshakeType } from "../../src/handshake/constants.ts";
-import * as ext from "../../src/handshake/extensions/index.ts";
 import { trafficKeys } from "../../src/handshake/key_schedule.ts";
-import { computeBinders } from "../../src/handshake/binder.ts";
+import { bindClientHello, replaceBinders } from "../../src/handshake/binder.ts";
 import { Transcript } from "../../src/handshake/transcript.ts";
 import { stageJobsOf } from "../../src/crypto/stages.ts";
 import { decodeClientHello } from "../../src/handshake/messages/client_hello.ts";
@@ -329,15 +328,19 @@ export function encodeClientHelloUnchecked(ch: ClientHello, rawExtensions?: Uint
 
 /** Recompute the binders of a first ClientHello (handshake header included) for `psks`, in offer order. */
 export async function recomputeBinders(chRaw: Uint8Array, psks: readonly Psk[], provider: CryptoProvider): Promise<Uint8Array> {
-  // The same binder module and job the client and server use (§4.2.11.2).
-  const { binders, early } = await computeBinders(
+  // The same binder module and job the client and server use (§4.2.11.2): the binders list is
+  // found by decoding (the hello may have been rewritten), then bound in place of the old binders.
+  const placeholders = psks.map((k) => new Uint8Array(k.hash === "SHA-256" ? 32 : 48));
+  const out = replaceBinders(chRaw, placeholders);
+  const early = await bindClientHello(
     stageJobsOf(provider),
     new Transcript(provider),
-    psks.map((k) => ({ hash: k.hash, secret: pskSecret(k), kind: k.kind })),
-    ext.truncateBinders(chRaw),
+    psks.map((k) => ({ hash: k.hash, secret: pskSecret(k), kind: k.binderKind })),
+    out,
+    placeholders,
   );
   for (const e of early) e.dispose();
-  return ext.replaceBinders(chRaw, binders);
+  return out;
 }
 
 /** The ClientHello of a plaintext record holding exactly one ClientHello. */

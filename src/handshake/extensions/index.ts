@@ -34,16 +34,12 @@ export {
   encodeKeyShareServerHello,
 } from "./key_share.ts";
 export {
-  binderOffset,
-  bindersLength,
   decodeOfferedPsks,
   decodePreSharedKeyClientHello,
   decodePreSharedKeyServerHello,
   encodeOfferedPsks,
   encodePreSharedKeyClientHello,
   encodePreSharedKeyServerHello,
-  replaceBinders,
-  truncateBinders,
 } from "./pre_shared_key.ts";
 export { decodePskKeyExchangeModes, encodePskKeyExchangeModes } from "./psk_key_exchange_modes.ts";
 export {

@@ -22,20 +22,14 @@
  * } PreSharedKeyExtension;
  * ```
  *
- * Plus the binder workflow of §4.2.11.2: the binder is an HMAC over the
- * transcript up to and including the ClientHello *truncated before the
- * binders list*. {@link binderOffset} / {@link truncateBinders} find that
- * prefix in an encoded ClientHello, {@link replaceBinders} writes the real
- * binders into a ClientHello encoded with placeholder binders of the same
- * lengths (Go's `marshalWithoutBinders` / `updateBinders`).
+ * The binder workflow of §4.2.11.2 (truncating a ClientHello before its
+ * binders list, computing, writing and verifying binders) lives in
+ * `../binder.ts`, one module for client, server and tests.
  *
  * @module
  */
-import { ExtensionType, HandshakeType } from "../constants.ts";
 import { usageError } from "../../errors.ts";
 import { Writer } from "../../wire/writer.ts";
-import { decodeClientHello } from "../messages/client_hello.ts";
-import { decodeHandshakeMessage } from "../messages/handshake.ts";
 import type { OfferedPsks, PskIdentity } from "../messages/types.ts";
 import { _checkLength, _checkUint, _decodeAll, _illegal, _writeVector } from "./codec.ts";
 
@@ -107,64 +101,4 @@ export function encodePreSharedKeyServerHello(selectedIdentity: number): Uint8Ar
  */
 export function decodePreSharedKeyServerHello(data: Uint8Array): number {
   return _decodeAll(data, "pre_shared_key", (r) => r.u16("selected_identity"));
-}
-
-/** Encoded size of the binders list of `offered`, its 2-byte length prefix included. */
-export function bindersLength(offered: Pick<OfferedPsks, "binders">): number {
-  let n = 2;
-  for (const b of offered.binders) n += 1 + b.length;
-  return n;
-}
-
-function locateBinders(clientHelloRaw: Uint8Array): { offset: number; offered: OfferedPsks } {
-  const msg = decodeHandshakeMessage(clientHelloRaw);
-  if (msg.type !== HandshakeType.client_hello) {
-    throw usageError("not_client_hello", `binders: handshake message type ${msg.type} is not ClientHello`);
-  }
-  const ch = decodeClientHello(msg.body);
-  const last = ch.extensions[ch.extensions.length - 1];
-  if (last === undefined || last.type !== ExtensionType.pre_shared_key) {
-    throw usageError("no_pre_shared_key", "binders: ClientHello has no pre_shared_key extension");
-  }
-  const offered = decodeOfferedPsks(last.data);
-  // pre_shared_key is the last extension and its data ends the message, so the binders list ends it too.
-  return { offset: clientHelloRaw.length - bindersLength(offered), offered };
-}
-
-/**
- * Offset, within an encoded ClientHello handshake message (4-byte header
- * included), where the binders list (with its 2-byte length prefix) begins:
- * the bytes before it are `Truncate(ClientHello)` of RFC 8446 §4.2.11.2.
- * The message is fully decoded first (so malformed input is `decode_error`
- * or `illegal_parameter`); a message that is not a ClientHello or carries no
- * pre_shared_key is API misuse (`usageError`).
- */
-export function binderOffset(clientHelloRaw: Uint8Array): number {
-  return locateBinders(clientHelloRaw).offset;
-}
-
-/** `Truncate(ClientHello)` (RFC 8446 §4.2.11.2): the encoded ClientHello up to the binders list (a view). */
-export function truncateBinders(clientHelloRaw: Uint8Array): Uint8Array {
-  return clientHelloRaw.subarray(0, binderOffset(clientHelloRaw));
-}
-
-/**
- * A copy of the encoded ClientHello with its binders replaced by `binders`,
- * which must have the same count and lengths as the ones in the message
- * (encode with zero-filled placeholders first, compute the binders over
- * {@link truncateBinders}, then call this). A mismatch is `usageError`.
- */
-export function replaceBinders(clientHelloRaw: Uint8Array, binders: readonly Uint8Array[]): Uint8Array {
-  const { offset, offered } = locateBinders(clientHelloRaw);
-  const same = binders.length === offered.binders.length &&
-    binders.every((b, i) => b.length === offered.binders[i]?.length);
-  if (!same) throw usageError("binder_length", "replaceBinders: new binders differ in count or size from the placeholders");
-  const out = clientHelloRaw.slice();
-  let at = offset + 2;
-  for (const b of binders) {
-    out[at] = b.length;
-    out.set(b, at + 1);
-    at += 1 + b.length;
-  }
-  return out;
 }
