@@ -16,7 +16,15 @@
  *
  * @module
  */
-import { deferred, type Deferred, type PushEvents, pushConnection, socketClosedError, UNPAUSABLE_READ_LIMIT } from "./common.ts";
+import {
+  deferred,
+  type Deferred,
+  type PushEvents,
+  pushConnection,
+  registerReleasesWrites,
+  socketClosedError,
+  UNPAUSABLE_READ_LIMIT,
+} from "./common.ts";
 import {
   DEFAULT_LISTEN_HOST,
   type TcpConnection,
@@ -126,6 +134,7 @@ function wrapBunSocket(socket: BunSocket, state: SocketState): TcpConnection {
     },
   });
   state.events = events;
+  registerReleasesWrites(conn); // write() above returns once the kernel took every byte
   return conn;
 }
 

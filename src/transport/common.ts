@@ -30,6 +30,27 @@ export function registerTcpClosed(conn: TcpConnection, closed: Promise<void>): v
   CLOSED.set(conn, closed);
 }
 
+const RELEASES_WRITES = new WeakSet<object>();
+
+/**
+ * Mark `conn` as one whose `write()` settles only once the kernel took every
+ * byte (Bun's and Deno's adapters; not Node's, whose `socket.write` may still
+ * queue the chunk): the writer may then reuse the chunk's buffer.
+ * @internal
+ */
+export function registerReleasesWrites(conn: object): void {
+  RELEASES_WRITES.add(conn);
+}
+
+/**
+ * Whether a chunk written to `duplex` may be reused once its write settled
+ * (see {@link registerReleasesWrites}).
+ * @internal
+ */
+export function releasesWrites(duplex: object): boolean {
+  return RELEASES_WRITES.has(duplex);
+}
+
 /** The error a pending or later read/write gets when the socket is gone. */
 export function socketClosedError(what = "socket closed"): Error {
   const e = new Error(what);

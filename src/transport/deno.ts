@@ -14,7 +14,7 @@
  *
  * @module
  */
-import { deferred, registerTcpClosed, socketClosedError } from "./common.ts";
+import { deferred, registerReleasesWrites, registerTcpClosed, socketClosedError } from "./common.ts";
 import {
   DEFAULT_LISTEN_HOST,
   DEFAULT_READ_BUFFER,
@@ -178,6 +178,7 @@ function wrapDenoConn(c: DenoConn, readBuffer: number = DEFAULT_READ_BUFFER): Tc
     },
   };
   registerTcpClosed(conn, closed.promise);
+  registerReleasesWrites(conn); // write() settles once conn.write() took every byte
   return conn;
 }
 
