@@ -282,6 +282,11 @@ export function tlsStream(conn: TlsConnection, transport: ByteDuplex, options: T
           continue;
         }
         const bytes = await sealAccepted();
+        if (closeWanted && accepted.length === 0) {
+          // The last batch before close_notify: close() flushes both in one transport write.
+          acceptedBytes -= bytes;
+          continue;
+        }
         const written = writePath(() => flush(() => accepted.length > 0)).finally(() => {
           acceptedBytes -= bytes;
           wake();
@@ -299,6 +304,9 @@ export function tlsStream(conn: TlsConnection, transport: ByteDuplex, options: T
       wake();
     }
   };
+
+  /** close() was asked for: the pump leaves its last sealed batch for close() to write with close_notify. */
+  let closeWanted = false;
 
   /** Wait until every accepted write reached the transport (or the connection failed). */
   const drained = async (): Promise<void> => {
@@ -486,6 +494,7 @@ export function tlsStream(conn: TlsConnection, transport: ByteDuplex, options: T
     },
     async close() {
       await handshake;
+      closeWanted = true;
       await drained();
       if (failure) throw failure;
       await writePath(async () => {
@@ -511,7 +520,8 @@ export function tlsStream(conn: TlsConnection, transport: ByteDuplex, options: T
       if (conn.localClosed) return Promise.resolve();
       const run = (async () => {
         await handshake;
-        await drained(); // writes accepted before close() go first
+        closeWanted = true;
+        await drained(); // writes accepted before close() go first (in close_notify's transport write)
         if (failure) throw failure;
         await writePath(async () => {
           await conn.close();
