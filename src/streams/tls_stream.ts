@@ -259,9 +259,15 @@ export function tlsStream(conn: TlsConnection, transport: ByteDuplex, options: T
     stage = undefined; // the next copies go to another buffer: these are the connection's until sealed
     let bytes = 0;
     for (const c of batch) bytes += c.byteLength;
-    await writePath(() => conn.sendMany(batch));
-    // Sealed: the copies were consumed; while writes keep coming their buffer takes new ones.
-    if (accepted.length > 0) for (const b of used) if (b.byteLength === STAGE_BUFFER && spares.length < 1) spares.push(b);
+    try {
+      await writePath(() => conn.sendMany(batch));
+    } finally {
+      // Sealed (or failed): the plaintext copies are wiped; while writes keep coming a buffer takes new ones.
+      for (const b of used) {
+        b.fill(0);
+        if (accepted.length > 0 && b.byteLength === STAGE_BUFFER && spares.length < 1) spares.push(b);
+      }
+    }
     return bytes;
   };
 

@@ -16,15 +16,7 @@
  *
  * @module
  */
-import {
-  deferred,
-  type Deferred,
-  type PushEvents,
-  pushConnection,
-  registerReleasesWrites,
-  socketClosedError,
-  UNPAUSABLE_READ_LIMIT,
-} from "./common.ts";
+import { deferred, type Deferred, type PushEvents, pushConnection, socketClosedError, UNPAUSABLE_READ_LIMIT } from "./common.ts";
 import {
   DEFAULT_LISTEN_HOST,
   type TcpConnection,
@@ -104,6 +96,7 @@ function wrapBunSocket(socket: BunSocket, state: SocketState): TcpConnection {
   // Bun sockets open flowing; hand the socket over paused so nothing is read before the first read.
   if (canPause) socket.pause!();
   const { conn, events } = pushConnection({
+    releasesWrites: true, // write() below returns once the kernel took every byte
     remoteAddress: socket.remoteAddress,
     remotePort: socket.remotePort ?? 0,
     canPause,
@@ -134,7 +127,6 @@ function wrapBunSocket(socket: BunSocket, state: SocketState): TcpConnection {
     },
   });
   state.events = events;
-  registerReleasesWrites(conn); // write() above returns once the kernel took every byte
   return conn;
 }
 

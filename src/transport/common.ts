@@ -10,7 +10,8 @@
  */
 import { DEFAULT_READ_BUFFER, type TcpConnection } from "./types.ts";
 
-const CLOSED = new WeakMap<TcpConnection, Promise<void>>();
+/** Per socket: its close promise, and whether a written chunk may be reused once its write settled. */
+const CLOSED = new WeakMap<object, { closed: Promise<void>; releasesWrites: boolean }>();
 
 /**
  * A promise that resolves once `conn`'s socket is closed (by either side, or
@@ -19,36 +20,26 @@ const CLOSED = new WeakMap<TcpConnection, Promise<void>>();
  * @internal
  */
 export function whenTcpClosed(conn: TcpConnection): Promise<void> | undefined {
-  return CLOSED.get(conn);
+  return CLOSED.get(conn)?.closed;
 }
 
 /**
  * Register the close promise of a connection made by an adapter.
  * @internal
  */
-export function registerTcpClosed(conn: TcpConnection, closed: Promise<void>): void {
-  CLOSED.set(conn, closed);
-}
-
-const RELEASES_WRITES = new WeakSet<object>();
-
-/**
- * Mark `conn` as one whose `write()` settles only once the kernel took every
- * byte (Bun's and Deno's adapters; not Node's, whose `socket.write` may still
- * queue the chunk): the writer may then reuse the chunk's buffer.
- * @internal
- */
-export function registerReleasesWrites(conn: object): void {
-  RELEASES_WRITES.add(conn);
+export function registerTcpClosed(conn: TcpConnection, closed: Promise<void>, releasesWrites = false): void {
+  CLOSED.set(conn, { closed, releasesWrites });
 }
 
 /**
- * Whether a chunk written to `duplex` may be reused once its write settled
- * (see {@link registerReleasesWrites}).
+ * Whether a chunk written to `duplex` may be reused once its write settled:
+ * true for a connection whose adapter registered it so, because its
+ * `write()` settles only once the kernel took every byte (Bun's and Deno's;
+ * not Node's, whose `socket.write` may still queue the chunk).
  * @internal
  */
 export function releasesWrites(duplex: object): boolean {
-  return RELEASES_WRITES.has(duplex);
+  return CLOSED.get(duplex)?.releasesWrites ?? false;
 }
 
 /** The error a pending or later read/write gets when the socket is gone. */
@@ -87,6 +78,8 @@ export interface PushSocket {
   readonly remotePort: number;
   /** Whether `pause()` really stops reading; if not, the read buffer has a hard bound instead. */
   readonly canPause: boolean;
+  /** Whether `write()` settles only once the kernel took every byte (see {@link releasesWrites}). Default false. */
+  readonly releasesWrites?: boolean;
   /** Stop delivering data (stop reading the kernel buffer). */
   pause(): void;
   /** Deliver data again. */
@@ -260,6 +253,6 @@ export function pushConnection(
       release();
     },
   };
-  registerTcpClosed(conn, closed.promise);
+  registerTcpClosed(conn, closed.promise, sock.releasesWrites ?? false);
   return { conn, events };
 }
