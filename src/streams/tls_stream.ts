@@ -93,11 +93,13 @@ const SEND_SLICE = 65_536;
  * Write-behind bound: bytes accepted from `writable` (copied) and not yet
  * taken by the transport, past which a write waits. Writes accepted while a
  * batch is being sealed are sealed together next (`sendMany`: all in flight
- * in the provider, one transport write).
+ * in the provider, one transport write). 32 KiB: 64 KiB measured slightly
+ * faster but held ~290 KiB per stalled echo connection on Deno, past the
+ * README's 256 KiB (test/transport/limits.test.ts).
  */
-const WRITE_BEHIND = 65_536;
-/** Size of a write-behind staging buffer (four full records). */
-const STAGE_BUFFER = 65_536;
+const WRITE_BEHIND = 32_768;
+/** Size of a write-behind staging buffer (two full records). */
+const STAGE_BUFFER = 32_768;
 
 
 /**
