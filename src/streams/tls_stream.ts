@@ -22,7 +22,7 @@ import { joinOutput, type TlsConnection } from "../connection/connection.ts";
 import { TlsError } from "../errors.ts";
 import { AlertDescription } from "../handshake/alerts.ts";
 import { concat } from "../wire/bytes.ts";
-import { releasesWrites } from "../transport/common.ts";
+import { preferredWriteBehind, releasesWrites } from "../transport/common.ts";
 
 /** A bidirectional byte stream, e.g. a TCP socket's `{ readable, writable }`. */
 export interface ByteDuplex {
@@ -93,13 +93,12 @@ const SEND_SLICE = 65_536;
  * Write-behind bound: bytes accepted from `writable` (copied) and not yet
  * taken by the transport, past which a write waits. Writes accepted while a
  * batch is being sealed are sealed together next (`sendMany`: all in flight
- * in the provider, one transport write). 32 KiB: 64 KiB measured slightly
- * faster but held ~290 KiB per stalled echo connection on Deno, past the
- * README's 256 KiB (test/transport/limits.test.ts).
+ * in the provider, one transport write). 32 KiB by default: 64 KiB held
+ * ~290 KiB per stalled echo connection on Deno's sockets, past the README's
+ * 256 KiB (test/transport/limits.test.ts); an adapter may ask for more
+ * (Bun's sockets: 64 KiB, see `preferredWriteBehind`).
  */
 const WRITE_BEHIND = 32_768;
-/** Size of a write-behind staging buffer (two full records). */
-const STAGE_BUFFER = 32_768;
 
 
 /**
@@ -160,6 +159,8 @@ export function tlsStream(conn: TlsConnection, transport: ByteDuplex, options: T
     for (const r of w) r();
   };
   const changed = (): Promise<void> => new Promise((r) => waiters.push(r));
+  /** The write-behind bound (see WRITE_BEHIND), also the size of a staging buffer. */
+  const writeBehind = preferredWriteBehind(transport) || WRITE_BEHIND;
   /**
    * Staging buffers for the copies: the one being filled, and spares that
    * sealed batches gave back (reused while writes keep coming: a fresh
@@ -174,7 +175,7 @@ export function tlsStream(conn: TlsConnection, transport: ByteDuplex, options: T
   const accept = (chunk: Uint8Array): void => {
     const n = chunk.byteLength;
     if (stage === undefined || stage.byteLength - staged < n) {
-      const size = Math.max(n, Math.min(STAGE_BUFFER, 4 * n));
+      const size = Math.max(n, Math.min(writeBehind, 4 * n));
       const spare = spares.pop();
       stage = spare !== undefined && spare.byteLength >= size ? spare : new Uint8Array(size);
       staged = 0;
@@ -267,7 +268,7 @@ export function tlsStream(conn: TlsConnection, transport: ByteDuplex, options: T
       // Sealed (or failed): the plaintext copies are wiped; while writes keep coming a buffer takes new ones.
       for (const b of used) {
         b.fill(0);
-        if (accepted.length > 0 && b.byteLength === STAGE_BUFFER && spares.length < 1) spares.push(b);
+        if (accepted.length > 0 && b.byteLength === writeBehind && spares.length < 1) spares.push(b);
       }
     }
     return bytes;
@@ -480,7 +481,7 @@ export function tlsStream(conn: TlsConnection, transport: ByteDuplex, options: T
         if (pumping === undefined) {
           pumping = pump().catch(() => {});
         }
-        while (acceptedBytes >= WRITE_BEHIND && failure === undefined) await changed();
+        while (acceptedBytes >= writeBehind && failure === undefined) await changed();
         if (failure) throw failure;
         return;
       }

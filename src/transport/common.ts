@@ -11,7 +11,7 @@
 import { DEFAULT_READ_BUFFER, type TcpConnection } from "./types.ts";
 
 /** Per socket: its close promise, and whether a written chunk may be reused once its write settled. */
-const CLOSED = new WeakMap<object, { closed: Promise<void>; releasesWrites: boolean }>();
+const CLOSED = new WeakMap<object, { closed: Promise<void>; releasesWrites: boolean; writeBehind: number }>();
 
 /**
  * A promise that resolves once `conn`'s socket is closed (by either side, or
@@ -27,8 +27,18 @@ export function whenTcpClosed(conn: TcpConnection): Promise<void> | undefined {
  * Register the close promise of a connection made by an adapter.
  * @internal
  */
-export function registerTcpClosed(conn: TcpConnection, closed: Promise<void>, releasesWrites = false): void {
-  CLOSED.set(conn, { closed, releasesWrites });
+export function registerTcpClosed(conn: TcpConnection, closed: Promise<void>, releasesWrites = false, writeBehind = 0): void {
+  CLOSED.set(conn, { closed, releasesWrites, writeBehind });
+}
+
+/**
+ * The write-behind bound the adapter of `duplex` asks for (bytes; 0: the
+ * streams layer's default). Bun's sockets write synchronously and read 512
+ * KiB at a time, so batching four records costs them no memory bound.
+ * @internal
+ */
+export function preferredWriteBehind(duplex: object): number {
+  return CLOSED.get(duplex)?.writeBehind ?? 0;
 }
 
 /**
@@ -80,6 +90,8 @@ export interface PushSocket {
   readonly canPause: boolean;
   /** Whether `write()` settles only once the kernel took every byte (see {@link releasesWrites}). Default false. */
   readonly releasesWrites?: boolean;
+  /** Write-behind bound for the streams layer (see {@link preferredWriteBehind}). Default 0: its own. */
+  readonly writeBehind?: number;
   /** Stop delivering data (stop reading the kernel buffer). */
   pause(): void;
   /** Deliver data again. */
@@ -253,6 +265,6 @@ export function pushConnection(
       release();
     },
   };
-  registerTcpClosed(conn, closed.promise, sock.releasesWrites ?? false);
+  registerTcpClosed(conn, closed.promise, sock.releasesWrites ?? false, sock.writeBehind ?? 0);
   return { conn, events };
 }
