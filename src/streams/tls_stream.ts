@@ -268,7 +268,7 @@ export function tlsStream(conn: TlsConnection, transport: ByteDuplex, options: T
       // Sealed (or failed): the plaintext copies are wiped; while writes keep coming a buffer takes new ones.
       for (const b of used) {
         b.fill(0);
-        if (accepted.length > 0 && b.byteLength === writeBehind && spares.length < 1) spares.push(b);
+        if (acceptedBytes > bytes && b.byteLength === writeBehind && spares.length < 1) spares.push(b);
       }
     }
     return bytes;
@@ -296,7 +296,7 @@ export function tlsStream(conn: TlsConnection, transport: ByteDuplex, options: T
           acceptedBytes -= bytes;
           continue;
         }
-        const written = writePath(() => flush(() => accepted.length > 0)).finally(() => {
+        const written = writePath(() => flush(() => acceptedBytes > bytes)).finally(() => {
           acceptedBytes -= bytes;
           wake();
         });
