@@ -7,10 +7,14 @@
  * transport is read only when the application (or the handshake) asks for
  * data, and plaintext buffered inside is bounded by `maxPlaintextBuffer`
  * (ciphertext is deprotected a slice at a time, only as the reader asks);
- * writes are sealed up to four records at a time into one buffer (one
- * transport write) and each write waits for the transport's writer, so a
- * peer that stops reading stops the writer after 64 KiB. Reading and
- * writing overlap: the connection's read and write lanes are independent.
+ * writes are copied and accepted at once up to a write-behind bound (32
+ * KiB, 64 KiB over Bun's sockets) of bytes not yet taken by the transport;
+ * what arrives while a batch is sealed is sealed together next, into one
+ * buffer and one transport write, so a peer that stops reading stops the
+ * writer after that bound plus the writable's high-water mark. A write's
+ * promise settles once it was accepted; a later failure rejects the next
+ * write, `close()` and `closed`. Reading and writing overlap: the
+ * connection's read and write lanes are independent.
  *
  * @module
  */
