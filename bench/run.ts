@@ -603,6 +603,11 @@ async function main(): Promise<number> {
     add("crypto", () => cryptoCases(r, rt));
     add("workers", () => (o.providersGiven ? o.providers : [hsProvider]).flatMap((p) => workersCases(r, rt, p)));
   }
+  if (o.only) {
+    const only = o.only;
+    const kept = cases.filter((c) => only.some((s) => c.label.includes(s)));
+    cases.splice(0, cases.length, ...kept);
+  }
   const pin = o.profile === "constrained" ? (hasTaskset() ? ", pinned to core 0 (taskset)" : ", NOT pinned (no taskset here)") : "";
   const caption = `psk-tls vs native TLS: ${o.runtimes.join(", ")}; ${o.rounds} interleaved rounds of ${o.durationMs} ms; ${o.concurrency} lanes${pin}`;
   console.error(`${caption}\n${cases.length} cases; bun ${tool(root, "bun")}, deno ${tool(root, "deno")}, node on PATH\n`);

@@ -42,6 +42,8 @@ export interface BenchOptions {
   compare?: string;
   /** Profile. */
   profile?: "constrained";
+  /** Run only the cases whose label contains one of these substrings. */
+  only?: string[];
   /** Print help and exit. */
   help: boolean;
 }
@@ -69,6 +71,8 @@ Options:
   --json FILE          write the rows as JSON (the chart goes next to it as FILE.svg unless --chart)
   --chart FILE         write an SVG chart of handshake cost and record throughput
   --compare OLD.json   print old → new for every row present in both
+  --only LIST          only the cases whose label contains one of these substrings
+                       (e.g. records/aes_128_gcm/16384,psk_dhe_ke/x25519)
   --profile constrained
                        one pinned core (taskset), noble only, small records,
                        psk_ke and psk_dhe_ke; ends with a recommendation
@@ -110,6 +114,7 @@ export function parseBenchArgs(argv: string[], current: RuntimeName): BenchOptio
       chart: { type: "string" },
       compare: { type: "string" },
       profile: { type: "string" },
+      only: { type: "string" },
       help: { type: "boolean", default: false },
     },
   });
@@ -135,5 +140,10 @@ export function parseBenchArgs(argv: string[], current: RuntimeName): BenchOptio
   else if (values.json !== undefined) o.chart = values.json.replace(/\.json$/, "") + ".svg";
   if (values.compare !== undefined) o.compare = values.compare;
   if (values.profile === "constrained") o.profile = "constrained";
+  if (values.only !== undefined) {
+    const only = values.only.split(",").map((x) => x.trim()).filter(Boolean);
+    if (only.length === 0) throw new Error("--only: empty list");
+    o.only = only;
+  }
   return o;
 }

@@ -316,11 +316,22 @@ export class TlsConnection {
 
   /** Encrypt application data (fragmented to the record size limit). */
   send(data: Uint8Array): Promise<void> {
+    return this.sendMany([data]);
+  }
+
+  /**
+   * Encrypt several writes at once: each chunk starts its own record(s), as
+   * with one {@link TlsConnection.send} per chunk, but all records are sealed
+   * into one buffer (one transport write; with an async provider all in
+   * flight at once). The chunks are read once sealing starts: the caller must
+   * not modify them before the promise settles.
+   */
+  sendMany(chunks: readonly Uint8Array[]): Promise<void> {
     // Before the handshake completed a send waits for it on both lanes (and is then refused).
     // A send called after close() is refused even if close() has not reached the write lane yet.
     const afterClose = this.#closing;
     return this.#serial(this.#negotiated ? "write" : "both", async () => {
-      await this.#sealApplicationData(data);
+      await this.#sealApplicationData(chunks);
     }, () => {
       if (!this.#negotiated) return this.#usage("not_connected", "send() before the handshake completed");
       if (this.#localClosed || afterClose) return this.#usage("closed", "send() after close()");
@@ -376,6 +387,16 @@ export class TlsConnection {
     const out = this.#out;
     this.#out = [];
     return out;
+  }
+
+  /**
+   * Give back a chunk made by {@link joinOutput} from {@link TlsConnection.takeOutput}
+   * once the transport no longer reads it: the next records may be sealed
+   * into it (a warm buffer instead of a fresh one per write). Only ciphertext
+   * is ever written there. Optional; a chunk the connection did not seal is ignored.
+   */
+  recycleOutput(chunk: Uint8Array): void {
+    this.#sealer?.recycle(chunk);
   }
 
   /** Take data that arrived as 0-RTT early data (server; RFC 8446 §2.3: replayable, see §8). */
@@ -674,27 +695,33 @@ export class TlsConnection {
 
   // ---- outbound ---------------------------------------------------------------------------
 
-  async #sealApplicationData(data: Uint8Array): Promise<void> {
+  async #sealApplicationData(chunks: readonly Uint8Array[]): Promise<void> {
     const sealer = this.#sealer;
-    const n = Math.max(1, Math.ceil(data.length / this.#writeLimit));
+    let n = 0;
+    for (const data of chunks) n += Math.max(1, Math.ceil(data.length / this.#writeLimit));
     if (sealer && n <= sealer.remaining) {
       // All records of this send sealed into one buffer (one transport write, one provider batch).
       // Padding is asked for every record first: a callback that throws queues nothing.
       const items: SealItem[] = [];
-      for (let off = 0; off < data.length || items.length === 0; off += this.#writeLimit) {
-        const content = data.subarray(off, Math.min(data.length, off + this.#writeLimit));
-        items.push({ type: ContentType.application_data, content, padding: this.#padding(ContentType.application_data, content) });
+      for (const data of chunks) {
+        const first = items.length;
+        for (let off = 0; off < data.length || items.length === first; off += this.#writeLimit) {
+          const content = data.subarray(off, Math.min(data.length, off + this.#writeLimit));
+          items.push({ type: ContentType.application_data, content, padding: this.#padding(ContentType.application_data, content) });
+        }
       }
       this.#pushRecords(await sealer.sealFlush(items));
       if (sealer.needsKeyUpdate && this.#negotiated) await this.#sendKeyUpdate(false);
       return;
     }
-    for (let off = 0; off < data.length || (data.length === 0 && off === 0); off += this.#writeLimit) {
-      const chunk = data.subarray(off, Math.min(data.length, off + this.#writeLimit));
-      await this.#protect(ContentType.application_data, chunk);
-      if (data.length === 0) break;
+    for (const data of chunks) {
+      for (let off = 0; off < data.length || (data.length === 0 && off === 0); off += this.#writeLimit) {
+        const chunk = data.subarray(off, Math.min(data.length, off + this.#writeLimit));
+        await this.#protect(ContentType.application_data, chunk);
+        if (data.length === 0) break;
+      }
+      if (this.#sealer?.needsKeyUpdate && this.#negotiated) await this.#sendKeyUpdate(false);
     }
-    if (this.#sealer?.needsKeyUpdate && this.#negotiated) await this.#sendKeyUpdate(false);
   }
 
   async #protect(type: ContentType, content: Uint8Array): Promise<void> {
@@ -805,7 +832,7 @@ export class TlsConnection {
       },
       async sendApplicationData(data) {
         await self.#flushHandshake();
-        await self.#sealApplicationData(data);
+        await self.#sealApplicationData([data]);
       },
       setEarlyDataReading(limit) {
         self.#earlyLimit = limit;

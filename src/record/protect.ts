@@ -88,6 +88,10 @@ export class RecordSealer {
   /** Settles when the last seal started has settled; chains results into sequence order. */
   #tail: Promise<unknown> = Promise.resolve();
   #failed = false;
+  /** A flush buffer the transport is done with (see {@link RecordSealer.recycle}). */
+  #spare: Uint8Array | undefined;
+  /** The buffers of the flushes this sealer made: only those are taken back. */
+  #issued = new WeakSet<ArrayBufferLike>();
 
   private constructor(key: AeadKey, iv: Uint8Array, params: CipherSuiteParams) {
     this.#key = key;
@@ -237,7 +241,15 @@ export class RecordSealer {
     const key = this.#key;
     // Every byte is written below (headers here; ciphertext and tags by the key), so a key may
     // hand out uncleared memory; padding is zero because the trailer is.
-    const out = key.sealRecordInto && key.allocate ? key.allocate(total) : new Uint8Array(total);
+    // A recycled buffer is warm; a fresh record-sized one costs more than the sealing (page faults, GC).
+    const spare = this.#spare;
+    if (spare !== undefined && spare.byteLength >= total) this.#spare = undefined;
+    const out = spare !== undefined && spare.byteLength >= total
+      ? spare.subarray(0, total)
+      : key.sealRecordInto && key.allocate
+      ? key.allocate(total)
+      : new Uint8Array(total);
+    this.#issued.add(out.buffer);
     const jobs: Promise<void>[] = [];
     const copies: { at: number; nonce: Uint8Array; aad: Uint8Array; plaintext: Uint8Array }[] = [];
     let pos = 0;
@@ -269,10 +281,23 @@ export class RecordSealer {
     return this.#chain(jobs.length === 1 ? jobs[0]!.then(() => out) : Promise.all(jobs).then(() => out));
   }
 
+  /**
+   * Give back a buffer returned by {@link RecordSealer.sealFlush} once
+   * nothing reads it any more (the transport took its bytes): the next flush
+   * may be sealed into it. It holds only ciphertext. The larger of two is kept.
+   */
+  recycle(buffer: Uint8Array): void {
+    const ab = buffer.buffer;
+    if (!this.#issued.has(ab)) return; // not ours (a copy joined from several flushes, a plaintext record)
+    const whole = new Uint8Array(ab, 0, ab.byteLength);
+    if (this.#spare === undefined || whole.byteLength > this.#spare.byteLength) this.#spare = whole;
+  }
+
   /** Release the key (after a key change). */
   dispose(): void {
     this.#key.dispose?.();
     this.#iv.fill(0);
+    this.#spare = undefined;
   }
 }
 

@@ -7,10 +7,14 @@
  * transport is read only when the application (or the handshake) asks for
  * data, and plaintext buffered inside is bounded by `maxPlaintextBuffer`
  * (ciphertext is deprotected a slice at a time, only as the reader asks);
- * writes are sealed up to four records at a time into one buffer (one
- * transport write) and each write waits for the transport's writer, so a
- * peer that stops reading stops the writer after 64 KiB. Reading and
- * writing overlap: the connection's read and write lanes are independent.
+ * writes are copied and accepted at once up to a write-behind bound (32
+ * KiB, 64 KiB over Bun's sockets) of bytes not yet taken by the transport;
+ * what arrives while a batch is sealed is sealed together next, into one
+ * buffer and one transport write, so a peer that stops reading stops the
+ * writer after that bound plus the writable's high-water mark. A write's
+ * promise settles once it was accepted; a later failure rejects the next
+ * write, `close()` and `closed`. Reading and writing overlap: the
+ * connection's read and write lanes are independent.
  *
  * @module
  */
@@ -22,6 +26,7 @@ import { joinOutput, type TlsConnection } from "../connection/connection.ts";
 import { TlsError } from "../errors.ts";
 import { AlertDescription } from "../handshake/alerts.ts";
 import { concat } from "../wire/bytes.ts";
+import { preferredWriteBehind, releasesWrites } from "../transport/common.ts";
 
 /** A bidirectional byte stream, e.g. a TCP socket's `{ readable, writable }`. */
 export interface ByteDuplex {
@@ -88,6 +93,16 @@ const ALERT_FLUSH_TIMEOUT = 1_000;
 const FEED_SLICE = 64 * 1024; // four full records: one batch open (openMany) per slice
 /** Most plaintext sealed per transport write: four full records (RFC 8446 §5.1, 2^14 each), one buffer. */
 const SEND_SLICE = 65_536;
+/**
+ * Write-behind bound: bytes accepted from `writable` (copied) and not yet
+ * taken by the transport, past which a write waits. Writes accepted while a
+ * batch is being sealed are sealed together next (`sendMany`: all in flight
+ * in the provider, one transport write). 32 KiB by default: 64 KiB held
+ * ~290 KiB per stalled echo connection on Deno's sockets, past the README's
+ * 256 KiB (test/transport/limits.test.ts); an adapter may ask for more
+ * (Bun's sockets: 64 KiB, see `preferredWriteBehind`).
+ */
+const WRITE_BEHIND = 32_768;
 
 
 /**
@@ -136,13 +151,60 @@ export function tlsStream(conn: TlsConnection, transport: ByteDuplex, options: T
   let lastActivity = performance.now();
   let writing = 0; // transport writes in flight (a stuck one means the peer is not reading)
 
-  const flush = async (): Promise<void> => {
+  // Write-behind (see WRITE_BEHIND): copies accepted by `writable`, sealed in batches by `pump`.
+  let accepted: Uint8Array[] = [];
+  /** Bytes accepted and not yet taken by the transport (the batch being sealed and written included). */
+  let acceptedBytes = 0;
+  let pumping: Promise<void> | undefined;
+  let waiters: (() => void)[] = [];
+  const wake = (): void => {
+    const w = waiters;
+    waiters = [];
+    for (const r of w) r();
+  };
+  const changed = (): Promise<void> => new Promise((r) => waiters.push(r));
+  /** The write-behind bound (see WRITE_BEHIND), also the size of a staging buffer. */
+  const writeBehind = preferredWriteBehind(transport) || WRITE_BEHIND;
+  /**
+   * Staging buffers for the copies: the one being filled, and spares that
+   * sealed batches gave back (reused while writes keep coming: a fresh
+   * record-sized buffer per write costs more than the copy; dropped when the
+   * pump goes idle, so an idle connection holds none).
+   */
+  let stage: Uint8Array | undefined;
+  let staged = 0;
+  /** Staging buffers holding the copies in `accepted`. */
+  let stages: Uint8Array[] = [];
+  let spares: Uint8Array[] = [];
+  const accept = (chunk: Uint8Array): void => {
+    const n = chunk.byteLength;
+    if (stage === undefined || stage.byteLength - staged < n) {
+      const size = Math.max(n, Math.min(writeBehind, 4 * n));
+      const spare = spares.pop();
+      stage = spare !== undefined && spare.byteLength >= size ? spare : new Uint8Array(size);
+      staged = 0;
+      stages.push(stage);
+    }
+    const copy = stage.subarray(staged, staged + n);
+    copy.set(chunk);
+    staged += n;
+    accepted.push(copy);
+    acceptedBytes += n;
+  };
+
+  /** The transport is done with a chunk once its write settled: sealed buffers can be reused. */
+  const recycles = releasesWrites(transport);
+  /** Write what the connection queued; `busy`: more is about to be sealed, so the buffer is worth reusing. */
+  const flush = async (busy?: () => boolean): Promise<void> => {
     const out = conn.takeOutput();
     if (out.length === 0 || writerClosed) return;
     writing++;
     try {
-      await writer.write(joinOutput(out));
+      const chunk = joinOutput(out);
+      await writer.write(chunk);
       lastActivity = performance.now();
+      // Only while writes keep coming: an idle or stalled connection keeps no spare buffer.
+      if (recycles && busy?.()) conn.recycleOutput(chunk);
     } finally {
       writing--;
     }
@@ -183,6 +245,7 @@ export function tlsStream(conn: TlsConnection, transport: ByteDuplex, options: T
     failure = e instanceof TlsError
       ? e
       : new TlsError("io", "transport_error", "transport failed", { cause: e });
+    wake(); // a write waiting for room sees the failure
     // Send the alert the connection queued, then tear the transport down. A peer that stopped
     // reading must not keep us waiting: the alert gets a bounded time to drain.
     await bounded(flush()); // the transport may already be gone: never rejects
@@ -192,6 +255,75 @@ export function tlsStream(conn: TlsConnection, transport: ByteDuplex, options: T
     stopIdleTimer();
     rejectClosed(failure);
     return failure;
+  };
+
+  /** Seal everything accepted so far (one `sendMany`); returns its size. Holds no copy afterwards. */
+  const sealAccepted = async (): Promise<number> => {
+    const batch = accepted;
+    const used = stages;
+    accepted = [];
+    stages = [];
+    stage = undefined; // the next copies go to another buffer: these are the connection's until sealed
+    let bytes = 0;
+    for (const c of batch) bytes += c.byteLength;
+    try {
+      await writePath(() => conn.sendMany(batch));
+    } finally {
+      // Sealed (or failed): the plaintext copies are wiped; while writes keep coming a buffer takes new ones.
+      for (const b of used) {
+        b.fill(0);
+        if (acceptedBytes > bytes && b.byteLength === writeBehind && spares.length < 1) spares.push(b);
+      }
+    }
+    return bytes;
+  };
+
+  /**
+   * Seal what was accepted, a batch at a time, and hand each batch to the
+   * transport; the next batch is sealed while the previous one is written
+   * (at most two transport writes outstanding).
+   */
+  const pump = async (): Promise<void> => {
+    let previous: Promise<void> | undefined;
+    try {
+      for (;;) {
+        if (failure) return;
+        if (accepted.length === 0) {
+          if (previous === undefined) return;
+          await previous;
+          previous = undefined;
+          continue;
+        }
+        const bytes = await sealAccepted();
+        if (closeWanted && accepted.length === 0) {
+          // The last batch before close_notify: close() flushes both in one transport write.
+          acceptedBytes -= bytes;
+          continue;
+        }
+        const written = writePath(() => flush(() => acceptedBytes > bytes)).finally(() => {
+          acceptedBytes -= bytes;
+          wake();
+        });
+        written.catch(() => {});
+        if (previous !== undefined) await previous;
+        previous = written;
+      }
+    } catch (e) {
+      // Accepted bytes could not be sent (writes already resolved for them): the connection fails.
+      await fail(e);
+    } finally {
+      pumping = undefined;
+      spares = [];
+      wake();
+    }
+  };
+
+  /** close() was asked for: the pump leaves its last sealed batch for close() to write with close_notify. */
+  let closeWanted = false;
+
+  /** Wait until every accepted write reached the transport (or the connection failed). */
+  const drained = async (): Promise<void> => {
+    while (pumping !== undefined) await pumping;
   };
 
   /** Ciphertext read from the transport but not yet given to the connection. */
@@ -281,7 +413,7 @@ export function tlsStream(conn: TlsConnection, transport: ByteDuplex, options: T
   const idleClose = async (): Promise<void> => {
     if (failure || finished) return;
     const err = new TlsError("limit", "idle_timeout", `no traffic for ${idleMs} ms`);
-    if (writing === 0 && !conn.localClosed) await bounded(conn.close());
+    if (writing === 0 && acceptedBytes === 0 && !conn.localClosed) await bounded(conn.close());
     await fail(err);
   };
   const checkIdle = (): void => {
@@ -340,9 +472,25 @@ export function tlsStream(conn: TlsConnection, transport: ByteDuplex, options: T
     },
   }, { highWaterMark: hwm, size: (c) => c?.byteLength ?? 0 });
 
+  /** TlsStream.close() in progress: later writes are refused by the connection, as before. */
+  let closing: Promise<void> | undefined;
+
   const writable = new WritableStream<Uint8Array>({
     async write(chunk) {
-      await handshake;
+      if (!conn.handshakeComplete) await handshake;
+      if (failure) throw failure;
+      if (closing === undefined && chunk.byteLength <= SEND_SLICE) {
+        // Write-behind: copy and accept now; the pump seals it with whatever else arrives meanwhile.
+        accept(chunk);
+        if (pumping === undefined) {
+          pumping = pump().catch(() => {});
+        }
+        while (acceptedBytes >= writeBehind && failure === undefined) await changed();
+        if (failure) throw failure;
+        return;
+      }
+      await drained();
+      if (closing !== undefined) await closing.catch(() => {});
       // A slice (up to four records, one buffer) at a time, each written before the next is
       // sealed: a peer that does not read holds up one slice here, not the whole chunk in ciphertext. A failure on this
       // write path tears the connection down (writePath).
@@ -359,6 +507,9 @@ export function tlsStream(conn: TlsConnection, transport: ByteDuplex, options: T
     },
     async close() {
       await handshake;
+      closeWanted = true;
+      await drained();
+      if (failure) throw failure;
       await writePath(async () => {
         await conn.close();
         await flush();
@@ -378,15 +529,22 @@ export function tlsStream(conn: TlsConnection, transport: ByteDuplex, options: T
     closed,
     connection: conn,
     earlyData,
-    async close() {
-      if (conn.localClosed) return;
-      await handshake;
-      await writePath(async () => {
-        await conn.close();
-        await flush();
-      });
-      await closeWriter();
-      await maybeFinished();
+    close() {
+      if (conn.localClosed) return Promise.resolve();
+      const run = (async () => {
+        await handshake;
+        closeWanted = true;
+        await drained(); // writes accepted before close() go first (in close_notify's transport write)
+        if (failure) throw failure;
+        await writePath(async () => {
+          await conn.close();
+          await flush();
+        });
+        await closeWriter();
+        await maybeFinished();
+      })();
+      closing ??= run;
+      return run;
     },
   };
 }

@@ -10,7 +10,8 @@
  */
 import { DEFAULT_READ_BUFFER, type TcpConnection } from "./types.ts";
 
-const CLOSED = new WeakMap<TcpConnection, Promise<void>>();
+/** Per socket: its close promise, and whether a written chunk may be reused once its write settled. */
+const CLOSED = new WeakMap<object, { closed: Promise<void>; releasesWrites: boolean; writeBehind: number }>();
 
 /**
  * A promise that resolves once `conn`'s socket is closed (by either side, or
@@ -19,15 +20,36 @@ const CLOSED = new WeakMap<TcpConnection, Promise<void>>();
  * @internal
  */
 export function whenTcpClosed(conn: TcpConnection): Promise<void> | undefined {
-  return CLOSED.get(conn);
+  return CLOSED.get(conn)?.closed;
 }
 
 /**
  * Register the close promise of a connection made by an adapter.
  * @internal
  */
-export function registerTcpClosed(conn: TcpConnection, closed: Promise<void>): void {
-  CLOSED.set(conn, closed);
+export function registerTcpClosed(conn: TcpConnection, closed: Promise<void>, releasesWrites = false, writeBehind = 0): void {
+  CLOSED.set(conn, { closed, releasesWrites, writeBehind });
+}
+
+/**
+ * The write-behind bound the adapter of `duplex` asks for (bytes; 0: the
+ * streams layer's default). Bun's sockets write synchronously and read 512
+ * KiB at a time, so batching four records costs them no memory bound.
+ * @internal
+ */
+export function preferredWriteBehind(duplex: object): number {
+  return CLOSED.get(duplex)?.writeBehind ?? 0;
+}
+
+/**
+ * Whether a chunk written to `duplex` may be reused once its write settled:
+ * true for a connection whose adapter registered it so, because its
+ * `write()` settles only once the kernel took every byte (Bun's and Deno's;
+ * not Node's, whose `socket.write` may still queue the chunk).
+ * @internal
+ */
+export function releasesWrites(duplex: object): boolean {
+  return CLOSED.get(duplex)?.releasesWrites ?? false;
 }
 
 /** The error a pending or later read/write gets when the socket is gone. */
@@ -66,6 +88,10 @@ export interface PushSocket {
   readonly remotePort: number;
   /** Whether `pause()` really stops reading; if not, the read buffer has a hard bound instead. */
   readonly canPause: boolean;
+  /** Whether `write()` settles only once the kernel took every byte (see {@link releasesWrites}). Default false. */
+  readonly releasesWrites?: boolean;
+  /** Write-behind bound for the streams layer (see {@link preferredWriteBehind}). Default 0: its own. */
+  readonly writeBehind?: number;
   /** Stop delivering data (stop reading the kernel buffer). */
   pause(): void;
   /** Deliver data again. */
@@ -239,6 +265,6 @@ export function pushConnection(
       release();
     },
   };
-  registerTcpClosed(conn, closed.promise);
+  registerTcpClosed(conn, closed.promise, sock.releasesWrites ?? false, sock.writeBehind ?? 0);
   return { conn, events };
 }

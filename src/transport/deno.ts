@@ -68,8 +68,15 @@ function denoApi(): DenoApi {
   return deno;
 }
 
-/** Bytes asked of one `conn.read()`: a few TLS records. */
+/** Most bytes asked of one `conn.read()`: a few TLS records. */
 const READ_SIZE = 64 * 1024;
+/**
+ * First read size: a handshake flight fits, and a fresh zeroed buffer of
+ * this size costs a fraction of a 64 KiB one (a handshake makes a few reads).
+ * A read that fills the buffer doubles the next one, up to {@link READ_SIZE};
+ * one that fills less than an eighth halves it.
+ */
+const FIRST_READ_SIZE = 8 * 1024;
 
 /** Wrap a `Deno.TcpConn` as a {@link TcpConnection}. */
 function wrapDenoConn(c: DenoConn, readBuffer: number = DEFAULT_READ_BUFFER): TcpConnection {
@@ -82,6 +89,7 @@ function wrapDenoConn(c: DenoConn, readBuffer: number = DEFAULT_READ_BUFFER): Tc
   let writeDone = false;
   let released = false;
   let readController: ReadableStreamDefaultController<Uint8Array> | undefined;
+  let readSize = FIRST_READ_SIZE;
   const closed = deferred<void>();
 
   const release = (): void => {
@@ -107,7 +115,8 @@ function wrapDenoConn(c: DenoConn, readBuffer: number = DEFAULT_READ_BUFFER): Tc
       },
       async pull(ctrl) {
         if (released) throw socketClosedError("socket closed locally");
-        const buf = new Uint8Array(READ_SIZE);
+        const size = readSize;
+        const buf = new Uint8Array(size);
         let n: number | null;
         try {
           n = await c.read(buf);
@@ -122,7 +131,9 @@ function wrapDenoConn(c: DenoConn, readBuffer: number = DEFAULT_READ_BUFFER): Tc
           maybeRelease();
           return;
         }
-        if (n > 0) ctrl.enqueue(n < READ_SIZE / 2 ? buf.slice(0, n) : buf.subarray(0, n));
+        if (n === size && size < READ_SIZE) readSize = size * 2;
+        else if (n < size / 8 && size > FIRST_READ_SIZE) readSize = size / 2; // traffic slowed down: smaller buffers again
+        if (n > 0) ctrl.enqueue(n < size / 2 ? buf.slice(0, n) : buf.subarray(0, n));
       },
       cancel() {
         readDone = true;
@@ -177,7 +188,7 @@ function wrapDenoConn(c: DenoConn, readBuffer: number = DEFAULT_READ_BUFFER): Tc
       }
     },
   };
-  registerTcpClosed(conn, closed.promise);
+  registerTcpClosed(conn, closed.promise, true); // write() settles once conn.write() took every byte
   return conn;
 }
 
