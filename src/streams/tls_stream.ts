@@ -99,8 +99,8 @@ const SEND_SLICE = 65_536;
  * batch is being sealed are sealed together next (`sendMany`: all in flight
  * in the provider, one transport write). 32 KiB by default: 64 KiB held
  * ~290 KiB per stalled echo connection on Deno's sockets, past the README's
- * 256 KiB (test/transport/limits.test.ts); an adapter may ask for more
- * (Bun's sockets: 64 KiB, see `preferredWriteBehind`).
+ * 256 KiB (test/transport/limits.test.ts); an adapter may ask for
+ * another (see `preferredWriteBehind`).
  */
 const WRITE_BEHIND = 32_768;
 

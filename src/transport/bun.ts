@@ -97,9 +97,10 @@ function wrapBunSocket(socket: BunSocket, state: SocketState): TcpConnection {
   if (canPause) socket.pause!();
   const { conn, events } = pushConnection({
     releasesWrites: true, // write() below returns once the kernel took every byte
-    // Four records per transport write: measured ~25% less CPU per record than two (the stalled-peer
-    // memory stays within the README's bounds over Bun's sockets: 160 / 346 KiB).
-    writeBehind: 65_536,
+    // Two records per transport write, as elsewhere. Four (64 KiB) cost ~25% less writer CPU per
+    // record, but a flooding peer that never reads then held 452–814 KiB per connection (6 runs of
+    // test/transport/limits.test.ts), past the README's 768 KiB bound; 32 KiB held 480–622 KiB.
+    writeBehind: 32_768,
     remoteAddress: socket.remoteAddress,
     remotePort: socket.remotePort ?? 0,
     canPause,
