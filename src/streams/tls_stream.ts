@@ -505,22 +505,27 @@ export function tlsStream(conn: TlsConnection, transport: ByteDuplex, options: T
         off += SEND_SLICE;
       } while (off < chunk.byteLength);
     },
-    async close() {
-      await handshake;
-      closeWanted = true;
-      await drained();
-      if (failure) throw failure;
-      await writePath(async () => {
-        await conn.close();
-        await flush();
-      });
-      await closeWriter();
-      await maybeFinished();
+    close() {
+      return closeAfterWrites();
     },
     async abort(reason) {
       await fail(reason instanceof TlsError ? reason : new TlsError("io", "aborted", "plaintext writer aborted"));
     },
   }, new ByteLengthQueuingStrategy({ highWaterMark: options.writableHighWaterMark ?? DEFAULT_WRITABLE_HWM }));
+
+  /** close_notify after the writes accepted before it (in the same transport write), then the writer's end. */
+  async function closeAfterWrites(): Promise<void> {
+    await handshake;
+    closeWanted = true;
+    await drained();
+    if (failure) throw failure;
+    await writePath(async () => {
+      await conn.close();
+      await flush();
+    });
+    await closeWriter();
+    await maybeFinished();
+  }
 
   return {
     readable,
@@ -531,18 +536,7 @@ export function tlsStream(conn: TlsConnection, transport: ByteDuplex, options: T
     earlyData,
     close() {
       if (conn.localClosed) return Promise.resolve();
-      const run = (async () => {
-        await handshake;
-        closeWanted = true;
-        await drained(); // writes accepted before close() go first (in close_notify's transport write)
-        if (failure) throw failure;
-        await writePath(async () => {
-          await conn.close();
-          await flush();
-        });
-        await closeWriter();
-        await maybeFinished();
-      })();
+      const run = closeAfterWrites();
       closing ??= run;
       return run;
     },
