@@ -26,7 +26,7 @@ import { joinOutput, type TlsConnection } from "../connection/connection.ts";
 import { TlsError } from "../errors.ts";
 import { AlertDescription } from "../handshake/alerts.ts";
 import { concat } from "../wire/bytes.ts";
-import { preferredWriteBehind, releasesWrites } from "../transport/common.ts";
+import { preferredWriteBehind, releasesWrites, writeStalled } from "../transport/common.ts";
 
 /** A bidirectional byte stream, e.g. a TCP socket's `{ readable, writable }`. */
 export interface ByteDuplex {
@@ -194,6 +194,8 @@ export function tlsStream(conn: TlsConnection, transport: ByteDuplex, options: T
 
   /** The transport is done with a chunk once its write settled: sealed buffers can be reused. */
   const recycles = releasesWrites(transport);
+  /** A write waits for the socket to drain (the peer is not reading): keep no spare buffer then. */
+  const stalled = writeStalled(transport);
   /** Write what the connection queued; `busy`: more is about to be sealed, so the buffer is worth reusing. */
   const flush = async (busy?: () => boolean): Promise<void> => {
     const out = conn.takeOutput();
@@ -272,7 +274,7 @@ export function tlsStream(conn: TlsConnection, transport: ByteDuplex, options: T
       // Sealed (or failed): the plaintext copies are wiped; while writes keep coming a buffer takes new ones.
       for (const b of used) {
         b.fill(0);
-        if (acceptedBytes > bytes && b.byteLength === writeBehind && spares.length < 1) spares.push(b);
+        if (acceptedBytes > bytes && b.byteLength === writeBehind && spares.length < 1 && !stalled()) spares.push(b);
       }
     }
     return bytes;
@@ -305,6 +307,7 @@ export function tlsStream(conn: TlsConnection, transport: ByteDuplex, options: T
           wake();
         });
         written.catch(() => {});
+        if (stalled()) spares = []; // the peer stopped reading: no buffer for writes that cannot go out
         if (previous !== undefined) await previous;
         previous = written;
       }

@@ -101,6 +101,7 @@ function wrapBunSocket(socket: BunSocket, state: SocketState): TcpConnection {
     // record, but a flooding peer that never reads then held 452–814 KiB per connection (6 runs of
     // test/transport/limits.test.ts), past the README's 768 KiB bound; 32 KiB held 480–622 KiB.
     writeBehind: 32_768,
+    writeStalled: () => state.drain !== undefined,
     remoteAddress: socket.remoteAddress,
     remotePort: socket.remotePort ?? 0,
     canPause,
