@@ -8,7 +8,7 @@
  * data, and plaintext buffered inside is bounded by `maxPlaintextBuffer`
  * (ciphertext is deprotected a slice at a time, only as the reader asks);
  * writes are copied and accepted at once up to a write-behind bound (32
- * KiB, 64 KiB over Bun's sockets) of bytes not yet taken by the transport;
+ * KiB, 48 KiB over Bun's sockets) of bytes not yet taken by the transport;
  * what arrives while a batch is sealed is sealed together next, into one
  * buffer and one transport write, so a peer that stops reading stops the
  * writer after that bound plus the writable's high-water mark. A write's

@@ -5,7 +5,7 @@
  */
 import { describe, expect, test } from "bun:test";
 import { connectTcp, listenTcp, tcpBackend } from "../../src/transport/index.ts";
-import { whenTcpClosed, writeStalled } from "../../src/transport/common.ts";
+import { preferredWriteBehind, whenTcpClosed, writeStalled } from "../../src/transport/common.ts";
 import type { TcpConnection, TcpListener } from "../../src/transport/types.ts";
 import { ADAPTERS, type Adapter } from "../streams/_pairs.ts";
 import { collect, drain, rejection, sleep, until, within } from "./_helpers.ts";
@@ -44,6 +44,8 @@ test("Bun's sockets report a write stalled on a peer that does not read, until t
   const client = await connectTcp({ host: "127.0.0.1", port: listener.port });
   const server = await within(serverConn, 3000, "accept");
   try {
+    // The streams layer's write-behind bound for Bun's sockets: three 16 KiB records.
+    expect(preferredWriteBehind(client)).toBe(49_152);
     const stalled = writeStalled(client);
     expect(stalled()).toBe(false);
     const w = client.writable.getWriter();
