@@ -450,8 +450,10 @@ export function tlsStream(conn: TlsConnection, transport: ByteDuplex, options: T
           if (chunks.length > 0) {
             for (const c of chunks) controller.enqueue(c);
             // The reader is behind: what is left of the last socket read may wait a long time.
-            // Keep only those bytes, not the whole read (Bun's are up to 512 KiB).
-            if ((controller.desiredSize ?? 1) <= 0 && pending && pending.byteLength <= pending.buffer.byteLength / 2) {
+            // Keep only those bytes, not the whole read (Bun's are up to 512 KiB), once a quarter
+            // of it is consumed: at most 4/3 of the unread bytes stay held, and a reader that
+            // stays behind copies each read at most about twice (a reader that keeps up: never).
+            if ((controller.desiredSize ?? 1) <= 0 && pending && pending.byteLength <= (pending.buffer.byteLength * 3) / 4) {
               pending = pending.slice();
             }
             return;
