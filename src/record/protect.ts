@@ -85,6 +85,8 @@ export class RecordSealer {
   readonly #limitCode: ReturnType<typeof effectiveLimit>["code"];
   readonly #threshold: number;
   #seq = 0;
+  /** Seals chained on #tail that have not settled yet (0: a synchronous result needs no chaining). */
+  #chained = 0;
   /** Settles when the last seal started has settled; chains results into sequence order. */
   #tail: Promise<unknown> = Promise.resolve();
   #failed = false;
@@ -175,12 +177,21 @@ export class RecordSealer {
   /** Run `work` after every earlier seal settled; a failure poisons the sealer. */
   #chain<T>(work: Promise<T>): Promise<T> {
     work.catch(() => undefined); // handled below, once the earlier seals settled
+    this.#chained++;
     const result = this.#tail.then(() => work).catch((e: unknown) => {
       this.#failed = true;
       throw e;
     });
-    this.#tail = result.catch(() => undefined);
+    this.#tail = result.catch(() => undefined).finally(() => this.#chained--);
     return result;
+  }
+
+  /**
+   * A result sealed synchronously: when no earlier seal is still pending it
+   * settles at once (nothing to order it behind), otherwise it is chained.
+   */
+  #chainSettled<T>(value: T): Promise<T> {
+    return this.#chained === 0 ? Promise.resolve(value) : this.#chain(Promise.resolve(value));
   }
 
   /**
@@ -261,7 +272,14 @@ export class RecordSealer {
       trailer[0] = type;
       const nonce = recordNonce(this.#iv, this.#seq++);
       if (key.sealRecordInto) {
-        jobs.push(call(() => key.sealRecordInto!(nonce, out, at, content, trailer) ?? Promise.resolve()));
+        // A synchronous key (node:crypto) has sealed the record when this returns: no job to wait for.
+        let job: void | Promise<void>;
+        try {
+          job = key.sealRecordInto(nonce, out, at, content, trailer);
+        } catch (e) {
+          job = Promise.reject(e);
+        }
+        if (job !== undefined) jobs.push(job);
       } else {
         // Own buffers, not views: a worker pool would clone the whole flush buffer for a view.
         const plaintext = new Uint8Array(length);
@@ -278,6 +296,7 @@ export class RecordSealer {
         cts.forEach((ct, i) => out.set(ct, copies[i]!.at));
       }));
     }
+    if (jobs.length === 0) return this.#chainSettled(out);
     return this.#chain(jobs.length === 1 ? jobs[0]!.then(() => out) : Promise.all(jobs).then(() => out));
   }
 

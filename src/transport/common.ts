@@ -10,8 +10,14 @@
  */
 import { DEFAULT_READ_BUFFER, type TcpConnection } from "./types.ts";
 
-/** Per socket: its close promise, and whether a written chunk may be reused once its write settled. */
-const CLOSED = new WeakMap<object, { closed: Promise<void>; releasesWrites: boolean; writeBehind: number }>();
+/**
+ * Per socket: its close promise, whether a written chunk may be reused once its write settled,
+ * the write-behind bound its adapter asks for, and whether a write waits for the socket to drain.
+ */
+const CLOSED = new WeakMap<
+  object,
+  { closed: Promise<void>; releasesWrites: boolean; writeBehind: number; writeStalled: (() => boolean) | undefined }
+>();
 
 /**
  * A promise that resolves once `conn`'s socket is closed (by either side, or
@@ -27,18 +33,39 @@ export function whenTcpClosed(conn: TcpConnection): Promise<void> | undefined {
  * Register the close promise of a connection made by an adapter.
  * @internal
  */
-export function registerTcpClosed(conn: TcpConnection, closed: Promise<void>, releasesWrites = false, writeBehind = 0): void {
-  CLOSED.set(conn, { closed, releasesWrites, writeBehind });
+export function registerTcpClosed(
+  conn: TcpConnection,
+  closed: Promise<void>,
+  releasesWrites = false,
+  writeBehind = 0,
+  writeStalled?: () => boolean,
+): void {
+  CLOSED.set(conn, { closed, releasesWrites, writeBehind, writeStalled });
 }
 
 /**
  * The write-behind bound the adapter of `duplex` asks for (bytes; 0: the
- * streams layer's default). Bun's sockets write synchronously and read 512
- * KiB at a time, so batching four records costs them no memory bound.
+ * streams layer's default). Bun's sockets ask for 48 KiB: they write
+ * synchronously, so a flood of 16 KiB writes goes out two records per
+ * transport write instead of one.
  * @internal
  */
 export function preferredWriteBehind(duplex: object): number {
   return CLOSED.get(duplex)?.writeBehind ?? 0;
+}
+
+/**
+ * A probe telling whether a write to `duplex` is waiting for its socket to
+ * drain (the kernel took part of it and its buffer is full: the peer is not
+ * reading), for adapters that know; otherwise a probe that is always false.
+ * @internal
+ */
+export function writeStalled(duplex: object): () => boolean {
+  return CLOSED.get(duplex)?.writeStalled ?? never;
+}
+
+function never(): boolean {
+  return false;
 }
 
 /**
@@ -92,6 +119,8 @@ export interface PushSocket {
   readonly releasesWrites?: boolean;
   /** Write-behind bound for the streams layer (see {@link preferredWriteBehind}). Default 0: its own. */
   readonly writeBehind?: number;
+  /** Whether a write is waiting for the socket to drain (see {@link writeStalled}). Default: unknown (never). */
+  readonly writeStalled?: () => boolean;
   /** Stop delivering data (stop reading the kernel buffer). */
   pause(): void;
   /** Deliver data again. */
@@ -265,6 +294,6 @@ export function pushConnection(
       release();
     },
   };
-  registerTcpClosed(conn, closed.promise, sock.releasesWrites ?? false, sock.writeBehind ?? 0);
+  registerTcpClosed(conn, closed.promise, sock.releasesWrites ?? false, sock.writeBehind ?? 0, sock.writeStalled);
   return { conn, events };
 }

@@ -11,6 +11,7 @@ import { encodePlaintextRecord } from "../../src/record/deframer.ts";
 import { MAX_CIPHERTEXT, MAX_INNER_PLAINTEXT, MAX_PLAINTEXT } from "../../src/record/limits.ts";
 import { RecordOpener, recordNonce, RecordSealer } from "../../src/record/protect.ts";
 import { concat, toHex } from "../../src/wire/bytes.ts";
+import { node } from "../../src/crypto/node.ts";
 import { PROVIDERS } from "../providers.ts";
 import { type TraceSection, traceSection } from "../vectors/rfc8448.ts";
 
@@ -364,6 +365,55 @@ for (const p of PROVIDERS) {
     });
   });
 }
+
+describe("RecordSealer.sealFlush with a synchronous key (node:crypto's sealRecordInto)", () => {
+  /** node:crypto keys whose `seal` (used by `seal()`) waits `delays[i]` ms; `sealRecordInto` stays synchronous. */
+  function slowSeals(delays: number[], failInto = false): CryptoProvider {
+    let call = 0;
+    return {
+      ...node,
+      async importAeadKey(alg, key) {
+        const k = await node.importAeadKey(alg, key);
+        return {
+          algorithm: k.algorithm,
+          seal: async (nonce, aad, pt) => {
+            await new Promise((r) => setTimeout(r, delays[call++] ?? 0));
+            return k.seal(nonce, aad, pt);
+          },
+          open: (nonce, aad, ct) => k.open(nonce, aad, ct),
+          sealRecordInto: (nonce, out, at, content, trailer) => {
+            if (failInto) throw new Error("boom");
+            return k.sealRecordInto!(nonce, out, at, content, trailer);
+          },
+          allocate: (n) => new Uint8Array(n),
+        };
+      },
+    };
+  }
+
+  test("a flush sealed synchronously settles after a pending seal, in sequence order", async () => {
+    const sealer = await RecordSealer.create(slowSeals([40]), PARAMS, SECRET);
+    const settled: string[] = [];
+    const first = sealer.seal(ContentType.application_data, new Uint8Array([1])).then((r) => (settled.push("seal"), r));
+    const flush = sealer.sealFlush([{ type: ContentType.application_data, content: new Uint8Array([2]) }]).then((r) => (settled.push("flush"), r));
+    const [a, b] = await Promise.all([first, flush]);
+    expect(settled).toEqual(["seal", "flush"]);
+    // Nothing pending: the next flush settles on its own, and every record opens in order.
+    const c = await sealer.sealFlush([{ type: ContentType.application_data, content: new Uint8Array([3]) }]);
+    const opener = await RecordOpener.create(node, PARAMS, SECRET);
+    const opened = [];
+    for (const r of [a, b, c]) opened.push((await opener.open(...split(r))).content[0]);
+    expect(opened).toEqual([1, 2, 3]);
+  });
+
+  test("a synchronous throw rejects the flush and poisons the sealer", async () => {
+    const sealer = await RecordSealer.create(slowSeals([], true), PARAMS, SECRET);
+    await expect(sealer.sealFlush([{ type: ContentType.application_data, content: new Uint8Array([1]) }])).rejects.toThrow("boom");
+    await expect(sealer.sealFlush([{ type: ContentType.application_data, content: new Uint8Array([1]) }])).rejects.toMatchObject({
+      code: "sealer_failed",
+    });
+  });
+});
 
 describe("recordNonce", () => {
   test("iv XOR the 64-bit big-endian sequence number", () => {

@@ -5,7 +5,7 @@
  */
 import { describe, expect, test } from "bun:test";
 import { connectTcp, listenTcp, tcpBackend } from "../../src/transport/index.ts";
-import { whenTcpClosed } from "../../src/transport/common.ts";
+import { preferredWriteBehind, whenTcpClosed, writeStalled } from "../../src/transport/common.ts";
 import type { TcpConnection, TcpListener } from "../../src/transport/types.ts";
 import { ADAPTERS, type Adapter } from "../streams/_pairs.ts";
 import { collect, drain, rejection, sleep, until, within } from "./_helpers.ts";
@@ -35,6 +35,42 @@ async function teardown(s: Setup): Promise<void> {
 
 test("index picks Bun's sockets under Bun", () => {
   expect(tcpBackend()).toBe("bun");
+});
+
+test("Bun's sockets report a write stalled on a peer that does not read, until the peer drains it", async () => {
+  let accepted!: (c: TcpConnection) => void;
+  const serverConn = new Promise<TcpConnection>((r) => (accepted = r));
+  const listener = await listenTcp({ port: 0 }, (c) => accepted(c));
+  const client = await connectTcp({ host: "127.0.0.1", port: listener.port });
+  const server = await within(serverConn, 3000, "accept");
+  try {
+    // The streams layer's write-behind bound for Bun's sockets: three 16 KiB records.
+    expect(preferredWriteBehind(client)).toBe(49_152);
+    const stalled = writeStalled(client);
+    expect(stalled()).toBe(false);
+    const w = client.writable.getWriter();
+    const chunk = new Uint8Array(MiB);
+    let pending: Promise<void> | undefined;
+    for (let i = 0; i < 256 && !pending; i++) {
+      const p = w.write(chunk);
+      const r = await Promise.race([p.then(() => "ok" as const), sleep(300).then(() => "blocked" as const)]);
+      if (r === "blocked") pending = p;
+      else expect(stalled()).toBe(false); // a write that settled left nothing waiting
+    }
+    expect(pending).toBeDefined();
+    expect(stalled()).toBe(true);
+    // The peer reads: the write completes and the probe clears.
+    const reader = server.readable.getReader();
+    let done = false;
+    void pending!.then(() => (done = true));
+    while (!done) await within(reader.read(), 3000, "peer reads");
+    expect(stalled()).toBe(false);
+    reader.releaseLock();
+  } finally {
+    client.close();
+    server.close();
+    await listener.close();
+  }
 });
 
 test("index: listen on the default host (127.0.0.1), ephemeral port; connect; echo", async () => {
