@@ -94,9 +94,21 @@ describe("OpenSSL AES-GCM through Deno FFI", () => {
     expect(toHex((await a.open(nonce, pt.subarray(0, 5), ca))!)).toBe(toHex(pt));
     expect(await a.open(nonce, pt.subarray(0, 5), cb)).toBeNull();
     expect(toHex((await b.open(nonce, pt.subarray(0, 5), cb))!)).toBe(toHex(pt));
+    // Two keys of one size in turn (the context keeps the last key's schedule between calls).
+    const rawC = rand(16);
+    const c = lib.importAeadKeySync("AES-128-GCM", rawC);
+    const refC = await noble.importAeadKey("AES-128-GCM", rawC);
+    for (let i = 0; i < 3; i++) {
+      expect(toHex(await c.seal(nonce, pt, pt))).toBe(toHex(await refC.seal(nonce, pt, pt)));
+      expect(toHex(await a.seal(nonce, pt.subarray(0, 5), pt))).toBe(toHex(ca));
+      expect(toHex((await c.open(nonce, pt, await refC.seal(nonce, pt, pt)))!)).toBe(toHex(pt));
+    }
     a.dispose?.();
     await expect(a.seal(nonce, pt, pt)).rejects.toThrow(TypeError);
     expect(await a.open(nonce, pt.subarray(0, 5), ca)).toBeNull();
+    // The contexts that held the disposed key serve the next key correctly.
+    expect(toHex(await c.seal(nonce, pt, pt))).toBe(toHex(await refC.seal(nonce, pt, pt)));
+    expect(toHex((await b.open(nonce, pt.subarray(0, 5), cb))!)).toBe(toHex(pt));
   });
 
   test.skipIf(!required)("never writes past the record buffer: a record that does not fit is a RangeError", async () => {
