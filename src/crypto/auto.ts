@@ -282,8 +282,10 @@ export function autoProvider(options: AutoProviderOptions = {}): CryptoProvider 
     noble: nobleProvider(opts),
     webcrypto: webCryptoProvider(opts),
   };
-  const usesNode = JSON.stringify(table).includes('"node"') || JSON.stringify(table).includes('"openssl"');
-  const usesOpenSsl = runtime === "deno" && JSON.stringify(table).includes('"openssl"');
+  const named = JSON.stringify(table);
+  const usesOpenSsl = named.includes('"openssl"');
+  // Where libcrypto does not load, "openssl" falls back to a split that uses node:crypto.
+  const usesNode = named.includes('"node"') || usesOpenSsl;
 
   let resolved: Resolved | undefined;
   let resolving: Promise<Resolved> | undefined;
@@ -326,7 +328,7 @@ export function autoProvider(options: AutoProviderOptions = {}): CryptoProvider 
       usesNode && runtime !== "web"
         ? import("./node.ts").then((m: NodeModule) => m.nodeCryptoProvider(opts), () => null)
         : null,
-      usesOpenSsl ? import("./openssl_ffi.ts").then((m: OpenSslModule) => m.loadOpenSslAead(), () => null) : null,
+      usesOpenSsl && runtime === "deno" ? import("./openssl_ffi.ts").then((m: OpenSslModule) => m.loadOpenSslAead(), () => null) : null,
     ]).then(([n, o]) => (resolved = build(n, o)));
     return resolving;
   }
