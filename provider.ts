@@ -60,6 +60,7 @@ export {
 export { noble, nobleProvider } from "./src/crypto/noble.ts";
 export { webcrypto, webCryptoProvider, type WebCryptoProviderOptions } from "./src/crypto/webcrypto.ts";
 export {
+  type AeadImplementation,
   auto,
   type AutoChoices,
   autoProvider,

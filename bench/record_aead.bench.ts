@@ -1,7 +1,8 @@
 /**
  * The record path's AEAD batches per runtime (docs/crypto-providers.md,
  * "Record path"): 64 records sealed into one buffer with `sealRecordInto`
- * and opened with `openMany`, one by one and all in flight, per provider.
+ * and opened with `openMany`, one by one and all in flight, per provider
+ * (on Deno with --allow-ffi also `openssl`, libcrypto through FFI).
  *
  *   bun bench/record_aead.bench.ts [plaintext bytes per record, default 16385]
  *   deno run -A bench/record_aead.bench.ts 4097
@@ -13,12 +14,16 @@ import process from "node:process";
 import { nobleProvider } from "../src/crypto/noble.ts";
 import { webCryptoProvider } from "../src/crypto/webcrypto.ts";
 import { nodeCryptoProvider } from "../src/crypto/node.ts";
+import { type AeadImporter, loadOpenSslAead } from "../src/crypto/openssl_ffi.ts";
 
 const N = 64;
 const L = Number(process.argv[2] ?? 16385);
 const REC = 5 + L + 16;
 const runtime = "Deno" in globalThis ? "deno" : "Bun" in globalThis ? "bun" : "node";
-const providers = { noble: nobleProvider(), webcrypto: webCryptoProvider(), node: nodeCryptoProvider() };
+const providers: Record<string, AeadImporter> = { noble: nobleProvider(), webcrypto: webCryptoProvider(), node: nodeCryptoProvider() };
+// Deno with --allow-ffi: OpenSSL's libcrypto through FFI (auto's choice there).
+const openssl = loadOpenSslAead();
+if (openssl) providers.openssl = openssl;
 
 for (const [name, p] of Object.entries(providers)) {
   const k = await p.importAeadKey("AES-128-GCM", new Uint8Array(16).fill(7));
@@ -37,7 +42,7 @@ for (const [name, p] of Object.entries(providers)) {
     else for (const it of items()) await k.open(it.nonce, it.aad, it.ciphertext);
   };
   for (const inflight of [false, true]) {
-    if (name === "noble" && inflight) continue; // synchronous: the same as one by one
+    if ((name === "noble" || name === "openssl") && inflight) continue; // synchronous: the same as one by one
     for (const [what, f] of [["seal", seal], ["open", open]] as const) {
       await seal(false); // valid records to open
       const t0 = performance.now();

@@ -27,6 +27,7 @@ import { keyScheduleJobs } from "./stages.ts";
 import { isCcm } from "./aes_ccm.ts";
 import { nobleProvider } from "./noble.ts";
 import { webCryptoProvider, webRandomBytes } from "./webcrypto.ts";
+import type { AeadImporter, OpenSslAead } from "./openssl_ffi.ts";
 
 /** Runtimes with their own row in the decision table. */
 export type Runtime = "bun" | "deno" | "node" | "web";
@@ -35,15 +36,24 @@ export type Runtime = "bun" | "deno" | "node" | "web";
 export type Implementation = "noble" | "webcrypto" | "node";
 
 /**
+ * The implementations of an AES-GCM entry: those of {@link Implementation},
+ * and `"openssl"`: the system's OpenSSL libcrypto through Deno's FFI
+ * (src/crypto/openssl_ffi.ts), used where it loads (Deno with the `ffi`
+ * permission granted); elsewhere the entry falls back to
+ * the size split Deno used before (node:crypto below 4 KiB, WebCrypto from 4 KiB).
+ */
+export type AeadImplementation = Implementation | "openssl";
+
+/**
  * An AEAD choice that depends on the record size: records of at least
  * `threshold` plaintext bytes go to `large`, shorter ones to `small`.
  * (Deno: node:crypto has the lower per-call cost, WebCrypto the higher throughput.)
  */
 export interface SizeSplit {
   /** Implementation for records shorter than `threshold`. */
-  small: Implementation;
+  small: AeadImplementation;
   /** Implementation for records of `threshold` bytes or more. */
-  large: Implementation;
+  large: AeadImplementation;
   /** Plaintext length (bytes) from which `large` is used. */
   threshold: number;
 }
@@ -57,9 +67,9 @@ export interface AutoChoices {
   /** The same with SHA-384. */
   "hmac-SHA-384": Implementation;
   /** AES-128-GCM keys (`importAeadKey`, then seal/open). */
-  "AES-128-GCM": Implementation | SizeSplit;
+  "AES-128-GCM": AeadImplementation | SizeSplit;
   /** AES-256-GCM keys. */
-  "AES-256-GCM": Implementation | SizeSplit;
+  "AES-256-GCM": AeadImplementation | SizeSplit;
   /** ChaCha20-Poly1305 keys. */
   "CHACHA20-POLY1305": Implementation;
   /** X25519 key generation and derivation (always the same implementation). */
@@ -71,11 +81,12 @@ export interface AutoChoices {
 }
 
 /**
- * Deno: node:crypto AES-GCM wins for small records one at a time, WebCrypto from ~4 KiB, and
- * far more with a feed's records all in flight at once (`openMany`, the flush's seals): the
+ * Where `"openssl"` does not load (no `ffi` permission, no libcrypto, not Deno): Deno's
+ * node:crypto AES-GCM wins for small records one at a time, WebCrypto from ~4 KiB, and far
+ * more with a feed's records all in flight at once (`openMany`, the flush's seals): the
  * record layer batches, so the split is at 4096 (docs/crypto-providers.md, "Record path").
  */
-const DENO_AES: SizeSplit = { small: "node", large: "webcrypto", threshold: 4096 };
+const OPENSSL_FALLBACK: Readonly<SizeSplit> = Object.freeze({ small: "node", large: "webcrypto", threshold: 4096 });
 
 /**
  * The decision table, from `bench/crypto.bench.ts` on the reference machine
@@ -98,8 +109,10 @@ const TABLE: Record<Runtime, AutoChoices> = {
     hash: "node",
     "hmac-SHA-256": "noble",
     "hmac-SHA-384": "node",
-    "AES-128-GCM": DENO_AES,
-    "AES-256-GCM": DENO_AES,
+    // libcrypto through FFI: 2.5-5 µs per 16 KiB record against 17-27 (WebCrypto) and ~70
+    // (node:crypto), and ~1 µs for small ones (docs/crypto-providers.md, "AES-GCM on Deno").
+    "AES-128-GCM": "openssl",
+    "AES-256-GCM": "openssl",
     "CHACHA20-POLY1305": "node",
     x25519: "node",
     secp256r1: "node",
@@ -165,12 +178,12 @@ type Item = { nonce: Uint8Array; aad: Uint8Array; plaintext: Uint8Array };
 class SizeSplitAeadKey implements AeadKey {
   readonly algorithm: AeadAlgorithm;
   #small: AeadKey;
-  #largeProvider: CryptoProvider;
+  #largeProvider: AeadImporter;
   #large: Promise<AeadKey> | undefined;
   /** Copy of the raw key until the large key is imported (the caller may wipe theirs). */
   #raw: Uint8Array;
   #threshold: number;
-  constructor(alg: AeadAlgorithm, small: AeadKey, large: CryptoProvider, raw: Uint8Array, threshold: number) {
+  constructor(alg: AeadAlgorithm, small: AeadKey, large: AeadImporter, raw: Uint8Array, threshold: number) {
     this.algorithm = alg;
     this.#small = small;
     this.#largeProvider = large;
@@ -219,6 +232,10 @@ class SizeSplitAeadKey implements AeadKey {
 }
 
 type NodeModule = typeof import("./node.ts");
+type OpenSslModule = typeof import("./openssl_ffi.ts");
+
+/** What serves an AES-GCM entry: one implementation, or one per record size. */
+type AesSource = AeadImporter | { small: AeadImporter; large: AeadImporter; threshold: number };
 
 /** Which provider serves each operation, once node:crypto has (or has not) loaded. */
 interface Resolved {
@@ -229,8 +246,8 @@ interface Resolved {
   x25519: CryptoProvider;
   secp256r1: CryptoProvider;
   secp384r1: CryptoProvider;
-  "AES-128-GCM": CryptoProvider | { small: CryptoProvider; large: CryptoProvider; threshold: number };
-  "AES-256-GCM": CryptoProvider | { small: CryptoProvider; large: CryptoProvider; threshold: number };
+  "AES-128-GCM": AesSource;
+  "AES-256-GCM": AesSource;
   /** AES-128-CCM(-8): node:crypto where it has CCM (Node; node.ts falls back to noble elsewhere), else noble. */
   ccm: CryptoProvider;
 }
@@ -265,25 +282,32 @@ export function autoProvider(options: AutoProviderOptions = {}): CryptoProvider 
     noble: nobleProvider(opts),
     webcrypto: webCryptoProvider(opts),
   };
-  const usesNode = JSON.stringify(table).includes('"node"');
+  const named = JSON.stringify(table);
+  const usesOpenSsl = named.includes('"openssl"');
+  // Where libcrypto does not load, "openssl" falls back to a split that uses node:crypto.
+  const usesNode = named.includes('"node"') || usesOpenSsl;
 
   let resolved: Resolved | undefined;
   let resolving: Promise<Resolved> | undefined;
 
-  function build(nodeProvider: CryptoProvider | null): Resolved {
+  function build(nodeProvider: CryptoProvider | null, openssl: OpenSslAead | null): Resolved {
     const fallback = TABLE.web;
     const get = (impl: Implementation, op: keyof AutoChoices): CryptoProvider => {
       if (impl !== "node") return impls[impl];
       if (nodeProvider !== null) return nodeProvider;
       const f = fallback[op];
       const alt = typeof f === "object" ? f.large : f;
-      return impls[alt === "node" ? "noble" : alt];
+      return impls[alt === "node" || alt === "openssl" ? "noble" : alt];
     };
-    const aes = (op: "AES-128-GCM" | "AES-256-GCM") => {
-      const c = table[op];
+    const aead = (impl: AeadImplementation, op: "AES-128-GCM" | "AES-256-GCM"): AeadImporter =>
+      impl !== "openssl" ? get(impl, op) : openssl ?? impls.webcrypto;
+    const aes = (op: "AES-128-GCM" | "AES-256-GCM"): AesSource => {
+      let c = table[op];
+      // libcrypto did not load: the size split that served Deno before it.
+      if (c === "openssl" && openssl === null) c = OPENSSL_FALLBACK;
       return typeof c === "object"
-        ? { small: get(c.small, op), large: get(c.large, op), threshold: c.threshold }
-        : get(c, op);
+        ? { small: aead(c.small, op), large: aead(c.large, op), threshold: c.threshold }
+        : aead(c, op);
     };
     return {
       hash: get(table.hash, "hash"),
@@ -300,10 +324,12 @@ export function autoProvider(options: AutoProviderOptions = {}): CryptoProvider 
   }
 
   function resolve(): Promise<Resolved> {
-    resolving ??= (usesNode && runtime !== "web"
-      ? import("./node.ts").then((m: NodeModule) => m.nodeCryptoProvider(opts), () => null)
-      : Promise.resolve(null)
-    ).then((n) => (resolved = build(n)));
+    resolving ??= Promise.all([
+      usesNode && runtime !== "web"
+        ? import("./node.ts").then((m: NodeModule) => m.nodeCryptoProvider(opts), () => null)
+        : null,
+      usesOpenSsl && runtime === "deno" ? import("./openssl_ffi.ts").then((m: OpenSslModule) => m.loadOpenSslAead(), () => null) : null,
+    ]).then(([n, o]) => (resolved = build(n, o)));
     return resolving;
   }
   // Start loading node:crypto now, so the first handshake does not wait for it.

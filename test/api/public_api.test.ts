@@ -64,7 +64,7 @@ describe("entry points", () => {
       expect(main).not.toContain(n);
       expect(names.get("./psk-file")).toContain(n);
     }
-    for (const n of ["CryptoProvider", "AeadKey", "KeyScheduleJobs", "noble", "webcrypto", "auto", "AutoChoices", "SizeSplit"]) {
+    for (const n of ["CryptoProvider", "AeadKey", "KeyScheduleJobs", "noble", "webcrypto", "auto", "AutoChoices", "SizeSplit", "AeadImplementation"]) {
       expect(main).not.toContain(n);
       expect(names.get("./provider")).toContain(n);
     }

@@ -20,6 +20,10 @@ const ALLOWED: Record<string, string> = {
   "crypto/node.ts:chachaNative": "runtime capability probe",
   "crypto/node.ts:ccmNative": "runtime capability probe",
   "crypto/webcrypto.ts:subtleX25519": "runtime capability probe",
+  // The system's libcrypto loaded through Deno's FFI (once per isolate, like the runtime's own
+  // crypto engine): its EVP contexts carry no state from one synchronous call to the next that
+  // a result depends on (each call sets what differs), and no connection's.
+  "crypto/openssl_ffi.ts:loaded": "process resource: the loaded native library",
   // Private side tables keyed by the object they belong to (the role of a #private field,
   // unreachable from outside); nothing is shared between objects.
   "psk/external_psk.ts:SECRET_STORE": "per-object private secret (a #private field in effect)",
