@@ -131,14 +131,15 @@ export function runsInJs(over: OverName, op: OffloadOp): boolean {
   return c === "noble";
 }
 
-function inlineProvider(over: OverName): Promise<CryptoProvider> {
+/** The inline provider: made at once, except node:crypto's (a dynamic import: not every runtime has it). */
+function inlineProvider(over: OverName): CryptoProvider | Promise<CryptoProvider> {
   switch (over) {
     case "noble":
-      return Promise.resolve(nobleProvider());
+      return nobleProvider();
     case "webcrypto":
-      return Promise.resolve(webCryptoProvider());
+      return webCryptoProvider();
     case "auto":
-      return Promise.resolve(autoProvider());
+      return autoProvider();
     case "node":
       return import("../src/crypto/node.ts").then((m) => m.nodeCryptoProvider());
   }
@@ -378,7 +379,11 @@ class PoolAeadKey implements AeadKey {
     return out;
   }
 
-  async #inlineRun(dir: "seal" | "open", items: Item[], bytes: number): Promise<(Uint8Array | null)[]> {
+  #inlineRun(dir: "seal" | "open", items: Item[], bytes: number): Promise<(Uint8Array | null)[]> {
+    return this.#pool.pacer.run(() => this.#inlineNow(dir, items, bytes));
+  }
+
+  async #inlineNow(dir: "seal" | "open", items: Item[], bytes: number): Promise<(Uint8Array | null)[]> {
     const k = this.#inline;
     const t0 = performance.now();
     const out = dir === "seal"
@@ -475,10 +480,16 @@ export function poolProvider(options: PoolProviderOptions = {}): PoolProvider {
   };
   const cost: CostModel = { aead: { ...policy.usPerKiB }, kex: { ...policy.kexUs }, signature: policy.signatureUs };
   const ewma = (old: number, us: number) => old + (us - old) / 8;
-  const inlineP = inlineProvider(over);
-  let resolvedInline: CryptoProvider | undefined;
+  const made = inlineProvider(over);
+  const inlineP = Promise.resolve(made);
+  let resolvedInline: CryptoProvider | undefined = made instanceof Promise ? undefined : made;
   void inlineP.then((p) => (resolvedInline = p), () => {});
-  const withInline = <T>(f: (p: CryptoProvider) => Promise<T>): Promise<T> => inlineP.then(f);
+  const pacer = pool.pacer;
+  /** Inline crypto, within the main thread's turn budget (a later turn once it is spent). */
+  const withInline = <T>(f: (p: CryptoProvider) => Promise<T>): Promise<T> => {
+    const p = resolvedInline;
+    return p ? pacer.run(() => f(p)) : inlineP.then((q) => pacer.run(() => f(q)));
+  };
 
   async function importAeadKey(alg: AeadAlgorithm, key: Uint8Array): Promise<AeadKey> {
     const js = runsInJs(over, alg);
@@ -493,17 +504,18 @@ export function poolProvider(options: PoolProviderOptions = {}): PoolProvider {
     backlog.end(keyPair);
     const h = keyPair.privateKey;
     if (!(h instanceof PoolKeyPairHandle)) {
-      const p = await inlineP;
       const g = keyPair.group;
-      if (!runsInJs(over, g)) return p.deriveSharedSecret(keyPair, peer);
-      return timed(() => p.deriveSharedSecret(keyPair, peer), (us) => (cost.kex[g] = ewma(cost.kex[g], us)));
+      if (!runsInJs(over, g)) return withInline((p) => p.deriveSharedSecret(keyPair, peer));
+      return withInline((p) => timed(() => p.deriveSharedSecret(keyPair, peer), (us) => (cost.kex[g] = ewma(cost.kex[g], us))));
     }
     return (await pool.runOn<Uint8Array>(h.slot, h.gen, { op: "derive", handle: h.id, peer })).value;
   }
 
   // Jobs run inline: the over provider's primitives, with record keys made by this provider (so they
   // can offload) and key exchange in the worker that holds a pool key pair.
-  const inlineJobs = inlineP.then((p) => keyScheduleJobs({ ...p, importAeadKey, deriveSharedSecret }));
+  const jobsOver = (p: CryptoProvider) => keyScheduleJobs({ ...p, importAeadKey, deriveSharedSecret });
+  let resolvedJobs: KeyScheduleJobs | undefined = resolvedInline ? jobsOver(resolvedInline) : undefined;
+  const inlineJobs = resolvedJobs ? Promise.resolve(resolvedJobs) : inlineP.then(jobsOver);
 
   const stock = new KeyPairStock(pool, policy.keyPairStock);
   const backlog = new KexBacklog();
@@ -639,7 +651,7 @@ export function poolProvider(options: PoolProviderOptions = {}): PoolProvider {
     if (target === "inline") {
       const jobs = await inlineJobs;
       const local = (await forInline(args)) as unknown[];
-      const value = await (jobs[name] as (...a: unknown[]) => Promise<unknown>)(...local);
+      const value = await pacer.run(() => (jobs[name] as (...a: unknown[]) => Promise<unknown>)(...local));
       return fromInline(value);
     }
     const { slot } = target;
@@ -653,12 +665,11 @@ export function poolProvider(options: PoolProviderOptions = {}): PoolProvider {
   }
 
   /** Under the adaptive policy the stages run inline, as they are (secrets stay here, no wrapping). */
-  let resolvedJobs: KeyScheduleJobs | undefined;
   void inlineJobs.then((j) => (resolvedJobs = j), () => {});
   const direct = <K extends keyof KeyScheduleJobs>(name: K) =>
     ((...args: unknown[]) => {
       const j = resolvedJobs;
-      const f = (x: KeyScheduleJobs) => (x[name] as (...a: unknown[]) => Promise<unknown>)(...args);
+      const f = (x: KeyScheduleJobs) => pacer.run(() => (x[name] as (...a: unknown[]) => Promise<unknown>)(...args));
       return j ? f(j) : inlineJobs.then(f);
     }) as KeyScheduleJobs[K];
   const routed = <K extends keyof KeyScheduleJobs>(name: K) => ((...args: unknown[]) => stage(name, args)) as unknown as KeyScheduleJobs[K];
@@ -685,18 +696,16 @@ export function poolProvider(options: PoolProviderOptions = {}): PoolProvider {
     importAeadKey,
     async generateKeyShare(group: GroupName): Promise<KeyShareKeyPair> {
       if (adaptive && !(runsInJs(over, group) && (backlogged() || worthIt(pool, policy, cost.kex[group])))) {
-        const p = await inlineP;
-        if (!runsInJs(over, group)) return p.generateKeyShare(group);
-        return backlog.begin(await timed(() => p.generateKeyShare(group), (us) => (cost.kex[group] = ewma(cost.kex[group], us))));
+        if (!runsInJs(over, group)) return withInline((p) => p.generateKeyShare(group));
+        return backlog.begin(await withInline((p) => timed(() => p.generateKeyShare(group), (us) => (cost.kex[group] = ewma(cost.kex[group], us)))));
       }
       return backlog.begin(await stock.take(group));
     },
     deriveSharedSecret,
     // KEM groups (X25519MLKEM768): the server's share answers the client's, inline (the ML-KEM is
     // the runtime's WebCrypto where it has one); its secret is then derived inline too.
-    async respondKeyShare(group: GroupName, peer: Uint8Array): Promise<KeyShareKeyPair> {
-      const p = await inlineP;
-      return p.respondKeyShare ? p.respondKeyShare(group, peer) : p.generateKeyShare(group);
+    respondKeyShare(group: GroupName, peer: Uint8Array): Promise<KeyShareKeyPair> {
+      return withInline((p) => p.respondKeyShare ? p.respondKeyShare(group, peer) : p.generateKeyShare(group));
     },
     randomBytes: webRandomBytes,
     async importSigningKey(key: PrivateKeyInfo): Promise<SigningKey> {
@@ -709,14 +718,13 @@ export function poolProvider(options: PoolProviderOptions = {}): PoolProvider {
         sign: (scheme, data) =>
           worthIt(pool, policy, cost.signature)
             ? pooled.sign(scheme, data)
-            : timed(() => inline.sign(scheme, data), (us) => (cost.signature = ewma(cost.signature, us))),
+            : pacer.run(() => timed(() => inline.sign(scheme, data), (us) => (cost.signature = ewma(cost.signature, us)))),
       };
     },
     async verifySignature(key, alg, data, signature) {
       if (adaptive && !(runsInJs(over, "signature") && worthIt(pool, policy, cost.signature))) {
-        const p = await inlineP;
-        if (!runsInJs(over, "signature")) return p.verifySignature(key, alg, data, signature);
-        return timed(() => p.verifySignature(key, alg, data, signature), (us) => (cost.signature = ewma(cost.signature, us)));
+        if (!runsInJs(over, "signature")) return withInline((p) => p.verifySignature(key, alg, data, signature));
+        return withInline((p) => timed(() => p.verifySignature(key, alg, data, signature), (us) => (cost.signature = ewma(cost.signature, us))));
       }
       return (await pool.run<boolean>({ op: "verify", key, alg, data, signature })).value;
     },
