@@ -8,11 +8,14 @@
  * macrotask under way and after the timers and I/O that are due). Work asks
  * {@link Pacer.run}: while the turn is within its budget it runs at once,
  * otherwise (or while earlier work waits) it waits in a FIFO queue and is
- * released in a later turn. Each turn releases as many waiting items as fit
- * the budget at the measured cost per item, continuations included (what
- * ran between two markers over the items released): the estimate rises at
- * once and falls slowly (costs vary tenfold between items, and an overshoot
- * is a long turn).
+ * released in a later turn. Each turn releases waiting items while half the
+ * budget lasts (at most {@link MAX_PER_TURN}); their continuations then run,
+ * and the provider calls they make run at once until the turn's budget is
+ * spent. (A learned cost per released item, tried first, cannot work: the
+ * calls run at once within a turn fill whatever budget the released items
+ * leave, so every count of items looks right, and one preempted turn drove
+ * it to 3 items per turn: 30 000 deferrals in 5 s, pool(auto) at 0.1–0.6× of
+ * auto's handshakes.)
  *
  * Why: 200 concurrent handshakes inline are one unbroken chain of promise
  * jobs (each handshake's continuation calls the provider again at once), so
@@ -24,9 +27,9 @@
 import { nextTurn } from "./protocol.ts";
 
 /**
- * At most this many items per turn: an item's cost (its continuations) ranges
- * from ~20 µs to over 500 µs, and a run of cheap ones drags the estimate
- * down (released 60–76 items of an estimated 26–32 µs, a turn took 6–11 ms).
+ * At most this many waiting items released per turn: an item's synchronous
+ * part is often tiny (resolving an answer) while its continuations, which
+ * run after the release loop, cost 20–500 µs until their next provider call.
  */
 const MAX_PER_TURN = 24;
 
@@ -47,10 +50,6 @@ export class Pacer {
   /** Start of the turn under way (meaningful while a marker is scheduled). */
   #turnStart = 0;
   #marker = false;
-  #lastStart = 0;
-  #lastCount = 0;
-  /** Estimated main-thread µs per released item, its continuations included. */
-  #perItemUs = 100;
   #deferred = 0;
   #turns = 0;
 
@@ -110,31 +109,31 @@ export class Pacer {
 
   #schedule(): void {
     this.#marker = true;
-    this.#lastCount = 0;
     nextTurn(this.#turn);
   }
 
   readonly #turn = (): void => {
-    const now = performance.now();
+    const start = performance.now();
     this.#turns++;
-    if (this.#lastCount > 0) {
-      const per = ((now - this.#lastStart) * 1000) / this.#lastCount;
-      this.#perItemUs = per > this.#perItemUs ? per : this.#perItemUs + (per - this.#perItemUs) / 32;
-    }
-    this.#turnStart = now;
-    this.#lastStart = now;
+    this.#turnStart = start;
+    // Release waiting items while the first half of the budget lasts (their synchronous parts),
+    // at most MAX_PER_TURN: their continuations run after this callback, and the provider calls
+    // they make run at once while the turn has budget left, then wait for the next turn.
     const q = this.#queue;
-    const n = Math.min(q.length - this.#at, MAX_PER_TURN, Math.max(1, Math.floor((this.budgetMs * 1000) / this.#perItemUs)));
-    this.#lastCount = n;
-    for (let i = 0; i < n; i++) q[this.#at++]!();
+    const half = this.budgetMs / 2;
+    let n = 0;
+    while (this.#at < q.length && n < MAX_PER_TURN) {
+      q[this.#at++]!();
+      n++;
+      if (performance.now() - start >= half) break;
+    }
     if (this.#at >= q.length) {
       this.#queue = [];
       this.#at = 0;
     }
-    if (this.#queue.length > 0 || n > 0) {
-      // Another marker: the released items' continuations belong to this turn, and the next
-      // turn measures them (or, with nothing left, closes the turn).
-      nextTurn(this.#turn);
-    } else this.#marker = false;
+    // Another marker: it ends this turn (the released items' continuations belong to it) and
+    // releases what waits by then; with nothing released and nothing waiting, the pacer idles.
+    if (n > 0 || this.#queue.length > 0) nextTurn(this.#turn);
+    else this.#marker = false;
   };
 }

@@ -485,18 +485,37 @@ export function poolProvider(options: PoolProviderOptions = {}): PoolProvider {
   let resolvedInline: CryptoProvider | undefined = made instanceof Promise ? undefined : made;
   void inlineP.then((p) => (resolvedInline = p), () => {});
   const pacer = pool.pacer;
-  /** Inline crypto, within the main thread's turn budget (a later turn once it is spent). */
-  const withInline = <T>(f: (p: CryptoProvider) => Promise<T>): Promise<T> => {
+  /** {@link runsInJs} for this provider, once per op (it sits on every handshake's path). */
+  const jsOps = new Map<OffloadOp, boolean>();
+  const inJs = (op: OffloadOp): boolean => {
+    let v = jsOps.get(op);
+    if (v === undefined) jsOps.set(op, v = runsInJs(over, op));
+    return v;
+  };
+  /**
+   * Inline work in JavaScript goes through the main thread's turn budget (a
+   * later turn once it is spent): everything with `over: "noble"` or under
+   * `"always"`; otherwise the ops `over` runs in JavaScript (noble key exchange,
+   * ChaCha20-Poly1305 on Bun, …), each passing `js`. Native work runs at once,
+   * as `over` alone runs it: pacing `auto`'s native handshakes cost 15–20 %
+   * more main-thread CPU per handshake at 8 lanes (the chains cut into turns).
+   */
+  const paceAll = over === "noble" || !adaptive;
+  const withInline = <T>(f: (p: CryptoProvider) => Promise<T>, js = paceAll): Promise<T> => {
     const p = resolvedInline;
-    return p ? pacer.run(() => f(p)) : inlineP.then((q) => pacer.run(() => f(q)));
+    if (p) return js ? pacer.run(() => f(p)) : f(p);
+    return inlineP.then((q) => (js ? pacer.run(() => f(q)) : f(q)));
   };
 
-  async function importAeadKey(alg: AeadAlgorithm, key: Uint8Array): Promise<AeadKey> {
-    const js = runsInJs(over, alg);
+  function importAeadKey(alg: AeadAlgorithm, key: Uint8Array): Promise<AeadKey> {
+    const js = inJs(alg);
     // Native AEAD stays inline under the adaptive policy: no pool path at all (the round trip costs more than the seal).
-    const inline = await (resolvedInline ?? await inlineP).importAeadKey(alg, key);
-    if (adaptive && !js) return inline;
-    return new PoolAeadKey(alg, key, pool, inline, js, policy, cost, !adaptive);
+    if (adaptive && !js && resolvedInline) return resolvedInline.importAeadKey(alg, key);
+    return inlineP.then(async (p) => {
+      const inline = await p.importAeadKey(alg, key);
+      if (adaptive && !js) return inline;
+      return new PoolAeadKey(alg, key, pool, inline, js, policy, cost, !adaptive);
+    });
   }
 
   /** Ephemeral ECDH: in the worker that holds a pool key pair, else inline. */
@@ -505,8 +524,8 @@ export function poolProvider(options: PoolProviderOptions = {}): PoolProvider {
     const h = keyPair.privateKey;
     if (!(h instanceof PoolKeyPairHandle)) {
       const g = keyPair.group;
-      if (!runsInJs(over, g)) return withInline((p) => p.deriveSharedSecret(keyPair, peer));
-      return withInline((p) => timed(() => p.deriveSharedSecret(keyPair, peer), (us) => (cost.kex[g] = ewma(cost.kex[g], us))));
+      if (!inJs(g)) return withInline((p) => p.deriveSharedSecret(keyPair, peer));
+      return withInline((p) => timed(() => p.deriveSharedSecret(keyPair, peer), (us) => (cost.kex[g] = ewma(cost.kex[g], us))), true);
     }
     return (await pool.runOn<Uint8Array>(h.slot, h.gen, { op: "derive", handle: h.id, peer })).value;
   }
@@ -669,7 +688,8 @@ export function poolProvider(options: PoolProviderOptions = {}): PoolProvider {
   const direct = <K extends keyof KeyScheduleJobs>(name: K) =>
     ((...args: unknown[]) => {
       const j = resolvedJobs;
-      const f = (x: KeyScheduleJobs) => pacer.run(() => (x[name] as (...a: unknown[]) => Promise<unknown>)(...args));
+      const call = (x: KeyScheduleJobs) => (x[name] as (...a: unknown[]) => Promise<unknown>)(...args);
+      const f = paceAll ? (x: KeyScheduleJobs) => pacer.run(() => call(x)) : call;
       return j ? f(j) : inlineJobs.then(f);
     }) as KeyScheduleJobs[K];
   const routed = <K extends keyof KeyScheduleJobs>(name: K) => ((...args: unknown[]) => stage(name, args)) as unknown as KeyScheduleJobs[K];
@@ -695,9 +715,9 @@ export function poolProvider(options: PoolProviderOptions = {}): PoolProvider {
     hkdfExpandLabels: (alg, secret, requests) => withInline((p) => p.hkdfExpandLabels(alg, secret, requests)),
     importAeadKey,
     async generateKeyShare(group: GroupName): Promise<KeyShareKeyPair> {
-      if (adaptive && !(runsInJs(over, group) && (backlogged() || worthIt(pool, policy, cost.kex[group])))) {
-        if (!runsInJs(over, group)) return withInline((p) => p.generateKeyShare(group));
-        return backlog.begin(await withInline((p) => timed(() => p.generateKeyShare(group), (us) => (cost.kex[group] = ewma(cost.kex[group], us)))));
+      if (adaptive && !(inJs(group) && (backlogged() || worthIt(pool, policy, cost.kex[group])))) {
+        if (!inJs(group)) return withInline((p) => p.generateKeyShare(group));
+        return backlog.begin(await withInline((p) => timed(() => p.generateKeyShare(group), (us) => (cost.kex[group] = ewma(cost.kex[group], us))), true));
       }
       return backlog.begin(await stock.take(group));
     },
@@ -710,7 +730,7 @@ export function poolProvider(options: PoolProviderOptions = {}): PoolProvider {
     randomBytes: webRandomBytes,
     async importSigningKey(key: PrivateKeyInfo): Promise<SigningKey> {
       const inline = await (await inlineP).importSigningKey(key);
-      if (adaptive && !runsInJs(over, "signature")) return inline;
+      if (adaptive && !inJs("signature")) return inline;
       if (!adaptive) return new PoolSigningKey(pool, key, inline.schemes);
       const pooled = new PoolSigningKey(pool, key, inline.schemes);
       return {
@@ -722,9 +742,9 @@ export function poolProvider(options: PoolProviderOptions = {}): PoolProvider {
       };
     },
     async verifySignature(key, alg, data, signature) {
-      if (adaptive && !(runsInJs(over, "signature") && worthIt(pool, policy, cost.signature))) {
-        if (!runsInJs(over, "signature")) return withInline((p) => p.verifySignature(key, alg, data, signature));
-        return withInline((p) => timed(() => p.verifySignature(key, alg, data, signature), (us) => (cost.signature = ewma(cost.signature, us))));
+      if (adaptive && !(inJs("signature") && worthIt(pool, policy, cost.signature))) {
+        if (!inJs("signature")) return withInline((p) => p.verifySignature(key, alg, data, signature));
+        return withInline((p) => timed(() => p.verifySignature(key, alg, data, signature), (us) => (cost.signature = ewma(cost.signature, us))), true);
       }
       return (await pool.run<boolean>({ op: "verify", key, alg, data, signature })).value;
     },
