@@ -248,6 +248,7 @@ export class CryptoPool {
   readonly #samples: { us: number; at: number }[] = [];
   #sampleAt = 0;
   #lastSample = 0;
+  #estimatedAt = 0;
   #probing = false;
   #replaced = 0;
   #jobs = 0;
@@ -291,6 +292,7 @@ export class CryptoPool {
 
   /** The median of the recent samples (see {@link CryptoPool.roundTripUs}). */
   #estimate(now: number): void {
+    this.#estimatedAt = now;
     const have = this.#samples;
     const fresh = have.filter((x) => now - x.at <= SAMPLE_TTL_MS).map((x) => x.us).sort((a, b) => a - b);
     if (fresh.length > 0) this.#rttUs = fresh[fresh.length >> 1]!;
@@ -305,7 +307,8 @@ export class CryptoPool {
    */
   probe(maxAgeMs = 250): void {
     const now = performance.now();
-    if (now - this.#lastSample > SAMPLE_TTL_MS) this.#estimate(now);
+    // Samples expire (at most one re-estimate per probe interval: this runs on every offload decision).
+    if (now - this.#lastSample > SAMPLE_TTL_MS && now - this.#estimatedAt >= maxAgeMs) this.#estimate(now);
     if (this.#probing || this.#closed || now - this.#lastSample < maxAgeMs) return;
     this.#probing = true;
     void this.run({ op: "free", handles: [] }).catch(() => {}).finally(() => (this.#probing = false));
