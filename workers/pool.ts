@@ -63,10 +63,13 @@ export interface CryptoPoolOptions {
   hangTimeoutMs?: number;
   /**
    * Scheduling priority (nice value, 0–19) of the worker threads, on Linux
-   * (elsewhere ignored). Default 10: with every core busy the event loop
-   * then preempts the workers, not the other way round (its timers and the
-   * jobs it hands out wait less; the workers use whatever CPU the main
-   * thread leaves). 0 keeps the main thread's priority.
+   * (elsewhere ignored). Default 0: the main thread's priority. 10 lets the
+   * event loop preempt its own workers when every core is busy (with 2
+   * workers on 2 cores, gaps of 5–15 ms between timer ticks with 1–4 ms of
+   * main-thread CPU in them: the workers had the cores), for a server whose
+   * event loop must stay responsive; but then every other process on the
+   * machine preempts them too (load ~7 here: 100 X25519 key generations took
+   * the 2 workers 3–5× longer at 10 than at 0).
    */
   workerNice?: number;
   /**
@@ -266,7 +269,7 @@ export class CryptoPool {
     this.over = options.over ?? "auto";
     this.#url = options.workerUrl ?? new URL("./crypto_worker.ts", import.meta.url);
     this.#hangMs = options.hangTimeoutMs ?? 10_000;
-    const nice = options.workerNice ?? 10;
+    const nice = options.workerNice ?? 0;
     if (!Number.isInteger(nice) || nice < 0 || nice > 19) throw new RangeError("workerNice must be an integer 0..19");
     this.#nice = nice;
     this.pacer = new Pacer(options.sliceMs ?? 2);
