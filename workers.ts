@@ -17,6 +17,7 @@ export { CryptoPool, type CryptoPoolOptions, type JobResult, type PoolFailureRea
 export {
   DEFAULT_OFFLOAD_POLICY,
   type OffloadOp,
+  type OffloadOptions,
   type OffloadPolicy,
   type PoolControl,
   type PoolProvider,

@@ -79,13 +79,18 @@ export class Pacer {
     return now - this.#turnStart >= this.budgetMs;
   }
 
+  /** Whether a call now would run at once (nothing waits and the turn has budget left). */
+  ready(): boolean {
+    return this.#at === this.#queue.length && !this.spent();
+  }
+
   /**
    * Run `f` now if this turn has budget left and nothing waits, else in a
    * later turn (in order). `f`'s synchronous part runs inside the turn that
    * releases it; its result settles the returned promise.
    */
   run<T>(f: () => Promise<T>): Promise<T> {
-    if (this.#at === this.#queue.length && !this.spent()) return f();
+    if (this.ready()) return f();
     this.#deferred++;
     return new Promise<T>((resolve, reject) => {
       this.defer(() => {
