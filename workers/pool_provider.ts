@@ -263,6 +263,9 @@ let nextKeyId = 1;
 
 type Item = { nonce: Uint8Array; aad: Uint8Array; data: Uint8Array };
 
+/** Pooled record-batch samples kept per AEAD (see {@link CostModel.pooledAead}). */
+const POOLED_SAMPLES = 4;
+
 /** content ‖ trailer in one buffer. */
 function joinParts(content: Uint8Array, trailer: Uint8Array): Uint8Array {
   const out = new Uint8Array(content.length + trailer.length);
@@ -279,8 +282,13 @@ interface CostModel {
   kex: Record<GroupName, number>;
   /** µs per signature or verification. */
   signature: number;
-  /** Measured wall µs per KiB of record batches sent to the pool (hand-over, work, answer), by AEAD; absent until one ran. */
-  pooledAead: Partial<Record<AeadAlgorithm, number>>;
+  /**
+   * Wall µs per KiB of the last record batches sent to the pool (hand-over, work, answer), by
+   * AEAD, newest last (at most {@link POOLED_SAMPLES}); absent until one ran. The estimate is
+   * their minimum: a worker's first batches run cold (its JIT), and with the other way picked a
+   * sample comes only every `exploreMs`, so an average kept one cold batch for seconds.
+   */
+  pooledAead: Partial<Record<AeadAlgorithm, number[]>>;
   /** When a record batch last went the way the estimates did not pick (ms). */
   exploredAt: number;
 }
@@ -398,12 +406,12 @@ class PoolAeadKey implements AeadKey {
         const batch = items.map((i) => ({ nonce: i.nonce, aad: out.subarray(i.at - 5, i.at), data: joinParts(i.content, i.trailer) }));
         work = this.#pooled("seal", batch, bytes).then((cts) => cts.forEach((ct, n) => out.set(ct!, items[n]!.at)));
       } else if (this.#inline.sealRecordInto) {
-        const pacer = this.#pool.pacer;
-        // The caller may change `content` once this returns: a call that has to wait for a later turn seals copies.
-        const now = pacer.ready();
-        const list = now ? items : items.map((i) => ({ nonce: i.nonce.slice(), at: i.at, content: i.content.slice(), trailer: i.trailer.slice() }));
-        const run = () => this.#inPlace(list, out, bytes);
-        work = now ? run() : pacer.run(run);
+        // At once, not through the pacer: the caller may change `content` once this returns, so a
+        // flush waiting for a later turn had to seal copies (a 256 KiB copy per flush: pool(auto)
+        // ChaCha at 16 KiB per write cost 19876 against auto's 15904 µs of main-thread CPU per MB,
+        // load ~7). One flush is one bounded piece of work; opens and batches are still paced.
+        this.#pool.pacer.spent(); // (opens a turn, so later calls in it are measured against the budget)
+        work = this.#inPlace(items, out, bytes);
       } else {
         const batch = items.map((i) => ({ nonce: i.nonce, aad: out.subarray(i.at - 5, i.at).slice(), data: joinParts(i.content, i.trailer) }));
         work = this.#inlineRun("seal", batch, bytes).then((cts) => cts.forEach((ct, n) => out.set(ct!, items[n]!.at)));
@@ -454,11 +462,11 @@ class PoolAeadKey implements AeadKey {
     const pool = this.#pool;
     if (pool.closed || pool.inFlight > pool.size * this.#policy.maxQueuePerWorker) return false;
     const c = this.#cost;
-    const pooled = c.pooledAead[this.algorithm];
+    const samples = c.pooledAead[this.algorithm];
     const now = performance.now();
     // Nothing measured yet: one batch goes to learn what it costs there.
-    if (pooled === undefined) return (c.exploredAt = now), true;
-    const pick = pooled < c.aead[this.algorithm];
+    if (samples === undefined) return (c.exploredAt = now), true;
+    const pick = Math.min(...samples) < c.aead[this.algorithm];
     if (now - c.exploredAt < this.#policy.exploreMs) return pick;
     c.exploredAt = now;
     return !pick;
@@ -506,9 +514,9 @@ class PoolAeadKey implements AeadKey {
     const out = await this.#post(dir, items, bytes);
     if (this.#js) {
       const perKiB = ((performance.now() - t0) * 1000 * 1024) / bytes;
-      const c = this.#cost.pooledAead;
-      const old = c[this.algorithm];
-      c[this.algorithm] = old === undefined ? perKiB : old + (perKiB - old) / 4;
+      const samples = (this.#cost.pooledAead[this.algorithm] ??= []);
+      samples.push(perKiB);
+      if (samples.length > POOLED_SAMPLES) samples.shift();
     }
     return out;
   }
