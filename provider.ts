@@ -31,6 +31,7 @@ export type {
   GroupName,
   HashAlgorithm,
   KeyShareKeyPair,
+  SealIntoItem,
 } from "./src/crypto/provider.ts";
 export type { EcCurve, PrivateKeyInfo, PublicKeyInfo, SignatureAlgorithm, SignatureHash, SigningKey } from "./src/crypto/signature.ts";
 // Coarse key-schedule jobs: one provider call per stage and side (for providers that serve them, e.g. from a worker).

@@ -17,6 +17,7 @@ export { CryptoPool, type CryptoPoolOptions, type JobResult, type PoolFailureRea
 export {
   DEFAULT_OFFLOAD_POLICY,
   type OffloadOp,
+  type OffloadOptions,
   type OffloadPolicy,
   type PoolControl,
   type PoolProvider,
@@ -24,5 +25,6 @@ export {
   type PoolProviderOptions,
   runsInJs,
 } from "./workers/pool_provider.ts";
+export { Pacer, type PacerStats } from "./workers/pacer.ts";
 export type { HandleRef, KeyPairRef, MovedSecret, OverName, PackedItems, PackedResults, RawKeyRef, Reply, Request, StageName } from "./workers/protocol.ts";
 export type * from "./src/crypto/provider.ts";

@@ -56,6 +56,10 @@ const auto = autoProvider();
 const poolNoble = poolProvider({ over: "noble", size: SIZE });
 const poolAuto = poolProvider({ over: "auto", size: SIZE });
 const poolNobleAlways = poolProvider({ over: "noble", size: SIZE, policy: "always" });
+// The event-loop rows: the pool as configured for a responsive event loop (worker threads at nice 10,
+// so that the main thread is not preempted by its own workers; Linux, elsewhere the same as above).
+const poolNobleNice = poolProvider({ over: "noble", size: SIZE, workerNice: 10 });
+const poolNobleAlwaysNice = poolProvider({ over: "noble", size: SIZE, policy: "always", workerNice: 10 });
 
 function configs(provider: CryptoProvider, suite = "TLS_AES_128_GCM_SHA256"): [ClientConfig, ServerConfig] {
   const psks = () => [createPsk({ identity: "bench", secret })];
@@ -239,8 +243,9 @@ const ROWS: Row[] = [
   { name: "bulk/chacha20_poly1305/16k_x1/auto", unit: "MB/s", better: "higher", a: "pool(auto)", b: "auto", pa: poolAuto, pb: auto, run: (p) => bulk(p, "TLS_CHACHA20_POLY1305_SHA256", 16384), per: mb, target: noSlower },
   { name: "bulk/aes_128_gcm/16k_x16/auto", unit: "MB/s", better: "higher", a: "pool(auto)", b: "auto", pa: poolAuto, pb: auto, run: (p) => bulk(p, "TLS_AES_128_GCM_SHA256", 16 * 16384), per: mb, target: noSlower },
   { name: "aead/chacha20_poly1305/16k_x16/auto", unit: "MB/s", better: "higher", a: "pool(auto)", b: "auto", pa: poolAuto, pb: auto, run: (p) => aead(p, "CHACHA20-POLY1305", 16, 16384), per: mb, target: noSlower },
-  { name: "event_loop_p99/200_handshakes/noble-always", unit: "ms", better: "lower", a: "pool(noble, always)", b: "noble", pa: poolNobleAlways, pb: noble, run: (p) => loopDelay(p, 200), per: hs, target: { aMax: 5, what: "p99 ≤ 5 ms through the pool" } },
-  { name: "event_loop_p99/200_handshakes/noble", unit: "ms", better: "lower", a: "pool(noble)", b: "noble", pa: poolNoble, pb: noble, run: (p) => loopDelay(p, 200), per: hs, target: { aMax: 5, what: "p99 ≤ 5 ms through the pool" } },
+  { name: "event_loop_p99/200_handshakes/noble-always", unit: "ms", better: "lower", a: "pool(noble, always, nice 10)", b: "noble", pa: poolNobleAlwaysNice, pb: noble, run: (p) => loopDelay(p, 200), per: hs, target: { aMax: 5, what: "p99 ≤ 5 ms through the pool" } },
+  { name: "event_loop_p99/200_handshakes/noble-always-nice0", unit: "ms", better: "lower", a: "pool(noble, always, nice 0)", b: "noble", pa: poolNobleAlways, pb: noble, run: (p) => loopDelay(p, 200), per: hs, target: { aMax: 5, what: "p99 ≤ 5 ms through the pool" } },
+  { name: "event_loop_p99/200_handshakes/noble", unit: "ms", better: "lower", a: "pool(noble, nice 10)", b: "noble", pa: poolNobleNice, pb: noble, run: (p) => loopDelay(p, 200), per: hs, target: { aMax: 5, what: "p99 ≤ 5 ms through the pool" } },
   { name: "event_loop_p99/200_handshakes/auto", unit: "ms", better: "lower", a: "pool(auto)", b: "auto", pa: poolAuto, pb: auto, run: (p) => loopDelay(p, 200), per: hs, target: noLonger },
   { name: "small_record/64B/auto", unit: "µs", better: "lower", a: "pool(auto)", b: "auto", pa: poolAuto, pb: auto, run: (p) => smallRecord(p, 64), target: small },
   { name: "small_record/64B/noble", unit: "µs", better: "lower", a: "pool(noble)", b: "noble", pa: poolNoble, pb: noble, run: (p) => smallRecord(p, 64), target: small },
@@ -333,4 +338,6 @@ if (values.json) writeFileSync(values.json, JSON.stringify(out, null, 2) + "\n")
 await poolNoble.close();
 await poolAuto.close();
 await poolNobleAlways.close();
+await poolNobleNice.close();
+await poolNobleAlwaysNice.close();
 for (const w of spinners) w.terminate();

@@ -29,6 +29,24 @@ async function loadProvider(over: OverName): Promise<CryptoProvider> {
   }
 }
 
+/**
+ * Lower this thread's scheduling priority to `nice` (Linux: `setpriority` on
+ * the thread id, which `/proc/thread-self` names, changes only this thread).
+ * Elsewhere, or without the permission, nothing changes.
+ */
+function lowerPriority(nice: number): void {
+  const gbm = (globalThis as { process?: { getBuiltinModule?: (m: string) => unknown } }).process?.getBuiltinModule;
+  if (!gbm) return;
+  try {
+    const fs = gbm("node:fs") as typeof import("node:fs");
+    const os = gbm("node:os") as typeof import("node:os");
+    const tid = Number(fs.readlinkSync("/proc/thread-self").split("/").pop());
+    if (Number.isSafeInteger(tid) && tid > 0 && os.getPriority(tid) < nice) os.setPriority(tid, nice);
+  } catch {
+    // Not Linux, or not allowed: the worker keeps its priority.
+  }
+}
+
 /** What a stage's `importAeadKey` returns in the worker: the bytes, sent to the main thread. */
 class RawKey {
   readonly algorithm: AeadAlgorithm;
@@ -111,6 +129,7 @@ class WorkerState {
   async #run(req: Request, setTransfer: (t: Transferable[]) => void): Promise<unknown> {
     switch (req.op) {
       case "init": {
+        if (req.nice) lowerPriority(req.nice);
         this.#provider = loadProvider(req.over);
         const p = await this.#provider;
         // Record keys come out as bytes: the main thread imports them (and re-sends them after a worker is replaced).

@@ -13,7 +13,19 @@
  * @module
  */
 import { KeyExchangeError } from "../src/crypto/stages.ts";
-import { nextTurn, type OverName, type Reply, type Request } from "./protocol.ts";
+import { Pacer } from "./pacer.ts";
+import type { OverName, Reply, Request } from "./protocol.ts";
+
+/**
+ * Round-trip samples older than this (ms) leave the estimate: the samples of
+ * a worker start (9 workers loading at once, cold JIT: milliseconds each)
+ * otherwise outvoted one probe a second for many seconds, and the policy kept
+ * 256 KiB record batches inline meanwhile.
+ */
+export const SAMPLE_TTL_MS = 2000;
+
+/** Round-trip samples kept. */
+const RTT_SAMPLES = 15;
 
 /** Why a pool job failed without an answer from its worker. */
 export type PoolFailureReason = "crashed" | "hung" | "lost" | "closed";
@@ -50,10 +62,22 @@ export interface CryptoPoolOptions {
   /** A worker with jobs in flight that answers nothing for this long is killed and replaced (default 10 000 ms). */
   hangTimeoutMs?: number;
   /**
-   * Main-thread budget per macrotask for the continuations of answered jobs
-   * (default 2 ms): answers are handed out in slices, one macrotask each, so
-   * a burst of answers never holds the event loop longer than this (timers and
-   * I/O run between slices). See "Messages and delivery" in workers/README.md.
+   * Scheduling priority (nice value, 0–19) of the worker threads, on Linux
+   * (elsewhere ignored). Default 0: the main thread's priority. 10 lets the
+   * event loop preempt its own workers when every core is busy (with 2
+   * workers on 2 cores, gaps of 5–15 ms between timer ticks with 1–4 ms of
+   * main-thread CPU in them: the workers had the cores), for a server whose
+   * event loop must stay responsive; but then every other process on the
+   * machine preempts them too (load ~7 here: 100 X25519 key generations took
+   * the 2 workers 3–5× longer at 10 than at 0).
+   */
+  workerNice?: number;
+  /**
+   * Main-thread budget per turn (default 2 ms) for the continuations of
+   * answered jobs and for the crypto that providers over this pool run
+   * inline ({@link Pacer}): work beyond it waits for a later macrotask, so
+   * timers and I/O run between (see "Messages and delivery" in
+   * workers/README.md).
    */
   sliceMs?: number;
 }
@@ -216,6 +240,7 @@ export class CryptoPool {
   readonly #spawn: Spawn;
   readonly #slots: Slot[] = [];
   readonly #hangMs: number;
+  readonly #nice: number;
   #nextId = 1;
   #nextMoved = -1;
   #rr = 0;
@@ -223,23 +248,20 @@ export class CryptoPool {
   #closed = false;
   #watchdog: ReturnType<typeof setInterval> | undefined;
   #rttUs = 60;
-  readonly #samples = new Array<number>(15).fill(0);
+  readonly #samples: { us: number; at: number }[] = [];
   #sampleAt = 0;
   #lastSample = 0;
+  #estimatedAt = 0;
   #probing = false;
   #replaced = 0;
   #jobs = 0;
   #posted = 0;
   #received = 0;
-  readonly #sliceMs: number;
-  /** Answered jobs waiting for their slice (FIFO: answers keep their arrival order). */
-  #deliveries: (() => void)[] = [];
-  #deliverAt = 0;
-  #draining = false;
-  #lastDrain = 0;
-  #lastCount = 0;
-  /** Estimated main-thread µs per delivered answer (its continuation included). */
-  #perDeliveryUs = 100;
+  /**
+   * The main thread's turn budget: answers are handed out through it, and the
+   * providers over this pool run their inline crypto through it too.
+   */
+  readonly pacer: Pacer;
 
   /** Start the workers. */
   constructor(options: CryptoPoolOptions = {}) {
@@ -247,7 +269,10 @@ export class CryptoPool {
     this.over = options.over ?? "auto";
     this.#url = options.workerUrl ?? new URL("./crypto_worker.ts", import.meta.url);
     this.#hangMs = options.hangTimeoutMs ?? 10_000;
-    this.#sliceMs = options.sliceMs ?? 2;
+    const nice = options.workerNice ?? 0;
+    if (!Number.isInteger(nice) || nice < 0 || nice > 19) throw new RangeError("workerNice must be an integer 0..19");
+    this.#nice = nice;
+    this.pacer = new Pacer(options.sliceMs ?? 2);
     // Web Workers on Bun (and browsers); node:worker_threads on Node and on Deno, whose
     // Web Workers cannot be unref'd (an idle pool would keep the process alive).
     const g = globalThis as { Worker?: unknown; Deno?: unknown };
@@ -259,18 +284,35 @@ export class CryptoPool {
     }
   }
 
-  /** Measured round-trip overhead of one job (µs): median of the last 15 samples of twice the hand-over time to an idle worker. */
+  /**
+   * Measured round-trip overhead of one job (µs): the median of the samples
+   * of the last {@link SAMPLE_TTL_MS} (at most 15; the newest sample when none
+   * is that recent) of twice the hand-over time to an idle worker.
+   */
   get roundTripUs(): number {
     return this.#rttUs;
+  }
+
+  /** The median of the recent samples (see {@link CryptoPool.roundTripUs}). */
+  #estimate(now: number): void {
+    this.#estimatedAt = now;
+    const have = this.#samples;
+    const fresh = have.filter((x) => now - x.at <= SAMPLE_TTL_MS).map((x) => x.us).sort((a, b) => a - b);
+    if (fresh.length > 0) this.#rttUs = fresh[fresh.length >> 1]!;
+    else if (have.length > 0) this.#rttUs = this.#samples[(this.#sampleAt - 1) % RTT_SAMPLES]!.us;
   }
 
   /**
    * Refresh the round-trip estimate with an empty job if it has had no
    * sample for `maxAgeMs` (a policy that keeps everything inline would
-   * otherwise never learn that the pool got faster). At most one in flight.
+   * otherwise never learn that the pool got faster), and drop samples older
+   * than {@link SAMPLE_TTL_MS} from it. At most one probe in flight.
    */
-  probe(maxAgeMs = 1000): void {
-    if (this.#probing || this.#closed || performance.now() - this.#lastSample < maxAgeMs) return;
+  probe(maxAgeMs = 250): void {
+    const now = performance.now();
+    // Samples expire (at most one re-estimate per probe interval: this runs on every offload decision).
+    if (now - this.#lastSample > SAMPLE_TTL_MS && now - this.#estimatedAt >= maxAgeMs) this.#estimate(now);
+    if (this.#probing || this.#closed || now - this.#lastSample < maxAgeMs) return;
     this.#probing = true;
     void this.run({ op: "free", handles: [] }).catch(() => {}).finally(() => (this.#probing = false));
   }
@@ -311,7 +353,7 @@ export class CryptoPool {
     s.lastHeard = performance.now();
     s.ready = false;
     // Every worker loads its provider first; jobs posted meanwhile wait in its queue.
-    this.#post(s, { op: "init", over: this.over }, []).then(async () => {
+    this.#post(s, { op: "init", over: this.over, nice: this.#nice }, []).then(async () => {
       if (s.gen !== gen) return;
       s.ready = true;
       // A few empty jobs for a first round-trip estimate.
@@ -346,52 +388,26 @@ export class CryptoPool {
     const rtt = 2 * (r.at - (performance.timeOrigin + p.t0)) * 1000;
     if (rtt > 0 && p.sample) {
       // Median of the last samples: one preempted hand-over (tens of ms on a loaded machine) must not swing it.
-      this.#samples[this.#sampleAt++ % this.#samples.length] = rtt;
-      const have = this.#samples.slice(0, Math.min(this.#sampleAt, this.#samples.length)).sort((a, b) => a - b);
-      this.#rttUs = have[have.length >> 1]!;
-      this.#lastSample = performance.now();
+      const now = performance.now();
+      this.#samples[this.#sampleAt++ % RTT_SAMPLES] = { us: rtt, at: now };
+      this.#lastSample = now;
+      this.#estimate(now);
     }
     if (r.ok) this.#deliver(() => p.resolve({ value: r.value, us: r.us }));
     else this.#deliver(() => p.reject(workerError(r.name, r.message)));
   }
 
   /**
-   * Hand an answer out in a later slice. A message event's continuations run
-   * before the runtime looks at its timers (Bun dispatches queued worker
-   * messages back to back), so resolving each answer at once let a burst of
-   * 200 handshake answers hold the loop for 50–125 ms. Each slice resolves as
-   * many answers as fit the budget at the measured cost per answer (the turn
-   * between two slices includes the continuations), then yields with
-   * `setImmediate`, after which timers and I/O run.
+   * Hand an answer out in a later turn of the {@link Pacer}. A message
+   * event's continuations run before the runtime looks at its timers (Bun
+   * dispatches queued worker messages back to back), so resolving each
+   * answer at once let a burst of 200 handshake answers hold the loop for
+   * 50–125 ms. The pacer releases as many per turn as fit its budget at the
+   * measured cost per answer, continuations included, then yields.
    */
   #deliver(f: () => void): void {
-    this.#deliveries.push(f);
-    if (!this.#draining) {
-      this.#draining = true;
-      this.#lastCount = 0;
-      nextTurn(this.#drain);
-    }
+    this.pacer.defer(f);
   }
-
-  readonly #drain = (): void => {
-    const now = performance.now();
-    // The previous slice's cost: its callback and the continuations its answers ran.
-    if (this.#lastCount > 0) {
-      const per = ((now - this.#lastDrain) * 1000) / this.#lastCount;
-      // Up at once, down slowly: the costs vary tenfold between answers, and an overshoot is a long turn.
-      this.#perDeliveryUs = per > this.#perDeliveryUs ? per : this.#perDeliveryUs + (per - this.#perDeliveryUs) / 8;
-    }
-    const q = this.#deliveries;
-    const n = Math.min(q.length - this.#deliverAt, Math.max(1, Math.floor((this.#sliceMs * 1000) / this.#perDeliveryUs)));
-    this.#lastDrain = now;
-    this.#lastCount = n;
-    for (let i = 0; i < n; i++) q[this.#deliverAt++]!();
-    if (this.#deliverAt >= q.length) {
-      this.#deliveries = [];
-      this.#deliverAt = 0;
-      this.#draining = false;
-    } else nextTurn(this.#drain);
-  };
 
   #idle(): void {
     if (this.#watchdog !== undefined) clearInterval(this.#watchdog);

@@ -31,7 +31,7 @@
  */
 import { autoChoices, autoProvider, detectRuntime } from "../src/crypto/auto.ts";
 import { nobleProvider } from "../src/crypto/noble.ts";
-import type { AeadAlgorithm, AeadKey, CryptoProvider, GroupName, KeyShareKeyPair } from "../src/crypto/provider.ts";
+import type { AeadAlgorithm, AeadKey, CryptoProvider, GroupName, KeyShareKeyPair, SealIntoItem } from "../src/crypto/provider.ts";
 import type { PrivateKeyInfo, SigningKey } from "../src/crypto/signature.ts";
 import { type KeyScheduleJobs, keyScheduleJobs, localSecret, type SecretHandle, secretBytes } from "../src/crypto/stages.ts";
 import { webCryptoProvider, webRandomBytes } from "../src/crypto/webcrypto.ts";
@@ -54,6 +54,11 @@ export interface OffloadPolicy {
   kexUs: Record<GroupName, number>;
   /** Starting estimate of a pure-JS signature or verification, µs (then measured inline). */
   signatureUs: number;
+  /**
+   * Record batches go the way that measured less per KiB (inline or pooled);
+   * at most this often (ms) one goes the other way, to keep both figures current.
+   */
+  exploreMs: number;
   /** Ephemeral key pairs per group kept ready in the workers (0: generate on demand). */
   keyPairStock: number;
   /**
@@ -87,14 +92,23 @@ export const DEFAULT_OFFLOAD_POLICY: Readonly<OffloadPolicy> = Object.freeze({
   signatureUs: 700,
   keyPairStock: 8,
   alwaysMinBytes: 1024,
+  exploreMs: 500,
 });
+
+/** Adjustments of the adaptive policy: any of its numbers, and any entries of its per-algorithm and per-group tables. */
+export type OffloadOptions = Partial<Omit<OffloadPolicy, "usPerKiB" | "kexUs">> & {
+  /** Entries of {@link OffloadPolicy.usPerKiB} to replace. */
+  usPerKiB?: Partial<Record<AeadAlgorithm, number>>;
+  /** Entries of {@link OffloadPolicy.kexUs} to replace. */
+  kexUs?: Partial<Record<GroupName, number>>;
+};
 
 /** Options of {@link poolProvider}. */
 export interface PoolProviderOptions extends CryptoPoolOptions {
   /** `"adaptive"` (default): offload only where it pays; `"always"`: every coarse job to the pool. */
   policy?: "adaptive" | "always";
   /** Adjust the adaptive policy's numbers. */
-  offload?: Partial<OffloadPolicy>;
+  offload?: OffloadOptions;
   /** Use this pool (shared between providers; `over` is then the pool's, and `close()` leaves it open). */
   pool?: CryptoPool;
 }
@@ -131,14 +145,15 @@ export function runsInJs(over: OverName, op: OffloadOp): boolean {
   return c === "noble";
 }
 
-function inlineProvider(over: OverName): Promise<CryptoProvider> {
+/** The inline provider: made at once, except node:crypto's (a dynamic import: not every runtime has it). */
+function inlineProvider(over: OverName): CryptoProvider | Promise<CryptoProvider> {
   switch (over) {
     case "noble":
-      return Promise.resolve(nobleProvider());
+      return nobleProvider();
     case "webcrypto":
-      return Promise.resolve(webCryptoProvider());
+      return webCryptoProvider();
     case "auto":
-      return Promise.resolve(autoProvider());
+      return autoProvider();
     case "node":
       return import("../src/crypto/node.ts").then((m) => m.nodeCryptoProvider());
   }
@@ -248,6 +263,17 @@ let nextKeyId = 1;
 
 type Item = { nonce: Uint8Array; aad: Uint8Array; data: Uint8Array };
 
+/** Pooled record-batch samples kept per AEAD (see {@link CostModel.pooledAead}). */
+const POOLED_SAMPLES = 4;
+
+/** content ‖ trailer in one buffer. */
+function joinParts(content: Uint8Array, trailer: Uint8Array): Uint8Array {
+  const out = new Uint8Array(content.length + trailer.length);
+  out.set(content);
+  out.set(trailer, content.length);
+  return out;
+}
+
 /** Moving averages of inline costs (shared by the keys of one provider), seeded from the policy. */
 interface CostModel {
   /** µs per KiB by AEAD. */
@@ -256,7 +282,27 @@ interface CostModel {
   kex: Record<GroupName, number>;
   /** µs per signature or verification. */
   signature: number;
+  /**
+   * Wall µs per KiB of the last record batches sent to the pool (hand-over, work, answer), by
+   * AEAD, newest last (at most {@link POOLED_SAMPLES}); absent until one ran. The estimate is
+   * their minimum: a worker's first batches run cold (its JIT), and with the other way picked a
+   * sample comes only every `exploreMs`, so an average kept one cold batch for seconds.
+   */
+  pooledAead: Partial<Record<AeadAlgorithm, number[]>>;
+  /** When a record batch last went the way the estimates did not pick (ms). */
+  exploredAt: number;
 }
+
+/*
+ * Record batches compare what each way measured, per KiB: inline (the seal
+ * or open alone) and pooled (post to answer, wall). Every `exploreMs` a
+ * batch goes the other way, so that both figures stay current (each try
+ * costs at most one batch's difference: below 2 % at ~250 batches/s). Why
+ * not the round-trip model: a probe of an idle worker measured cold
+ * wake-ups (1.4–3.9 ms at load 4–8, against 46 µs for workers kept busy),
+ * so the policy kept 256 KiB ChaCha batches inline and the workers stayed
+ * cold.
+ */
 
 /** Whether a job of `estUs` inline is worth a round trip now (see the module doc). */
 function worthIt(pool: CryptoPool, p: OffloadPolicy, estUs: number): boolean {
@@ -346,6 +392,59 @@ class PoolAeadKey implements AeadKey {
   openMany(items: readonly { nonce: Uint8Array; aad: Uint8Array; ciphertext: Uint8Array }[]): Promise<(Uint8Array | null)[]> {
     return this.#batch("open", items.map((i) => ({ nonce: i.nonce, aad: i.aad, data: i.ciphertext })));
   }
+  /**
+   * A whole flush: to the pool as one job where the policy says so (content
+   * and trailer joined, the one copy before packing; results written at their
+   * places), else sealed in place by the inline key, as that key alone would.
+   */
+  sealRecordsInto(items: readonly SealIntoItem[], out: Uint8Array): Promise<void> {
+    let bytes = 0;
+    for (const i of items) bytes += i.content.length + i.trailer.length;
+    let work: Promise<void>;
+    try {
+      if (this.#offload(bytes)) {
+        const batch = items.map((i) => ({ nonce: i.nonce, aad: out.subarray(i.at - 5, i.at), data: joinParts(i.content, i.trailer) }));
+        work = this.#pooled("seal", batch, bytes).then((cts) => cts.forEach((ct, n) => out.set(ct!, items[n]!.at)));
+      } else if (this.#inline.sealRecordInto) {
+        // At once, not through the pacer: the caller may change `content` once this returns, so a
+        // flush waiting for a later turn had to seal copies (a 256 KiB copy per flush: pool(auto)
+        // ChaCha at 16 KiB per write cost 19876 against auto's 15904 µs of main-thread CPU per MB,
+        // load ~7). One flush is one bounded piece of work; opens and batches are still paced.
+        this.#pool.pacer.spent(); // (opens a turn, so later calls in it are measured against the budget)
+        work = this.#inPlace(items, out, bytes);
+      } else {
+        const batch = items.map((i) => ({ nonce: i.nonce, aad: out.subarray(i.at - 5, i.at).slice(), data: joinParts(i.content, i.trailer) }));
+        work = this.#inlineRun("seal", batch, bytes).then((cts) => cts.forEach((ct, n) => out.set(ct!, items[n]!.at)));
+      }
+    } catch (e) {
+      work = Promise.reject(e);
+    }
+    const done = this.#chain.then(() => work, () => work);
+    this.#chain = done.catch(() => {});
+    return done;
+  }
+
+  /** The inline key seals each record in place; its cost per KiB is learned as in {@link PoolAeadKey.#inlineNow}. */
+  async #inPlace(items: readonly SealIntoItem[], out: Uint8Array, bytes: number): Promise<void> {
+    const k = this.#inline;
+    const t0 = performance.now();
+    const pending: Promise<void>[] = [];
+    for (const i of items) {
+      const r = k.sealRecordInto!(i.nonce, out, i.at, i.content, i.trailer);
+      if (r) pending.push(r);
+    }
+    if (pending.length > 0) await Promise.all(pending);
+    if (this.#js && bytes >= 1024) {
+      const perKiB = ((performance.now() - t0) * 1000 * 1024) / bytes;
+      this.#cost.aead[this.algorithm] += (perKiB - this.#cost.aead[this.algorithm]) / 8;
+    }
+  }
+
+  /** Let the inline key size the flush buffer where it can (e.g. uncleared memory). */
+  allocate(length: number): Uint8Array {
+    return this.#inline.allocate?.(length) ?? new Uint8Array(length);
+  }
+
   dispose(): void {
     this.#raw.fill(0);
     this.#inline.dispose?.();
@@ -360,7 +459,17 @@ class PoolAeadKey implements AeadKey {
     // (A closed pool fails every job of an "always" provider, small ones too: it is closed.)
     if (this.#always) return bytes >= this.#policy.alwaysMinBytes || this.#pool.closed;
     if (!this.#js || bytes < this.#policy.minBytes) return false;
-    return worthIt(this.#pool, this.#policy, (this.#cost.aead[this.algorithm] * bytes) / 1024);
+    const pool = this.#pool;
+    if (pool.closed || pool.inFlight > pool.size * this.#policy.maxQueuePerWorker) return false;
+    const c = this.#cost;
+    const samples = c.pooledAead[this.algorithm];
+    const now = performance.now();
+    // Nothing measured yet: one batch goes to learn what it costs there.
+    if (samples === undefined) return (c.exploredAt = now), true;
+    const pick = Math.min(...samples) < c.aead[this.algorithm];
+    if (now - c.exploredAt < this.#policy.exploreMs) return pick;
+    c.exploredAt = now;
+    return !pick;
   }
 
   #batch(dir: "seal" | "open", items: Item[]): Promise<(Uint8Array | null)[]> {
@@ -378,7 +487,11 @@ class PoolAeadKey implements AeadKey {
     return out;
   }
 
-  async #inlineRun(dir: "seal" | "open", items: Item[], bytes: number): Promise<(Uint8Array | null)[]> {
+  #inlineRun(dir: "seal" | "open", items: Item[], bytes: number): Promise<(Uint8Array | null)[]> {
+    return this.#pool.pacer.run(() => this.#inlineNow(dir, items, bytes));
+  }
+
+  async #inlineNow(dir: "seal" | "open", items: Item[], bytes: number): Promise<(Uint8Array | null)[]> {
     const k = this.#inline;
     const t0 = performance.now();
     const out = dir === "seal"
@@ -397,6 +510,19 @@ class PoolAeadKey implements AeadKey {
   }
 
   async #pooled(dir: "seal" | "open", items: Item[], bytes: number): Promise<(Uint8Array | null)[]> {
+    const t0 = performance.now();
+    const out = await this.#post(dir, items, bytes);
+    if (this.#js) {
+      const perKiB = ((performance.now() - t0) * 1000 * 1024) / bytes;
+      const samples = (this.#cost.pooledAead[this.algorithm] ??= []);
+      samples.push(perKiB);
+      if (samples.length > POOLED_SAMPLES) samples.shift();
+    }
+    return out;
+  }
+
+  /** Post a batch (split across the workers from `splitBytes`) and join the answers in order. */
+  async #post(dir: "seal" | "open", items: Item[], bytes: number): Promise<(Uint8Array | null)[]> {
     const pool = this.#pool;
     const parts = items.length >= 2 && pool.size >= 2 && bytes >= this.#policy.splitBytes ? Math.min(pool.size, items.length) : 1;
     const chunks: Item[][] = [];
@@ -473,19 +599,44 @@ export function poolProvider(options: PoolProviderOptions = {}): PoolProvider {
     usPerKiB: { ...DEFAULT_OFFLOAD_POLICY.usPerKiB, ...options.offload?.usPerKiB },
     kexUs: { ...DEFAULT_OFFLOAD_POLICY.kexUs, ...options.offload?.kexUs },
   };
-  const cost: CostModel = { aead: { ...policy.usPerKiB }, kex: { ...policy.kexUs }, signature: policy.signatureUs };
+  const cost: CostModel = { aead: { ...policy.usPerKiB }, kex: { ...policy.kexUs }, signature: policy.signatureUs, pooledAead: {}, exploredAt: 0 };
   const ewma = (old: number, us: number) => old + (us - old) / 8;
-  const inlineP = inlineProvider(over);
-  let resolvedInline: CryptoProvider | undefined;
+  const made = inlineProvider(over);
+  const inlineP = Promise.resolve(made);
+  let resolvedInline: CryptoProvider | undefined = made instanceof Promise ? undefined : made;
   void inlineP.then((p) => (resolvedInline = p), () => {});
-  const withInline = <T>(f: (p: CryptoProvider) => Promise<T>): Promise<T> => inlineP.then(f);
+  const pacer = pool.pacer;
+  /** {@link runsInJs} for this provider, once per op (it sits on every handshake's path). */
+  const jsOps = new Map<OffloadOp, boolean>();
+  const inJs = (op: OffloadOp): boolean => {
+    let v = jsOps.get(op);
+    if (v === undefined) jsOps.set(op, v = runsInJs(over, op));
+    return v;
+  };
+  /**
+   * Inline work in JavaScript goes through the main thread's turn budget (a
+   * later turn once it is spent): everything with `over: "noble"` or under
+   * `"always"`; otherwise the ops `over` runs in JavaScript (noble key exchange,
+   * ChaCha20-Poly1305 on Bun, …), each passing `js`. Native work runs at once,
+   * as `over` alone runs it: pacing `auto`'s native handshakes cost 15–20 %
+   * more main-thread CPU per handshake at 8 lanes (the chains cut into turns).
+   */
+  const paceAll = over === "noble" || !adaptive;
+  const withInline = <T>(f: (p: CryptoProvider) => Promise<T>, js = paceAll): Promise<T> => {
+    const p = resolvedInline;
+    if (p) return js ? pacer.run(() => f(p)) : f(p);
+    return inlineP.then((q) => (js ? pacer.run(() => f(q)) : f(q)));
+  };
 
-  async function importAeadKey(alg: AeadAlgorithm, key: Uint8Array): Promise<AeadKey> {
-    const js = runsInJs(over, alg);
+  function importAeadKey(alg: AeadAlgorithm, key: Uint8Array): Promise<AeadKey> {
+    const js = inJs(alg);
     // Native AEAD stays inline under the adaptive policy: no pool path at all (the round trip costs more than the seal).
-    const inline = await (resolvedInline ?? await inlineP).importAeadKey(alg, key);
-    if (adaptive && !js) return inline;
-    return new PoolAeadKey(alg, key, pool, inline, js, policy, cost, !adaptive);
+    if (adaptive && !js && resolvedInline) return resolvedInline.importAeadKey(alg, key);
+    return inlineP.then(async (p) => {
+      const inline = await p.importAeadKey(alg, key);
+      if (adaptive && !js) return inline;
+      return new PoolAeadKey(alg, key, pool, inline, js, policy, cost, !adaptive);
+    });
   }
 
   /** Ephemeral ECDH: in the worker that holds a pool key pair, else inline. */
@@ -493,17 +644,18 @@ export function poolProvider(options: PoolProviderOptions = {}): PoolProvider {
     backlog.end(keyPair);
     const h = keyPair.privateKey;
     if (!(h instanceof PoolKeyPairHandle)) {
-      const p = await inlineP;
       const g = keyPair.group;
-      if (!runsInJs(over, g)) return p.deriveSharedSecret(keyPair, peer);
-      return timed(() => p.deriveSharedSecret(keyPair, peer), (us) => (cost.kex[g] = ewma(cost.kex[g], us)));
+      if (!inJs(g)) return withInline((p) => p.deriveSharedSecret(keyPair, peer));
+      return withInline((p) => timed(() => p.deriveSharedSecret(keyPair, peer), (us) => (cost.kex[g] = ewma(cost.kex[g], us))), true);
     }
     return (await pool.runOn<Uint8Array>(h.slot, h.gen, { op: "derive", handle: h.id, peer })).value;
   }
 
   // Jobs run inline: the over provider's primitives, with record keys made by this provider (so they
   // can offload) and key exchange in the worker that holds a pool key pair.
-  const inlineJobs = inlineP.then((p) => keyScheduleJobs({ ...p, importAeadKey, deriveSharedSecret }));
+  const jobsOver = (p: CryptoProvider) => keyScheduleJobs({ ...p, importAeadKey, deriveSharedSecret });
+  let resolvedJobs: KeyScheduleJobs | undefined = resolvedInline ? jobsOver(resolvedInline) : undefined;
+  const inlineJobs = resolvedJobs ? Promise.resolve(resolvedJobs) : inlineP.then(jobsOver);
 
   const stock = new KeyPairStock(pool, policy.keyPairStock);
   const backlog = new KexBacklog();
@@ -639,7 +791,7 @@ export function poolProvider(options: PoolProviderOptions = {}): PoolProvider {
     if (target === "inline") {
       const jobs = await inlineJobs;
       const local = (await forInline(args)) as unknown[];
-      const value = await (jobs[name] as (...a: unknown[]) => Promise<unknown>)(...local);
+      const value = await pacer.run(() => (jobs[name] as (...a: unknown[]) => Promise<unknown>)(...local));
       return fromInline(value);
     }
     const { slot } = target;
@@ -653,12 +805,12 @@ export function poolProvider(options: PoolProviderOptions = {}): PoolProvider {
   }
 
   /** Under the adaptive policy the stages run inline, as they are (secrets stay here, no wrapping). */
-  let resolvedJobs: KeyScheduleJobs | undefined;
   void inlineJobs.then((j) => (resolvedJobs = j), () => {});
   const direct = <K extends keyof KeyScheduleJobs>(name: K) =>
     ((...args: unknown[]) => {
       const j = resolvedJobs;
-      const f = (x: KeyScheduleJobs) => (x[name] as (...a: unknown[]) => Promise<unknown>)(...args);
+      const call = (x: KeyScheduleJobs) => (x[name] as (...a: unknown[]) => Promise<unknown>)(...args);
+      const f = paceAll ? (x: KeyScheduleJobs) => pacer.run(() => call(x)) : call;
       return j ? f(j) : inlineJobs.then(f);
     }) as KeyScheduleJobs[K];
   const routed = <K extends keyof KeyScheduleJobs>(name: K) => ((...args: unknown[]) => stage(name, args)) as unknown as KeyScheduleJobs[K];
@@ -684,24 +836,22 @@ export function poolProvider(options: PoolProviderOptions = {}): PoolProvider {
     hkdfExpandLabels: (alg, secret, requests) => withInline((p) => p.hkdfExpandLabels(alg, secret, requests)),
     importAeadKey,
     async generateKeyShare(group: GroupName): Promise<KeyShareKeyPair> {
-      if (adaptive && !(runsInJs(over, group) && (backlogged() || worthIt(pool, policy, cost.kex[group])))) {
-        const p = await inlineP;
-        if (!runsInJs(over, group)) return p.generateKeyShare(group);
-        return backlog.begin(await timed(() => p.generateKeyShare(group), (us) => (cost.kex[group] = ewma(cost.kex[group], us))));
+      if (adaptive && !(inJs(group) && (backlogged() || worthIt(pool, policy, cost.kex[group])))) {
+        if (!inJs(group)) return withInline((p) => p.generateKeyShare(group));
+        return backlog.begin(await withInline((p) => timed(() => p.generateKeyShare(group), (us) => (cost.kex[group] = ewma(cost.kex[group], us))), true));
       }
       return backlog.begin(await stock.take(group));
     },
     deriveSharedSecret,
     // KEM groups (X25519MLKEM768): the server's share answers the client's, inline (the ML-KEM is
     // the runtime's WebCrypto where it has one); its secret is then derived inline too.
-    async respondKeyShare(group: GroupName, peer: Uint8Array): Promise<KeyShareKeyPair> {
-      const p = await inlineP;
-      return p.respondKeyShare ? p.respondKeyShare(group, peer) : p.generateKeyShare(group);
+    respondKeyShare(group: GroupName, peer: Uint8Array): Promise<KeyShareKeyPair> {
+      return withInline((p) => p.respondKeyShare ? p.respondKeyShare(group, peer) : p.generateKeyShare(group));
     },
     randomBytes: webRandomBytes,
     async importSigningKey(key: PrivateKeyInfo): Promise<SigningKey> {
       const inline = await (await inlineP).importSigningKey(key);
-      if (adaptive && !runsInJs(over, "signature")) return inline;
+      if (adaptive && !inJs("signature")) return inline;
       if (!adaptive) return new PoolSigningKey(pool, key, inline.schemes);
       const pooled = new PoolSigningKey(pool, key, inline.schemes);
       return {
@@ -709,14 +859,13 @@ export function poolProvider(options: PoolProviderOptions = {}): PoolProvider {
         sign: (scheme, data) =>
           worthIt(pool, policy, cost.signature)
             ? pooled.sign(scheme, data)
-            : timed(() => inline.sign(scheme, data), (us) => (cost.signature = ewma(cost.signature, us))),
+            : pacer.run(() => timed(() => inline.sign(scheme, data), (us) => (cost.signature = ewma(cost.signature, us)))),
       };
     },
     async verifySignature(key, alg, data, signature) {
-      if (adaptive && !(runsInJs(over, "signature") && worthIt(pool, policy, cost.signature))) {
-        const p = await inlineP;
-        if (!runsInJs(over, "signature")) return p.verifySignature(key, alg, data, signature);
-        return timed(() => p.verifySignature(key, alg, data, signature), (us) => (cost.signature = ewma(cost.signature, us)));
+      if (adaptive && !(inJs("signature") && worthIt(pool, policy, cost.signature))) {
+        if (!inJs("signature")) return withInline((p) => p.verifySignature(key, alg, data, signature));
+        return withInline((p) => timed(() => p.verifySignature(key, alg, data, signature), (us) => (cost.signature = ewma(cost.signature, us))), true);
       }
       return (await pool.run<boolean>({ op: "verify", key, alg, data, signature })).value;
     },

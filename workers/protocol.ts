@@ -37,7 +37,8 @@ export interface PackedResults {
  * macrotask).
  */
 export type Request =
-  | { readonly id: number; readonly op: "init"; readonly over: OverName }
+  /** `nice`: lower this worker thread's scheduling priority to it (Linux; ignored where it cannot). */
+  | { readonly id: number; readonly op: "init"; readonly over: OverName; readonly nice?: number }
   | {
     readonly id: number;
     readonly op: "aead";

@@ -61,6 +61,18 @@ export interface ExpandLabelRequest {
   length: number;
 }
 
+/** One record of {@link AeadKey.sealRecordsInto}: its nonce, where it goes in `out`, content and trailer (type byte, padding). */
+export interface SealIntoItem {
+  /** The record's nonce. */
+  readonly nonce: Uint8Array;
+  /** Offset of the encrypted record body in `out` (its 5-byte header is just before). */
+  readonly at: number;
+  /** The content. */
+  readonly content: Uint8Array;
+  /** The inner plaintext's trailer: content type byte and zero padding. */
+  readonly trailer: Uint8Array;
+}
+
 /** An imported AEAD key: the per-key setup (AES key expansion, CryptoKey import) happens once. */
 export interface AeadKey {
   /** The algorithm this key is for. */
@@ -93,6 +105,15 @@ export interface AeadKey {
    * until the call returns (not until the promise settles).
    */
   sealRecordInto?(nonce: Uint8Array, out: Uint8Array, at: number, content: Uint8Array, trailer: Uint8Array): void | Promise<void>;
+  /**
+   * Optional: seal every record of one flush in one call, into `out` as
+   * {@link AeadKey.sealRecordInto} does for one (`out[at - 5, at)` holds the
+   * record's header, its AAD). Preferred by the record layer when present: a
+   * key that can move work elsewhere (a worker pool) sees the flush whole, in
+   * one job, while it can still seal in place when it keeps the work inline.
+   * `content` may be read until the call returns.
+   */
+  sealRecordsInto?(items: readonly SealIntoItem[], out: Uint8Array): Promise<void>;
   /**
    * Optional: a buffer of `length` bytes for a flush this key seals with
    * `sealRecordInto`, not zero-filled (the record layer writes every byte:

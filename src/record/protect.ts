@@ -13,7 +13,7 @@
  *
  * @module
  */
-import { type AeadKey, aeadTagLength, type CryptoProvider } from "../crypto/provider.ts";
+import { type AeadKey, aeadTagLength, type CryptoProvider, type SealIntoItem } from "../crypto/provider.ts";
 import { protocolError, TlsError, usageError } from "../errors.ts";
 import { AlertDescription } from "../handshake/alerts.ts";
 import { type CipherSuiteParams, ContentType } from "../handshake/constants.ts";
@@ -257,12 +257,13 @@ export class RecordSealer {
     if (spare !== undefined && spare.byteLength >= total) this.#spare = undefined;
     const out = spare !== undefined && spare.byteLength >= total
       ? spare.subarray(0, total)
-      : key.sealRecordInto && key.allocate
+      : (key.sealRecordInto || key.sealRecordsInto) && key.allocate
       ? key.allocate(total)
       : new Uint8Array(total);
     this.#issued.add(out.buffer);
     const jobs: Promise<void>[] = [];
     const copies: { at: number; nonce: Uint8Array; aad: Uint8Array; plaintext: Uint8Array }[] = [];
+    const whole: SealIntoItem[] = [];
     let pos = 0;
     for (const { type, content, padding = 0 } of items) {
       const length = content.length + 1 + padding;
@@ -271,7 +272,9 @@ export class RecordSealer {
       const trailer = new Uint8Array(1 + padding); // padding bytes are zero
       trailer[0] = type;
       const nonce = recordNonce(this.#iv, this.#seq++);
-      if (key.sealRecordInto) {
+      if (key.sealRecordsInto) {
+        whole.push({ nonce, at, content, trailer });
+      } else if (key.sealRecordInto) {
         // A synchronous key (node:crypto) has sealed the record when this returns: no job to wait for.
         let job: void | Promise<void>;
         try {
@@ -289,6 +292,8 @@ export class RecordSealer {
       }
       pos = at + length + this.#tag;
     }
+    // The whole flush in one call (a worker pool sends it as one job).
+    if (whole.length > 0) jobs.push(call(() => key.sealRecordsInto!(whole, out)));
     if (copies.length > 0) {
       const sealed = key.sealMany ? call(() => key.sealMany!(copies)) : Promise.all(copies.map((c) => call(() => key.seal(c.nonce, c.aad, c.plaintext))));
       jobs.push(sealed.then((cts) => {

@@ -13,6 +13,8 @@ import { createPsk } from "../../src/psk/external_psk.ts";
 import { CryptoPool, poolProvider, PoolWorkerError } from "../../workers.ts";
 import { countRoundTrips, ROUND_TRIP_KINDS } from "../helpers/counting.ts";
 import { handshakePair } from "../helpers/pair.ts";
+import { CIPHER_SUITES, CipherSuite, ContentType } from "../../src/handshake/constants.ts";
+import { RecordSealer } from "../../src/record/protect.ts";
 
 const PSK_SECRET = crypto.getRandomValues(new Uint8Array(32));
 const ALGS: AeadAlgorithm[] = ["AES-128-GCM", "AES-256-GCM", "CHACHA20-POLY1305"];
@@ -114,14 +116,32 @@ describe("crypto pool: records", () => {
         expect(pair.clientError).toBeUndefined();
         expect(pair.serverError).toBeUndefined();
       }
-      const k = await never.importAeadKey("CHACHA20-POLY1305", new Uint8Array(32));
-      const before = never.pool.inFlight;
-      const p = k.sealMany!(records(4, 16384));
-      expect(never.pool.inFlight).toBe(before);
-      await p;
     } finally {
       await eager.close();
       await never.close();
+    }
+  });
+
+  test("adaptive records: the first big batch goes to the pool (to measure it); then the way that measured less per KiB", async () => {
+    // Inline cost seeded far above / far below anything the pool can measure; exploreMs huge: no second try.
+    const poolWins = poolProvider({ over: "noble", size: 1, offload: { usPerKiB: { "CHACHA20-POLY1305": 1e6 }, exploreMs: 1e9 } });
+    const inlineWins = poolProvider({ over: "noble", size: 1, offload: { usPerKiB: { "CHACHA20-POLY1305": 1e-6 }, exploreMs: 1e9 } });
+    try {
+      for (const [p, want] of [[poolWins, [true, true, true]], [inlineWins, [true, false, false]]] as const) {
+        await settled(p.pool);
+        const k = await p.importAeadKey("CHACHA20-POLY1305", new Uint8Array(32));
+        const went: boolean[] = [];
+        for (let i = 0; i < 3; i++) {
+          const before = p.pool.stats.jobs;
+          const r = k.sealMany!(records(4, 16384));
+          went.push(p.pool.stats.jobs > before);
+          expect((await r).length).toBe(4);
+        }
+        expect(went).toEqual([...want]);
+      }
+    } finally {
+      await poolWins.close();
+      await inlineWins.close();
     }
   });
 
@@ -408,5 +428,26 @@ describe("crypto pool: messages", () => {
     expect(always.pool.stats.jobs).toBe(before);
     await key.sealMany!(records(1, 2048));
     expect(always.pool.stats.jobs).toBe(before + 1);
+  });
+
+  test("a whole flush (sealRecordsInto): noble's bytes; one job per worker share when offloaded, none when small", async () => {
+    const params = CIPHER_SUITES.get(CipherSuite.TLS_CHACHA20_POLY1305_SHA256)!;
+    const raw = new Uint8Array(32).fill(4);
+    const iv = new Uint8Array(12).fill(5);
+    const big = Array.from({ length: 4 }, (_, i) => ({ type: ContentType.application_data, content: new Uint8Array(16384).fill(i) }));
+    const small = [{ type: ContentType.application_data, content: new Uint8Array(64).fill(9) }];
+    for (const p of [always, adaptive]) {
+      const ref = RecordSealer.fromKeys(params, { key: await noble.importAeadKey("CHACHA20-POLY1305", raw), iv });
+      const sealer = RecordSealer.fromKeys(params, { key: await p.importAeadKey("CHACHA20-POLY1305", raw), iv });
+      await settled(p.pool);
+      const before = p.pool.stats.jobs;
+      const a = await sealer.sealFlush(small);
+      expect(p.pool.stats.jobs).toBe(before); // a small flush never leaves the main thread
+      expect(Array.from(a)).toEqual(Array.from(await ref.sealFlush(small)));
+      const b = await sealer.sealFlush(big);
+      expect(Array.from(b)).toEqual(Array.from(await ref.sealFlush(big)));
+      if (p === always) expect(p.pool.stats.jobs - before).toBe(2); // 64 KiB split over the 2 workers, one job each
+      else expect(p.pool.stats.jobs - before).toBeLessThanOrEqual(3); // adaptive: by the round trip (a probe may ride along)
+    }
   });
 });
