@@ -26,13 +26,18 @@ import { usageError } from "../errors.ts";
 import { keyScheduleJobs } from "./stages.ts";
 import { isCcm } from "./aes_ccm.ts";
 import { nobleProvider } from "./noble.ts";
+import { sha256Kit } from "./sha256_lean.ts";
 import { webCryptoProvider, webRandomBytes } from "./webcrypto.ts";
 
 /** Runtimes with their own row in the decision table. */
 export type Runtime = "bun" | "deno" | "node" | "web";
 
-/** The implementations `auto` chooses between. */
-export type Implementation = "noble" | "webcrypto" | "node";
+/**
+ * The implementations `auto` chooses between. `lean` is this library's own
+ * allocation-free SHA-256 (`src/crypto/sha256_lean.ts`) for `hash` and the
+ * SHA-256 HMAC/HKDF family; for every other operation it is noble.
+ */
+export type Implementation = "noble" | "webcrypto" | "node" | "lean";
 
 /**
  * An AEAD choice that depends on the record size: records of at least
@@ -96,7 +101,7 @@ const TABLE: Record<Runtime, AutoChoices> = {
   },
   deno: {
     hash: "node",
-    "hmac-SHA-256": "noble",
+    "hmac-SHA-256": "lean", // noble's hash objects, not its compression, were most of a handshake's HMAC time
     "hmac-SHA-384": "node",
     "AES-128-GCM": DENO_AES,
     "AES-256-GCM": DENO_AES,
@@ -218,6 +223,33 @@ class SizeSplitAeadKey implements AeadKey {
   }
 }
 
+/**
+ * The "lean" implementation: `base` with SHA-256 `hash`, HMAC and HKDF on one
+ * {@link sha256Kit} (synchronous; exceptions become rejections); SHA-384 and
+ * everything else stay on `base`.
+ */
+function leanProvider(base: CryptoProvider): CryptoProvider {
+  const kit = sha256Kit();
+  const sync = <T>(f: () => T): Promise<T> => {
+    try {
+      return Promise.resolve(f());
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  };
+  return {
+    ...base,
+    name: "lean",
+    hash: (alg, data) => (alg === "SHA-256" ? sync(() => kit.hash(data)) : base.hash(alg, data)),
+    hmac: (alg, key, data) => (alg === "SHA-256" ? sync(() => kit.hmac(key, data)) : base.hmac(alg, key, data)),
+    hkdfExtract: (alg, salt, ikm) => (alg === "SHA-256" ? sync(() => kit.hkdfExtract(salt, ikm)) : base.hkdfExtract(alg, salt, ikm)),
+    hkdfExpand: (alg, prk, info, length) =>
+      alg === "SHA-256" ? sync(() => kit.hkdfExpand(prk, info, length)) : base.hkdfExpand(alg, prk, info, length),
+    hkdfExpandLabels: (alg, secret, requests) =>
+      alg === "SHA-256" ? sync(() => kit.hkdfExpandLabels(secret, requests)) : base.hkdfExpandLabels(alg, secret, requests),
+  };
+}
+
 type NodeModule = typeof import("./node.ts");
 
 /** Which provider serves each operation, once node:crypto has (or has not) loaded. */
@@ -261,9 +293,11 @@ export function autoProvider(options: AutoProviderOptions = {}): CryptoProvider 
   const runtime = options.runtime ?? detectRuntime();
   const table: AutoChoices = { ...autoChoices(runtime), ...options.choices };
   const opts = random === undefined ? {} : { random };
+  const noble = nobleProvider(opts);
   const impls: Record<Exclude<Implementation, "node">, CryptoProvider> = {
-    noble: nobleProvider(opts),
+    noble,
     webcrypto: webCryptoProvider(opts),
+    lean: leanProvider(noble),
   };
   const usesNode = JSON.stringify(table).includes('"node"');
 

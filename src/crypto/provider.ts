@@ -207,14 +207,19 @@ export function aeadTagLength(alg: AeadAlgorithm): 8 | 16 {
 
 /** Encode the HkdfLabel structure (RFC 8446 §7.1). Shared by every provider. */
 export function hkdfLabel(label: string, context: Uint8Array, length: number): Uint8Array {
-  const full = new TextEncoder().encode("tls13 " + label);
-  if (full.length > 255 || context.length > 255) throw new RangeError("HkdfLabel label or context too long");
-  const out = new Uint8Array(2 + 1 + full.length + 1 + context.length);
+  const text = "tls13 " + label;
+  // RFC 8446's labels are ASCII: their bytes are their char codes (a TextEncoder per label cost
+  // more than the HMAC it feeds on Deno); anything else is UTF-8 encoded.
+  const full = /^[\x00-\x7f]*$/.test(text) ? undefined : new TextEncoder().encode(text);
+  const n = full ? full.length : text.length;
+  if (n > 255 || context.length > 255) throw new RangeError("HkdfLabel label or context too long");
+  const out = new Uint8Array(2 + 1 + n + 1 + context.length);
   out[0] = length >>> 8;
   out[1] = length & 0xff;
-  out[2] = full.length;
-  out.set(full, 3);
-  out[3 + full.length] = context.length;
-  out.set(context, 4 + full.length);
+  out[2] = n;
+  if (full) out.set(full, 3);
+  else for (let i = 0; i < n; i++) out[3 + i] = text.charCodeAt(i);
+  out[3 + n] = context.length;
+  out.set(context, 4 + n);
   return out;
 }
