@@ -205,20 +205,30 @@ export function aeadTagLength(alg: AeadAlgorithm): 8 | 16 {
   return alg === "AES-128-CCM-8" ? 8 : 16;
 }
 
+/** "tls13 ", the prefix of every HkdfLabel label (RFC 8446 §7.1). */
+const TLS13_PREFIX = new Uint8Array([0x74, 0x6c, 0x73, 0x31, 0x33, 0x20]);
+
 /** Encode the HkdfLabel structure (RFC 8446 §7.1). Shared by every provider. */
 export function hkdfLabel(label: string, context: Uint8Array, length: number): Uint8Array {
-  const text = "tls13 " + label;
   // RFC 8446's labels are ASCII: their bytes are their char codes (a TextEncoder per label cost
   // more than the HMAC it feeds on Deno); anything else is UTF-8 encoded.
-  const full = /^[\x00-\x7f]*$/.test(text) ? undefined : new TextEncoder().encode(text);
-  const n = full ? full.length : text.length;
+  let utf8: Uint8Array | undefined;
+  for (let i = 0; i < label.length; i++) {
+    if (label.charCodeAt(i) > 0x7f) {
+      utf8 = new TextEncoder().encode(label);
+      break;
+    }
+  }
+  const n = TLS13_PREFIX.length + (utf8 ? utf8.length : label.length);
   if (n > 255 || context.length > 255) throw new RangeError("HkdfLabel label or context too long");
   const out = new Uint8Array(2 + 1 + n + 1 + context.length);
   out[0] = length >>> 8;
   out[1] = length & 0xff;
   out[2] = n;
-  if (full) out.set(full, 3);
-  else for (let i = 0; i < n; i++) out[3 + i] = text.charCodeAt(i);
+  out.set(TLS13_PREFIX, 3);
+  const at = 3 + TLS13_PREFIX.length;
+  if (utf8) out.set(utf8, at);
+  else for (let i = 0; i < label.length; i++) out[at + i] = label.charCodeAt(i);
   out[3 + n] = context.length;
   out.set(context, 4 + n);
   return out;
