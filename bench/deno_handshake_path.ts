@@ -1,0 +1,114 @@
+/**
+ * The crypto of one PSK handshake side, per operation and per implementation,
+ * in CPU time (`process.cpuUsage()`, steadier than wall time on a shared
+ * machine): HKDF-Expand-Label, HMAC and SHA-256 on noble, node:crypto and
+ * `lean` (src/crypto/sha256_lean.ts); X25519 on node:crypto and WebCrypto;
+ * and one side's whole key schedule (key share, derive, the four stage jobs)
+ * through `auto` with its table row and with single choices overridden.
+ * Written for Deno (issue 12, docs/crypto-providers.md "Deno handshake
+ * path"); runs on Bun and Node too.
+ *
+ * Run: `npx deno run -A bench/deno_handshake_path.ts [--quick]`
+ *
+ * @module
+ */
+import process from "node:process";
+import * as nc from "node:crypto";
+import { Buffer } from "node:buffer";
+import { sha256 } from "@noble/hashes/sha2.js";
+import { hmac } from "@noble/hashes/hmac.js";
+import { type AutoChoices, autoProvider } from "../src/crypto/auto.ts";
+import { nobleExpandLabel } from "../src/crypto/noble.ts";
+import { nodeDeriveSharedSecret, nodeExpandLabel, nodeGenerateKeyShare, nodeHash, nodeHmac } from "../src/crypto/node.ts";
+import type { ExpandLabelRequest } from "../src/crypto/provider.ts";
+import { sha256Kit } from "../src/crypto/sha256_lean.ts";
+import { stageJobsOf } from "../src/crypto/stages.ts";
+
+const quick = process.argv.includes("--quick");
+const BATCHES = quick ? 3 : 5;
+
+/** Median CPU µs per call over BATCHES batches of `n` calls, after a warm-up; with the min–max. */
+async function cpu(name: string, f: () => unknown, n: number): Promise<void> {
+  n = quick ? Math.ceil(n / 4) : n;
+  for (let i = 0; i < n / 2; i++) await f();
+  const per: number[] = [];
+  for (let b = 0; b < BATCHES; b++) {
+    const c0 = process.cpuUsage();
+    for (let i = 0; i < n; i++) await f();
+    const c = process.cpuUsage(c0);
+    per.push((c.user + c.system) / n);
+  }
+  per.sort((a, b) => a - b);
+  const mid = per[Math.floor(per.length / 2)]!;
+  console.log(`| ${name} | ${mid.toFixed(1)} µs | ${per[0]!.toFixed(1)}–${per[per.length - 1]!.toFixed(1)} |`);
+}
+
+const rnd = (n: number) => crypto.getRandomValues(new Uint8Array(n));
+const secret = rnd(32);
+const data32 = rnd(32);
+const t300 = rnd(300);
+const t600 = rnd(600);
+const EMPTY = new Uint8Array(0);
+const three: ExpandLabelRequest[] = [
+  { label: "key", context: EMPTY, length: 16 },
+  { label: "iv", context: EMPTY, length: 12 },
+  { label: "finished", context: EMPTY, length: 32 },
+];
+const kit = sha256Kit();
+
+console.log(`runtime: ${"Deno" in globalThis ? "deno" : "Bun" in globalThis ? "bun" : "node"}; CPU per call, median of ${BATCHES} batches (min–max)\n`);
+console.log("| operation | median | min–max |\n|---|---|---|");
+await cpu("expand-label ×3 (key, iv, finished), noble", () => three.map((r) => nobleExpandLabel("SHA-256", secret, r)), 4000);
+await cpu("expand-label ×3, node:crypto", () => three.map((r) => nodeExpandLabel("SHA-256", secret, r)), 4000);
+await cpu("expand-label ×3, lean (HMAC keyed once)", () => kit.hkdfExpandLabels(secret, three), 4000);
+await cpu("HMAC-SHA-256 32 B, noble", () => hmac(sha256, secret, data32), 8000);
+await cpu("HMAC-SHA-256 32 B, node:crypto", () => nodeHmac("SHA-256", secret, data32), 8000);
+await cpu("HMAC-SHA-256 32 B, lean", () => kit.hmac(secret, data32), 8000);
+await cpu("SHA-256 300 B, noble", () => sha256(t300), 8000);
+await cpu("SHA-256 300 B, node:crypto", () => nodeHash("SHA-256", t300), 8000);
+await cpu("SHA-256 300 B, lean", () => kit.hash(t300), 8000);
+await cpu("SHA-256 600 B, node:crypto", () => nodeHash("SHA-256", t600), 8000);
+await cpu("SHA-256 600 B, lean", () => kit.hash(t600), 8000);
+
+const peer = nodeGenerateKeyShare("x25519");
+const mine = nodeGenerateKeyShare("x25519");
+await cpu("X25519 key share, node:crypto (generateKeyPairSync + JWK export)", () => nodeGenerateKeyShare("x25519"), 1000);
+await cpu("X25519 derive, node:crypto (JWK import + diffieHellman)", () => nodeDeriveSharedSecret(mine, peer.publicKey), 1000);
+const kp = nc.generateKeyPairSync("x25519");
+const peerKey = nc.createPublicKey({ key: { kty: "OKP", crv: "X25519", x: Buffer.from(peer.publicKey).toString("base64url") }, format: "jwk" });
+await cpu("X25519 diffieHellman alone, node:crypto", () => nc.diffieHellman({ privateKey: kp.privateKey, publicKey: peerKey }), 1000);
+const subtle = globalThis.crypto.subtle;
+await cpu("X25519 key share + derive, WebCrypto (generate, import, deriveBits, export)", async () => {
+  const k = (await subtle.generateKey({ name: "X25519" }, false, ["deriveBits"])) as CryptoKeyPair;
+  const pk = await subtle.importKey("raw", peer.publicKey, { name: "X25519" }, false, []);
+  await subtle.deriveBits({ name: "X25519", public: pk }, k.privateKey, 256);
+  return subtle.exportKey("raw", k.publicKey);
+}, 300);
+
+/** One client side's key schedule through `auto` with `choices`. */
+async function side(choices: Partial<AutoChoices>): Promise<() => Promise<unknown>> {
+  const p = autoProvider({ choices });
+  await p.hash("SHA-256", EMPTY); // node:crypto loaded
+  const jobs = stageJobsOf(p);
+  const suite = { hash: "SHA-256", aead: "AES-128-GCM", keyLength: 16, ivLength: 12 } as const;
+  const theirs = await p.generateKeyShare("x25519");
+  return async () => {
+    const [e] = await jobs.earlyStage([{ hash: "SHA-256", psk: secret, kind: "external", binderTranscript: t300 }]);
+    const keyPair = await p.generateKeyShare("x25519");
+    const hs = await jobs.handshakeStage({ suite, early: e!.early, keyExchange: { keyPair, peerPublicKey: theirs.publicKey }, transcript: t300, exportSecrets: false });
+    const app = await jobs.applicationStage({ suite, handshake: hs.handshake, serverFinished: hs.server.finished, transcript: t600 });
+    if (!app.verified) throw new Error("not verified");
+    await jobs.finishStage({ suite, master: app.master, clientFinished: hs.client.finished, transcript: t600 });
+    for (const k of [hs.client.keys.key, hs.server.keys.key, app.client.key, app.server.key]) k.dispose?.();
+  };
+}
+console.log("\n| one side's key schedule through auto (key share, derive, 4 stage jobs) | median | min–max |\n|---|---|---|");
+for (const [name, choices] of [
+  ["this runtime's row", {}],
+  ['row with "hmac-SHA-256": "noble"', { "hmac-SHA-256": "noble" }],
+  ['row with "hmac-SHA-256": "node"', { "hmac-SHA-256": "node" }],
+  ['row with hash: "lean"', { hash: "lean" }],
+  ['row with x25519: "webcrypto"', { x25519: "webcrypto" }],
+] as [string, Partial<AutoChoices>][]) {
+  await cpu(name, await side(choices), 1000);
+}
