@@ -8,7 +8,14 @@
  * Written for Deno (issue 12, docs/crypto-providers.md "Deno handshake
  * path"); runs on Bun and Node too.
  *
- * Run: `npx deno run -A bench/deno_handshake_path.ts [--quick]`
+ * `--layers` instead measures one whole handshake (psk_dhe_ke X25519,
+ * AES-128-GCM, `auto`, a 1-byte echo and close as bench/run.ts does), client
+ * and server in this one process, CPU per handshake for both sides together,
+ * three ways: the sans-IO connections in memory, `connectTls`/`acceptTls`
+ * over in-process stream pairs, and `connect()`/`listen()` over loopback:
+ * what each layer adds on this runtime.
+ *
+ * Run: `npx deno run -A bench/deno_handshake_path.ts [--quick] [--layers]`
  *
  * @module
  */
@@ -23,6 +30,13 @@ import { nodeDeriveSharedSecret, nodeExpandLabel, nodeGenerateKeyShare, nodeHash
 import type { ExpandLabelRequest } from "../src/crypto/provider.ts";
 import { sha256Kit } from "../src/crypto/sha256_lean.ts";
 import { stageJobsOf } from "../src/crypto/stages.ts";
+import { clientConnection, serverConnection } from "../src/connection/create.ts";
+import type { TlsConnection } from "../src/connection/connection.ts";
+import { acceptTls, connectTls, type TlsStream } from "../src/streams/tls_stream.ts";
+import { connect } from "../src/client/connect.ts";
+import { listen } from "../src/server/listen.ts";
+import { createPsk } from "../src/psk/external_psk.ts";
+import type { ClientConfig, ServerConfig } from "../src/config.ts";
 
 const quick = process.argv.includes("--quick");
 const BATCHES = quick ? 3 : 5;
@@ -56,6 +70,11 @@ const three: ExpandLabelRequest[] = [
 ];
 const kit = sha256Kit();
 
+if (process.argv.includes("--layers")) {
+  await layers();
+  process.exit(0);
+}
+
 console.log(`runtime: ${"Deno" in globalThis ? "deno" : "Bun" in globalThis ? "bun" : "node"}; CPU per call, median of ${BATCHES} batches (min–max)\n`);
 console.log("| operation | median | min–max |\n|---|---|---|");
 await cpu("expand-label ×3 (key, iv, finished), noble", () => three.map((r) => nobleExpandLabel("SHA-256", secret, r)), 4000);
@@ -80,7 +99,7 @@ await cpu("X25519 diffieHellman alone, node:crypto", () => nc.diffieHellman({ pr
 const subtle = globalThis.crypto.subtle;
 await cpu("X25519 key share + derive, WebCrypto (generate, import, deriveBits, export)", async () => {
   const k = (await subtle.generateKey({ name: "X25519" }, false, ["deriveBits"])) as CryptoKeyPair;
-  const pk = await subtle.importKey("raw", peer.publicKey, { name: "X25519" }, false, []);
+  const pk = await subtle.importKey("raw", new Uint8Array(peer.publicKey), { name: "X25519" }, false, []);
   await subtle.deriveBits({ name: "X25519", public: pk }, k.privateKey, 256);
   return subtle.exportKey("raw", k.publicKey);
 }, 300);
@@ -111,4 +130,97 @@ for (const [name, choices] of [
   ['row with x25519: "webcrypto"', { x25519: "webcrypto" }],
 ] as [string, Partial<AutoChoices>][]) {
   await cpu(name, await side(choices), 1000);
+}
+
+/** One handshake, both sides in this process, in memory / over stream pairs / over loopback (see the module doc). */
+async function layers(): Promise<void> {
+  const key = rnd(32);
+  const base = { provider: autoProvider(), cipherSuites: ["TLS_AES_128_GCM_SHA256"], groups: ["x25519"], pskKeyExchangeModes: ["psk_dhe_ke"] } as const;
+  // One context per side, as a long-lived client and server keep (bench/lib/ours.ts).
+  const client: ClientConfig = { ...base, psks: [createPsk({ identity: "bench", secret: key })] } as ClientConfig;
+  const server: ServerConfig = { ...base, psks: [createPsk({ identity: "bench", secret: key })] } as ServerConfig;
+  const PING = new Uint8Array([1]);
+
+  const pump = async (a: TlsConnection, b: TlsConnection) => {
+    for (let moved = true; moved;) {
+      moved = false;
+      for (const [x, y] of [[a, b], [b, a]] as const) {
+        for (const r of x.takeOutput()) {
+          moved = true;
+          await y.feed(r);
+        }
+      }
+    }
+  };
+  const inMemory = async () => {
+    const c = clientConnection(client);
+    const s = serverConnection(server);
+    await c.start();
+    await pump(c, s);
+    await c.send(PING);
+    await pump(c, s);
+    for (const p of s.takePlaintext()) await s.send(p);
+    await s.close();
+    await pump(c, s);
+    await c.close();
+    await pump(c, s);
+    if (!c.handshakeComplete || c.takePlaintext().length !== 1) throw new Error("in-memory handshake failed");
+  };
+
+  const echo = async (t: TlsStream) => {
+    const r = t.readable.getReader();
+    const w = t.writable.getWriter();
+    const { value } = await r.read();
+    if (value) await w.write(value);
+    await w.close();
+    while (!(await r.read()).done);
+  };
+  const ping = async (t: TlsStream) => {
+    await t.handshake;
+    const r = t.readable.getReader();
+    const w = t.writable.getWriter();
+    await w.write(PING);
+    w.releaseLock();
+    if (!(await r.read()).value) throw new Error("no echo");
+    await t.close();
+    while (!(await r.read()).done);
+  };
+  const streamPair = async () => {
+    const a = new TransformStream<Uint8Array, Uint8Array>();
+    const b = new TransformStream<Uint8Array, Uint8Array>();
+    const s = acceptTls({ readable: a.readable, writable: b.writable }, server);
+    const c = connectTls({ readable: b.readable, writable: a.writable }, client);
+    await Promise.all([echo(s), ping(c)]);
+  };
+
+  const listener = await listen({ host: "127.0.0.1", port: 0, tls: server, maxConnectionsPerSource: 0, maxHandshakesPerSource: 0, onError: () => {} }, echo);
+  const sockets = async () => ping(await connect({ host: "127.0.0.1", port: listener.port, tls: client }));
+
+  console.log(`runtime: ${"Deno" in globalThis ? "deno" : "Bun" in globalThis ? "bun" : "node"}; one psk_dhe_ke X25519 handshake + 1-byte echo + close, both sides in this process, CPU per handshake\n`);
+  console.log("| layers | median | min–max |\n|---|---|---|");
+  try {
+    // Interleaved: each round runs every layer once.
+    const cases: [string, () => Promise<void>][] = [
+      ["sans-IO connections in memory", inMemory],
+      ["connectTls/acceptTls over stream pairs", streamPair],
+      ["connect()/listen() over loopback", sockets],
+    ];
+    const per = cases.map(() => [] as number[]);
+    for (const [, f] of cases) for (let i = 0; i < 200; i++) await f();
+    for (let round = 0; round < BATCHES; round++) {
+      for (const [i, [, f]] of cases.entries()) {
+        const n = quick ? 100 : 400;
+        const c0 = process.cpuUsage();
+        for (let k = 0; k < n; k++) await f();
+        const c = process.cpuUsage(c0);
+        per[i]!.push((c.user + c.system) / n);
+      }
+    }
+    for (const [i, [name]] of cases.entries()) {
+      const v = per[i]!.sort((a, b) => a - b);
+      console.log(`| ${name} | ${v[Math.floor(v.length / 2)]!.toFixed(0)} µs | ${v[0]!.toFixed(0)}–${v[v.length - 1]!.toFixed(0)} |`);
+    }
+  } finally {
+    await listener.close({ graceMs: 0 });
+  }
 }
