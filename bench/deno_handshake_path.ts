@@ -1,8 +1,8 @@
 /**
  * The crypto of one PSK handshake side, per operation and per implementation,
  * in CPU time (`process.cpuUsage()`, steadier than wall time on a shared
- * machine): HKDF-Expand-Label, HMAC and SHA-256 on noble, node:crypto and
- * `lean` (src/crypto/sha256_lean.ts); X25519 on node:crypto and WebCrypto;
+ * machine): HKDF-Expand-Label on noble, node:crypto and `noble-keyed`
+ * (src/crypto/hmac_keyed.ts), HMAC and SHA-256 on noble and node:crypto; X25519 on node:crypto and WebCrypto;
  * and one side's whole key schedule (key share, derive, the four stage jobs)
  * through `auto` with its table row and with single choices overridden.
  * Written for Deno (issue 12, docs/crypto-providers.md "Deno handshake
@@ -28,7 +28,7 @@ import { type AutoChoices, autoProvider } from "../src/crypto/auto.ts";
 import { nobleExpandLabel } from "../src/crypto/noble.ts";
 import { nodeDeriveSharedSecret, nodeExpandLabel, nodeGenerateKeyShare, nodeHash, nodeHmac } from "../src/crypto/node.ts";
 import type { ExpandLabelRequest } from "../src/crypto/provider.ts";
-import { sha256Kit } from "../src/crypto/sha256_lean.ts";
+import { keyedHmac } from "../src/crypto/hmac_keyed.ts";
 import { stageJobsOf } from "../src/crypto/stages.ts";
 import { clientConnection, serverConnection } from "../src/connection/create.ts";
 import type { TlsConnection } from "../src/connection/connection.ts";
@@ -68,7 +68,7 @@ const three: ExpandLabelRequest[] = [
   { label: "iv", context: EMPTY, length: 12 },
   { label: "finished", context: EMPTY, length: 32 },
 ];
-const kit = sha256Kit();
+const kit = keyedHmac(sha256);
 
 if (process.argv.includes("--layers")) {
   await layers();
@@ -79,15 +79,13 @@ console.log(`runtime: ${"Deno" in globalThis ? "deno" : "Bun" in globalThis ? "b
 console.log("| operation | median | min–max |\n|---|---|---|");
 await cpu("expand-label ×3 (key, iv, finished), noble", () => three.map((r) => nobleExpandLabel("SHA-256", secret, r)), 4000);
 await cpu("expand-label ×3, node:crypto", () => three.map((r) => nodeExpandLabel("SHA-256", secret, r)), 4000);
-await cpu("expand-label ×3, lean (HMAC keyed once)", () => kit.hkdfExpandLabels(secret, three), 4000);
+await cpu("expand-label ×3, noble-keyed (HMAC keyed once)", () => kit.hkdfExpandLabels(secret, three), 4000);
 await cpu("HMAC-SHA-256 32 B, noble", () => hmac(sha256, secret, data32), 8000);
 await cpu("HMAC-SHA-256 32 B, node:crypto", () => nodeHmac("SHA-256", secret, data32), 8000);
-await cpu("HMAC-SHA-256 32 B, lean", () => kit.hmac(secret, data32), 8000);
+await cpu("HMAC-SHA-256 32 B, noble-keyed", () => kit.hmac(secret, data32), 8000);
 await cpu("SHA-256 300 B, noble", () => sha256(t300), 8000);
 await cpu("SHA-256 300 B, node:crypto", () => nodeHash("SHA-256", t300), 8000);
-await cpu("SHA-256 300 B, lean", () => kit.hash(t300), 8000);
 await cpu("SHA-256 600 B, node:crypto", () => nodeHash("SHA-256", t600), 8000);
-await cpu("SHA-256 600 B, lean", () => kit.hash(t600), 8000);
 
 const peer = nodeGenerateKeyShare("x25519");
 const mine = nodeGenerateKeyShare("x25519");
@@ -126,7 +124,6 @@ for (const [name, choices] of [
   ["this runtime's row", {}],
   ['row with "hmac-SHA-256": "noble"', { "hmac-SHA-256": "noble" }],
   ['row with "hmac-SHA-256": "node"', { "hmac-SHA-256": "node" }],
-  ['row with hash: "lean"', { hash: "lean" }],
   ['row with x25519: "webcrypto"', { x25519: "webcrypto" }],
 ] as [string, Partial<AutoChoices>][]) {
   await cpu(name, await side(choices), 1000);

@@ -26,18 +26,20 @@ import { usageError } from "../errors.ts";
 import { keyScheduleJobs } from "./stages.ts";
 import { isCcm } from "./aes_ccm.ts";
 import { nobleProvider } from "./noble.ts";
-import { sha256Kit } from "./sha256_lean.ts";
+import { keyedHmac } from "./hmac_keyed.ts";
+import { sha256, sha384 } from "@noble/hashes/sha2.js";
 import { webCryptoProvider, webRandomBytes } from "./webcrypto.ts";
 
 /** Runtimes with their own row in the decision table. */
 export type Runtime = "bun" | "deno" | "node" | "web";
 
 /**
- * The implementations `auto` chooses between. `lean` is this library's own
- * allocation-free SHA-256 (`src/crypto/sha256_lean.ts`) for `hash` and the
- * SHA-256 HMAC/HKDF family; for every other operation it is noble.
+ * The implementations `auto` chooses between. `noble-keyed` is noble's
+ * SHA-2 with HMAC/HKDF on hash objects built once and the HMAC keyed once
+ * per secret for all its labels (`src/crypto/hmac_keyed.ts`); for every
+ * other operation it is noble.
  */
-export type Implementation = "noble" | "webcrypto" | "node" | "lean";
+export type Implementation = "noble" | "webcrypto" | "node" | "noble-keyed";
 
 /**
  * An AEAD choice that depends on the record size: records of at least
@@ -101,7 +103,7 @@ const TABLE: Record<Runtime, AutoChoices> = {
   },
   deno: {
     hash: "node",
-    "hmac-SHA-256": "lean", // noble's hash objects, not its compression, were most of a handshake's HMAC time
+    "hmac-SHA-256": "noble-keyed", // building noble's hash objects, not compressing, was most of a handshake's HMAC time
     "hmac-SHA-384": "node",
     "AES-128-GCM": DENO_AES,
     "AES-256-GCM": DENO_AES,
@@ -224,12 +226,13 @@ class SizeSplitAeadKey implements AeadKey {
 }
 
 /**
- * The "lean" implementation: `base` with SHA-256 `hash`, HMAC and HKDF on one
- * {@link sha256Kit} (synchronous; exceptions become rejections); SHA-384 and
- * everything else stay on `base`.
+ * The "noble-keyed" implementation: `base` with HMAC and HKDF on
+ * {@link keyedHmac} (noble's SHA-2 with its hash objects built once per
+ * kit; synchronous, exceptions become rejections); everything else stays on
+ * `base` (noble).
  */
-function leanProvider(base: CryptoProvider): CryptoProvider {
-  const kit = sha256Kit();
+function nobleKeyedProvider(base: CryptoProvider): CryptoProvider {
+  const kits = { "SHA-256": keyedHmac(sha256), "SHA-384": keyedHmac(sha384) };
   const sync = <T>(f: () => T): Promise<T> => {
     try {
       return Promise.resolve(f());
@@ -239,14 +242,11 @@ function leanProvider(base: CryptoProvider): CryptoProvider {
   };
   return {
     ...base,
-    name: "lean",
-    hash: (alg, data) => (alg === "SHA-256" ? sync(() => kit.hash(data)) : base.hash(alg, data)),
-    hmac: (alg, key, data) => (alg === "SHA-256" ? sync(() => kit.hmac(key, data)) : base.hmac(alg, key, data)),
-    hkdfExtract: (alg, salt, ikm) => (alg === "SHA-256" ? sync(() => kit.hkdfExtract(salt, ikm)) : base.hkdfExtract(alg, salt, ikm)),
-    hkdfExpand: (alg, prk, info, length) =>
-      alg === "SHA-256" ? sync(() => kit.hkdfExpand(prk, info, length)) : base.hkdfExpand(alg, prk, info, length),
-    hkdfExpandLabels: (alg, secret, requests) =>
-      alg === "SHA-256" ? sync(() => kit.hkdfExpandLabels(secret, requests)) : base.hkdfExpandLabels(alg, secret, requests),
+    name: "noble-keyed",
+    hmac: (alg, key, data) => sync(() => kits[alg].hmac(key, data)),
+    hkdfExtract: (alg, salt, ikm) => sync(() => kits[alg].hkdfExtract(salt, ikm)),
+    hkdfExpand: (alg, prk, info, length) => sync(() => kits[alg].hkdfExpand(prk, info, length)),
+    hkdfExpandLabels: (alg, secret, requests) => sync(() => kits[alg].hkdfExpandLabels(secret, requests)),
   };
 }
 
@@ -297,7 +297,7 @@ export function autoProvider(options: AutoProviderOptions = {}): CryptoProvider 
   const impls: Record<Exclude<Implementation, "node">, CryptoProvider> = {
     noble,
     webcrypto: webCryptoProvider(opts),
-    lean: leanProvider(noble),
+    "noble-keyed": nobleKeyedProvider(noble),
   };
   const usesNode = JSON.stringify(table).includes('"node"');
 

@@ -34,7 +34,7 @@ describe("auto provider", () => {
       for (const k of KEYS) {
         const c = row[k];
         const impls = typeof c === "object" ? [c.small, c.large] : [c];
-        for (const i of impls) expect(["noble", "webcrypto", "node", "lean"]).toContain(i);
+        for (const i of impls) expect(["noble", "webcrypto", "node", "noble-keyed"]).toContain(i);
         if (typeof c === "object") expect(c.threshold).toBeGreaterThan(0);
       }
     }

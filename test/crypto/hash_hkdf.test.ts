@@ -10,8 +10,8 @@ import { PROVIDERS } from "../providers.ts";
 import { autoProvider } from "../../src/crypto/auto.ts";
 import type { CryptoProvider } from "../../src/crypto/provider.ts";
 
-/** Every provider, plus the Deno row of `auto` (SHA-256 HMAC/HKDF on the lean kit) on whatever runtime runs this. */
-const CASES: readonly CryptoProvider[] = [...PROVIDERS, { ...autoProvider({ runtime: "deno" }), name: "auto, deno row (lean)" }];
+/** Every provider, plus the Deno row of `auto` (SHA-256 HKDF-Expand on the keyed noble HMAC) on whatever runtime runs this. */
+const CASES: readonly CryptoProvider[] = [...PROVIDERS, { ...autoProvider({ runtime: "deno" }), name: "auto, deno row (noble-keyed)" }];
 
 const range = (start: number, end: number): Uint8Array => Uint8Array.from({ length: end - start + 1 }, (_, i) => start + i);
 

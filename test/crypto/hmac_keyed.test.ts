@@ -1,16 +1,17 @@
 /**
- * The lean SHA-256 kit (`auto`'s "lean" implementation): agreement with
- * @noble/hashes over many lengths (block boundaries, long keys, multi-block
- * HKDF output), HKDF-Expand-Label with one keying per secret, the RFC 5869
- * limits, a kit reused after a failed call, and hkdfLabel's ASCII fast path.
+ * The keyed HKDF kit (`auto`'s "noble-keyed" implementation): agreement with
+ * @noble/hashes' one-shot HKDF-Expand (block boundaries, long keys,
+ * multi-block output, SHA-256 and SHA-384), HKDF-Expand-Label with one keying
+ * per secret, the RFC 5869 limits, a kit reused after a failed call, and
+ * hkdfLabel's ASCII fast path.
  * The RFC 4231 / 5869 / 8448 known answers run through `auto`'s Deno row in
  * hash_hkdf.test.ts.
  */
 import { describe, expect, test } from "bun:test";
-import { sha256 } from "@noble/hashes/sha2.js";
+import { sha256, sha384 } from "@noble/hashes/sha2.js";
 import { hmac } from "@noble/hashes/hmac.js";
 import { expand, extract } from "@noble/hashes/hkdf.js";
-import { sha256Kit } from "../../src/crypto/sha256_lean.ts";
+import { keyedHmac } from "../../src/crypto/hmac_keyed.ts";
 import { hkdfLabel } from "../../src/crypto/provider.ts";
 import { autoChoices, autoProvider } from "../../src/crypto/auto.ts";
 import { toHex } from "../../src/wire/bytes.ts";
@@ -26,17 +27,12 @@ function bytes(n: number, seed: number): Uint8Array {
   return out;
 }
 
-describe("sha256Kit", () => {
-  const kit = sha256Kit();
+describe("keyedHmac", () => {
+  const kit = keyedHmac(sha256);
 
-  test("hash agrees with noble for 0..200 bytes and around multi-block sizes", () => {
-    const lengths = [...Array.from({ length: 201 }, (_, i) => i), 447, 448, 511, 512, 513, 1000, 4096];
-    for (const n of lengths) expect(toHex(kit.hash(bytes(n, n)))).toBe(toHex(sha256(bytes(n, n))));
-  });
-
-  test("HMAC agrees with noble for key lengths 0, 1, 32, 63, 64, 65, 200 and data up to 130 bytes", () => {
+  test("HMAC agrees with noble for key lengths 0, 1, 32, 63, 64, 65, 200 and data up to 200 bytes", () => {
     for (const kl of [0, 1, 32, 63, 64, 65, 200]) {
-      for (let n = 0; n <= 130; n += 13) {
+      for (let n = 0; n <= 200; n += 13) {
         const k = bytes(kl, kl + 7);
         const d = bytes(n, n + 3);
         expect(toHex(kit.hmac(k, d))).toBe(toHex(hmac(sha256, k, d)));
@@ -44,13 +40,15 @@ describe("sha256Kit", () => {
     }
   });
 
-  test("HKDF-Extract agrees with noble; an empty salt is 32 zero bytes", () => {
+  test("HKDF-Extract agrees with noble; an empty salt is HashLen zero bytes", () => {
     for (const [sl, il] of [[0, 32], [32, 32], [13, 22], [80, 80]] as const) {
       const salt = bytes(sl, sl);
       const ikm = bytes(il, il + 1);
       const want = extract(sha256, ikm, sl === 0 ? new Uint8Array(32) : salt);
       expect(toHex(kit.hkdfExtract(salt, ikm))).toBe(toHex(want));
     }
+    const k384 = keyedHmac(sha384);
+    expect(toHex(k384.hkdfExtract(new Uint8Array(0), bytes(48, 1)))).toBe(toHex(extract(sha384, bytes(48, 1), new Uint8Array(48))));
   });
 
   test("HKDF-Expand agrees with noble at lengths around block boundaries, up to 255·32", () => {
@@ -59,6 +57,19 @@ describe("sha256Kit", () => {
       const info = bytes(n % 70, n);
       expect(toHex(kit.hkdfExpand(prk, info, n))).toBe(toHex(expand(sha256, prk, info, n)));
     }
+  });
+
+  test("PRKs longer than a block (hashed first, RFC 2104 §2) and SHA-384 agree with noble", () => {
+    for (const kl of [32, 63, 64, 65, 200]) {
+      const prk = bytes(kl, kl);
+      expect(toHex(kit.hkdfExpand(prk, bytes(20, 1), 70))).toBe(toHex(expand(sha256, prk, bytes(20, 1), 70)));
+    }
+    const k384 = keyedHmac(sha384);
+    const prk = bytes(48, 3);
+    expect(toHex(k384.hkdfExpand(prk, bytes(9, 2), 100))).toBe(toHex(expand(sha384, prk, bytes(9, 2), 100)));
+    const [l] = k384.hkdfExpandLabels(prk, [{ label: "derived", context: new Uint8Array(0), length: 48 }]);
+    expect(toHex(l!)).toBe(toHex(expand(sha384, prk, hkdfLabel("derived", new Uint8Array(0), 48), 48)));
+    expect(() => k384.hkdfExpand(bytes(32, 1), new Uint8Array(0), 16)).toThrow();
   });
 
   test("hkdfExpandLabels keys once and matches HKDF-Expand of each label", () => {
@@ -85,13 +96,16 @@ describe("sha256Kit", () => {
     expect(() => kit.hkdfExpandLabels(bytes(32, 1), [{ label: "key", context: new Uint8Array(0), length: 255 * 32 + 1 }])).toThrow();
     const k = bytes(32, 2);
     expect(toHex(kit.hmac(k, bytes(50, 3)))).toBe(toHex(hmac(sha256, k, bytes(50, 3))));
+    expect(toHex(kit.hkdfExpand(k, bytes(50, 3), 40))).toBe(toHex(expand(sha256, k, bytes(50, 3), 40)));
   });
 
   test("inputs are not modified", () => {
     const k = bytes(32, 4);
     const d = bytes(100, 5);
     kit.hmac(k, d);
+    kit.hkdfExtract(k, d);
     kit.hkdfExpand(k, d, 70);
+    kit.hkdfExpandLabels(k, [{ label: "key", context: d, length: 16 }]);
     expect(toHex(k)).toBe(toHex(bytes(32, 4)));
     expect(toHex(d)).toBe(toHex(bytes(100, 5)));
   });
@@ -113,9 +127,9 @@ describe("hkdfLabel", () => {
   });
 });
 
-describe("auto's lean implementation", () => {
+describe("auto's noble-keyed implementation", () => {
   test("the Deno row runs the SHA-256 HMAC family on it; SHA-384 stays elsewhere", async () => {
-    expect(autoChoices("deno")["hmac-SHA-256"]).toBe("lean");
+    expect(autoChoices("deno")["hmac-SHA-256"]).toBe("noble-keyed");
     const p = autoProvider({ runtime: "deno" });
     const secret = bytes(48, 9);
     const [l384] = await p.hkdfExpandLabels("SHA-384", secret, [{ label: "derived", context: new Uint8Array(0), length: 48 }]);
@@ -128,7 +142,7 @@ describe("auto's lean implementation", () => {
   });
 
   test("chosen for other operations it is noble, and its errors reject", async () => {
-    const p = autoProvider({ choices: { hash: "lean", "hmac-SHA-256": "lean", x25519: "lean" } });
+    const p = autoProvider({ choices: { hash: "noble-keyed", "hmac-SHA-256": "noble-keyed", x25519: "noble-keyed" } });
     expect(toHex(await p.hash("SHA-256", bytes(10, 1)))).toBe(toHex(sha256(bytes(10, 1))));
     const a = await p.generateKeyShare("x25519");
     const b = await p.generateKeyShare("x25519");
