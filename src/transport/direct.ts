@@ -14,8 +14,11 @@
 
 /** What the streams layer uses of a ReadableStream reader and a WritableStream writer. */
 export interface DirectIo {
-  /** Reads like `ReadableStreamDefaultReader.read`; only one read at a time. */
-  reader: Pick<ReadableStreamDefaultReader<Uint8Array>, "read" | "cancel">;
+  /** Reads like a `ReadableStreamDefaultReader` (Bun's and Deno's typings of a done result differ); one read at a time. */
+  reader: {
+    read(): Promise<{ done: true; value?: undefined } | { done: false; value: Uint8Array }>;
+    cancel(reason?: unknown): Promise<void>;
+  };
   /** Writes like `WritableStreamDefaultWriter`: writes and close run in call order. */
   writer: Pick<WritableStreamDefaultWriter<Uint8Array>, "write" | "close" | "abort">;
 }
