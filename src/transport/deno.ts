@@ -7,7 +7,10 @@
  * `conn.closeWrite()`; the resource is closed once both directions are done
  * or on `close()`. (`conn.readable` / `conn.writable` are not used directly
  * because closing `conn.writable` closes the whole resource, which would
- * break TLS half-close.)
+ * break TLS half-close.) A TLS stream over one of these connections skips
+ * the WHATWG streams altogether: it claims the same reads and writes as a
+ * plain reader and writer (`direct.ts`), and the streams are only built if
+ * someone asks for them.
  *
  * Deno's globals are typed locally, so this file also type-checks under
  * `tsc` with Bun's types.
@@ -212,7 +215,7 @@ function wrapDenoConn(c: DenoConn, readBuffer: number = DEFAULT_READ_BUFFER): Tc
             const chunk = await readChunk();
             if (chunk === null) {
               maybeRelease();
-              return { done: true, value: undefined };
+              return { done: true };
             }
             if (chunk.byteLength > 0) return { done: false, value: chunk };
           }
