@@ -26,14 +26,21 @@ import { usageError } from "../errors.ts";
 import { keyScheduleJobs } from "./stages.ts";
 import { isCcm } from "./aes_ccm.ts";
 import { nobleProvider } from "./noble.ts";
+import { keyedHmac } from "./hmac_keyed.ts";
+import { sha256, sha384 } from "@noble/hashes/sha2.js";
 import { webCryptoProvider, webRandomBytes } from "./webcrypto.ts";
 import type { AeadImporter, OpenSslAead } from "./openssl_ffi.ts";
 
 /** Runtimes with their own row in the decision table. */
 export type Runtime = "bun" | "deno" | "node" | "web";
 
-/** The implementations `auto` chooses between. */
-export type Implementation = "noble" | "webcrypto" | "node";
+/**
+ * The implementations `auto` chooses between. `noble-keyed` is noble's
+ * SHA-2 with HMAC/HKDF on hash objects built once and the HMAC keyed once
+ * per secret for all its labels (`src/crypto/hmac_keyed.ts`); for every
+ * other operation it is noble.
+ */
+export type Implementation = "noble" | "webcrypto" | "node" | "noble-keyed";
 
 /**
  * The implementations of an AES-GCM entry: those of {@link Implementation},
@@ -107,7 +114,7 @@ const TABLE: Record<Runtime, AutoChoices> = {
   },
   deno: {
     hash: "node",
-    "hmac-SHA-256": "noble",
+    "hmac-SHA-256": "noble-keyed", // building noble's hash objects, not compressing, was most of a handshake's HMAC time
     "hmac-SHA-384": "node",
     // libcrypto through FFI: 2.5-5 µs per 16 KiB record against 17-27 (WebCrypto) and ~70
     // (node:crypto), and ~1 µs for small ones (docs/crypto-providers.md, "AES-GCM on Deno").
@@ -231,6 +238,31 @@ class SizeSplitAeadKey implements AeadKey {
   }
 }
 
+/**
+ * The "noble-keyed" implementation: `base` with HMAC and HKDF on
+ * {@link keyedHmac} (noble's SHA-2 with its hash objects built once per
+ * kit; synchronous, exceptions become rejections); everything else stays on
+ * `base` (noble).
+ */
+function nobleKeyedProvider(base: CryptoProvider): CryptoProvider {
+  const kits = { "SHA-256": keyedHmac(sha256), "SHA-384": keyedHmac(sha384) };
+  const sync = <T>(f: () => T): Promise<T> => {
+    try {
+      return Promise.resolve(f());
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  };
+  return {
+    ...base,
+    name: "noble-keyed",
+    hmac: (alg, key, data) => sync(() => kits[alg].hmac(key, data)),
+    hkdfExtract: (alg, salt, ikm) => sync(() => kits[alg].hkdfExtract(salt, ikm)),
+    hkdfExpand: (alg, prk, info, length) => sync(() => kits[alg].hkdfExpand(prk, info, length)),
+    hkdfExpandLabels: (alg, secret, requests) => sync(() => kits[alg].hkdfExpandLabels(secret, requests)),
+  };
+}
+
 type NodeModule = typeof import("./node.ts");
 type OpenSslModule = typeof import("./openssl_ffi.ts");
 
@@ -278,9 +310,11 @@ export function autoProvider(options: AutoProviderOptions = {}): CryptoProvider 
   const runtime = options.runtime ?? detectRuntime();
   const table: AutoChoices = { ...autoChoices(runtime), ...options.choices };
   const opts = random === undefined ? {} : { random };
+  const noble = nobleProvider(opts);
   const impls: Record<Exclude<Implementation, "node">, CryptoProvider> = {
-    noble: nobleProvider(opts),
+    noble,
     webcrypto: webCryptoProvider(opts),
+    "noble-keyed": nobleKeyedProvider(noble),
   };
   const named = JSON.stringify(table);
   const usesOpenSsl = named.includes('"openssl"');

@@ -226,16 +226,31 @@ export function aeadTagLength(alg: AeadAlgorithm): 8 | 16 {
   return alg === "AES-128-CCM-8" ? 8 : 16;
 }
 
+/** "tls13 ", the prefix of every HkdfLabel label (RFC 8446 §7.1). */
+const TLS13_PREFIX = new Uint8Array([0x74, 0x6c, 0x73, 0x31, 0x33, 0x20]);
+
 /** Encode the HkdfLabel structure (RFC 8446 §7.1). Shared by every provider. */
 export function hkdfLabel(label: string, context: Uint8Array, length: number): Uint8Array {
-  const full = new TextEncoder().encode("tls13 " + label);
-  if (full.length > 255 || context.length > 255) throw new RangeError("HkdfLabel label or context too long");
-  const out = new Uint8Array(2 + 1 + full.length + 1 + context.length);
+  // RFC 8446's labels are ASCII: their bytes are their char codes (a TextEncoder per label cost
+  // more than the HMAC it feeds on Deno); anything else is UTF-8 encoded.
+  let utf8: Uint8Array | undefined;
+  for (let i = 0; i < label.length; i++) {
+    if (label.charCodeAt(i) > 0x7f) {
+      utf8 = new TextEncoder().encode(label);
+      break;
+    }
+  }
+  const n = TLS13_PREFIX.length + (utf8 ? utf8.length : label.length);
+  if (n > 255 || context.length > 255) throw new RangeError("HkdfLabel label or context too long");
+  const out = new Uint8Array(2 + 1 + n + 1 + context.length);
   out[0] = length >>> 8;
   out[1] = length & 0xff;
-  out[2] = full.length;
-  out.set(full, 3);
-  out[3 + full.length] = context.length;
-  out.set(context, 4 + full.length);
+  out[2] = n;
+  out.set(TLS13_PREFIX, 3);
+  const at = 3 + TLS13_PREFIX.length;
+  if (utf8) out.set(utf8, at);
+  else for (let i = 0; i < label.length; i++) out[at + i] = label.charCodeAt(i);
+  out[3 + n] = context.length;
+  out.set(context, 4 + n);
   return out;
 }

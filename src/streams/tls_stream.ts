@@ -27,6 +27,7 @@ import { TlsError } from "../errors.ts";
 import { AlertDescription } from "../handshake/alerts.ts";
 import { concat } from "../wire/bytes.ts";
 import { preferredWriteBehind, releasesWrites, writeStalled } from "../transport/common.ts";
+import { claimDirectIo } from "../transport/direct.ts";
 
 /** A bidirectional byte stream, e.g. a TCP socket's `{ readable, writable }`. */
 export interface ByteDuplex {
@@ -126,8 +127,10 @@ async function bounded(p: Promise<unknown>): Promise<void> {
 
 /** Wrap a sans-IO connection around a transport. Used by {@link connectTls} and {@link acceptTls}. */
 export function tlsStream(conn: TlsConnection, transport: ByteDuplex, options: TlsStreamOptions = {}): TlsStream {
-  const reader = transport.readable.getReader();
-  const writer = transport.writable.getWriter();
+  // The adapter's own reader and writer where it offers them (Deno's sockets: see direct.ts).
+  const direct = claimDirectIo(transport);
+  const reader = direct?.reader ?? transport.readable.getReader();
+  const writer = direct?.writer ?? transport.writable.getWriter();
   let inflight: Promise<boolean> | undefined;
   let transportEnded = false;
   let writerClosed = false;

@@ -7,7 +7,10 @@
  * `conn.closeWrite()`; the resource is closed once both directions are done
  * or on `close()`. (`conn.readable` / `conn.writable` are not used directly
  * because closing `conn.writable` closes the whole resource, which would
- * break TLS half-close.)
+ * break TLS half-close.) A TLS stream over one of these connections skips
+ * the WHATWG streams altogether: it claims the same reads and writes as a
+ * plain reader and writer (`direct.ts`), and the streams are only built if
+ * someone asks for them.
  *
  * Deno's globals are typed locally, so this file also type-checks under
  * `tsc` with Bun's types.
@@ -15,6 +18,7 @@
  * @module
  */
 import { deferred, registerTcpClosed, socketClosedError } from "./common.ts";
+import { type DirectIo, registerDirectIo } from "./direct.ts";
 import {
   DEFAULT_LISTEN_HOST,
   DEFAULT_READ_BUFFER,
@@ -108,74 +112,145 @@ function wrapDenoConn(c: DenoConn, readBuffer: number = DEFAULT_READ_BUFFER): Tc
     if (readDone && writeDone) release();
   };
 
-  const readable = new ReadableStream<Uint8Array>(
-    {
-      start(ctrl) {
-        readController = ctrl;
-      },
-      async pull(ctrl) {
-        if (released) throw socketClosedError("socket closed locally");
-        const size = readSize;
-        const buf = new Uint8Array(size);
-        let n: number | null;
-        try {
-          n = await c.read(buf);
-        } catch (e) {
-          if (released) throw socketClosedError("socket closed locally");
-          release();
-          throw e;
-        }
-        if (n === null) {
-          readDone = true;
-          ctrl.close();
-          maybeRelease();
-          return;
-        }
-        if (n === size && size < READ_SIZE) readSize = size * 2;
-        else if (n < size / 8 && size > FIRST_READ_SIZE) readSize = size / 2; // traffic slowed down: smaller buffers again
-        if (n > 0) ctrl.enqueue(n < size / 2 ? buf.slice(0, n) : buf.subarray(0, n));
-      },
-      cancel() {
-        readDone = true;
-        maybeRelease();
-      },
-    },
-    new ByteLengthQueuingStrategy({ highWaterMark: readBuffer }),
-  );
-
-  const writable = new WritableStream<Uint8Array>({
-    start(ctrl) {
-      // abort() waits for an in-flight write; the signal fires at once (see common.ts).
-      ctrl.signal?.addEventListener("abort", () => release(), { once: true });
-    },
-    async write(chunk) {
-      if (released || writeDone) throw socketClosedError();
-      let off = 0;
-      try {
-        while (off < chunk.byteLength) off += await c.write(off === 0 ? chunk : chunk.subarray(off));
-      } catch (e) {
-        release();
-        throw e;
-      }
-    },
-    async close() {
-      if (released || writeDone) return;
-      writeDone = true;
-      try {
-        await c.closeWrite();
-      } catch {
-        // the peer may be gone; the read side reports that
-      }
-      maybeRelease();
-    },
-    abort() {
+  /** One `conn.read()`: a chunk (maybe empty), or null at EOF. */
+  const readChunk = async (): Promise<Uint8Array | null> => {
+    if (released) throw socketClosedError("socket closed locally");
+    const size = readSize;
+    const buf = new Uint8Array(size);
+    let n: number | null;
+    try {
+      n = await c.read(buf);
+    } catch (e) {
+      if (released) throw socketClosedError("socket closed locally");
       release();
-    },
-  });
+      throw e;
+    }
+    if (n === null) {
+      readDone = true;
+      return null;
+    }
+    if (n === size && size < READ_SIZE) readSize = size * 2;
+    else if (n < size / 8 && size > FIRST_READ_SIZE) readSize = size / 2; // traffic slowed down: smaller buffers again
+    return n < size / 2 ? buf.slice(0, n) : buf.subarray(0, n);
+  };
+  const cancelRead = (): void => {
+    readDone = true;
+    maybeRelease();
+  };
+  const writeAll = async (chunk: Uint8Array): Promise<void> => {
+    if (released || writeDone) throw socketClosedError();
+    let off = 0;
+    try {
+      while (off < chunk.byteLength) off += await c.write(off === 0 ? chunk : chunk.subarray(off));
+    } catch (e) {
+      release();
+      throw e;
+    }
+  };
+  const closeWrite = async (): Promise<void> => {
+    if (released || writeDone) return;
+    writeDone = true;
+    try {
+      await c.closeWrite();
+    } catch {
+      // the peer may be gone; the read side reports that
+    }
+    maybeRelease();
+  };
+
+  const makeReadable = (): ReadableStream<Uint8Array> =>
+    new ReadableStream<Uint8Array>(
+      {
+        start(ctrl) {
+          readController = ctrl;
+        },
+        async pull(ctrl) {
+          const chunk = await readChunk();
+          if (chunk === null) {
+            ctrl.close();
+            maybeRelease();
+          } else if (chunk.byteLength > 0) ctrl.enqueue(chunk);
+        },
+        cancel: cancelRead,
+      },
+      new ByteLengthQueuingStrategy({ highWaterMark: readBuffer }),
+    );
+
+  const makeWritable = (): WritableStream<Uint8Array> =>
+    new WritableStream<Uint8Array>({
+      start(ctrl) {
+        // abort() waits for an in-flight write; the signal fires at once (see common.ts).
+        ctrl.signal?.addEventListener("abort", () => release(), { once: true });
+      },
+      write: writeAll,
+      close: closeWrite,
+      abort() {
+        release();
+      },
+    });
+
+  /**
+   * The streams are built when first asked for (a TLS stream over this
+   * connection uses {@link claim} instead); once claimed they come locked.
+   */
+  let readable: ReadableStream<Uint8Array> | undefined;
+  let writable: WritableStream<Uint8Array> | undefined;
+  let claimed = false;
+
+  /** The reader and writer for a TLS stream (direct.ts): `conn.read`/`conn.write` without the streams. */
+  const claim = (): DirectIo | undefined => {
+    if (readable !== undefined || writable !== undefined) return undefined;
+    claimed = true;
+    /** Writes and close in call order, one `conn.write` sequence at a time, as a WritableStream runs them. */
+    let tail: Promise<unknown> = Promise.resolve();
+    const queue = (f: () => Promise<void>): Promise<void> => {
+      const p = tail.then(f);
+      tail = p.catch(() => {});
+      return p;
+    };
+    return {
+      reader: {
+        async read() {
+          for (;;) {
+            const chunk = await readChunk();
+            if (chunk === null) {
+              maybeRelease();
+              return { done: true };
+            }
+            if (chunk.byteLength > 0) return { done: false, value: chunk };
+          }
+        },
+        cancel() {
+          cancelRead();
+          return Promise.resolve();
+        },
+      },
+      writer: {
+        write: (chunk?: Uint8Array) => queue(() => writeAll(chunk ?? new Uint8Array(0))),
+        close: () => queue(closeWrite),
+        abort() {
+          release();
+          return Promise.resolve();
+        },
+      },
+    };
+  };
 
   const conn: TcpConnection = {
-    readable,
-    writable,
+    get readable() {
+      if (readable === undefined) {
+        readable = makeReadable();
+        if (claimed) readable.getReader(); // the TLS stream reads the socket itself
+      }
+      return readable;
+    },
+    get writable() {
+      if (writable === undefined) {
+        writable = makeWritable();
+        if (claimed) writable.getWriter();
+      }
+      return writable;
+    },
     remoteAddress: c.remoteAddr.hostname ?? "",
     remotePort: c.remoteAddr.port ?? 0,
     close() {
@@ -189,6 +264,7 @@ function wrapDenoConn(c: DenoConn, readBuffer: number = DEFAULT_READ_BUFFER): Tc
     },
   };
   registerTcpClosed(conn, closed.promise, true); // write() settles once conn.write() took every byte
+  registerDirectIo(conn, claim);
   return conn;
 }
 

@@ -32,6 +32,7 @@ const ALLOWED: Record<string, string> = {
   "cli/io.ts:guarded": "per-stream side table in the CLI's process I/O",
   // Transport adapter (not the sans-IO core): the close promise of each socket object.
   "transport/common.ts:CLOSED": "per-socket side table in an I/O adapter",
+  "transport/direct.ts:DIRECT": "per-socket side table in an I/O adapter (a socket's own reader and writer, claimed once)",
 };
 
 function files(dir: string): string[] {

@@ -35,7 +35,9 @@ describe("auto provider", () => {
         const c = row[k];
         const impls = typeof c === "object" ? [c.small, c.large] : [c];
         // "openssl" (libcrypto through Deno's FFI) only for AES-GCM, which falls back where it does not load.
-        const allowed = k === "AES-128-GCM" || k === "AES-256-GCM" ? ["noble", "webcrypto", "node", "openssl"] : ["noble", "webcrypto", "node"];
+        const allowed = k === "AES-128-GCM" || k === "AES-256-GCM"
+          ? ["noble", "webcrypto", "node", "openssl"]
+          : ["noble", "webcrypto", "node", "noble-keyed"];
         for (const i of impls) expect(allowed).toContain(i);
         if (typeof c === "object") expect(c.threshold).toBeGreaterThan(0);
       }

@@ -7,6 +7,11 @@ import { describe, expect, test } from "bun:test";
 import { hkdfLabel } from "../../src/crypto/provider.ts";
 import { fromHex, toHex, utf8 } from "../../src/wire/bytes.ts";
 import { PROVIDERS } from "../providers.ts";
+import { autoProvider } from "../../src/crypto/auto.ts";
+import type { CryptoProvider } from "../../src/crypto/provider.ts";
+
+/** Every provider, plus the Deno row of `auto` (SHA-256 HKDF-Expand on the keyed noble HMAC) on whatever runtime runs this. */
+const CASES: readonly CryptoProvider[] = [...PROVIDERS, { ...autoProvider({ runtime: "deno" }), name: "auto, deno row (noble-keyed)" }];
 
 const range = (start: number, end: number): Uint8Array => Uint8Array.from({ length: end - start + 1 }, (_, i) => start + i);
 
@@ -44,7 +49,7 @@ const RFC5869 = [
   },
 ];
 
-for (const p of PROVIDERS) {
+for (const p of CASES) {
   describe(`hash/hmac/hkdf [${p.name}]`, () => {
     test("SHA-256 and SHA-384 of 'abc' (FIPS 180-2)", async () => {
       expect(toHex(await p.hash("SHA-256", utf8("abc")))).toBe(
@@ -165,7 +170,7 @@ describe("SHA-384 HKDF agrees across providers", () => {
 
   test("HMAC with an empty key and data agrees", async () => {
     const outs: string[] = [];
-    for (const p of PROVIDERS) {
+    for (const p of CASES) {
       outs.push(toHex(await p.hmac("SHA-384", new Uint8Array(0), new Uint8Array(0))));
       outs.push(toHex(await p.hmac("SHA-256", new Uint8Array(0), new Uint8Array(0))));
     }

@@ -2,7 +2,10 @@
  * The runtime smoke check shared by deno_smoke.ts (run with Deno) and
  * node_smoke.ts (bundled with Bun, run with Node): through the runtime's own
  * TCP adapter on 127.0.0.1, a PSK handshake, an echo of 1 MiB, a clean
- * close, transport backpressure and a server-side handshake timeout. Throws
+ * close, transport backpressure and a server-side handshake timeout; on Deno,
+ * that a TLS stream reads and writes the socket itself (src/transport/direct.ts:
+ * the connection's streams come locked) unless its streams were already in
+ * use, and both ways echo. Throws
  * on any failure; every wait is bounded. Not a test file.
  */
 import { connect } from "../../src/client/connect.ts";
@@ -10,6 +13,8 @@ import { auto } from "../../src/crypto/auto.ts";
 import { createPsk } from "../../src/psk/external_psk.ts";
 import { listen } from "../../src/server/listen.ts";
 import { connectTcp, listenTcp, tcpBackend, type TcpConnection } from "../../src/transport/index.ts";
+import { connectTls } from "../../src/streams/tls_stream.ts";
+import { claimDirectIo } from "../../src/transport/direct.ts";
 
 function check(cond: unknown, what: string): asserts cond {
   if (!cond) throw new Error(`smoke check failed: ${what}`);
@@ -71,6 +76,65 @@ export async function smoke(expectedBackend: "deno" | "node"): Promise<string> {
     await within(writing, 5000, "echo write");
     check(got === data.length, `echoed ${got} bytes`);
     await within(tls.closed, 5000, "tls closed");
+
+    // Deno: a TLS stream claims the socket's own reader and writer (its streams, built on
+    // demand, come locked); over a connection whose streams are in use it uses them.
+    if (expectedBackend === "deno") {
+      // The claim itself, on a raw echo: once, then the streams come locked; writes in order, EOF, half-close.
+      const echoL = await listenTcp({ port: 0 }, (c) => {
+        const io = claimDirectIo(c);
+        check(io !== undefined && claimDirectIo(c) === undefined, "a Deno connection offers its reader and writer once");
+        check(c.readable.locked && c.writable.locked, "claimed connection's streams come locked");
+        void (async () => {
+          for (;;) {
+            const { value, done } = await io.reader.read();
+            if (done) break;
+            void io.writer.write(value); // not awaited: the writer keeps the order
+          }
+          await io.writer.close();
+        })();
+      });
+      try {
+        const c = await connectTcp({ host: "127.0.0.1", port: echoL.port });
+        const w = c.writable.getWriter();
+        const r = c.readable.getReader();
+        const sent = new Uint8Array(300_000).map((_, i) => (i * 13) & 0xff);
+        for (let o = 0; o < sent.length; o += 30_000) await w.write(sent.subarray(o, o + 30_000));
+        await w.close();
+        let n = 0;
+        for (;;) {
+          const { value, done } = await within(r.read(), 5000, "raw direct echo");
+          if (done) break;
+          for (let i = 0; i < value.length; i += 89) check(value[i] === sent[n + i], `raw direct echo byte ${n + i}`);
+          n += value.length;
+        }
+        check(n === sent.length, `raw direct echo ${n} bytes`);
+        c.close();
+      } finally {
+        await echoL.close();
+      }
+      for (const touched of [false, true]) {
+        const tcp = await connectTcp({ host: server.host, port: server.port });
+        if (touched) check(!tcp.readable.locked && !tcp.writable.locked, "streams built unlocked before a TLS stream");
+        const t = connectTls(tcp, { psks: [createPsk({ identity: "smoke", secret })], provider: auto });
+        check(tcp.readable.locked && tcp.writable.locked, `streams locked under the TLS stream (streams used first: ${touched})`);
+        await within(t.handshake, 5000, "direct handshake");
+        const tw = t.writable.getWriter();
+        const tr = t.readable.getReader();
+        const msg = new Uint8Array(70_000).map((_, i) => i & 0xff); // more than one record and one read
+        await tw.write(msg);
+        await tw.close();
+        let n = 0;
+        for (;;) {
+          const { value, done } = await within(tr.read(), 5000, "direct echo read");
+          if (done) break;
+          for (let i = 0; i < value.length; i += 97) check(value[i] === msg[n + i], `direct echo byte ${n + i}`);
+          n += value.length;
+        }
+        check(n === msg.length, `direct echo ${n} bytes (streams used first: ${touched})`);
+        await within(t.closed, 5000, "direct tls closed");
+      }
+    }
 
     // A raw client that never sends a ClientHello is timed out and freed.
     const raw = await connectTcp({ host: server.host, port: server.port });
