@@ -228,6 +228,28 @@ export function aeadTagLength(alg: AeadAlgorithm): 8 | 16 {
 
 /** Encode the HkdfLabel structure (RFC 8446 §7.1). Shared by every provider. */
 export function hkdfLabel(label: string, context: Uint8Array, length: number): Uint8Array {
+  // Labels are ASCII in practice: written char by char after the "tls13 " prefix (no TextEncoder
+  // or string concatenation on the ~26 expansions of a handshake side); anything else is UTF-8.
+  for (let i = 0; i < label.length; i++) if (label.charCodeAt(i) > 0x7f) return hkdfLabelUtf8(label, context, length);
+  const n = 6 + label.length;
+  if (n > 255 || context.length > 255) throw new RangeError("HkdfLabel label or context too long");
+  const out = new Uint8Array(4 + n + context.length);
+  out[0] = length >>> 8;
+  out[1] = length & 0xff;
+  out[2] = n;
+  out[3] = 0x74; // "tls13 "
+  out[4] = 0x6c;
+  out[5] = 0x73;
+  out[6] = 0x31;
+  out[7] = 0x33;
+  out[8] = 0x20;
+  for (let i = 0; i < label.length; i++) out[9 + i] = label.charCodeAt(i);
+  out[3 + n] = context.length;
+  out.set(context, 4 + n);
+  return out;
+}
+
+function hkdfLabelUtf8(label: string, context: Uint8Array, length: number): Uint8Array {
   const full = new TextEncoder().encode("tls13 " + label);
   if (full.length > 255 || context.length > 255) throw new RangeError("HkdfLabel label or context too long");
   const out = new Uint8Array(2 + 1 + full.length + 1 + context.length);
