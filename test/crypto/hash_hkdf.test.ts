@@ -177,3 +177,51 @@ describe("SHA-384 HKDF agrees across providers", () => {
     for (let i = 2; i < outs.length; i++) expect(outs[i]).toBe(outs[i % 2]!);
   });
 });
+
+describe("short and odd lengths agree across providers (node's one-block path, Bun's CryptoHasher)", () => {
+  test("HKDF-Expand of every length up to 2*HashLen+1 is the prefix of the longest output", async () => {
+    for (const alg of ["SHA-256", "SHA-384"] as const) {
+      const n = alg === "SHA-256" ? 32 : 48;
+      const prk = range(0x40, 0x40 + n - 1);
+      const info = range(1, 9);
+      for (const p of PROVIDERS) {
+        const full = await p.hkdfExpand(alg, prk, info, 2 * n + 1);
+        for (let len = 0; len <= 2 * n + 1; len++) {
+          const got = await p.hkdfExpand(alg, prk, info, len);
+          expect(`${p.name} ${alg} ${len} ${toHex(got)}`).toBe(`${p.name} ${alg} ${len} ${toHex(full.subarray(0, len))}`);
+        }
+      }
+    }
+  });
+
+  test("HMAC with keys shorter than, equal to and longer than the block agrees", async () => {
+    for (const alg of ["SHA-256", "SHA-384"] as const) {
+      for (const keyLen of [1, 32, 64, 128, 129, 200]) {
+        const key = range(0, keyLen - 1);
+        const data = range(7, 7 + 150);
+        const outs = await Promise.all(PROVIDERS.map(async (p) => toHex(await p.hmac(alg, key, data))));
+        for (const o of outs) expect(`${alg} ${keyLen} ${o}`).toBe(`${alg} ${keyLen} ${outs[0]}`);
+      }
+    }
+  });
+});
+
+describe("hkdfLabel", () => {
+  test("the RFC 8446 §7.1 structure, byte for byte", () => {
+    expect(toHex(hkdfLabel("key", new Uint8Array(0), 16))).toBe("0010" + "09" + toHex(utf8("tls13 key")) + "00");
+    expect(toHex(hkdfLabel("c hs traffic", range(1, 3), 0x0130))).toBe("0130" + "12" + toHex(utf8("tls13 c hs traffic")) + "03010203");
+  });
+
+  test("a non-ASCII label is encoded as UTF-8", () => {
+    const label = "é✓ x";
+    const full = utf8("tls13 " + label);
+    expect(full.length).toBe(6 + 2 + 3 + 2); // é is 2 bytes, ✓ 3
+    expect(toHex(hkdfLabel(label, new Uint8Array([9]), 32))).toBe("0020" + full.length.toString(16).padStart(2, "0") + toHex(full) + "0109");
+  });
+
+  test("a label or context over 255 bytes is refused", () => {
+    expect(() => hkdfLabel("x".repeat(250), new Uint8Array(0), 32)).toThrow(RangeError);
+    expect(() => hkdfLabel("é".repeat(125), new Uint8Array(0), 32)).toThrow(RangeError);
+    expect(() => hkdfLabel("key", new Uint8Array(256), 32)).toThrow(RangeError);
+  });
+});
