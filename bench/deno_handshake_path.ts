@@ -31,7 +31,7 @@ import type { ExpandLabelRequest } from "../src/crypto/provider.ts";
 import { keyedHmac } from "../src/crypto/hmac_keyed.ts";
 import { stageJobsOf } from "../src/crypto/stages.ts";
 import { clientConnection, serverConnection } from "../src/connection/create.ts";
-import type { TlsConnection } from "../src/connection/connection.ts";
+import { pump } from "./lib/pump.ts";
 import { acceptTls, connectTls, type TlsStream } from "../src/streams/tls_stream.ts";
 import { connect } from "../src/client/connect.ts";
 import { listen } from "../src/server/listen.ts";
@@ -138,17 +138,6 @@ async function layers(): Promise<void> {
   const server: ServerConfig = { ...base, psks: [createPsk({ identity: "bench", secret: key })] } as ServerConfig;
   const PING = new Uint8Array([1]);
 
-  const pump = async (a: TlsConnection, b: TlsConnection) => {
-    for (let moved = true; moved;) {
-      moved = false;
-      for (const [x, y] of [[a, b], [b, a]] as const) {
-        for (const r of x.takeOutput()) {
-          moved = true;
-          await y.feed(r);
-        }
-      }
-    }
-  };
   const inMemory = async () => {
     const c = clientConnection(client);
     const s = serverConnection(server);

@@ -10,7 +10,7 @@
  * @module
  */
 import { clientConnection, serverConnection } from "../src/connection/create.ts";
-import type { TlsConnection } from "../src/connection/connection.ts";
+import { pump } from "./lib/pump.ts";
 import type { CipherSuiteName, PskKeyExchangeModeName } from "../src/config.ts";
 import type { CryptoProvider } from "../src/crypto/provider.ts";
 import { noble } from "../src/crypto/noble.ts";
@@ -22,18 +22,6 @@ const args: string[] = (globalThis as { Deno?: { args: string[] } }).Deno?.args 
 const QUICK = args.includes("--quick");
 const HANDSHAKE_MS = QUICK ? 300 : 1500;
 const TRANSFER_BYTES = QUICK ? 4 << 20 : 32 << 20;
-
-async function pump(a: TlsConnection, b: TlsConnection): Promise<void> {
-  for (let moved = true; moved;) {
-    moved = false;
-    for (const [x, y] of [[a, b], [b, a]] as const) {
-      for (const r of x.takeOutput()) {
-        moved = true;
-        await y.feed(r);
-      }
-    }
-  }
-}
 
 const secret = crypto.getRandomValues(new Uint8Array(32));
 const psks = {

@@ -13,7 +13,7 @@
  * @module
  */
 import { clientConnection, serverConnection } from "../src/connection/create.ts";
-import type { TlsConnection } from "../src/connection/connection.ts";
+import { pump } from "./lib/pump.ts";
 import type { PskKeyExchangeModeName } from "../src/config.ts";
 import type { CryptoProvider } from "../src/crypto/provider.ts";
 import { noble } from "../src/crypto/noble.ts";
@@ -31,18 +31,6 @@ function option(name: string, fallback: number): number {
 }
 const ROUNDS = option("--rounds", 5);
 const MS = option("--ms", 400);
-
-async function pump(a: TlsConnection, b: TlsConnection): Promise<void> {
-  for (let moved = true; moved;) {
-    moved = false;
-    for (const [x, y] of [[a, b], [b, a]] as const) {
-      for (const r of x.takeOutput()) {
-        moved = true;
-        await y.feed(r);
-      }
-    }
-  }
-}
 
 const secret = crypto.getRandomValues(new Uint8Array(32));
 const cPsk = createPsk({ identity: "bench", secret });

@@ -18,6 +18,23 @@ interface Setup {
   server: TcpConnection;
 }
 
+/**
+ * Write 1 MiB chunks to a peer that does not read until one write has not
+ * settled after 300 ms (the socket waits for drain); that write's promise,
+ * boxed (an async function returning it would wait for it), or undefined if
+ * 256 MiB all settled. `settled` runs after each write that did.
+ */
+async function writeUntilBlocked(w: WritableStreamDefaultWriter<Uint8Array>, settled?: () => void): Promise<{ pending: Promise<void> } | undefined> {
+  const chunk = new Uint8Array(MiB);
+  for (let i = 0; i < 256; i++) {
+    const p = w.write(chunk);
+    const r = await Promise.race([p.then(() => "ok" as const), sleep(300).then(() => "blocked" as const)]);
+    if (r === "blocked") return { pending: p };
+    settled?.();
+  }
+  return undefined;
+}
+
 async function setup(serverSide: Adapter, clientSide: Adapter): Promise<Setup> {
   let accepted!: (c: TcpConnection) => void;
   const serverConn = new Promise<TcpConnection>((r) => (accepted = r));
@@ -49,14 +66,8 @@ test("Bun's sockets report a write stalled on a peer that does not read, until t
     const stalled = writeStalled(client);
     expect(stalled()).toBe(false);
     const w = client.writable.getWriter();
-    const chunk = new Uint8Array(MiB);
-    let pending: Promise<void> | undefined;
-    for (let i = 0; i < 256 && !pending; i++) {
-      const p = w.write(chunk);
-      const r = await Promise.race([p.then(() => "ok" as const), sleep(300).then(() => "blocked" as const)]);
-      if (r === "blocked") pending = p;
-      else expect(stalled()).toBe(false); // a write that settled left nothing waiting
-    }
+    // a write that settled left nothing waiting
+    const pending = (await writeUntilBlocked(w, () => expect(stalled()).toBe(false)))?.pending;
     expect(pending).toBeDefined();
     expect(stalled()).toBe(true);
     // The peer reads: the write completes and the probe clears.
@@ -168,13 +179,7 @@ for (const serverSide of ADAPTERS) {
         const s = await setup(serverSide, clientSide);
         try {
           const w = s.client.writable.getWriter();
-          const chunk = new Uint8Array(MiB);
-          let pending: Promise<void> | undefined;
-          for (let i = 0; i < 256 && !pending; i++) {
-            const p = w.write(chunk);
-            const r = await Promise.race([p.then(() => "ok" as const), sleep(300).then(() => "blocked" as const)]);
-            if (r === "blocked") pending = p;
-          }
+          const pending = (await writeUntilBlocked(w))?.pending;
           expect(pending).toBeDefined();
           pending!.catch(() => {});
           const aborting = w.abort(new Error("give up"));
