@@ -70,6 +70,11 @@ export type Request =
     readonly data: Uint8Array;
     readonly signature: Uint8Array;
   }
+  /**
+   * Run `alg` (a throwaway key, 16 KiB records sealed and opened) for about `ms`, so that the
+   * JIT of this worker has compiled it before the first record batch (fire and forget).
+   */
+  | { readonly id: number; readonly op: "warm"; readonly alg: AeadAlgorithm; readonly ms: number }
   /** Tests of crash and hang recovery: `crash` throws an uncaught error in the worker, `hang` spins forever. */
   | { readonly id: number; readonly op: "fault"; readonly kind: "crash" | "hang" };
 
