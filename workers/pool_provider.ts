@@ -279,7 +279,8 @@ class PoolKeyPairHandle {
 const keyRegistry = new FinalizationRegistry<{ pool: CryptoPool; id: number }>((h) => h.pool.broadcast({ op: "dropKeys", keyIds: [h.id] }));
 let nextKeyId = 1;
 
-type Item = { nonce: Uint8Array; aad: Uint8Array; data: Uint8Array };
+/** A record of a batch; `tail` (a record's trailer, sealing a flush) follows `data`, packed without joining them first. */
+type Item = { nonce: Uint8Array; aad: Uint8Array; data: Uint8Array; tail?: Uint8Array };
 
 /** content ‖ trailer in one buffer. */
 function joinParts(content: Uint8Array, trailer: Uint8Array): Uint8Array {
@@ -426,7 +427,8 @@ class PoolAeadKey implements AeadKey {
     let work: Promise<void>;
     try {
       if (this.#offload(bytes)) {
-        const batch = items.map((i) => ({ nonce: i.nonce, aad: out.subarray(i.at - 5, i.at), data: joinParts(i.content, i.trailer) }));
+        // Content and trailer go into the packed buffer as they are (one copy; joining them first made two).
+        const batch = items.map((i) => ({ nonce: i.nonce, aad: out.subarray(i.at - 5, i.at), data: i.content, tail: i.trailer }));
         work = this.#pooled("seal", batch, bytes).then((cts) => cts.forEach((ct, n) => out.set(ct!, items[n]!.at)));
       } else if (this.#inline.sealRecordInto) {
         // At once, not through the pacer: the caller may change `content` once this returns, so a
@@ -561,7 +563,7 @@ class PoolAeadKey implements AeadKey {
     let acc = 0;
     for (const i of items) {
       cur.push(i);
-      acc += i.data.length;
+      acc += i.data.length + (i.tail?.length ?? 0);
       if (acc >= target * (chunks.length + 1) && chunks.length < parts - 1) {
         chunks.push(cur);
         cur = [];
