@@ -548,7 +548,6 @@ class PoolAeadKey implements AeadKey {
       const samples = (this.#cost.pooledAead[this.algorithm] ??= []);
       samples.push(perKiB);
       if (samples.length > Math.max(1, this.#policy.exploreRun)) samples.shift();
-      if ((globalThis as any).process?.env?.PPDBG) console.error(`pooled ${dir} ${bytes} ${perKiB.toFixed(1)} us/KiB inline ${this.#cost.aead[this.algorithm].toFixed(1)} rtt ${this.#pool.roundTripUs.toFixed(0)}`);
     }
     return out;
   }
