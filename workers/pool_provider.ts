@@ -59,6 +59,22 @@ export interface OffloadPolicy {
    * at most this often (ms) one goes the other way, to keep both figures current.
    */
   exploreMs: number;
+  /**
+   * A try of the pool for record batches (the first, and each later one while
+   * inline is ahead) is a run of this many consecutive batches, and the pooled
+   * estimate is the best of the last run: a lone batch every `exploreMs` met
+   * idle workers, cold (their JIT, their wake-up), and measured 34–309 µs/KiB
+   * for noble ChaCha20 against 8–10 inline, so the pool never won again (below).
+   */
+  exploreRun: number;
+  /**
+   * When this provider first makes a key of a pure-JS AEAD, each worker runs
+   * that AEAD for about this long (ms; 0: not), off the main thread, so that
+   * its JIT has compiled it before the first batch (again in a replaced
+   * worker). Without it the first ChaCha20 batches in a fresh worker measured
+   * 233, 43, 31, 27 µs/KiB, warm 5–10.
+   */
+  warmMs: number;
   /** Ephemeral key pairs per group kept ready in the workers (0: generate on demand). */
   keyPairStock: number;
   /**
@@ -93,6 +109,8 @@ export const DEFAULT_OFFLOAD_POLICY: Readonly<OffloadPolicy> = Object.freeze({
   keyPairStock: 8,
   alwaysMinBytes: 1024,
   exploreMs: 500,
+  exploreRun: 4,
+  warmMs: 40,
 });
 
 /** Adjustments of the adaptive policy: any of its numbers, and any entries of its per-algorithm and per-group tables. */
@@ -261,10 +279,8 @@ class PoolKeyPairHandle {
 const keyRegistry = new FinalizationRegistry<{ pool: CryptoPool; id: number }>((h) => h.pool.broadcast({ op: "dropKeys", keyIds: [h.id] }));
 let nextKeyId = 1;
 
-type Item = { nonce: Uint8Array; aad: Uint8Array; data: Uint8Array };
-
-/** Pooled record-batch samples kept per AEAD (see {@link CostModel.pooledAead}). */
-const POOLED_SAMPLES = 4;
+/** A record of a batch; `tail` (a record's trailer, sealing a flush) follows `data`, packed without joining them first. */
+type Item = { nonce: Uint8Array; aad: Uint8Array; data: Uint8Array; tail?: Uint8Array };
 
 /** content ‖ trailer in one buffer. */
 function joinParts(content: Uint8Array, trailer: Uint8Array): Uint8Array {
@@ -284,11 +300,13 @@ interface CostModel {
   signature: number;
   /**
    * Wall µs per KiB of the last record batches sent to the pool (hand-over, work, answer), by
-   * AEAD, newest last (at most {@link POOLED_SAMPLES}); absent until one ran. The estimate is
-   * their minimum: a worker's first batches run cold (its JIT), and with the other way picked a
-   * sample comes only every `exploreMs`, so an average kept one cold batch for seconds.
+   * AEAD, newest last (at most {@link OffloadPolicy.exploreRun}); absent until one ran. The
+   * estimate is their minimum: a worker's first batches run cold (its JIT, its wake-up), so
+   * the pool is tried with a run of batches, and an average kept one cold batch for seconds.
    */
   pooledAead: Partial<Record<AeadAlgorithm, number[]>>;
+  /** Batches still to go to the pool in the current try of it, by AEAD. */
+  run: Partial<Record<AeadAlgorithm, number>>;
   /** When a record batch last went the way the estimates did not pick (ms). */
   exploredAt: number;
 }
@@ -296,8 +314,14 @@ interface CostModel {
 /*
  * Record batches compare what each way measured, per KiB: inline (the seal
  * or open alone) and pooled (post to answer, wall). Every `exploreMs` a
- * batch goes the other way, so that both figures stay current (each try
- * costs at most one batch's difference: below 2 % at ~250 batches/s). Why
+ * batch goes the other way (to the pool: a run of `exploreRun` batches), so
+ * that both figures stay current (a try costs at most its batches'
+ * difference: ~4 % at ~250 batches/s where the pool loses). A lone pooled
+ * batch was not enough: after the handshake rows of the bench (the pool's
+ * workers idle for seconds) the first ChaCha batches measured 309, 118, 38,
+ * 34 µs/KiB (one every 500 ms, each to cold workers) against 8–10 inline,
+ * and `pool(auto)` stayed inline (1.03× `auto`) where the same row run alone
+ * offloaded (1.28×). Why
  * not the round-trip model: a probe of an idle worker measured cold
  * wake-ups (1.4–3.9 ms at load 4–8, against 46 µs for workers kept busy),
  * so the policy kept 256 KiB ChaCha batches inline and the workers stayed
@@ -403,7 +427,8 @@ class PoolAeadKey implements AeadKey {
     let work: Promise<void>;
     try {
       if (this.#offload(bytes)) {
-        const batch = items.map((i) => ({ nonce: i.nonce, aad: out.subarray(i.at - 5, i.at), data: joinParts(i.content, i.trailer) }));
+        // Content and trailer go into the packed buffer as they are (one copy; joining them first made two).
+        const batch = items.map((i) => ({ nonce: i.nonce, aad: out.subarray(i.at - 5, i.at), data: i.content, tail: i.trailer }));
         work = this.#pooled("seal", batch, bytes).then((cts) => cts.forEach((ct, n) => out.set(ct!, items[n]!.at)));
       } else if (this.#inline.sealRecordInto) {
         // At once, not through the pacer: the caller may change `content` once this returns, so a
@@ -462,14 +487,20 @@ class PoolAeadKey implements AeadKey {
     const pool = this.#pool;
     if (pool.closed || pool.inFlight > pool.size * this.#policy.maxQueuePerWorker) return false;
     const c = this.#cost;
-    const samples = c.pooledAead[this.algorithm];
+    const alg = this.algorithm;
+    const left = c.run[alg] ?? 0;
+    // A try of the pool under way: its batches go there back to back (warm workers).
+    if (left > 0) return (c.run[alg] = left - 1), true;
+    const samples = c.pooledAead[alg];
     const now = performance.now();
-    // Nothing measured yet: one batch goes to learn what it costs there.
-    if (samples === undefined) return (c.exploredAt = now), true;
-    const pick = Math.min(...samples) < c.aead[this.algorithm];
+    const tryPool = () => ((c.exploredAt = now), (c.run[alg] = Math.max(1, this.#policy.exploreRun) - 1), true);
+    // Nothing measured yet: a run of batches goes there to learn what it costs.
+    if (samples === undefined) return tryPool();
+    const pick = Math.min(...samples) < c.aead[alg];
     if (now - c.exploredAt < this.#policy.exploreMs) return pick;
+    if (!pick) return tryPool();
     c.exploredAt = now;
-    return !pick;
+    return false;
   }
 
   #batch(dir: "seal" | "open", items: Item[]): Promise<(Uint8Array | null)[]> {
@@ -516,7 +547,7 @@ class PoolAeadKey implements AeadKey {
       const perKiB = ((performance.now() - t0) * 1000 * 1024) / bytes;
       const samples = (this.#cost.pooledAead[this.algorithm] ??= []);
       samples.push(perKiB);
-      if (samples.length > POOLED_SAMPLES) samples.shift();
+      if (samples.length > Math.max(1, this.#policy.exploreRun)) samples.shift();
     }
     return out;
   }
@@ -531,7 +562,7 @@ class PoolAeadKey implements AeadKey {
     let acc = 0;
     for (const i of items) {
       cur.push(i);
-      acc += i.data.length;
+      acc += i.data.length + (i.tail?.length ?? 0);
       if (acc >= target * (chunks.length + 1) && chunks.length < parts - 1) {
         chunks.push(cur);
         cur = [];
@@ -599,7 +630,7 @@ export function poolProvider(options: PoolProviderOptions = {}): PoolProvider {
     usPerKiB: { ...DEFAULT_OFFLOAD_POLICY.usPerKiB, ...options.offload?.usPerKiB },
     kexUs: { ...DEFAULT_OFFLOAD_POLICY.kexUs, ...options.offload?.kexUs },
   };
-  const cost: CostModel = { aead: { ...policy.usPerKiB }, kex: { ...policy.kexUs }, signature: policy.signatureUs, pooledAead: {}, exploredAt: 0 };
+  const cost: CostModel = { aead: { ...policy.usPerKiB }, kex: { ...policy.kexUs }, signature: policy.signatureUs, pooledAead: {}, run: {}, exploredAt: 0 };
   const ewma = (old: number, us: number) => old + (us - old) / 8;
   const made = inlineProvider(over);
   const inlineP = Promise.resolve(made);
@@ -628,10 +659,25 @@ export function poolProvider(options: PoolProviderOptions = {}): PoolProvider {
     return inlineP.then((q) => (js ? pacer.run(() => f(q)) : f(q)));
   };
 
+  /** Workers (slot → generation) that have run each AEAD (see {@link OffloadPolicy.warmMs}). */
+  const warmed = new Map<AeadAlgorithm, Map<Slot, number>>();
+  function warm(alg: AeadAlgorithm): void {
+    if (policy.warmMs <= 0 || pool.closed) return;
+    let seen = warmed.get(alg);
+    if (!seen) warmed.set(alg, seen = new Map());
+    for (let i = 0; i < pool.size; i++) {
+      const slot = pool.slotAt(i);
+      if (seen.get(slot) === slot.gen) continue;
+      seen.set(slot, slot.gen);
+      pool.notify(slot, slot.gen, { op: "warm", alg, ms: policy.warmMs });
+    }
+  }
+
   function importAeadKey(alg: AeadAlgorithm, key: Uint8Array): Promise<AeadKey> {
     const js = inJs(alg);
     // Native AEAD stays inline under the adaptive policy: no pool path at all (the round trip costs more than the seal).
     if (adaptive && !js && resolvedInline) return resolvedInline.importAeadKey(alg, key);
+    if (js) warm(alg);
     return inlineP.then(async (p) => {
       const inline = await p.importAeadKey(alg, key);
       if (adaptive && !js) return inline;

@@ -70,6 +70,11 @@ export type Request =
     readonly data: Uint8Array;
     readonly signature: Uint8Array;
   }
+  /**
+   * Run `alg` (a throwaway key, 16 KiB records sealed and opened) for about `ms`, so that the
+   * JIT of this worker has compiled it before the first record batch (fire and forget).
+   */
+  | { readonly id: number; readonly op: "warm"; readonly alg: AeadAlgorithm; readonly ms: number }
   /** Tests of crash and hang recovery: `crash` throws an uncaught error in the worker, `hang` spins forever. */
   | { readonly id: number; readonly op: "fault"; readonly kind: "crash" | "hang" };
 
@@ -130,10 +135,14 @@ export function nextTurn(f: () => void): void {
   else setTimeout(f, 0);
 }
 
-/** Pack a batch into one buffer (the one copy on the sending side). */
-export function packItems(items: readonly { readonly nonce: Uint8Array; readonly aad: Uint8Array; readonly data: Uint8Array }[]): PackedItems {
+/**
+ * Pack a batch into one buffer (the one copy on the sending side). An item's
+ * `tail`, if any, follows its `data` (a record's content and its trailer go
+ * in without being joined first).
+ */
+export function packItems(items: readonly { readonly nonce: Uint8Array; readonly aad: Uint8Array; readonly data: Uint8Array; readonly tail?: Uint8Array }[]): PackedItems {
   let total = 0;
-  for (const i of items) total += i.nonce.length + i.aad.length + i.data.length;
+  for (const i of items) total += i.nonce.length + i.aad.length + i.data.length + (i.tail?.length ?? 0);
   const out = new Uint8Array(total);
   const lens = new Uint32Array(items.length * 3);
   let o = 0;
@@ -144,9 +153,10 @@ export function packItems(items: readonly { readonly nonce: Uint8Array; readonly
     o += i.aad.length;
     out.set(i.data, o);
     o += i.data.length;
+    if (i.tail) out.set(i.tail, o), o += i.tail.length;
     lens[n * 3] = i.nonce.length;
     lens[n * 3 + 1] = i.aad.length;
-    lens[n * 3 + 2] = i.data.length;
+    lens[n * 3 + 2] = i.data.length + (i.tail?.length ?? 0);
   });
   return { buf: out.buffer, lens };
 }

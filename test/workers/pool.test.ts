@@ -124,8 +124,9 @@ describe("crypto pool: records", () => {
 
   test("adaptive records: the first big batch goes to the pool (to measure it); then the way that measured less per KiB", async () => {
     // Inline cost seeded far above / far below anything the pool can measure; exploreMs huge: no second try.
-    const poolWins = poolProvider({ over: "noble", size: 1, offload: { usPerKiB: { "CHACHA20-POLY1305": 1e6 }, exploreMs: 1e9 } });
-    const inlineWins = poolProvider({ over: "noble", size: 1, offload: { usPerKiB: { "CHACHA20-POLY1305": 1e-6 }, exploreMs: 1e9 } });
+    // exploreRun 1: the pool is tried with a single batch.
+    const poolWins = poolProvider({ over: "noble", size: 1, offload: { usPerKiB: { "CHACHA20-POLY1305": 1e6 }, exploreMs: 1e9, exploreRun: 1 } });
+    const inlineWins = poolProvider({ over: "noble", size: 1, offload: { usPerKiB: { "CHACHA20-POLY1305": 1e-6 }, exploreMs: 1e9, exploreRun: 1 } });
     try {
       for (const [p, want] of [[poolWins, [true, true, true]], [inlineWins, [true, false, false]]] as const) {
         await settled(p.pool);
@@ -142,6 +143,66 @@ describe("crypto pool: records", () => {
     } finally {
       await poolWins.close();
       await inlineWins.close();
+    }
+  });
+
+  test("adaptive records: a try of the pool is a run of exploreRun batches back to back (one cold batch is no measure), then the cheaper way", async () => {
+    // Inline seeded far below anything the pool can measure: after the run, inline; the next try (exploreMs 0) is a run again.
+    const p = poolProvider({ over: "noble", size: 2, offload: { usPerKiB: { "CHACHA20-POLY1305": 1e-6 }, exploreMs: 1e9, exploreRun: 3 } });
+    try {
+      await settled(p.pool);
+      const k = await p.importAeadKey("CHACHA20-POLY1305", new Uint8Array(32));
+      const went: boolean[] = [];
+      for (let i = 0; i < 5; i++) {
+        const before = p.pool.stats.jobs;
+        const r = k.sealMany!(records(4, 16384));
+        went.push(p.pool.stats.jobs > before);
+        expect((await r).length).toBe(4);
+      }
+      expect(went).toEqual([true, true, true, false, false]);
+    } finally {
+      await p.close();
+    }
+  });
+
+  test("a pure-JS AEAD is warmed in every worker once, when the first key of it is made (and again in a replaced worker); native AEAD is not", async () => {
+    const p = poolProvider({ over: "noble", size: 2 });
+    const native = poolProvider({ over: "auto", size: 2, policy: "always" });
+    try {
+      await settled(p.pool);
+      const tick = () => new Promise((r) => setTimeout(r, 0));
+      const posted = () => p.pool.stats.messagesPosted;
+      let before = posted();
+      await p.importAeadKey("CHACHA20-POLY1305", new Uint8Array(32));
+      await tick();
+      expect(posted() - before).toBe(2); // one "warm" to each worker
+      before = posted();
+      await p.importAeadKey("CHACHA20-POLY1305", new Uint8Array(32).fill(1));
+      await tick();
+      expect(posted()).toBe(before); // already warm
+      await p.importAeadKey("AES-128-GCM", new Uint8Array(16));
+      await tick();
+      expect(posted() - before).toBe(2);
+      // A replaced worker is cold again: only it is warmed.
+      await p.pool.injectFault(0, "crash").catch(() => {});
+      await settled(p.pool);
+      before = posted();
+      const k = await p.importAeadKey("CHACHA20-POLY1305", new Uint8Array(32).fill(2));
+      await tick();
+      expect(posted() - before).toBe(1);
+      // The warmed workers still serve records (the warm job left no state behind that matters).
+      const items = records(4, 16384);
+      const cts = await k.sealMany!(items);
+      const ref = await noble.importAeadKey("CHACHA20-POLY1305", new Uint8Array(32).fill(2));
+      expect(Array.from(cts[3]!)).toEqual(Array.from(await ref.seal(items[3]!.nonce, items[3]!.aad, items[3]!.plaintext)));
+      await settled(native.pool);
+      before = native.pool.stats.messagesPosted;
+      await native.importAeadKey("AES-128-GCM", new Uint8Array(16)); // node:crypto / WebCrypto: nothing to warm
+      await tick();
+      expect(native.pool.stats.messagesPosted).toBe(before);
+    } finally {
+      await p.close();
+      await native.close();
     }
   });
 
