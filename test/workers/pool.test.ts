@@ -8,7 +8,7 @@
  */
 import { afterAll, describe, expect, test } from "bun:test";
 import { noble } from "../../src/crypto/noble.ts";
-import type { AeadAlgorithm, CryptoProvider } from "../../src/crypto/provider.ts";
+import type { AeadAlgorithm, AeadKey, CryptoProvider } from "../../src/crypto/provider.ts";
 import { createPsk } from "../../src/psk/external_psk.ts";
 import { CryptoPool, poolProvider, PoolWorkerError } from "../../workers.ts";
 import { countRoundTrips, ROUND_TRIP_KINDS } from "../helpers/counting.ts";
@@ -26,6 +26,18 @@ afterAll(async () => {
   await adaptive.close();
   await autoPool.close();
 });
+
+/** Seal `n` batches of four 16 KiB records one after another; for each, whether it went to the pool (a job was posted). */
+async function whereBatchesWent(p: { pool: { stats: { jobs: number } } }, k: AeadKey, n: number): Promise<boolean[]> {
+  const went: boolean[] = [];
+  for (let i = 0; i < n; i++) {
+    const before = p.pool.stats.jobs;
+    const r = k.sealMany!(records(4, 16384));
+    went.push(p.pool.stats.jobs > before);
+    expect((await r).length).toBe(4);
+  }
+  return went;
+}
 
 function records(n: number, size: number) {
   return Array.from({ length: n }, (_, i) => ({
@@ -131,14 +143,7 @@ describe("crypto pool: records", () => {
       for (const [p, want] of [[poolWins, [true, true, true]], [inlineWins, [true, false, false]]] as const) {
         await settled(p.pool);
         const k = await p.importAeadKey("CHACHA20-POLY1305", new Uint8Array(32));
-        const went: boolean[] = [];
-        for (let i = 0; i < 3; i++) {
-          const before = p.pool.stats.jobs;
-          const r = k.sealMany!(records(4, 16384));
-          went.push(p.pool.stats.jobs > before);
-          expect((await r).length).toBe(4);
-        }
-        expect(went).toEqual([...want]);
+        expect(await whereBatchesWent(p, k, 3)).toEqual([...want]);
       }
     } finally {
       await poolWins.close();
@@ -152,14 +157,7 @@ describe("crypto pool: records", () => {
     try {
       await settled(p.pool);
       const k = await p.importAeadKey("CHACHA20-POLY1305", new Uint8Array(32));
-      const went: boolean[] = [];
-      for (let i = 0; i < 5; i++) {
-        const before = p.pool.stats.jobs;
-        const r = k.sealMany!(records(4, 16384));
-        went.push(p.pool.stats.jobs > before);
-        expect((await r).length).toBe(4);
-      }
-      expect(went).toEqual([true, true, true, false, false]);
+      expect(await whereBatchesWent(p, k, 5)).toEqual([true, true, true, false, false]);
     } finally {
       await p.close();
     }
