@@ -2,7 +2,8 @@
  * AES-GCM on the system's libcrypto through Deno's FFI (src/crypto/openssl_ffi.ts):
  * byte-identical to noble for every entry point, refuses what fails authentication,
  * and is what `auto` uses on Deno; elsewhere it does not load and `auto` falls back.
- * (scripts/test.sh runs this file under Deno with -A as well as under Bun.)
+ * (scripts/test.sh runs this file under Deno with -A, and under Bun; note that the words
+ * "Bun" followed by a dot would make scripts/test.sh treat the file as Bun-only.)
  */
 import { describe, expect, test } from "bun:test";
 import { loadOpenSslAead } from "../../src/crypto/openssl_ffi.ts";

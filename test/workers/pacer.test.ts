@@ -138,8 +138,14 @@ describe("worker priority", () => {
 
   test.skipIf(!linux)("on Linux the worker threads run at the configured nice value, the main thread unchanged", async () => {
     const fs = await import("node:fs");
+    /** A thread's nice value, or NaN when it exited between listing and reading (other tests' threads come and go). */
     const niceOf = (tid: string) => {
-      const stat = fs.readFileSync(`/proc/self/task/${tid}/stat`, "utf8");
+      let stat: string;
+      try {
+        stat = fs.readFileSync(`/proc/self/task/${tid}/stat`, "utf8");
+      } catch {
+        return NaN;
+      }
       return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[16]); // field 19: nice
     };
     const count = (v: number) => fs.readdirSync("/proc/self/task").filter((t) => niceOf(t) === v).length;
