@@ -70,6 +70,8 @@ const SYMBOLS = {
 type Sym = Record<keyof typeof SYMBOLS, Fn>;
 
 const ONE = new Uint8Array([1]);
+/** "tls13 ", the prefix of every HkdfLabel label (RFC 8446 §7.1). */
+const TLS13 = new Uint8Array([0x74, 0x6c, 0x73, 0x31, 0x33, 0x20]);
 
 function fail(what: string): never {
   throw new Error(`libcrypto: ${what} failed`);
@@ -218,7 +220,44 @@ class Kit {
 
   expandLabels(secret: Uint8Array, requests: readonly ExpandLabelRequest[]): Uint8Array[] {
     if (secret.length < this.#len) throw new Error('"prk" must be at least HashLen octets');
-    return this.#keyed(secret, () => requests.map((r, i) => this.#expandKeyed(i === 0, hkdfLabel(r.label, r.context, r.length), r.length)));
+    return this.#keyed(secret, () =>
+      requests.map((r, i) => this.#labelOneBlock(i === 0, r) ?? this.#expandKeyed(i === 0, hkdfLabel(r.label, r.context, r.length), r.length))
+    );
+  }
+
+  /**
+   * HKDF-Expand-Label of one block (every TLS 1.3 label: length ≤ HashLen) with the HkdfLabel
+   * (RFC 8446 §7.1) and the counter byte written straight into #io and hashed in one update,
+   * for an ASCII label that fits; undefined otherwise (the caller takes the general path).
+   * Saves allocating each HkdfLabel and one FFI call per label.
+   */
+  #labelOneBlock(first: boolean, r: ExpandLabelRequest): Uint8Array | undefined {
+    const { label, context, length } = r;
+    const n = 6 + label.length; // "tls13 " + label
+    const total = 2 + 1 + n + 1 + context.length + 1;
+    if (!Number.isSafeInteger(length) || length < 0 || length > this.#len || n > 255 || context.length > 255 || total > SMALL) return undefined;
+    const io = this.#io;
+    io[0] = length >>> 8;
+    io[1] = length & 0xff;
+    io[2] = n;
+    io.set(TLS13, 3);
+    for (let i = 0; i < label.length; i++) {
+      const c = label.charCodeAt(i);
+      if (c > 0x7f) return undefined; // UTF-8: hkdfLabel encodes it
+      io[9 + i] = c;
+    }
+    io[3 + n] = context.length;
+    io.set(context, 4 + n);
+    io[total - 1] = 1; // T(1) = HMAC(PRK, HkdfLabel ‖ 0x01)
+    const s = this.#s;
+    const ctx = this.#hmacCtx;
+    let ok = first || s.HMAC_Init_ex(ctx, null, 0, null, null) === 1;
+    if (ok) ok = s.HMAC_Update(ctx, io, BigInt(total)) === 1;
+    if (ok) ok = s.HMAC_Final(ctx, io, this.#outl) === 1;
+    if (!ok) fail("HMAC");
+    const out = new Uint8Array(length);
+    for (let i = 0; i < length; i++) out[i] = io[i]!;
+    return out;
   }
 }
 

@@ -77,6 +77,11 @@ describe("libcrypto hashes, HMAC and HKDF through Deno FFI", () => {
         { label: "finished", context: new Uint8Array(0), length: hl },
         { label: "c hs traffic", context: rand(hl), length: hl },
         { label: "resumption", context: rand(8), length: 2 * hl + 3 },
+        // Off the one-block fast path: a UTF-8 label, an HkdfLabel over 128 bytes, a zero length.
+        { label: "lábel", context: rand(8), length: 16 },
+        { label: "x", context: rand(200), length: hl },
+        { label: "key", context: new Uint8Array(0), length: 0 },
+        { label: "iv", context: new Uint8Array(0), length: 12 },
       ];
       const got = h.hkdfExpandLabels(alg, prk, reqs);
       const want = await noble.hkdfExpandLabels(alg, prk, reqs);
