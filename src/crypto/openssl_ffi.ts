@@ -35,7 +35,8 @@
  * @module
  */
 import type { AeadAlgorithm, AeadKey } from "./provider.ts";
-import { type Fn, hex, INIT_NO_ATEXIT, openLibcrypto, type Ptr } from "./openssl_ffi_lib.ts";
+import { type Fn, INIT_NO_ATEXIT, openLibcrypto, type Ptr } from "./openssl_ffi_lib.ts";
+import { toHex as hex } from "../wire/bytes.ts";
 
 /** What `auto` needs of an AEAD implementation: importing keys. */
 export interface AeadImporter {

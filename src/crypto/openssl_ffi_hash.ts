@@ -32,7 +32,8 @@
  * @module
  */
 import { type ExpandLabelRequest, type HashAlgorithm, hkdfLabel } from "./provider.ts";
-import { type Fn, hex, INIT_NO_ATEXIT, openLibcrypto, type Ptr, unhex } from "./openssl_ffi_lib.ts";
+import { type Fn, INIT_NO_ATEXIT, openLibcrypto, type Ptr } from "./openssl_ffi_lib.ts";
+import { fromHex as unhex, toHex as hex } from "../wire/bytes.ts";
 
 /** Digests, HMAC and HKDF on libcrypto; every method is synchronous. */
 export interface OpenSslHash {

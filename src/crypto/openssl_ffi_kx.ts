@@ -37,7 +37,8 @@
  * @module
  */
 import type { KeyShareKeyPair } from "./provider.ts";
-import { type Fn, hex, INIT_NO_ATEXIT, openLibcrypto, type Ptr, unhex } from "./openssl_ffi_lib.ts";
+import { type Fn, INIT_NO_ATEXIT, openLibcrypto, type Ptr } from "./openssl_ffi_lib.ts";
+import { fromHex as unhex, toHex as hex } from "../wire/bytes.ts";
 
 /** X25519 on libcrypto; every method is synchronous. */
 export interface OpenSslX25519 {

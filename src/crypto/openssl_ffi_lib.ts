@@ -85,15 +85,3 @@ export function openLibcrypto<T>(symbols: SymbolDefs, setup: (fns: Record<string
   }
   return null;
 }
-
-/** Lower-case hex of `b` (known-answer tests). */
-export function hex(b: Uint8Array): string {
-  let s = "";
-  for (const x of b) s += x.toString(16).padStart(2, "0");
-  return s;
-}
-
-/** Bytes of a hex string (known-answer test vectors). */
-export function unhex(s: string): Uint8Array {
-  return Uint8Array.from(s.match(/../g) ?? [], (b) => parseInt(b, 16));
-}
