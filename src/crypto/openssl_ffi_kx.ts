@@ -70,9 +70,14 @@ const EVP_PKEY_X25519 = 1034;
 
 /** The private half of a key pair made here: its native EVP_PKEY, opaque to everyone else. */
 class X25519Private {
-  readonly pkey: Ptr;
+  readonly #pkey: Ptr;
   constructor(pkey: Ptr) {
-    this.pkey = pkey;
+    this.#pkey = pkey;
+  }
+  /** The native key of a handle made here; a TypeError for anything else. */
+  static pkeyOf(h: unknown): Ptr {
+    if (!(h instanceof X25519Private)) throw new TypeError("x25519 key pair from another provider");
+    return h.#pkey;
   }
   /** Never show anything (inspect, JSON). */
   toJSON(): string {
@@ -112,11 +117,10 @@ function setup(fns: Record<string, Fn>, library: string): OpenSslX25519 | null {
     },
     derive(keyPair, peer) {
       if (peer.length !== 32) throw new TypeError("x25519 public key must be 32 bytes");
-      const mine = keyPair.privateKey;
-      if (!(mine instanceof X25519Private)) throw new TypeError("x25519 key pair from another provider");
+      const mine = X25519Private.pkeyOf(keyPair.privateKey);
       const z = new Uint8Array(32);
       const peerKey = s.EVP_PKEY_new_raw_public_key(EVP_PKEY_X25519, null, peer, 32) as Ptr;
-      const ctx = s.EVP_PKEY_CTX_new(mine.pkey, null) as Ptr;
+      const ctx = s.EVP_PKEY_CTX_new(mine, null) as Ptr;
       lenSlot[0] = 32n;
       // OpenSSL fails the derivation of a low-order point (all-zero result).
       const ok = peerKey !== null && ctx !== null &&
