@@ -380,9 +380,9 @@ export function autoProvider(options: AutoProviderOptions = {}): CryptoProvider 
     "noble-keyed": nobleKeyedProvider(noble),
   };
   const named = JSON.stringify(table);
-  const usesOpenSsl = named.includes('"openssl"') && runtime === "deno";
+  const usesOpenSsl = named.includes('"openssl"');
   // Where libcrypto does not load, "openssl" falls back to choices that use node:crypto.
-  const usesNode = named.includes('"node"') || named.includes('"openssl"');
+  const usesNode = named.includes('"node"') || usesOpenSsl;
 
   let resolved: Resolved | undefined;
   let resolving: Promise<Resolved> | undefined;
@@ -432,9 +432,10 @@ export function autoProvider(options: AutoProviderOptions = {}): CryptoProvider 
       usesNode && runtime !== "web"
         ? import("./node.ts").then((m: NodeModule) => m.nodeCryptoProvider(opts), () => null)
         : null,
-      usesOpenSsl ? import("./openssl_ffi.ts").then((m: OpenSslModule) => m.loadOpenSslAead(), () => null) : null,
-      usesOpenSsl ? import("./openssl_ffi_hash.ts").then((m: OpenSslHashModule) => m.loadOpenSslHash(), () => null) : null,
-      usesOpenSsl ? import("./openssl_ffi_kx.ts").then((m: OpenSslKxModule) => m.loadOpenSslX25519(), () => null) : null,
+      usesOpenSsl && runtime === "deno" ? import("./openssl_ffi.ts").then((m: OpenSslModule) => m.loadOpenSslAead(), () => null) : null,
+      // The handshake's hashes, HMAC/HKDF and X25519 on libcrypto: Deno only (measured there).
+      usesOpenSsl && runtime === "deno" ? import("./openssl_ffi_hash.ts").then((m: OpenSslHashModule) => m.loadOpenSslHash(), () => null) : null,
+      usesOpenSsl && runtime === "deno" ? import("./openssl_ffi_kx.ts").then((m: OpenSslKxModule) => m.loadOpenSslX25519(), () => null) : null,
     ]).then(([n, aead, hash, x25519]) => (resolved = build(n, { aead, hash, x25519 })));
     return resolving;
   }
