@@ -72,6 +72,17 @@ function denoApi(): DenoApi {
   return deno;
 }
 
+/**
+ * The streams layer's write-behind bound over these sockets: four 16 KiB
+ * records. Each `conn.write` costs ~4 µs of CPU beyond its bytes, and at the
+ * default 32 KiB a flood of 16 KiB writes went out one record per write
+ * (README, "Deno bulk: in-place records and coalesced writes"); at 64 KiB
+ * the write lane seals what arrived while the previous write was under way,
+ * ~1.7 records per write. A connection whose writes stall (the kernel took
+ * part of a write: `writeStalled`) keeps no spare buffer.
+ */
+const WRITE_BEHIND = 65_536;
+
 /** Most bytes asked of one `conn.read()`: a few TLS records. */
 const READ_SIZE = 64 * 1024;
 /**
@@ -94,6 +105,8 @@ function wrapDenoConn(c: DenoConn, readBuffer: number = DEFAULT_READ_BUFFER): Tc
   let released = false;
   let readController: ReadableStreamDefaultController<Uint8Array> | undefined;
   let readSize = FIRST_READ_SIZE;
+  /** A write is under way whose last `conn.write` took only part of it (the socket buffer was full). */
+  let partial = false;
   const closed = deferred<void>();
 
   const release = (): void => {
@@ -141,7 +154,13 @@ function wrapDenoConn(c: DenoConn, readBuffer: number = DEFAULT_READ_BUFFER): Tc
     if (released || writeDone) throw socketClosedError();
     let off = 0;
     try {
-      while (off < chunk.byteLength) off += await c.write(off === 0 ? chunk : chunk.subarray(off));
+      while (off < chunk.byteLength) {
+        const n = await c.write(off === 0 ? chunk : chunk.subarray(off));
+        off += n;
+        // The kernel took only part: its buffer is full, the peer is not keeping up (or not reading).
+        if (off < chunk.byteLength) partial = true;
+      }
+      partial = false;
     } catch (e) {
       release();
       throw e;
@@ -210,6 +229,7 @@ function wrapDenoConn(c: DenoConn, readBuffer: number = DEFAULT_READ_BUFFER): Tc
     };
     return {
       reader: {
+        transfers: true, // readChunk reads into a fresh buffer each time and keeps no reference
         async read() {
           for (;;) {
             const chunk = await readChunk();
@@ -263,7 +283,8 @@ function wrapDenoConn(c: DenoConn, readBuffer: number = DEFAULT_READ_BUFFER): Tc
       }
     },
   };
-  registerTcpClosed(conn, closed.promise, true); // write() settles once conn.write() took every byte
+  // write() settles once conn.write() took every byte; see WRITE_BEHIND for the bound.
+  registerTcpClosed(conn, closed.promise, true, WRITE_BEHIND, () => partial);
   registerDirectIo(conn, claim);
   return conn;
 }

@@ -18,6 +18,12 @@ export interface DirectIo {
   reader: {
     read(): Promise<{ done: true; value?: undefined } | { done: false; value: Uint8Array }>;
     cancel(reason?: unknown): Promise<void>;
+    /**
+     * Every chunk `read()` returns is a buffer of its own that the adapter
+     * never touches again: the TLS stream may hand it to the connection for
+     * good (`feed(chunk, { transfer: true })`, records decrypted in place).
+     */
+    readonly transfers?: boolean;
   };
   /** Writes like `WritableStreamDefaultWriter`: writes and close run in call order. */
   writer: Pick<WritableStreamDefaultWriter<Uint8Array>, "write" | "close" | "abort">;
