@@ -249,11 +249,29 @@ export class TlsConnection {
    */
   feed(data: Uint8Array, options?: { transfer?: boolean }): Promise<void> {
     const transfer = options?.transfer === true;
+    this.#feeding++;
     return this.#serial("read", async (lanes) => {
       // The handshake takes both lanes; afterwards a feed writes only for a KeyUpdate or an alert.
       if (!this.#negotiated) return await this.#withWrite(() => this.#feed(data, { write: true }, transfer));
       await this.#feed(data, lanes, transfer);
-    });
+    }).finally(() => this.#feeding--);
+  }
+
+  /** Feeds called and not yet settled. */
+  #feeding = 0;
+
+  /**
+   * Take back the bytes fed but not consumed yet (the start of a record
+   * whose rest has not arrived), or undefined when there are none or a feed
+   * is still running. The caller must feed them again, in front of whatever
+   * it feeds next: a transport that reads into fresh buffers puts them at the
+   * start of its next read, so no record spans two chunks and every record
+   * can be decrypted in place (`feed(data, { transfer: true })`). The result
+   * is valid until the next feed: copy it first.
+   */
+  takeUnconsumedInput(): Uint8Array | undefined {
+    if (this.#feeding > 0 || this.#state === "failed") return undefined;
+    return this.#deframer.takeUnread();
   }
 
   /**

@@ -139,6 +139,21 @@ export class RecordDeframer {
     this.#scratchLen = this.#buffered;
   }
 
+  /**
+   * Remove and return every unread byte (after `release()`, a partial record
+   * at most), so the caller can put them in front of the next chunk it reads
+   * (one contiguous buffer: no record spans chunks). The result is a view of
+   * the scratch buffer, valid until the next `push()`: copy it before that.
+   * Undefined when nothing is buffered or chunks are still lent.
+   */
+  takeUnread(): Uint8Array | undefined {
+    if (this.#buffered === 0 || this.#chunks.length > 0) return undefined;
+    const out = this.#scratch!.subarray(0, this.#scratchLen);
+    this.#scratchLen = 0;
+    this.#buffered = 0;
+    return out;
+  }
+
   /** The scratch buffer, grown (keeping its unread head) to hold `n` bytes. */
   #room(n: number): Uint8Array {
     const s = this.#scratch;

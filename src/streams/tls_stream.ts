@@ -26,7 +26,7 @@ import { joinOutput, type TlsConnection } from "../connection/connection.ts";
 import { TlsError } from "../errors.ts";
 import { AlertDescription } from "../handshake/alerts.ts";
 import { concat } from "../wire/bytes.ts";
-import { preferredWriteBehind, releasesWrites, writeStalled } from "../transport/common.ts";
+import { onWriteStall, preferredWriteBehind, releasesWrites, writeStalled } from "../transport/common.ts";
 import { claimDirectIo } from "../transport/direct.ts";
 
 /** A bidirectional byte stream, e.g. a TCP socket's `{ readable, writable }`. */
@@ -204,6 +204,11 @@ export function tlsStream(conn: TlsConnection, transport: ByteDuplex, options: T
   const recycles = releasesWrites(transport);
   /** A write waits for the socket to drain (the peer is not reading): keep no spare buffer then. */
   const stalled = writeStalled(transport);
+  // A write that starts waiting for the socket (the peer is not keeping up) drops the spare
+  // staging buffers at once: the pump may wait on that write for good.
+  onWriteStall(transport, () => {
+    spares = [];
+  });
   /** Write what the connection queued; `busy`: more is about to be sealed, so the buffer is worth reusing. */
   const flush = async (busy?: () => boolean): Promise<void> => {
     const out = conn.takeOutput();
@@ -350,7 +355,10 @@ export function tlsStream(conn: TlsConnection, transport: ByteDuplex, options: T
         if (transportEnded) return false;
         let chunk: { done: true; value?: undefined } | { done: false; value: Uint8Array };
         try {
-          chunk = (await reader.read()) as typeof chunk;
+          // A transport that reads into fresh buffers puts the partial record the connection holds
+          // in front of the next read: one contiguous chunk, every record decrypted in place.
+          const prefix = feedOptions !== undefined ? conn.takeUnconsumedInput() : undefined;
+          chunk = (await (prefix !== undefined ? direct!.reader.read(prefix) : reader.read())) as typeof chunk;
         } catch (e) {
           throw await fail(e);
         }
