@@ -233,27 +233,60 @@ export class TlsConnection {
     });
   }
 
-  /** Feed bytes received from the transport. Rejects with the TlsError that failed the connection. */
-  feed(data: Uint8Array): Promise<void> {
+  /**
+   * Feed bytes received from the transport. Rejects with the TlsError that failed the connection.
+   *
+   * Buffer ownership: by default `data` is lent. It is not copied; records
+   * are read in place until the feed settles (the caller must not modify it
+   * before then), and the plaintext handed out is the connection's own. With
+   * `{ transfer: true }` the caller gives `data` away and never reads or
+   * writes it again: records are decrypted in place where the AEAD key can
+   * (`openInPlace`, libcrypto on Deno) and {@link TlsConnection.takePlaintext}
+   * returns views of `data`, which then belong to the application; nothing
+   * writes to `data` after this feed. A plaintext view shares its
+   * `ArrayBuffer` with other records of the chunk: whoever transfers or
+   * detaches `.buffer` must copy first.
+   */
+  feed(data: Uint8Array, options?: { transfer?: boolean }): Promise<void> {
+    const transfer = options?.transfer === true;
+    this.#feeding++;
     return this.#serial("read", async (lanes) => {
       // The handshake takes both lanes; afterwards a feed writes only for a KeyUpdate or an alert.
-      if (!this.#negotiated) return await this.#withWrite(() => this.#feed(data, { write: true }));
-      await this.#feed(data, lanes);
-    });
+      if (!this.#negotiated) return await this.#withWrite(() => this.#feed(data, { write: true }, transfer));
+      await this.#feed(data, lanes, transfer);
+    }).finally(() => this.#feeding--);
+  }
+
+  /** Feeds called and not yet settled. */
+  #feeding = 0;
+
+  /**
+   * Take back the bytes fed but not consumed yet (the start of a record
+   * whose rest has not arrived), or undefined when there are none or a feed
+   * is still running. The caller must feed them again, in front of whatever
+   * it feeds next: a transport that reads into fresh buffers puts them at the
+   * start of its next read, so no record spans two chunks and every record
+   * can be decrypted in place (`feed(data, { transfer: true })`). The result
+   * is valid until the next feed: copy it first.
+   */
+  takeUnconsumedInput(): Uint8Array | undefined {
+    if (this.#feeding > 0 || this.#state === "failed") return undefined;
+    return this.#deframer.takeUnread();
   }
 
   /**
    * `data` is not copied: records are read in place (views of it) until the
    * feed settles, so the caller must not modify it before then. What is left
    * of a partial record moves into the deframer's own buffer at the end.
+   * `transfer`: see {@link TlsConnection.feed}.
    */
-  async #feed(data: Uint8Array, lanes: Lanes): Promise<void> {
+  async #feed(data: Uint8Array, lanes: Lanes, transfer: boolean): Promise<void> {
     if (!this.#started) {
       this.#started = true;
       await this.#driver.start();
     }
     // The deframer is drained after every push, so it holds at most this chunk plus one partial record.
-    this.#deframer.push(data);
+    this.#deframer.push(data, transfer);
     try {
       const records: RawRecord[] = [];
       let framing: unknown;
@@ -283,7 +316,7 @@ export class TlsConnection {
       if (this.#batchable()) while (j < records.length && records[j]!.type === ContentType.application_data) j++;
       if (j - i < 2) {
         const rec = records[i++]!;
-        await this.#record(rec.type, rec.header, rec.fragment, lanes);
+        await this.#record(rec.type, rec.header, rec.fragment, lanes, rec.owned === true);
         continue;
       }
       const opener = this.#opener!;
@@ -511,7 +544,7 @@ export class TlsConnection {
     }
   }
 
-  async #record(type: number, header: Uint8Array, fragment: Uint8Array, lanes: Lanes): Promise<void> {
+  async #record(type: number, header: Uint8Array, fragment: Uint8Array, lanes: Lanes, owned = false): Promise<void> {
     if (type === ContentType.change_cipher_spec) {
       this.#idleRecord("change_cipher_spec");
       // §5: a single 0x01 byte, dropped, only between ClientHello and the peer's Finished.
@@ -534,7 +567,7 @@ export class TlsConnection {
       }
       let opened;
       try {
-        opened = await this.#opener.open(header, fragment);
+        opened = await this.#opener.open(header, fragment, owned);
       } catch (e) {
         // §4.2.10: a server that rejected 0-RTT skips records it cannot decrypt, up to max_early_data_size.
         const skip = this.#driver.skippableEarlyData ?? 0;
@@ -593,7 +626,7 @@ export class TlsConnection {
               alert: AlertDescription.unexpected_message,
             });
           }
-          if (content.length > 0) this.#early.push(content);
+          if (content.length > 0) this.#early.push(ownBuffer(content));
           return;
         }
         if (!this.#negotiated) {
@@ -607,7 +640,7 @@ export class TlsConnection {
           });
         }
         if (content.length > 0) {
-          this.#plaintext.push(content);
+          this.#plaintext.push(ownBuffer(content));
           this.#plaintextBytes += content.length;
         }
         return;
@@ -877,4 +910,15 @@ export function joinOutput(records: readonly Uint8Array[]): Uint8Array {
     end += r.length;
   }
   return new Uint8Array(first.buffer, first.byteOffset, end - first.byteOffset);
+}
+
+/**
+ * Plaintext handed to the application as it is when it fills at least an
+ * eighth of the buffer it is a view of (a record decrypted in place in a
+ * transport chunk, or a provider's output with the padding after it), else
+ * copied: a small view must not pin a large buffer (records of one byte
+ * and 16 KiB of padding would otherwise hold 16–64 KiB each while queued).
+ */
+function ownBuffer(content: Uint8Array): Uint8Array {
+  return content.length * 8 < content.buffer.byteLength ? content.slice() : content;
 }

@@ -161,21 +161,37 @@ class Evp {
 
   /** Decrypt and verify `ciphertext || tag` (at least 16 bytes); null when authentication fails. */
   open(key: Uint8Array, nonce: Uint8Array, aad: Uint8Array, ciphertext: Uint8Array): Uint8Array | null {
+    const out = new Uint8Array(ciphertext.length - TAG);
+    return this.decrypt(key, nonce, aad, ciphertext, out) ? out : null;
+  }
+
+  /**
+   * Decrypt and verify `ciphertext || tag` (at least 16 bytes) into `out`
+   * (exactly `ciphertext.length - 16` bytes; either disjoint from the
+   * ciphertext or the ciphertext's own first bytes: EVP_DecryptUpdate allows
+   * in == out, not a partial overlap). False when authentication fails, and
+   * `out` is then zeroed: unauthenticated plaintext is never handed out.
+   */
+  decrypt(key: Uint8Array, nonce: Uint8Array, aad: Uint8Array, ciphertext: Uint8Array, out: Uint8Array): boolean {
     const s = this.#s;
     const ctx = this.#dec.ctx;
     const outl = this.#outl;
     const n = ciphertext.length - TAG;
-    const out = new Uint8Array(n);
+    if (n < 0 || out.length !== n) throw new RangeError("AES-GCM output must be the ciphertext's length");
+    if (out.buffer === ciphertext.buffer && out.byteOffset !== ciphertext.byteOffset) {
+      const a = out.byteOffset, b = ciphertext.byteOffset;
+      if (a < b + ciphertext.length && b < a + n) throw new RangeError("AES-GCM output partly overlaps the ciphertext");
+    }
     const tag = this.#scratch;
-    tag.set(ciphertext.subarray(n));
+    tag.set(ciphertext.subarray(n)); // before an in-place decryption could touch it (it cannot: out ends at n)
     let ok = this.#init(this.#dec, s.EVP_DecryptInit_ex, key, nonce);
     if (ok && aad.length > 0) ok = s.EVP_DecryptUpdate(ctx, null, outl, aad, aad.length) === 1;
     if (ok && n > 0) ok = s.EVP_DecryptUpdate(ctx, out, outl, ciphertext.subarray(0, n), n) === 1;
     if (ok) ok = s.EVP_CIPHER_CTX_ctrl(ctx, SET_TAG, TAG, tag) === 1;
     if (ok) ok = s.EVP_DecryptFinal_ex(ctx, tag, outl) === 1; // writes no output for GCM
-    if (ok) return out;
+    if (ok) return true;
     out.fill(0); // unauthenticated plaintext is never handed out
-    return null;
+    return false;
   }
 }
 
@@ -226,6 +242,15 @@ class OpenSslGcmKey implements AeadKey {
   openMany(items: readonly OpenItem[]): Promise<(Uint8Array | null)[]> {
     return Promise.resolve(items.map((i) => this.#openSync(i.nonce, i.aad, i.ciphertext)));
   }
+  /** Decrypted where the ciphertext lies (the record layer's own bytes): no output buffer. Zeroed on failure. */
+  openInPlace(nonce: Uint8Array, aad: Uint8Array, ciphertext: Uint8Array): boolean {
+    if (ciphertext.length < TAG) return false;
+    if (this.#key === undefined) {
+      ciphertext.fill(0);
+      return false;
+    }
+    return this.#evp.decrypt(this.#key, nonce, aad, ciphertext, ciphertext.subarray(0, ciphertext.length - TAG));
+  }
   /** Straight into the flush buffer: content and trailer are encrypted where the record goes, no copy. */
   sealRecordInto(nonce: Uint8Array, out: Uint8Array, at: number, content: Uint8Array, trailer: Uint8Array): void {
     if (at < 5) throw new RangeError("sealRecordInto: no record header before `at`");
@@ -253,6 +278,8 @@ function selfTest(evp: Evp): boolean {
   if (hex(out) !== KAT_CT) return false;
   const back = evp.open(key, nonce, none, out);
   if (back === null || hex(back) !== "00".repeat(16)) return false;
+  const inPlace = out.slice(); // in == out, as the record layer decrypts a transport chunk
+  if (!evp.decrypt(key, nonce, none, inPlace, inPlace.subarray(0, 16)) || hex(inPlace.subarray(0, 16)) !== "00".repeat(16)) return false;
   out[31]! ^= 1;
   return evp.open(key, nonce, none, out) === null;
 }

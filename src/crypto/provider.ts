@@ -89,6 +89,17 @@ export interface AeadKey {
    */
   openMany?(items: readonly { nonce: Uint8Array; aad: Uint8Array; ciphertext: Uint8Array }[]): Promise<(Uint8Array | null)[]>;
   /**
+   * Optional: verify and decrypt `ciphertext || tag` in place, synchronously.
+   * On success the plaintext is written over the first `ciphertext.length - tag`
+   * bytes of `ciphertext` (no output buffer) and true is returned; on failure
+   * false, and those bytes (possibly partly decrypted) are overwritten with
+   * zeros before this returns, so unauthenticated plaintext is never left
+   * readable. The record layer calls it only on bytes it owns (a transport
+   * chunk handed over with `feed(data, { transfer: true })`); see the
+   * ownership notes in `src/record/deframer.ts`.
+   */
+  openInPlace?(nonce: Uint8Array, aad: Uint8Array, ciphertext: Uint8Array): boolean;
+  /**
    * Optional record-layer fast path: seal `content || trailer` with `header`
    * as AAD and return `header || ciphertext || tag` in one buffer. Same
    * result as `seal` plus joining, without assembling the inner plaintext or

@@ -25,6 +25,13 @@ export interface RawRecord {
   header: Uint8Array;
   /** The fragment / encrypted_record. */
   fragment: Uint8Array;
+  /**
+   * True when the record is a view of a chunk pushed with `transfer`: the
+   * record layer owns those bytes and may decrypt them in place and hand the
+   * plaintext on as a view. False (or absent) for a view of a lent chunk and
+   * for a record assembled in the deframer's reused scratch buffer.
+   */
+  owned?: boolean;
 }
 
 /**
@@ -38,11 +45,21 @@ export interface RawRecord {
  * chunks and the records it was given may be overwritten by the next
  * assembly. Without `release()` a second spanning record gets a fresh buffer,
  * never the one lent out.
+ *
+ * A chunk pushed with `transfer` is given, not lent: the caller never reads or
+ * writes it again, and its records come out `owned`, so the record layer may
+ * decrypt them in place and hand the plaintext to the application as views
+ * of the chunk (which then belong to the application: nothing reuses a
+ * transferred chunk). A record spanning chunks is assembled in the scratch
+ * buffer as above and is never `owned` (the scratch is reused, so its
+ * plaintext must be copied out).
  */
 export class RecordDeframer {
   readonly #maxBuffered: number;
   /** Pushed chunks, not copied: the caller must not write them before `release()`. The first is read from #offset. */
   #chunks: Uint8Array[] = [];
+  /** Per chunk in #chunks: pushed with `transfer` (given, not lent). */
+  #given: boolean[] = [];
   #offset = 0;
   /** Total unread bytes: #scratchLen + the chunks' unread bytes. */
   #buffered = 0;
@@ -80,10 +97,12 @@ export class RecordDeframer {
   /**
    * Add bytes from the transport. Not copied: the deframer reads `bytes`
    * until `release()`, so the caller must not modify them before that.
+   * `transfer`: the caller gives `bytes` away for good (see the class
+   * notes); its records come out `owned`.
    * Throws TlsError kind "limit" when a complete record is waiting unread and
    * the total would exceed `maxBuffered`: pull with `next()` before pushing more.
    */
-  push(bytes: Uint8Array): void {
+  push(bytes: Uint8Array, transfer = false): void {
     if (bytes.length === 0) return;
     if (this.#buffered + bytes.length > this.#maxBuffered && this.#completeRecordBuffered()) {
       throw new TlsError(
@@ -93,6 +112,7 @@ export class RecordDeframer {
       );
     }
     this.#chunks.push(bytes);
+    this.#given.push(transfer);
     this.#buffered += bytes.length;
   }
 
@@ -114,8 +134,24 @@ export class RecordDeframer {
       off = 0;
     }
     this.#chunks = [];
+    this.#given = [];
     this.#offset = 0;
     this.#scratchLen = this.#buffered;
+  }
+
+  /**
+   * Remove and return every unread byte (after `release()`, a partial record
+   * at most), so the caller can put them in front of the next chunk it reads
+   * (one contiguous buffer: no record spans chunks). The result is a view of
+   * the scratch buffer, valid until the next `push()`: copy it before that.
+   * Undefined when nothing is buffered or chunks are still lent.
+   */
+  takeUnread(): Uint8Array | undefined {
+    if (this.#buffered === 0 || this.#chunks.length > 0) return undefined;
+    const out = this.#scratch!.subarray(0, this.#scratchLen);
+    this.#scratchLen = 0;
+    this.#buffered = 0;
+    return out;
   }
 
   /** The scratch buffer, grown (keeping its unread head) to hold `n` bytes. */
@@ -144,15 +180,21 @@ export class RecordDeframer {
     return this.#buffered >= RECORD_HEADER_LENGTH + ((this.#peek(3) << 8) | this.#peek(4));
   }
 
+  /** Whether the last #take returned a view of a transferred chunk. */
+  #tookGiven = false;
+
   /** Remove and return the next `n` unread bytes: a view of a chunk, or assembled in the scratch buffer. */
   #take(n: number): Uint8Array {
     const first = this.#chunks[0];
     let out: Uint8Array;
+    this.#tookGiven = false;
     if (this.#scratchLen === 0 && first !== undefined && first.length - this.#offset >= n) {
       out = first.subarray(this.#offset, this.#offset + n);
+      this.#tookGiven = this.#given[0]!;
       this.#offset += n;
       if (this.#offset === first.length) {
         this.#chunks.shift();
+        this.#given.shift();
         this.#offset = 0;
       }
       this.#buffered -= n;
@@ -183,6 +225,7 @@ export class RecordDeframer {
       }
     }
     this.#chunks.splice(0, i); // one splice, not a shift per chunk: many tiny pushes stay linear
+    this.#given.splice(0, i);
     this.#offset = off;
     this.#scratchLen = 0;
     this.#buffered -= n;
@@ -208,6 +251,7 @@ export class RecordDeframer {
       legacyVersion,
       header: record.subarray(0, RECORD_HEADER_LENGTH),
       fragment: record.subarray(RECORD_HEADER_LENGTH),
+      owned: this.#tookGiven,
     };
   }
 }

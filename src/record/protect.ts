@@ -396,9 +396,12 @@ export class RecordOpener {
    * application_data, no non-zero byte, protected change_cipher_spec or
    * unknown inner type, empty handshake/alert), `record_overflow` (body over
    * 2^14+256 or inner plaintext over 2^14+1), `bad_record_mac`.
+   * `owned`: `body` belongs to the record layer (a transferred transport
+   * chunk, see `RecordDeframer`), so a key with `openInPlace` decrypts it
+   * where it lies and the content is a view of it; wiped if it fails.
    */
-  open(header: Uint8Array, body: Uint8Array): Promise<OpenedRecord> {
-    const result = this.#tail.then(() => this.#open(header, body));
+  open(header: Uint8Array, body: Uint8Array, owned = false): Promise<OpenedRecord> {
+    const result = this.#tail.then(() => this.#open(header, body, owned));
     this.#tail = result.catch(() => undefined);
     return result;
   }
@@ -411,14 +414,21 @@ export class RecordOpener {
    * first that failed, and that failure (the error `open` would have thrown).
    * The sequence number advances by the records returned. A caller that
    * changes keys part-way (a KeyUpdate inside the batch) drops the rest.
+   *
+   * With a key that decrypts in place (`openInPlace`), every record is
+   * decrypted where it lies when it is `owned` (see `RecordDeframer`), else
+   * in a copy of its fragment (a record the deframer assembled in its reused
+   * scratch buffer): one buffer per such record, none per owned record. The
+   * records are opened one after another and none after the first failure;
+   * a failed record's bytes are wiped by the key.
    */
-  openMany(records: readonly { header: Uint8Array; fragment: Uint8Array }[]): Promise<{ opened: OpenedRecord[]; error?: unknown }> {
+  openMany(records: readonly OpenManyRecord[]): Promise<{ opened: OpenedRecord[]; error?: unknown }> {
     const result = this.#tail.then(() => this.#openMany(records));
     this.#tail = result.catch(() => undefined);
     return result;
   }
 
-  async #openMany(records: readonly { header: Uint8Array; fragment: Uint8Array }[]): Promise<{ opened: OpenedRecord[]; error?: unknown }> {
+  async #openMany(records: readonly OpenManyRecord[]): Promise<{ opened: OpenedRecord[]; error?: unknown }> {
     const items: { nonce: Uint8Array; aad: Uint8Array; ciphertext: Uint8Array }[] = [];
     let error: unknown;
     for (const { header, fragment } of records) {
@@ -434,6 +444,8 @@ export class RecordOpener {
     const key = this.#key;
     const plaintexts = items.length === 0
       ? []
+      : key.openInPlace
+      ? openInPlace(key, items, records, this.#tag)
       : key.openMany
       ? await key.openMany(items)
       : await Promise.all(items.map((i) => key.open(i.nonce, i.aad, i.ciphertext)));
@@ -478,11 +490,15 @@ export class RecordOpener {
     return { type, content: plaintext.subarray(0, end) };
   }
 
-  async #open(header: Uint8Array, body: Uint8Array): Promise<OpenedRecord> {
+  async #open(header: Uint8Array, body: Uint8Array, owned: boolean): Promise<OpenedRecord> {
     checkProtected(header, body);
-    const plaintext = body.length < this.#tag
+    const key = this.#key;
+    const nonce = body.length < this.#tag ? undefined : recordNonce(this.#iv, this.#seq);
+    const plaintext = nonce === undefined
       ? null
-      : await this.#key.open(recordNonce(this.#iv, this.#seq), header, body);
+      : owned && key.openInPlace
+      ? (key.openInPlace(nonce, header, body) ? body.subarray(0, body.length - this.#tag) : null)
+      : await key.open(nonce, header, body);
     return this.#inner(plaintext);
   }
 
@@ -491,6 +507,40 @@ export class RecordOpener {
     this.#key.dispose?.();
     this.#iv.fill(0);
   }
+}
+
+/** A record for {@link RecordOpener.openMany}: header, fragment, and whether the record layer owns its bytes. */
+export interface OpenManyRecord {
+  /** The 5 header bytes (the AAD). */
+  readonly header: Uint8Array;
+  /** The encrypted_record. */
+  readonly fragment: Uint8Array;
+  /** The bytes belong to the record layer: they may be decrypted in place (see `RecordDeframer`). */
+  readonly owned?: boolean;
+}
+
+/**
+ * Open `items` (the first of `records`, same order) in place with a key that can, one after
+ * another, none after the first failure (its slot null; the key wiped its bytes). A record
+ * the layer does not own is copied first: its plaintext is then its own buffer.
+ */
+function openInPlace(
+  key: AeadKey,
+  items: readonly { nonce: Uint8Array; aad: Uint8Array; ciphertext: Uint8Array }[],
+  records: readonly OpenManyRecord[],
+  tag: number,
+): (Uint8Array | null)[] {
+  const out: (Uint8Array | null)[] = [];
+  for (let i = 0; i < items.length; i++) {
+    const { nonce, aad, ciphertext } = items[i]!;
+    const body = records[i]!.owned ? ciphertext : ciphertext.slice();
+    if (!key.openInPlace!(nonce, aad, body)) {
+      out.push(null);
+      break;
+    }
+    out.push(body.subarray(0, body.length - tag));
+  }
+  return out;
 }
 
 function badRecordMac(): TlsError {

@@ -16,7 +16,7 @@
  *
  * @module
  */
-import { deferred, type Deferred, type PushEvents, pushConnection, socketClosedError, UNPAUSABLE_READ_LIMIT } from "./common.ts";
+import { deferred, type Deferred, notifyWriteStall, type PushEvents, pushConnection, socketClosedError, UNPAUSABLE_READ_LIMIT } from "./common.ts";
 import {
   DEFAULT_LISTEN_HOST,
   type TcpConnection,
@@ -122,6 +122,7 @@ function wrapBunSocket(socket: BunSocket, state: SocketState): TcpConnection {
         off += n;
         if (off >= chunk.byteLength) return;
         state.drain = deferred<void>();
+        notifyWriteStall(conn); // the streams layer drops its spare buffers
         await state.drain.promise;
       }
     },

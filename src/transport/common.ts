@@ -16,8 +16,34 @@ import { DEFAULT_READ_BUFFER, type TcpConnection } from "./types.ts";
  */
 const CLOSED = new WeakMap<
   object,
-  { closed: Promise<void>; releasesWrites: boolean; writeBehind: number; writeStalled: (() => boolean) | undefined }
+  {
+    closed: Promise<void>;
+    releasesWrites: boolean;
+    writeBehind: number;
+    writeStalled: (() => boolean) | undefined;
+    /** Set by the streams layer: called by the adapter when a write starts waiting for the socket. */
+    onStall?: () => void;
+  }
 >();
+
+/**
+ * Have `listener` called when a write to `duplex` starts waiting for its
+ * socket to drain (adapters that report it: Deno's), e.g. to drop spare
+ * buffers a stalled connection will not need. One listener per connection.
+ * @internal
+ */
+export function onWriteStall(duplex: object, listener: () => void): void {
+  const entry = CLOSED.get(duplex);
+  if (entry !== undefined) entry.onStall = listener;
+}
+
+/**
+ * Called by an adapter when a write to `conn` starts waiting for its socket.
+ * @internal
+ */
+export function notifyWriteStall(conn: object): void {
+  CLOSED.get(conn)?.onStall?.();
+}
 
 /**
  * A promise that resolves once `conn`'s socket is closed (by either side, or

@@ -17,7 +17,7 @@
  *
  * @module
  */
-import { deferred, registerTcpClosed, socketClosedError } from "./common.ts";
+import { deferred, notifyWriteStall, registerTcpClosed, socketClosedError } from "./common.ts";
 import { type DirectIo, registerDirectIo } from "./direct.ts";
 import {
   DEFAULT_LISTEN_HOST,
@@ -72,6 +72,17 @@ function denoApi(): DenoApi {
   return deno;
 }
 
+/**
+ * The streams layer's write-behind bound over these sockets: four 16 KiB
+ * records. Each `conn.write` costs ~4 µs of CPU beyond its bytes, and at the
+ * default 32 KiB a flood of 16 KiB writes went out one record per write
+ * (README, "Deno bulk: in-place records and coalesced writes"); at 64 KiB
+ * the write lane seals what arrived while the previous write was under way,
+ * ~1.7 records per write. A connection whose writes stall (the kernel took
+ * part of a write: `writeStalled`) keeps no spare buffer.
+ */
+const WRITE_BEHIND = 65_536;
+
 /** Most bytes asked of one `conn.read()`: a few TLS records. */
 const READ_SIZE = 64 * 1024;
 /**
@@ -94,6 +105,8 @@ function wrapDenoConn(c: DenoConn, readBuffer: number = DEFAULT_READ_BUFFER): Tc
   let released = false;
   let readController: ReadableStreamDefaultController<Uint8Array> | undefined;
   let readSize = FIRST_READ_SIZE;
+  /** A write is under way whose last `conn.write` took only part of it (the socket buffer was full). */
+  let partial = false;
   const closed = deferred<void>();
 
   const release = (): void => {
@@ -112,14 +125,44 @@ function wrapDenoConn(c: DenoConn, readBuffer: number = DEFAULT_READ_BUFFER): Tc
     if (readDone && writeDone) release();
   };
 
-  /** One `conn.read()`: a chunk (maybe empty), or null at EOF. */
-  const readChunk = async (): Promise<Uint8Array | null> => {
+  /**
+   * The direct reader's arena: reads go one after another into the same
+   * buffer while at least a quarter of a read fits, and each chunk is a view
+   * of its own part of it. Chunks are given away (`transfers`): a part once
+   * handed out is never written again, so chunks sharing an arena are as
+   * independent as fresh buffers, for one zeroed allocation per ~2–3 reads
+   * instead of one per read (and no copy of a short read into a smaller one).
+   */
+  let arena: Uint8Array | undefined;
+  let used = 0;
+
+  /**
+   * One `conn.read()`: a chunk (maybe empty), or null at EOF. Without
+   * `shared` each chunk is a buffer of its own (the WHATWG readable's
+   * consumers may do anything with it); with `shared` it is a view of the
+   * arena, and `prefix` (the caller's unconsumed bytes) is copied to its
+   * start with the read right after it.
+   */
+  const readChunk = async (shared: boolean, prefix?: Uint8Array): Promise<Uint8Array | null> => {
     if (released) throw socketClosedError("socket closed locally");
-    const size = readSize;
-    const buf = new Uint8Array(size);
+    const p = prefix?.byteLength ?? 0;
+    let buf: Uint8Array;
+    let at = 0;
+    if (shared) {
+      if (arena === undefined || arena.byteLength - used < p + readSize / 4) {
+        arena = new Uint8Array(Math.max(readSize, p + readSize / 2));
+        used = 0;
+      }
+      buf = arena;
+      at = used;
+      if (p > 0) buf.set(prefix!, at);
+    } else {
+      buf = new Uint8Array(readSize);
+    }
+    const room = Math.min(buf.byteLength - at - p, readSize);
     let n: number | null;
     try {
-      n = await c.read(buf);
+      n = await c.read(buf.subarray(at + p, at + p + room));
     } catch (e) {
       if (released) throw socketClosedError("socket closed locally");
       release();
@@ -129,9 +172,13 @@ function wrapDenoConn(c: DenoConn, readBuffer: number = DEFAULT_READ_BUFFER): Tc
       readDone = true;
       return null;
     }
-    if (n === size && size < READ_SIZE) readSize = size * 2;
-    else if (n < size / 8 && size > FIRST_READ_SIZE) readSize = size / 2; // traffic slowed down: smaller buffers again
-    return n < size / 2 ? buf.slice(0, n) : buf.subarray(0, n);
+    if (n === room && readSize < READ_SIZE) readSize *= 2;
+    else if (n < room / 8 && readSize > FIRST_READ_SIZE) readSize /= 2; // traffic slowed down: smaller buffers again
+    if (shared) {
+      used = at + p + n;
+      return buf.subarray(at, used);
+    }
+    return n < buf.byteLength / 2 ? buf.slice(0, n) : buf.subarray(0, n);
   };
   const cancelRead = (): void => {
     readDone = true;
@@ -141,7 +188,16 @@ function wrapDenoConn(c: DenoConn, readBuffer: number = DEFAULT_READ_BUFFER): Tc
     if (released || writeDone) throw socketClosedError();
     let off = 0;
     try {
-      while (off < chunk.byteLength) off += await c.write(off === 0 ? chunk : chunk.subarray(off));
+      while (off < chunk.byteLength) {
+        const n = await c.write(off === 0 ? chunk : chunk.subarray(off));
+        off += n;
+        // The kernel took only part: its buffer is full, the peer is not keeping up (or not reading).
+        if (off < chunk.byteLength && !partial) {
+          partial = true;
+          notifyWriteStall(conn);
+        }
+      }
+      partial = false;
     } catch (e) {
       release();
       throw e;
@@ -165,7 +221,7 @@ function wrapDenoConn(c: DenoConn, readBuffer: number = DEFAULT_READ_BUFFER): Tc
           readController = ctrl;
         },
         async pull(ctrl) {
-          const chunk = await readChunk();
+          const chunk = await readChunk(false);
           if (chunk === null) {
             ctrl.close();
             maybeRelease();
@@ -210,14 +266,15 @@ function wrapDenoConn(c: DenoConn, readBuffer: number = DEFAULT_READ_BUFFER): Tc
     };
     return {
       reader: {
-        async read() {
+        transfers: true, // each chunk is a part of the arena never handed out before, and never written again
+        async read(prefix?: Uint8Array) {
           for (;;) {
-            const chunk = await readChunk();
+            const chunk = await readChunk(true, prefix);
             if (chunk === null) {
               maybeRelease();
               return { done: true };
             }
-            if (chunk.byteLength > 0) return { done: false, value: chunk };
+            if (chunk.byteLength > (prefix?.byteLength ?? 0)) return { done: false, value: chunk };
           }
         },
         cancel() {
@@ -263,7 +320,8 @@ function wrapDenoConn(c: DenoConn, readBuffer: number = DEFAULT_READ_BUFFER): Tc
       }
     },
   };
-  registerTcpClosed(conn, closed.promise, true); // write() settles once conn.write() took every byte
+  // write() settles once conn.write() took every byte; see WRITE_BEHIND for the bound.
+  registerTcpClosed(conn, closed.promise, true, WRITE_BEHIND, () => partial);
   registerDirectIo(conn, claim);
   return conn;
 }

@@ -16,8 +16,19 @@
 export interface DirectIo {
   /** Reads like a `ReadableStreamDefaultReader` (Bun's and Deno's typings of a done result differ); one read at a time. */
   reader: {
-    read(): Promise<{ done: true; value?: undefined } | { done: false; value: Uint8Array }>;
+    /**
+     * The next chunk. `prefix` (only where `transfers` is true): bytes to copy
+     * to the start of the chunk, before what is read (the TLS stream's
+     * unconsumed partial record), so a record never spans two chunks.
+     */
+    read(prefix?: Uint8Array): Promise<{ done: true; value?: undefined } | { done: false; value: Uint8Array }>;
     cancel(reason?: unknown): Promise<void>;
+    /**
+     * Every chunk `read()` returns is a buffer of its own that the adapter
+     * never touches again: the TLS stream may hand it to the connection for
+     * good (`feed(chunk, { transfer: true })`, records decrypted in place).
+     */
+    readonly transfers?: boolean;
   };
   /** Writes like `WritableStreamDefaultWriter`: writes and close run in call order. */
   writer: Pick<WritableStreamDefaultWriter<Uint8Array>, "write" | "close" | "abort">;

@@ -83,6 +83,31 @@ describe("OpenSSL AES-GCM through Deno FFI", () => {
     expect(await key.open(nonce, aad, ct)).not.toBeNull();
   });
 
+  test.skipIf(!required)("openInPlace decrypts where the ciphertext lies, and wipes what fails authentication", async () => {
+    const lib = loadOpenSslAead()!;
+    const raw = rand(16);
+    const key = lib.importAeadKeySync("AES-128-GCM", raw);
+    const ref = await noble.importAeadKey("AES-128-GCM", raw);
+    for (const n of SIZES) {
+      const nonce = rand(12);
+      const aad = rand(5);
+      const pt = rand(n);
+      const ct = await ref.seal(nonce, aad, pt);
+      const buf = ct.slice();
+      expect(key.openInPlace!(nonce, aad, buf)).toBe(true);
+      expect(toHex(buf.subarray(0, n))).toBe(toHex(pt));
+      const bad = ct.slice();
+      bad[Math.floor(bad.length / 2)]! ^= 1;
+      expect(key.openInPlace!(nonce, aad, bad)).toBe(false);
+      expect(bad.subarray(0, n).every((b) => b === 0)).toBe(true);
+    }
+    expect(key.openInPlace!(rand(12), rand(5), rand(15))).toBe(false); // shorter than a tag
+    key.dispose?.();
+    const gone = rand(40);
+    expect(key.openInPlace!(rand(12), rand(5), gone)).toBe(false);
+    expect(gone.every((b) => b === 0)).toBe(true);
+  });
+
   test.skipIf(!required)("keys of both sizes interleave on the one context; dispose() ends a key", async () => {
     const lib = loadOpenSslAead()!;
     const a = lib.importAeadKeySync("AES-128-GCM", rand(16));

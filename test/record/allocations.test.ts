@@ -13,6 +13,9 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { joinOutput, type TlsConnection } from "../../src/connection/connection.ts";
 import type { CipherSuiteName } from "../../src/config.ts";
 import { nobleProvider } from "../../src/crypto/noble.ts";
+import { autoProvider } from "../../src/crypto/auto.ts";
+import type { CryptoProvider } from "../../src/crypto/provider.ts";
+import { TlsError } from "../../src/errors.ts";
 import { createPsk } from "../../src/psk/external_psk.ts";
 import { handshakePair, patternBytes } from "../helpers/pair.ts";
 
@@ -62,8 +65,7 @@ afterEach(() => {
   expect(globalThis.Uint8Array.name).toBe("Uint8Array");
 });
 
-async function connected(suite: CipherSuiteName): Promise<{ client: TlsConnection; server: TlsConnection }> {
-  const provider = nobleProvider();
+async function connected(suite: CipherSuiteName, provider: CryptoProvider = nobleProvider()): Promise<{ client: TlsConnection; server: TlsConnection }> {
   const secret = patternBytes(32, 4242);
   const p = await handshakePair(
     { provider, psks: [createPsk({ identity: "alloc", secret })], cipherSuites: [suite] },
@@ -137,5 +139,101 @@ describe("record path allocations (noble, counted)", () => {
       return Promise.resolve(void kept);
     });
     expect(n).toBe(4);
+  });
+});
+
+/** `n` full records of patterned data sealed by `client` into one buffer (one flush), and the data. */
+async function flight(client: TlsConnection, n: number, seed: number): Promise<{ wire: Uint8Array; data: Uint8Array }> {
+  const data = patternBytes(FULL * n, seed);
+  await client.send(data);
+  return { wire: joinOutput(client.takeOutput()).slice(), data };
+}
+
+function joined(parts: readonly Uint8Array[]): Uint8Array {
+  let n = 0;
+  for (const p of parts) n += p.length;
+  const out = new Uint8Array(n);
+  n = 0;
+  for (const p of parts) {
+    out.set(p, n);
+    n += p.length;
+  }
+  return out;
+}
+
+const g = globalThis as { Deno?: { build?: { os?: string } } };
+/** Where `auto` must decrypt AES-GCM in place: Deno on Linux with libcrypto (the test runs with -A). */
+const inPlaceRequired = g.Deno !== undefined && g.Deno.build?.os === "linux";
+const RECORD = 5 + FULL + 1 + 16;
+
+describe("buffer ownership: lent and transferred chunks (feed)", () => {
+  for (const [name, provider] of [["noble", nobleProvider()], ["auto", autoProvider()]] as const) {
+    test(`${name}: a lent chunk is never written, and the plaintext is not a view of it`, async () => {
+      const { client, server } = await connected("TLS_AES_128_GCM_SHA256", provider);
+      const { wire, data } = await flight(client, 4, 21);
+      const before = wire.slice();
+      const pieces = [wire.subarray(0, RECORD + 100), wire.subarray(RECORD + 100)]; // the second record spans
+      for (const c of pieces) await server.feed(c);
+      expect(wire).toEqual(before);
+      const got = server.takePlaintext();
+      for (const p of got) expect(p.buffer === wire.buffer).toBe(false);
+      expect(joined(got)).toEqual(data);
+    });
+  }
+
+  test.skipIf(!inPlaceRequired)("auto on Deno: a transferred chunk is decrypted in place, no record-sized buffer per record", async () => {
+    const provider = autoProvider();
+    expect((await provider.importAeadKey("AES-128-GCM", new Uint8Array(16))).openInPlace).toBeDefined();
+    const { client, server } = await connected("TLS_AES_128_GCM_SHA256", provider);
+    // Chunks of four whole records, as a 64 KiB socket read holds (a view must fill an eighth of its chunk).
+    const { wire, data } = await flight(client, RECORDS, 22);
+    const chunks: Uint8Array[] = [];
+    for (let off = 0; off < wire.length; off += 4 * RECORD) chunks.push(wire.slice(off, off + 4 * RECORD));
+    const n = await countAllocations(async () => {
+      for (const c of chunks) await server.feed(c, { transfer: true });
+    });
+    expect(n).toBe(0);
+    const got = server.takePlaintext();
+    expect(got.length).toBe(RECORDS);
+    got.forEach((p, i) => expect(p.buffer).toBe(chunks[i >> 2]!.buffer)); // views of the chunks
+    expect(joined(got)).toEqual(data);
+  });
+
+  test.skipIf(!inPlaceRequired)("auto on Deno: a record spanning transferred chunks gets its own plaintext, later feeds never overwrite it", async () => {
+    const { client, server } = await connected("TLS_AES_128_GCM_SHA256", autoProvider());
+    const kept: Uint8Array[] = [];
+    const expected: Uint8Array[] = [];
+    for (let round = 0; round < 3; round++) {
+      const { wire, data } = await flight(client, 4, 30 + round);
+      expected.push(data);
+      const cut = RECORD + 7_000 + round; // record 2 spans the two chunks
+      const a = wire.slice(0, cut);
+      const b = wire.slice(cut);
+      const n = await countAllocations(async () => {
+        await server.feed(a, { transfer: true });
+        await server.feed(b, { transfer: true });
+      });
+      expect(n).toBeLessThanOrEqual(round === 0 ? 2 : 1); // the spanning record's copy (+ the scratch once)
+      const got = server.takePlaintext();
+      expect(got.length).toBe(4);
+      expect(got[1]!.buffer === a.buffer || got[1]!.buffer === b.buffer).toBe(false);
+      kept.push(...got);
+    }
+    expect(joined(kept)).toEqual(joined(expected));
+  });
+
+  test.skipIf(!inPlaceRequired)("auto on Deno: a forged record in a transferred chunk fails with bad_record_mac; its bytes are wiped, none reach the application", async () => {
+    const { client, server } = await connected("TLS_AES_128_GCM_SHA256", autoProvider());
+    const { wire, data } = await flight(client, 4, 40);
+    const original = wire.slice();
+    wire[2 * RECORD + 5 + 100]! ^= 1; // third record's ciphertext
+    const err = await server.feed(wire, { transfer: true }).then(() => undefined, (e: unknown) => e);
+    expect(err).toBeInstanceOf(TlsError);
+    expect((err as TlsError).code).toBe("bad_record_mac");
+    const got = server.takePlaintext();
+    expect(joined(got)).toEqual(data.subarray(0, 2 * FULL)); // the records before it only
+    // The forged record's plaintext area is zero; the record after it was never decrypted.
+    expect(wire.subarray(2 * RECORD + 5, 3 * RECORD - 16).every((b) => b === 0)).toBe(true);
+    expect(wire.subarray(3 * RECORD)).toEqual(original.subarray(3 * RECORD));
   });
 });
