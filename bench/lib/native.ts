@@ -53,7 +53,8 @@ export interface NativeClientState {
 /** One SecureContext per client process and parameters, as a long-lived client keeps one (ours keeps one x509()). */
 const contexts = new Map<string, tls.SecureContext>();
 
-function clientOptions(p: TlsParams, state: NativeClientState): tls.ConnectionOptions {
+/** node:tls client options of a case (bench/bulk_cpu.ts reads with them too). */
+export function clientOptions(p: TlsParams, state: NativeClientState): tls.ConnectionOptions {
   const base: tls.ConnectionOptions = { ...common(p), host: "127.0.0.1" };
   if (p.kind === "cert" || p.kind === "resumption" || p.kind === "0rtt") {
     const key = JSON.stringify(p);

@@ -105,7 +105,8 @@ export interface OurClientState {
  */
 const clientConfigs = new Map<string, ClientConfig>();
 
-function clientConfig(p: TlsParams, state: OurClientState): ClientConfig {
+/** Client config of a case (bench/bulk_cpu.ts reads with it too). */
+export function clientConfig(p: TlsParams, state: OurClientState): ClientConfig {
   if (p.kind === "resumption" || p.kind === "0rtt") return buildClientConfig(p, state);
   const key = JSON.stringify(p);
   let c = clientConfigs.get(key);
