@@ -76,8 +76,11 @@ function rawServe(): Promise<number> {
   const trailer = new Uint8Array([23]);
   const len = RECORD + 1 + 16;
   let seq = 0;
+  // RAW_REUSE=1: seal every record into one reused buffer (no JS-allocated record per record;
+  // only node:crypto's outputs are garbage), as our record layer does with its recycled flushes.
+  const reused = process.env.RAW_REUSE === "1" ? new Uint8Array(5 + len) : undefined;
   const seal = (): Uint8Array => {
-    const out = new Uint8Array(5 + len);
+    const out = reused ?? new Uint8Array(5 + len);
     out.set([23, 3, 3, len >>> 8, len & 0xff]);
     const c = createCipheriv("aes-128-gcm", KEY, nonce(seq++), { authTagLength: 16 });
     c.setAAD(out.subarray(0, 5));
@@ -328,6 +331,13 @@ async function measure(impl: Impl, seconds: number): Promise<{ writer: Side; rea
     server.kill();
   }
 }
+
+/**
+ * BALLAST=MB keeps that many MB of small live JS objects (a library's worth of live heap) in a
+ * serving or reading process, to see how the live heap changes GC cadence and page faults.
+ */
+const ballast: unknown[] = [];
+for (let i = 0; i < Number(process.env.BALLAST ?? 0) * 10_000; i++) ballast.push({ a: i, b: [i, i + 1], c: String(i) });
 
 if (role === "serve") {
   console.log(await serve(implArg as Impl));

@@ -11,7 +11,7 @@ import { join } from "node:path";
 import process from "node:process";
 import { connect } from "../../src/client/connect.ts";
 import type { CipherSuiteName, ClientConfig, ServerConfig } from "../../src/config.ts";
-import { auto } from "../../src/crypto/auto.ts";
+import { auto, autoProvider } from "../../src/crypto/auto.ts";
 import { noble } from "../../src/crypto/noble.ts";
 import { node } from "../../src/crypto/node.ts";
 import type { CryptoProvider, GroupName } from "../../src/crypto/provider.ts";
@@ -29,6 +29,7 @@ const PROVIDERS: Partial<Record<ProviderName, CryptoProvider>> = { noble, webcry
 
 /** The provider of a case; the pool ones are started on first use (idle workers do not keep the peer alive). */
 function providerFor(name: ProviderName): CryptoProvider {
+  if (name === "openssl") return (PROVIDERS.openssl ??= autoProvider({ choices: { "AES-128-GCM": "openssl", "AES-256-GCM": "openssl" } }));
   return (PROVIDERS[name] ??= name === "pool" ? poolProvider({ over: "noble" }) : poolProvider({ over: "auto" }));
 }
 const SUITES: Record<SuiteShort, CipherSuiteName> = {

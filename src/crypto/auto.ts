@@ -362,7 +362,7 @@ export function autoProvider(options: AutoProviderOptions = {}): CryptoProvider 
       usesNode && runtime !== "web"
         ? import("./node.ts").then((m: NodeModule) => m.nodeCryptoProvider(opts), () => null)
         : null,
-      usesOpenSsl && runtime === "deno" ? import("./openssl_ffi.ts").then((m: OpenSslModule) => m.loadOpenSslAead(), () => null) : null,
+      usesOpenSsl && (runtime === "deno" || runtime === "bun") ? import("./openssl_ffi.ts").then((m: OpenSslModule) => m.loadOpenSslAead(), () => null) : null,
     ]).then(([n, o]) => (resolved = build(n, o)));
     return resolving;
   }

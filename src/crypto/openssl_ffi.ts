@@ -9,6 +9,12 @@
  * well under a microsecond. Records are encrypted straight into the record
  * layer's flush buffer (no copy of the ciphertext).
  *
+ * On Bun the same calls go through `bun:ffi` (no permission there), but
+ * `auto` keeps node:crypto (Bun's BoringSSL, faster per record than OpenSSL
+ * 3.0) unless a caller names `"openssl"` in its choices: it seals straight
+ * into the flush buffer, so a record's ciphertext is not a fresh 16 KiB
+ * buffer (README, "Bun bulk: the per-record overhead").
+ *
  * Used only when it is safe to try, else {@link loadOpenSslAead} returns null
  * and `auto` keeps its other choices:
  * - the runtime is Deno, and the `ffi` permission is already granted
@@ -294,8 +300,9 @@ function selfTest(evp: Evp): boolean {
 let loaded: OpenSslAead | null | undefined;
 
 /**
- * Load AES-GCM on the system's libcrypto through Deno's FFI, or return null
- * when this is not Deno, the `ffi` permission is not granted, no OpenSSL
+ * Load AES-GCM on the system's libcrypto through Deno's FFI (or Bun's
+ * `bun:ffi`: only where a caller names `"openssl"`, see `autoProvider`'s
+ * choices), or return null when this is neither, Deno's `ffi` permission is not granted, no OpenSSL
  * library loads, or its known-answer test fails. Never throws, never prompts.
  * Loaded once; later calls return the same object (one EVP context).
  */
@@ -304,18 +311,60 @@ export function loadOpenSslAead(): OpenSslAead | null {
   return loaded;
 }
 
+/** The part of `bun:ffi` used here. */
+interface BunFfi {
+  dlopen(path: string, symbols: Record<string, { args: string[]; returns: string }>): { symbols: Record<string, Fn>; close(): void };
+}
+
+/**
+ * A `dlopen` over Bun's FFI with Deno's symbol descriptions (`pointer` and
+ * `buffer` are both `ptr` there: Bun passes a typed array's bytes, or null),
+ * when this is Bun; otherwise undefined. Bun needs no permission.
+ */
+function bunDlopen(): DenoFfi["dlopen"] | undefined {
+  if ((globalThis as { Bun?: unknown }).Bun === undefined) return undefined;
+  let ffi: BunFfi;
+  try {
+    ffi = (import.meta as { require?: (id: string) => BunFfi }).require!("bun:ffi");
+  } catch {
+    return undefined;
+  }
+  const type = (t: string): string => (t === "pointer" || t === "buffer" ? "ptr" : t);
+  return (path, symbols) => {
+    const bun: Record<string, { args: string[]; returns: string }> = {};
+    for (const [name, d] of Object.entries(symbols)) bun[name] = { args: d.parameters.map(type), returns: type(d.result) };
+    const lib = ffi.dlopen(path, bun);
+    // Bun returns a NULL pointer as null or 0; the EVP code tests for null.
+    const symbolsOut: Record<string, Fn> = {};
+    for (const [name, f] of Object.entries(lib.symbols)) {
+      symbolsOut[name] = symbols[name]!.result === "pointer" ? (...a: unknown[]) => f(...a) || null : f;
+    }
+    return { symbols: symbolsOut, close: () => lib.close() };
+  };
+}
+
 function load(): OpenSslAead | null {
   const deno = (globalThis as { Deno?: Partial<DenoFfi> }).Deno;
-  if (typeof deno?.dlopen !== "function") return null;
-  try {
-    if (deno.permissions?.querySync?.({ name: "ffi" }).state !== "granted") return null;
-  } catch {
-    return null;
+  let dlopen: DenoFfi["dlopen"] | undefined;
+  let os: string | undefined;
+  if (typeof deno?.dlopen === "function") {
+    try {
+      if (deno.permissions?.querySync?.({ name: "ffi" }).state !== "granted") return null;
+    } catch {
+      return null;
+    }
+    dlopen = deno.dlopen.bind(deno);
+    os = deno.build?.os;
+  } else {
+    dlopen = bunDlopen();
+    const platform = (globalThis as { process?: { platform?: string } }).process?.platform;
+    os = platform === "win32" ? "windows" : platform;
   }
-  for (const library of candidates(deno.build?.os)) {
+  if (dlopen === undefined) return null;
+  for (const library of candidates(os)) {
     let lib: { symbols: Record<string, Fn>; close(): void };
     try {
-      lib = deno.dlopen(library, SYMBOLS as unknown as Record<string, { parameters: string[]; result: string }>);
+      lib = dlopen(library, SYMBOLS as unknown as Record<string, { parameters: string[]; result: string }>);
     } catch {
       continue;
     }
