@@ -64,6 +64,44 @@ function nonce(seq: number): Uint8Array {
   return n;
 }
 
+/**
+ * RAW_AEAD=openssl: the floor with AES-GCM on the system libcrypto through bun:ffi instead of
+ * node:crypto: the writer seals into its one reused record buffer (implies RAW_REUSE), the
+ * reader decrypts each record in place in the socket's chunk (what in-place opening would give
+ * our reader), so neither side allocates anything per record.
+ */
+const RAW_SSL = process.env.RAW_AEAD === "openssl";
+const sslKey = RAW_SSL ? (await import("../src/crypto/openssl_ffi.ts")).loadOpenSslAead()?.importAeadKeySync("AES-128-GCM", new Uint8Array(16).fill(9)) : undefined;
+const inPlace = RAW_SSL ? inPlaceOpener() : undefined;
+
+/** EVP AES-128-GCM decryption in place over bun:ffi (the floor's reader only). */
+function inPlaceOpener(): ((nonce: Uint8Array, aad: Uint8Array, body: Uint8Array) => boolean) | undefined {
+  const ffi = (import.meta as { require?: (id: string) => { dlopen(p: string, s: object): { symbols: Record<string, (...a: unknown[]) => number> } } }).require?.("bun:ffi");
+  if (!ffi) return undefined;
+  const { symbols: f } = ffi.dlopen("libcrypto.so.3", {
+    EVP_CIPHER_CTX_new: { args: [], returns: "ptr" },
+    EVP_aes_128_gcm: { args: [], returns: "ptr" },
+    EVP_DecryptInit_ex: { args: ["ptr", "ptr", "ptr", "ptr", "ptr"], returns: "i32" },
+    EVP_DecryptUpdate: { args: ["ptr", "ptr", "ptr", "ptr", "i32"], returns: "i32" },
+    EVP_DecryptFinal_ex: { args: ["ptr", "ptr", "ptr"], returns: "i32" },
+    EVP_CIPHER_CTX_ctrl: { args: ["ptr", "i32", "i32", "ptr"], returns: "i32" },
+  });
+  const ctx = f.EVP_CIPHER_CTX_new!();
+  const outl = new Uint8Array(4);
+  const tag = new Uint8Array(16);
+  const key = new Uint8Array(16).fill(9);
+  f.EVP_DecryptInit_ex!(ctx, f.EVP_aes_128_gcm!(), null, key, null);
+  return (nonce, aad, body) => {
+    const n = body.length - 16;
+    tag.set(body.subarray(n));
+    let ok = f.EVP_DecryptInit_ex!(ctx, null, null, null, nonce) === 1;
+    ok &&= f.EVP_DecryptUpdate!(ctx, null, outl, aad, 5) === 1;
+    ok &&= f.EVP_DecryptUpdate!(ctx, body, outl, body, n) === 1;
+    ok &&= f.EVP_CIPHER_CTX_ctrl!(ctx, 0x11, 16, tag) === 1;
+    return ok && f.EVP_DecryptFinal_ex!(ctx, tag, outl) === 1;
+  };
+}
+
 interface BunSock {
   write(d: Uint8Array): number;
   setNoDelay?(b: boolean): void;
@@ -78,10 +116,14 @@ function rawServe(): Promise<number> {
   let seq = 0;
   // RAW_REUSE=1: seal every record into one reused buffer (no JS-allocated record per record;
   // only node:crypto's outputs are garbage), as our record layer does with its recycled flushes.
-  const reused = process.env.RAW_REUSE === "1" ? new Uint8Array(5 + len) : undefined;
+  const reused = process.env.RAW_REUSE === "1" || RAW_SSL ? new Uint8Array(5 + len) : undefined;
   const seal = (): Uint8Array => {
     const out = reused ?? new Uint8Array(5 + len);
     out.set([23, 3, 3, len >>> 8, len & 0xff]);
+    if (sslKey !== undefined) {
+      sslKey.sealRecordInto!(nonce(seq++), out, 5, content, trailer);
+      return out;
+    }
     const c = createCipheriv("aes-128-gcm", KEY, nonce(seq++), { authTagLength: 16 });
     c.setAAD(out.subarray(0, 5));
     let o = 5;
@@ -157,6 +199,13 @@ function rawRead(port: number, seconds: number): Promise<{ bytes: number; ms: nu
           while (b.byteLength - off >= 5) {
             const len = (b[off + 3]! << 8) | b[off + 4]!;
             if (b.byteLength - off < 5 + len) break;
+            if (inPlace !== undefined) {
+              // Decrypted where it lies in the socket's chunk: no output buffer at all.
+              if (!inPlace(nonce(seq++), b.subarray(off, off + 5), b.subarray(off + 5, off + 5 + len))) throw new Error("bad record");
+              bytes += len - 17;
+              off += 5 + len;
+              continue;
+            }
             const d2 = createDecipheriv("aes-128-gcm", KEY, nonce(seq++), { authTagLength: 16 });
             d2.setAAD(b.subarray(off, off + 5));
             d2.setAuthTag(b.subarray(off + 5 + len - 16, off + 5 + len));
