@@ -104,7 +104,6 @@ function wrapBunSocket(socket: BunSocket, state: SocketState): TcpConnection {
     // reads. 64 KiB (four records) held 452–814 KiB per connection there (limits.test.ts).
     writeBehind: 49_152,
     writeStalled: () => state.drain !== undefined,
-    direct: true, // a TLS stream reads and writes the socket without the WHATWG streams (common.ts)
     remoteAddress: socket.remoteAddress,
     remotePort: socket.remotePort ?? 0,
     canPause,

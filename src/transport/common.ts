@@ -8,7 +8,6 @@
  *
  * @module
  */
-import { type DirectIo, registerDirectIo } from "./direct.ts";
 import { DEFAULT_READ_BUFFER, type TcpConnection } from "./types.ts";
 
 /**
@@ -122,12 +121,6 @@ export interface PushSocket {
   readonly writeBehind?: number;
   /** Whether a write is waiting for the socket to drain (see {@link writeStalled}). Default: unknown (never). */
   readonly writeStalled?: () => boolean;
-  /**
-   * Offer a TLS stream the socket's own reader and writer (direct.ts), without
-   * the WHATWG streams in between (Bun's sockets: fewer promises and objects per
-   * socket read and per transport write). Only where `canPause`. Default false.
-   */
-  readonly direct?: boolean;
   /** Stop delivering data (stop reading the kernel buffer). */
   pause(): void;
   /** Deliver data again. */
@@ -191,10 +184,6 @@ export function pushConnection(
   const endReadable = (err?: unknown): void => {
     if (!readOpen) return;
     readOpen = false;
-    if (direct !== undefined) {
-      endDirect(err);
-      return;
-    }
     try {
       if (err === undefined) controller.close();
       else controller.error(err);
@@ -220,17 +209,6 @@ export function pushConnection(
   const maybeRelease = (): void => {
     if (readDone && writeDone) release();
   };
-
-  /** FIN after what was written; the socket is released once the read side is done too. */
-  async function closeWrite(): Promise<void> {
-    if (released || writeDone) return;
-    writeDone = true;
-    try {
-      await sock.shutdownWrite();
-    } finally {
-      maybeRelease();
-    }
-  }
 
   const readable = new ReadableStream<Uint8Array>(
     {
@@ -261,98 +239,23 @@ export function pushConnection(
       if (released || writeDone) throw socketClosedError();
       await sock.write(chunk);
     },
-    close: closeWrite,
+    async close() {
+      if (released || writeDone) return;
+      writeDone = true;
+      try {
+        await sock.shutdownWrite();
+      } finally {
+        maybeRelease();
+      }
+    },
     abort() {
       release();
     },
   });
 
-  /**
-   * Direct I/O (see {@link PushSocket.direct}), once claimed: chunks not yet read, the pending
-   * read, and how the read side ended (an error, or null for EOF). The socket is resumed only
-   * while a read waits, as the readable below resumes it only while pulled (no read-ahead).
-   */
-  let direct: { queue: Uint8Array[]; waiter: Deferred<ReadResult> | undefined; ended: { err: unknown } | null | undefined } | undefined;
-  /** Data went to the readable: its reader must be the one to get it, so direct I/O is refused. */
-  let enqueued = false;
-
-  const endDirect = (err?: unknown): void => {
-    const d = direct!;
-    if (d.ended !== undefined) return;
-    d.ended = err === undefined ? null : { err };
-    if (err !== undefined) d.queue = []; // like controller.error(): what was not read is dropped
-    const w = d.waiter;
-    d.waiter = undefined;
-    if (w === undefined) return;
-    if (err === undefined) w.resolve({ done: true });
-    else w.reject(err);
-  };
-
-  const claim = (): DirectIo | undefined => {
-    if (!sock.canPause || enqueued || readable.locked || writable.locked || released) return undefined;
-    readable.getReader(); // locked for good: the TLS stream reads through `direct`
-    writable.getWriter();
-    const d: NonNullable<typeof direct> = { queue: [], waiter: undefined, ended: readOpen ? undefined : null };
-    direct = d;
-    /** Writes and close in call order, as a WritableStream runs them; undefined when none is pending. */
-    let tail: Promise<void> | undefined;
-    const queue = (f: () => Promise<void>): Promise<void> => {
-      const p = tail === undefined ? call(f) : tail.then(f);
-      const t: Promise<void> = p.then(noop, noop);
-      tail = t;
-      void t.then(() => {
-        if (tail === t) tail = undefined;
-      });
-      return p;
-    };
-    const write = (chunk: Uint8Array): Promise<void> => {
-      if (released || writeDone) return Promise.reject(socketClosedError());
-      return sock.write(chunk);
-    };
-    return {
-      reader: {
-        read(): Promise<ReadResult> {
-          const chunk = d.queue.shift();
-          if (chunk !== undefined) return Promise.resolve({ done: false, value: chunk });
-          if (d.ended === null) return Promise.resolve({ done: true });
-          if (d.ended !== undefined) return Promise.reject(d.ended.err);
-          if (d.waiter !== undefined) return Promise.reject(new TypeError("one read at a time"));
-          d.waiter = deferred<ReadResult>();
-          resume();
-          return d.waiter.promise;
-        },
-        cancel(): Promise<void> {
-          readOpen = false;
-          readDone = true;
-          endDirect();
-          pause();
-          maybeRelease();
-          return Promise.resolve();
-        },
-      },
-      writer: {
-        write: (chunk?: Uint8Array) => queue(() => write(chunk ?? new Uint8Array(0))),
-        close: () => queue(closeWrite),
-        abort() {
-          release();
-          return Promise.resolve();
-        },
-      },
-    };
-  };
-
   const events: PushEvents = {
     data(chunk) {
       if (!readOpen || chunk.byteLength === 0) return;
-      if (direct !== undefined) {
-        const w = direct.waiter;
-        direct.waiter = undefined;
-        if (w !== undefined) w.resolve({ done: false, value: chunk });
-        else direct.queue.push(chunk);
-        pause(); // no read waits now (canPause: direct I/O is not offered otherwise)
-        return;
-      }
-      enqueued = true;
       controller.enqueue(chunk);
       if (!sock.canPause) {
         queued += chunk.byteLength;
@@ -392,20 +295,5 @@ export function pushConnection(
     },
   };
   registerTcpClosed(conn, closed.promise, sock.releasesWrites ?? false, sock.writeBehind ?? 0, sock.writeStalled);
-  if (sock.direct === true) registerDirectIo(conn, claim);
   return { conn, events };
-}
-
-/** What a direct read resolves to (direct.ts's reader). */
-type ReadResult = { done: true; value?: undefined } | { done: false; value: Uint8Array };
-
-function noop(): void {}
-
-/** Turn a synchronous throw into a rejection. */
-function call(f: () => Promise<void>): Promise<void> {
-  try {
-    return f();
-  } catch (e) {
-    return Promise.reject(e);
-  }
 }
