@@ -44,11 +44,10 @@ export type Implementation = "noble" | "webcrypto" | "node" | "noble-keyed";
 
 /**
  * The implementations of an AES-GCM entry: those of {@link Implementation},
- * and `"openssl"`: the system's OpenSSL libcrypto through Deno's FFI or
- * `bun:ffi` (src/crypto/openssl_ffi.ts), used where it loads (Deno with the
- * `ffi` permission granted; Bun); elsewhere the entry falls back, on Deno to
- * the size split Deno used before (node:crypto below 4 KiB, WebCrypto from
- * 4 KiB), on other runtimes to node:crypto.
+ * and `"openssl"`: the system's OpenSSL libcrypto through Deno's FFI
+ * (src/crypto/openssl_ffi.ts), used where it loads (Deno with the `ffi`
+ * permission granted); elsewhere the entry falls back to
+ * the size split Deno used before (node:crypto below 4 KiB, WebCrypto from 4 KiB).
  */
 export type AeadImplementation = Implementation | "openssl";
 
@@ -106,12 +105,8 @@ const TABLE: Record<Runtime, AutoChoices> = {
     hash: "node",
     "hmac-SHA-256": "node",
     "hmac-SHA-384": "node",
-    // libcrypto through bun:ffi where it loads, node:crypto otherwise: BoringSSL's AES-GCM is
-    // faster per call, but node:crypto hands back every record's ciphertext or plaintext in a
-    // fresh 16 KiB buffer, while libcrypto seals straight into the flush buffer; under load
-    // Bun's allocator makes fresh memory page-fault (README, "Bun bulk: the per-record overhead").
-    "AES-128-GCM": "openssl",
-    "AES-256-GCM": "openssl",
+    "AES-128-GCM": "node",
+    "AES-256-GCM": "node",
     "CHACHA20-POLY1305": "noble", // Bun's node:crypto has no chacha20-poly1305; noble is what every provider uses there
     x25519: "node",
     secp256r1: "node",
@@ -342,8 +337,8 @@ export function autoProvider(options: AutoProviderOptions = {}): CryptoProvider 
       impl !== "openssl" ? get(impl, op) : openssl ?? impls.webcrypto;
     const aes = (op: "AES-128-GCM" | "AES-256-GCM"): AesSource => {
       let c = table[op];
-      // libcrypto did not load: the size split that served Deno before it; node:crypto elsewhere.
-      if (c === "openssl" && openssl === null) c = runtime === "deno" ? OPENSSL_FALLBACK : "node";
+      // libcrypto did not load: the size split that served Deno before it.
+      if (c === "openssl" && openssl === null) c = OPENSSL_FALLBACK;
       return typeof c === "object"
         ? { small: aead(c.small, op), large: aead(c.large, op), threshold: c.threshold }
         : aead(c, op);
