@@ -44,10 +44,11 @@ export type Implementation = "noble" | "webcrypto" | "node" | "noble-keyed";
 
 /**
  * The implementations of an AES-GCM entry: those of {@link Implementation},
- * and `"openssl"`: the system's OpenSSL libcrypto through Deno's FFI
- * (src/crypto/openssl_ffi.ts), used where it loads (Deno with the `ffi`
- * permission granted); elsewhere the entry falls back to
- * the size split Deno used before (node:crypto below 4 KiB, WebCrypto from 4 KiB).
+ * and `"openssl"`: the system's OpenSSL libcrypto through Deno's FFI or
+ * `bun:ffi` (src/crypto/openssl_ffi.ts), used where it loads (Deno with the
+ * `ffi` permission granted; Bun when named in `choices`); elsewhere the entry
+ * falls back, on Deno to the size split Deno used before (node:crypto below
+ * 4 KiB, WebCrypto from 4 KiB), on other runtimes to node:crypto.
  */
 export type AeadImplementation = Implementation | "openssl";
 
@@ -337,8 +338,8 @@ export function autoProvider(options: AutoProviderOptions = {}): CryptoProvider 
       impl !== "openssl" ? get(impl, op) : openssl ?? impls.webcrypto;
     const aes = (op: "AES-128-GCM" | "AES-256-GCM"): AesSource => {
       let c = table[op];
-      // libcrypto did not load: the size split that served Deno before it.
-      if (c === "openssl" && openssl === null) c = OPENSSL_FALLBACK;
+      // libcrypto did not load: the size split that served Deno before it; node:crypto elsewhere.
+      if (c === "openssl" && openssl === null) c = runtime === "deno" ? OPENSSL_FALLBACK : "node";
       return typeof c === "object"
         ? { small: aead(c.small, op), large: aead(c.large, op), threshold: c.threshold }
         : aead(c, op);
