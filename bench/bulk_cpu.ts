@@ -16,6 +16,16 @@
  *
  *   npx bun bench/bulk_cpu.ts [--impl ours,native,raw] [--seconds 3] [--reps 1]
  *
+ * Each line: µs of CPU per record, of it system CPU, and minor page faults
+ * per record (fresh memory touched: on Bun the main cost under load, see
+ * the README's "Bun bulk: the per-record overhead"). Probes, by environment:
+ * PROVIDER=node (ours with AES-GCM on node:crypto, `auto`'s choice on Bun
+ * before branch bunbulk2; the default `auto` now seals and opens on libcrypto),
+ * RAW_REUSE=1 (raw seals into one reused buffer), RAW_AEAD=openssl (raw on
+ * libcrypto, writer in a reused buffer, reader in place), BALLAST=MB (live
+ * heap), EVENTS=1 (raw's socket read sizes); MIMALLOC_PURGE_DELAY=-1 is
+ * Bun's allocator keeping freed pages (inherited by both processes).
+ *
  * Roles (run by the parent): `serve IMPL` prints the port; `read IMPL PORT SECONDS`.
  *
  * @module
@@ -224,7 +234,8 @@ function rawRead(port: number, seconds: number): Promise<{ bytes: number; ms: nu
             }
           } else if (now - t0 >= seconds * 1000) {
             finished = true;
-            if (process.env.B2_EV) console.error(`raw data events ${events}, avg ${(eventBytes / events / 1024).toFixed(0)} KiB`);
+            // EVENTS=1: how big Bun's socket reads were (one data event each).
+            if (process.env.EVENTS) console.error(`raw: ${events} data events, ${(eventBytes / events / 1024).toFixed(0)} KiB on average`);
             resolve({ bytes, ms: now - t0 });
             s.end();
           }
@@ -260,11 +271,7 @@ async function oursRead(port: number, seconds: number): Promise<{ bytes: number;
       continue;
     }
     bytes += value.byteLength;
-    if (now - t0 >= seconds * 1000) {
-      const G = globalThis as any;
-      if (process.env.B2_EV) console.error(`data events ${G.__ev}, avg ${(G.__evb / G.__ev / 1024).toFixed(0)} KiB`);
-      return { bytes, ms: now - t0 };
-    }
+    if (now - t0 >= seconds * 1000) return { bytes, ms: now - t0 };
   }
 }
 

@@ -46,9 +46,9 @@ export type Implementation = "noble" | "webcrypto" | "node" | "noble-keyed";
  * The implementations of an AES-GCM entry: those of {@link Implementation},
  * and `"openssl"`: the system's OpenSSL libcrypto through Deno's FFI or
  * `bun:ffi` (src/crypto/openssl_ffi.ts), used where it loads (Deno with the
- * `ffi` permission granted; Bun when named in `choices`); elsewhere the entry
- * falls back, on Deno to the size split Deno used before (node:crypto below
- * 4 KiB, WebCrypto from 4 KiB), on other runtimes to node:crypto.
+ * `ffi` permission granted; Bun); elsewhere the entry falls back, on Deno to
+ * the size split Deno used before (node:crypto below 4 KiB, WebCrypto from
+ * 4 KiB), on other runtimes to node:crypto.
  */
 export type AeadImplementation = Implementation | "openssl";
 
@@ -106,8 +106,12 @@ const TABLE: Record<Runtime, AutoChoices> = {
     hash: "node",
     "hmac-SHA-256": "node",
     "hmac-SHA-384": "node",
-    "AES-128-GCM": "node",
-    "AES-256-GCM": "node",
+    // libcrypto through bun:ffi where it loads, node:crypto otherwise: BoringSSL's AES-GCM is
+    // faster per call, but node:crypto hands back every record's ciphertext or plaintext in a
+    // fresh 16 KiB buffer, while libcrypto seals straight into the flush buffer; under load
+    // Bun's allocator makes fresh memory page-fault (README, "Bun bulk: the per-record overhead").
+    "AES-128-GCM": "openssl",
+    "AES-256-GCM": "openssl",
     "CHACHA20-POLY1305": "noble", // Bun's node:crypto has no chacha20-poly1305; noble is what every provider uses there
     x25519: "node",
     secp256r1: "node",
