@@ -250,60 +250,13 @@ function rawRead(port: number, seconds: number): Promise<{ bytes: number; ms: nu
 // ---------------------------------------------------------------------------
 // ours and native: the bench's own server and client code
 
-async function oursRead(port: number, seconds: number): Promise<{ bytes: number; ms: number }> {
-  const { connect } = await import("../src/client/connect.ts");
-  const { clientConfig } = await import("./lib/ours.ts");
-  const tls = await connect({ host: "127.0.0.1", port, tls: clientConfig(await params("ours"), {}) });
-  await tls.handshake;
-  const reader = tls.readable.getReader();
-  const tStart = performance.now();
-  let t0 = 0;
-  let bytes = 0;
-  for (;;) {
-    const { value, done } = await reader.read();
-    if (done) throw new Error("server closed");
-    const now = performance.now();
-    if (t0 === 0) {
-      if (now - tStart >= WARMUP_MS) {
-        t0 = now;
-        console.log("go");
-      }
-      continue;
-    }
-    bytes += value.byteLength;
-    if (now - t0 >= seconds * 1000) return { bytes, ms: now - t0 };
-  }
-}
-
-function nativeRead(port: number, seconds: number): Promise<{ bytes: number; ms: number }> {
-  return (async () => {
-    const tls = await import("node:tls");
-    const { clientOptions } = await import("./lib/native.ts");
-    const p = await params("native");
-    return new Promise((resolve, reject) => {
-      const s = tls.connect({ ...clientOptions(p, {}), port });
-      let tStart = 0;
-      let t0 = 0;
-      let bytes = 0;
-      s.once("secureConnect", () => (tStart = performance.now()));
-      s.on("data", (b: Uint8Array) => {
-        const now = performance.now();
-        if (t0 === 0) {
-          if (now - tStart >= WARMUP_MS) {
-            t0 = now;
-            console.log("go");
-          }
-          return;
-        }
-        bytes += b.byteLength;
-        if (now - t0 >= seconds * 1000) {
-          s.destroy();
-          resolve({ bytes, ms: now - t0 });
-        }
-      });
-      s.on("error", reject);
-    });
-  })();
+/** The bench's own reader (bench/lib), telling the parent when its timed window starts. */
+async function benchRead(impl: "ours" | "native", port: number, seconds: number): Promise<{ bytes: number; ms: number }> {
+  const go = () => console.log("go");
+  const r = impl === "ours"
+    ? await (await import("./lib/ours.ts")).ourRecords(await params("ours"), port, seconds * 1000, WARMUP_MS, go)
+    : await (await import("./lib/native.ts")).nativeRecords(await params("native"), port, seconds * 1000, WARMUP_MS, go);
+  return { bytes: r.bytes, ms: r.elapsedMs };
 }
 
 async function serve(impl: Impl): Promise<number> {
@@ -401,7 +354,7 @@ if (role === "serve") {
   const impl = implArg as Impl;
   const port = Number(portArg);
   const seconds = Number(secondsArg);
-  const r = impl === "raw" ? await rawRead(port, seconds) : impl === "ours" ? await oursRead(port, seconds) : await nativeRead(port, seconds);
+  const r = impl === "raw" ? await rawRead(port, seconds) : await benchRead(impl, port, seconds);
   // The parent samples CPU when it sees this line: print it before anything else happens.
   console.log(`done ${r.bytes} ${r.ms.toFixed(1)}`);
   await new Promise((r) => setTimeout(r, 50));

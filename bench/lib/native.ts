@@ -53,8 +53,7 @@ export interface NativeClientState {
 /** One SecureContext per client process and parameters, as a long-lived client keeps one (ours keeps one x509()). */
 const contexts = new Map<string, tls.SecureContext>();
 
-/** node:tls client options of a case (bench/bulk_cpu.ts reads with them too). */
-export function clientOptions(p: TlsParams, state: NativeClientState): tls.ConnectionOptions {
+function clientOptions(p: TlsParams, state: NativeClientState): tls.ConnectionOptions {
   const base: tls.ConnectionOptions = { ...common(p), host: "127.0.0.1" };
   if (p.kind === "cert" || p.kind === "resumption" || p.kind === "0rtt") {
     const key = JSON.stringify(p);
@@ -148,8 +147,14 @@ export function nativeHandshake(p: TlsParams, port: number, state: NativeClientS
   });
 }
 
-/** Receive a flood for `durationMs` after a warm-up (as ourRecords). */
-export function nativeRecords(p: TlsParams, port: number, durationMs: number, warmupMs: number): Promise<{ bytes: number; elapsedMs: number }> {
+/** Receive a flood for `durationMs` after a warm-up (as ourRecords, `onStart` too). */
+export function nativeRecords(
+  p: TlsParams,
+  port: number,
+  durationMs: number,
+  warmupMs: number,
+  onStart?: () => void,
+): Promise<{ bytes: number; elapsedMs: number }> {
   return new Promise((resolve, reject) => {
     const s = tls.connect({ ...clientOptions(p, {}), port });
     let tStart = 0;
@@ -159,7 +164,10 @@ export function nativeRecords(p: TlsParams, port: number, durationMs: number, wa
     s.on("data", (b: Buffer) => {
       const now = performance.now();
       if (t0 === 0) {
-        if (now - tStart >= warmupMs) t0 = now;
+        if (now - tStart >= warmupMs) {
+          t0 = now;
+          onStart?.();
+        }
         return;
       }
       bytes += b.length;

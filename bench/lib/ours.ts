@@ -106,8 +106,7 @@ export interface OurClientState {
  */
 const clientConfigs = new Map<string, ClientConfig>();
 
-/** Client config of a case (bench/bulk_cpu.ts reads with it too). */
-export function clientConfig(p: TlsParams, state: OurClientState): ClientConfig {
+function clientConfig(p: TlsParams, state: OurClientState): ClientConfig {
   if (p.kind === "resumption" || p.kind === "0rtt") return buildClientConfig(p, state);
   const key = JSON.stringify(p);
   let c = clientConfigs.get(key);
@@ -253,8 +252,8 @@ export async function ourHandshake(p: TlsParams, port: number, state: OurClientS
   return { resumed: params.resumed, early: params.earlyData, latencyMs };
 }
 
-/** Receive a flood for `durationMs` (after a short warm-up); returns bytes and window. */
-export async function ourRecords(p: TlsParams, port: number, durationMs: number, warmupMs: number) {
+/** Receive a flood for `durationMs` (after a short warm-up); returns bytes and window. `onStart`: the window begins. */
+export async function ourRecords(p: TlsParams, port: number, durationMs: number, warmupMs: number, onStart?: () => void) {
   const tls = await connect({ host: "127.0.0.1", port, tls: clientConfig(p, {}) });
   await tls.handshake;
   const reader = tls.readable.getReader();
@@ -266,7 +265,10 @@ export async function ourRecords(p: TlsParams, port: number, durationMs: number,
     if (done) throw new Error("server closed during the records run");
     const now = performance.now();
     if (t0 === 0) {
-      if (now - tStart >= warmupMs) t0 = now;
+      if (now - tStart >= warmupMs) {
+        t0 = now;
+        onStart?.();
+      }
       continue;
     }
     bytes += value.length;
