@@ -3,6 +3,7 @@
  * in CPU time (`process.cpuUsage()`, steadier than wall time on a shared
  * machine): HKDF-Expand-Label on noble, node:crypto and `noble-keyed`
  * (src/crypto/hmac_keyed.ts), HMAC and SHA-256 on noble and node:crypto; X25519 on node:crypto and WebCrypto;
+ * each also on the system's libcrypto through Deno's FFI where it loads (`-A`);
  * and one side's whole key schedule (key share, derive, the four stage jobs)
  * through `auto` with its table row and with single choices overridden.
  * Written for Deno (issue 12, docs/crypto-providers.md "Deno handshake
@@ -30,6 +31,8 @@ import { nodeDeriveSharedSecret, nodeExpandLabel, nodeGenerateKeyShare, nodeHash
 import type { ExpandLabelRequest } from "../src/crypto/provider.ts";
 import { keyedHmac } from "../src/crypto/hmac_keyed.ts";
 import { stageJobsOf } from "../src/crypto/stages.ts";
+import { loadOpenSslHash } from "../src/crypto/openssl_ffi_hash.ts";
+import { loadOpenSslX25519 } from "../src/crypto/openssl_ffi_kx.ts";
 import { clientConnection, serverConnection } from "../src/connection/create.ts";
 import { pump } from "./lib/pump.ts";
 import { acceptTls, connectTls, type TlsStream } from "../src/streams/tls_stream.ts";
@@ -86,6 +89,13 @@ await cpu("HMAC-SHA-256 32 B, noble-keyed", () => kit.hmac(secret, data32), 8000
 await cpu("SHA-256 300 B, noble", () => sha256(t300), 8000);
 await cpu("SHA-256 300 B, node:crypto", () => nodeHash("SHA-256", t300), 8000);
 await cpu("SHA-256 600 B, node:crypto", () => nodeHash("SHA-256", t600), 8000);
+const ossl = loadOpenSslHash();
+if (ossl !== null) {
+  await cpu("expand-label ×3, libcrypto (FFI)", () => ossl.hkdfExpandLabels("SHA-256", secret, three), 4000);
+  await cpu("HMAC-SHA-256 32 B, libcrypto (FFI)", () => ossl.hmac("SHA-256", secret, data32), 8000);
+  await cpu("SHA-256 300 B, libcrypto (FFI)", () => ossl.hash("SHA-256", t300), 8000);
+  await cpu("SHA-256 600 B, libcrypto (FFI)", () => ossl.hash("SHA-256", t600), 8000);
+}
 
 const peer = nodeGenerateKeyShare("x25519");
 const mine = nodeGenerateKeyShare("x25519");
@@ -94,6 +104,12 @@ await cpu("X25519 derive, node:crypto (JWK import + diffieHellman)", () => nodeD
 const kp = nc.generateKeyPairSync("x25519");
 const peerKey = nc.createPublicKey({ key: { kty: "OKP", crv: "X25519", x: Buffer.from(peer.publicKey).toString("base64url") }, format: "jwk" });
 await cpu("X25519 diffieHellman alone, node:crypto", () => nc.diffieHellman({ privateKey: kp.privateKey, publicKey: peerKey }), 1000);
+const osslX = loadOpenSslX25519();
+if (osslX !== null) {
+  const osslMine = osslX.keyPairFromSecret(rnd(32));
+  await cpu("X25519 key share, libcrypto (FFI)", () => osslX.keyPairFromSecret(rnd(32)), 1000);
+  await cpu("X25519 derive, libcrypto (FFI)", () => osslX.derive(osslMine, peer.publicKey), 1000);
+}
 const subtle = globalThis.crypto.subtle;
 await cpu("X25519 key share + derive, WebCrypto (generate, import, deriveBits, export)", async () => {
   const k = (await subtle.generateKey({ name: "X25519" }, false, ["deriveBits"])) as CryptoKeyPair;
@@ -122,6 +138,8 @@ async function side(choices: Partial<AutoChoices>): Promise<() => Promise<unknow
 console.log("\n| one side's key schedule through auto (key share, derive, 4 stage jobs) | median | min–max |\n|---|---|---|");
 for (const [name, choices] of [
   ["this runtime's row", {}],
+  ["row without libcrypto (Deno's choices before it)", { hash: "node", "hmac-SHA-256": "noble-keyed", "hmac-SHA-384": "node", x25519: "node" }],
+  ['row with x25519: "node"', { x25519: "node" }],
   ['row with "hmac-SHA-256": "noble"', { "hmac-SHA-256": "noble" }],
   ['row with "hmac-SHA-256": "node"', { "hmac-SHA-256": "node" }],
   ['row with x25519: "webcrypto"', { x25519: "webcrypto" }],

@@ -30,6 +30,9 @@ import { keyedHmac } from "./hmac_keyed.ts";
 import { sha256, sha384 } from "@noble/hashes/sha2.js";
 import { webCryptoProvider, webRandomBytes } from "./webcrypto.ts";
 import type { AeadImporter, OpenSslAead } from "./openssl_ffi.ts";
+import type { OpenSslHash } from "./openssl_ffi_hash.ts";
+import type { OpenSslX25519 } from "./openssl_ffi_kx.ts";
+import { withKemGroups } from "./hybrid_kem.ts";
 
 /** Runtimes with their own row in the decision table. */
 export type Runtime = "bun" | "deno" | "node" | "web";
@@ -38,19 +41,22 @@ export type Runtime = "bun" | "deno" | "node" | "web";
  * The implementations `auto` chooses between. `noble-keyed` is noble's
  * SHA-2 with HMAC/HKDF on hash objects built once and the HMAC keyed once
  * per secret for all its labels (`src/crypto/hmac_keyed.ts`); for every
- * other operation it is noble.
+ * other operation it is noble. `"openssl"` is the system's OpenSSL libcrypto
+ * through Deno's FFI, for `hash`, the HMAC/HKDF entries, X25519
+ * (src/crypto/openssl_ffi_hash.ts, openssl_ffi_kx.ts) and AES-GCM
+ * (openssl_ffi.ts), used where it loads (Deno with the `ffi` permission
+ * granted); elsewhere, and for the other entries, the entry falls back to
+ * the choice Deno made before ({@link AeadImplementation}).
  */
-export type Implementation = "noble" | "webcrypto" | "node" | "noble-keyed";
+export type Implementation = "noble" | "webcrypto" | "node" | "noble-keyed" | "openssl";
 
 /**
- * The implementations of an AES-GCM entry: those of {@link Implementation},
- * and `"openssl"`: the system's OpenSSL libcrypto through Deno's FFI or
- * `bun:ffi` (src/crypto/openssl_ffi.ts), used where it loads (Deno with the
- * `ffi` permission granted; Bun); elsewhere the entry falls back, on Deno to
- * the size split Deno used before (node:crypto below 4 KiB, WebCrypto from
- * 4 KiB), on other runtimes to node:crypto.
+ * The implementations of an AES-GCM entry: those of {@link Implementation}
+ * (`"openssl"` for AES-GCM also on Bun, through `bun:ffi`); where `"openssl"`
+ * does not load, the entry falls back, on Deno to the size split Deno used
+ * before (node:crypto below 4 KiB, WebCrypto from 4 KiB), elsewhere to node:crypto.
  */
-export type AeadImplementation = Implementation | "openssl";
+export type AeadImplementation = Implementation;
 
 /**
  * An AEAD choice that depends on the record size: records of at least
@@ -97,6 +103,20 @@ export interface AutoChoices {
 const OPENSSL_FALLBACK: Readonly<SizeSplit> = Object.freeze({ small: "node", large: "webcrypto", threshold: 4096 });
 
 /**
+ * Where `"openssl"` does not load (or for an entry it does not implement): what Deno used
+ * before libcrypto served the handshake (docs/crypto-providers.md, "Deno handshake path").
+ */
+const OPENSSL_ELSE: Readonly<Record<Exclude<keyof AutoChoices, "AES-128-GCM" | "AES-256-GCM">, Exclude<Implementation, "openssl">>> = Object.freeze({
+  hash: "node",
+  "hmac-SHA-256": "noble-keyed",
+  "hmac-SHA-384": "node",
+  "CHACHA20-POLY1305": "node",
+  x25519: "node",
+  secp256r1: "node",
+  secp384r1: "node",
+});
+
+/**
  * The decision table, from `bench/crypto.bench.ts` on the reference machine
  * (numbers and reasoning in docs/crypto-providers.md). "node" means
  * `node:crypto` as that runtime implements it.
@@ -118,15 +138,21 @@ const TABLE: Record<Runtime, AutoChoices> = {
     secp384r1: "webcrypto", // Bun's createECDH("secp384r1") is ~2x slower than subtle ECDH P-384
   },
   deno: {
-    hash: "node",
-    "hmac-SHA-256": "noble-keyed", // building noble's hash objects, not compressing, was most of a handshake's HMAC time
-    "hmac-SHA-384": "node",
+    // libcrypto through FFI (CPU per call, Deno 2.9.6, OpenSSL 3.0.19; bench/deno_handshake_path.ts):
+    // SHA-256 of 300 B 0.7 µs against 2.6-6 (node:crypto, a JS stream object per call); one
+    // HMAC 0.8-2.1 µs against 3.5 (noble-keyed) and 8 (node:crypto); three labels of one
+    // secret ~5-9 µs against 8-13 (noble-keyed). Without the ffi permission: OPENSSL_ELSE.
+    hash: "openssl",
+    "hmac-SHA-256": "openssl",
+    "hmac-SHA-384": "openssl",
     // libcrypto through FFI: 2.5-5 µs per 16 KiB record against 17-27 (WebCrypto) and ~70
     // (node:crypto), and ~1 µs for small ones (docs/crypto-providers.md, "AES-GCM on Deno").
     "AES-128-GCM": "openssl",
     "AES-256-GCM": "openssl",
     "CHACHA20-POLY1305": "node",
-    x25519: "node",
+    // X25519 key share + shared secret: ~65 µs against ~85 (node:crypto: Deno's key generation
+    // is faster, ~23 µs against OpenSSL's ~34, but its diffieHellman ~62 against ~31).
+    x25519: "openssl",
     secp256r1: "node",
     secp384r1: "node",
   },
@@ -251,13 +277,7 @@ class SizeSplitAeadKey implements AeadKey {
  */
 function nobleKeyedProvider(base: CryptoProvider): CryptoProvider {
   const kits = { "SHA-256": keyedHmac(sha256), "SHA-384": keyedHmac(sha384) };
-  const sync = <T>(f: () => T): Promise<T> => {
-    try {
-      return Promise.resolve(f());
-    } catch (e) {
-      return Promise.reject(e);
-    }
-  };
+  const sync = settle;
   return {
     ...base,
     name: "noble-keyed",
@@ -268,8 +288,51 @@ function nobleKeyedProvider(base: CryptoProvider): CryptoProvider {
   };
 }
 
+/** Turn a synchronous result or throw into a promise (the libcrypto and noble-keyed calls are synchronous). */
+function settle<T>(f: () => T): Promise<T> {
+  try {
+    return Promise.resolve(f());
+  } catch (e) {
+    return Promise.reject(e);
+  }
+}
+
+/**
+ * The "openssl" implementation of the handshake's entries: `base` with hashing, HMAC and
+ * HKDF on libcrypto (when `h` loaded) and X25519 on libcrypto (when `x` loaded), X25519's
+ * private keys drawn from `randomBytes` (the provider's CSPRNG, or the test hook).
+ */
+function openSslProvider(base: CryptoProvider, h: OpenSslHash | null, x: OpenSslX25519 | null, randomBytes: (n: number) => Uint8Array, seeded: boolean): CryptoProvider {
+  const out: CryptoProvider = { ...base, name: "openssl" };
+  if (h !== null) {
+    out.hash = (alg, data) => settle(() => h.hash(alg, data));
+    out.hmac = (alg, key, data) => settle(() => h.hmac(alg, key, data));
+    out.hkdfExtract = (alg, salt, ikm) => settle(() => h.hkdfExtract(alg, salt, ikm));
+    out.hkdfExpand = (alg, prk, info, length) => settle(() => h.hkdfExpand(alg, prk, info, length));
+    out.hkdfExpandLabels = (alg, secret, requests) => settle(() => h.hkdfExpandLabels(alg, secret, requests));
+  }
+  if (x !== null) {
+    Object.assign(out, withKemGroups({
+      generateKeyShare: (group) => (group === "x25519" ? settle(() => x.keyPairFromSecret(randomBytes(32))) : base.generateKeyShare(group)),
+      deriveSharedSecret: (keyPair, peer) => (keyPair.group === "x25519" ? settle(() => x.derive(keyPair, peer)) : base.deriveSharedSecret(keyPair, peer)),
+      randomBytes,
+      seeded,
+    }));
+  }
+  return out;
+}
+
 type NodeModule = typeof import("./node.ts");
 type OpenSslModule = typeof import("./openssl_ffi.ts");
+type OpenSslHashModule = typeof import("./openssl_ffi_hash.ts");
+type OpenSslKxModule = typeof import("./openssl_ffi_kx.ts");
+
+/** What loaded of libcrypto through FFI (each part null where it did not). */
+interface OpenSslParts {
+  aead: OpenSslAead | null;
+  hash: OpenSslHash | null;
+  x25519: OpenSslX25519 | null;
+}
 
 /** What serves an AES-GCM entry: one implementation, or one per record size. */
 type AesSource = AeadImporter | { small: AeadImporter; large: AeadImporter; threshold: number };
@@ -316,22 +379,29 @@ export function autoProvider(options: AutoProviderOptions = {}): CryptoProvider 
   const table: AutoChoices = { ...autoChoices(runtime), ...options.choices };
   const opts = random === undefined ? {} : { random };
   const noble = nobleProvider(opts);
-  const impls: Record<Exclude<Implementation, "node">, CryptoProvider> = {
+  const impls: Record<Exclude<Implementation, "node" | "openssl">, CryptoProvider> = {
     noble,
     webcrypto: webCryptoProvider(opts),
     "noble-keyed": nobleKeyedProvider(noble),
   };
   const named = JSON.stringify(table);
   const usesOpenSsl = named.includes('"openssl"');
-  // Where libcrypto does not load, "openssl" falls back to a split that uses node:crypto.
+  // Where libcrypto does not load, "openssl" falls back to choices that use node:crypto.
   const usesNode = named.includes('"node"') || usesOpenSsl;
 
   let resolved: Resolved | undefined;
   let resolving: Promise<Resolved> | undefined;
 
-  function build(nodeProvider: CryptoProvider | null, openssl: OpenSslAead | null): Resolved {
+  function build(nodeProvider: CryptoProvider | null, parts: OpenSslParts): Resolved {
     const fallback = TABLE.web;
+    const openssl = parts.aead;
+    const ossl = openSslProvider(noble, parts.hash, parts.x25519, random ?? webRandomBytes, random !== undefined);
     const get = (impl: Implementation, op: keyof AutoChoices): CryptoProvider => {
+      if (impl === "openssl") {
+        const served = op === "x25519" ? parts.x25519 : op === "hash" || op.startsWith("hmac-") ? parts.hash : null;
+        if (served !== null) return ossl;
+        impl = op === "AES-128-GCM" || op === "AES-256-GCM" ? "node" : OPENSSL_ELSE[op];
+      }
       if (impl !== "node") return impls[impl];
       if (nodeProvider !== null) return nodeProvider;
       const f = fallback[op];
@@ -367,8 +437,12 @@ export function autoProvider(options: AutoProviderOptions = {}): CryptoProvider 
       usesNode && runtime !== "web"
         ? import("./node.ts").then((m: NodeModule) => m.nodeCryptoProvider(opts), () => null)
         : null,
+      // AES-GCM on libcrypto: Deno, and Bun (bun:ffi; README, "Bun bulk: the per-record overhead").
       usesOpenSsl && (runtime === "deno" || runtime === "bun") ? import("./openssl_ffi.ts").then((m: OpenSslModule) => m.loadOpenSslAead(), () => null) : null,
-    ]).then(([n, o]) => (resolved = build(n, o)));
+      // The handshake's hashes, HMAC/HKDF and X25519 on libcrypto: Deno only (measured there).
+      usesOpenSsl && runtime === "deno" ? import("./openssl_ffi_hash.ts").then((m: OpenSslHashModule) => m.loadOpenSslHash(), () => null) : null,
+      usesOpenSsl && runtime === "deno" ? import("./openssl_ffi_kx.ts").then((m: OpenSslKxModule) => m.loadOpenSslX25519(), () => null) : null,
+    ]).then(([n, aead, hash, x25519]) => (resolved = build(n, { aead, hash, x25519 })));
     return resolving;
   }
   // Start loading node:crypto now, so the first handshake does not wait for it.

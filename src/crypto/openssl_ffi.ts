@@ -41,6 +41,8 @@
  * @module
  */
 import type { AeadAlgorithm, AeadKey } from "./provider.ts";
+import { type Fn, INIT_NO_ATEXIT, openLibcrypto, type Ptr } from "./openssl_ffi_lib.ts";
+import { toHex as hex } from "../wire/bytes.ts";
 
 /** What `auto` needs of an AEAD implementation: importing keys. */
 export interface AeadImporter {
@@ -54,14 +56,6 @@ export interface OpenSslAead extends AeadImporter {
   readonly library: string;
   /** Synchronous import (TypeError for a non-AES-GCM algorithm or a wrong key length). */
   importAeadKeySync(alg: AeadAlgorithm, key: Uint8Array): AeadKey;
-}
-
-type Ptr = object | null;
-type Fn = (...args: unknown[]) => unknown;
-interface DenoFfi {
-  dlopen(path: string, symbols: Record<string, { parameters: string[]; result: string }>): { symbols: Record<string, Fn>; close(): void };
-  permissions?: { querySync?(d: { name: "ffi" }): { state: string } };
-  build?: { os?: string };
 }
 
 const SYMBOLS = {
@@ -82,27 +76,6 @@ const SYMBOLS = {
 const GET_TAG = 0x10;
 const SET_TAG = 0x11;
 const TAG = 16;
-/**
- * OPENSSL_INIT_NO_ATEXIT (OpenSSL ≥ 1.1.1): no cleanup handler at process exit. The
- * library's global state is torn down by the OS instead, not by an atexit handler that
- * could run while the runtime's other threads still use or free it.
- */
-const INIT_NO_ATEXIT = 0x0008_0000n;
-
-/** Library names tried, per OS: versioned OpenSSL builds only. */
-function candidates(os: string | undefined): string[] {
-  switch (os) {
-    case "linux":
-      return ["libcrypto.so.3", "libcrypto.so.1.1"];
-    case "darwin":
-      return ["/opt/homebrew/opt/openssl@3/lib/libcrypto.3.dylib", "/usr/local/opt/openssl@3/lib/libcrypto.3.dylib"];
-    case "windows":
-      return ["libcrypto-3-x64.dll"];
-    default:
-      return [];
-  }
-}
-
 /**
  * One EVP context and what it was last initialised with. Each init passes only what
  * changed: the nonce alone for the key used last (~0.1 µs), the key when another key of
@@ -276,12 +249,6 @@ class OpenSslGcmKey implements AeadKey {
 /** GCM test case 2 (McGrew–Viega): zero key, zero IV, one zero block. */
 const KAT_CT = "0388dace60b6a392f328c2b971b2fe78ab6e47d42cec13bdf53a67b21257bddf";
 
-function hex(b: Uint8Array): string {
-  let s = "";
-  for (const x of b) s += x.toString(16).padStart(2, "0");
-  return s;
-}
-
 /** The known-answer test every loaded library must pass before it is used. */
 function selfTest(evp: Evp): boolean {
   const key = new Uint8Array(16);
@@ -310,71 +277,10 @@ export function loadOpenSslAead(): OpenSslAead | null {
   return loaded;
 }
 
-/** The part of `bun:ffi` used here. */
-interface BunFfi {
-  dlopen(path: string, symbols: Record<string, { args: string[]; returns: string }>): { symbols: Record<string, Fn>; close(): void };
-}
-
-/**
- * A `dlopen` over Bun's FFI with Deno's symbol descriptions (`pointer` and
- * `buffer` are both `ptr` there: Bun passes a typed array's bytes, or null),
- * when this is Bun; otherwise undefined. Bun needs no permission.
- */
-function bunDlopen(): DenoFfi["dlopen"] | undefined {
-  if ((globalThis as { Bun?: unknown }).Bun === undefined) return undefined;
-  let ffi: BunFfi;
-  try {
-    ffi = (import.meta as { require?: (id: string) => BunFfi }).require!("bun:ffi");
-  } catch {
-    return undefined;
-  }
-  const type = (t: string): string => (t === "pointer" || t === "buffer" ? "ptr" : t);
-  return (path, symbols) => {
-    const bun: Record<string, { args: string[]; returns: string }> = {};
-    for (const [name, d] of Object.entries(symbols)) bun[name] = { args: d.parameters.map(type), returns: type(d.result) };
-    const lib = ffi.dlopen(path, bun);
-    // Bun returns a NULL pointer as null or 0; the EVP code tests for null.
-    const symbolsOut: Record<string, Fn> = {};
-    for (const [name, f] of Object.entries(lib.symbols)) {
-      symbolsOut[name] = symbols[name]!.result === "pointer" ? (...a: unknown[]) => f(...a) || null : f;
-    }
-    return { symbols: symbolsOut, close: () => lib.close() };
-  };
-}
-
 function load(): OpenSslAead | null {
-  const deno = (globalThis as { Deno?: Partial<DenoFfi> }).Deno;
-  let dlopen: DenoFfi["dlopen"] | undefined;
-  let os: string | undefined;
-  if (typeof deno?.dlopen === "function") {
-    try {
-      if (deno.permissions?.querySync?.({ name: "ffi" }).state !== "granted") return null;
-    } catch {
-      return null;
-    }
-    dlopen = deno.dlopen.bind(deno);
-    os = deno.build?.os;
-  } else {
-    dlopen = bunDlopen();
-    const platform = (globalThis as { process?: { platform?: string } }).process?.platform;
-    os = platform === "win32" ? "windows" : platform;
-  }
-  if (dlopen === undefined) return null;
-  for (const library of candidates(os)) {
-    let lib: { symbols: Record<string, Fn>; close(): void };
-    try {
-      lib = dlopen(library, SYMBOLS as unknown as Record<string, { parameters: string[]; result: string }>);
-    } catch {
-      continue;
-    }
-    let evp: Evp;
-    try {
-      evp = new Evp(lib.symbols);
-      if (!selfTest(evp)) throw new Error("known-answer test failed");
-    } catch {
-      lib.close();
-      continue;
-    }
+  return openLibcrypto(SYMBOLS, (symbols, library): OpenSslAead | null => {
+    const evp = new Evp(symbols);
+    if (!selfTest(evp)) return null;
     const importSync = (alg: AeadAlgorithm, key: Uint8Array): AeadKey => {
       const len = alg === "AES-128-GCM" ? 16 : alg === "AES-256-GCM" ? 32 : 0;
       if (len === 0) throw new TypeError(`${alg} is not AES-GCM`);
@@ -392,6 +298,5 @@ function load(): OpenSslAead | null {
         }
       },
     };
-  }
-  return null;
+  }, { bun: true });
 }

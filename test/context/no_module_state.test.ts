@@ -24,6 +24,8 @@ const ALLOWED: Record<string, string> = {
   // crypto engine): its EVP contexts carry no state from one synchronous call to the next that
   // a result depends on (each call sets what differs), and no connection's.
   "crypto/openssl_ffi.ts:loaded": "process resource: the loaded native library",
+  "crypto/openssl_ffi_hash.ts:loaded": "process resource: the loaded native library (hash and HMAC contexts reset after each call)",
+  "crypto/openssl_ffi_kx.ts:loaded": "process resource: the loaded native library",
   // Private side tables keyed by the object they belong to (the role of a #private field,
   // unreachable from outside); nothing is shared between objects.
   "psk/external_psk.ts:SECRET_STORE": "per-object private secret (a #private field in effect)",

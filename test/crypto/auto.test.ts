@@ -34,9 +34,10 @@ describe("auto provider", () => {
       for (const k of KEYS) {
         const c = row[k];
         const impls = typeof c === "object" ? [c.small, c.large] : [c];
-        // "openssl" (libcrypto through Deno's FFI) only for AES-GCM, which falls back where it does not load.
-        const allowed = k === "AES-128-GCM" || k === "AES-256-GCM"
-          ? ["noble", "webcrypto", "node", "openssl"]
+        // "openssl" (libcrypto through Deno's FFI) for what it implements: AES-GCM, hashes, HMAC/HKDF and
+        // X25519, each of which falls back where it does not load.
+        const allowed = ["AES-128-GCM", "AES-256-GCM", "hash", "hmac-SHA-256", "hmac-SHA-384", "x25519"].includes(k)
+          ? ["noble", "webcrypto", "node", "noble-keyed", "openssl"]
           : ["noble", "webcrypto", "node", "noble-keyed"];
         for (const i of impls) expect(allowed).toContain(i);
         if (typeof c === "object") expect(c.threshold).toBeGreaterThan(0);

@@ -10,8 +10,13 @@ import { PROVIDERS } from "../providers.ts";
 import { autoProvider } from "../../src/crypto/auto.ts";
 import type { CryptoProvider } from "../../src/crypto/provider.ts";
 
-/** Every provider, plus the Deno row of `auto` (SHA-256 HKDF-Expand on the keyed noble HMAC) on whatever runtime runs this. */
-const CASES: readonly CryptoProvider[] = [...PROVIDERS, { ...autoProvider({ runtime: "deno" }), name: "auto, deno row (noble-keyed)" }];
+/** Every provider, plus the Deno row of `auto` (libcrypto through FFI where it loads) and its noble-keyed fallback, on whatever runtime runs this. */
+const CASES: readonly CryptoProvider[] = [
+  ...PROVIDERS,
+  // Under Deno with -A: libcrypto through FFI; elsewhere (or without the ffi permission) its fallback, noble-keyed for SHA-256.
+  { ...autoProvider({ runtime: "deno" }), name: "auto, deno row" },
+  { ...autoProvider({ runtime: "deno", choices: { "hmac-SHA-256": "noble-keyed" } }), name: "auto, deno row (noble-keyed)" },
+];
 
 const range = (start: number, end: number): Uint8Array => Uint8Array.from({ length: end - start + 1 }, (_, i) => start + i);
 
