@@ -60,7 +60,8 @@ median of the per-round ratios.
 
 Options:
   --kinds LIST         ${KINDS.join(",")} (default: all)
-  --providers LIST     crypto providers for records: ${PROVIDERS.join(",")} (default: auto; all of them without --quick);
+  --providers LIST     crypto providers for records: ${PROVIDERS.join(",")} (default: auto; all of them without --quick),
+                       or openssl (auto with AES-GCM on libcrypto through FFI, as auto itself on Bun and Deno; only when named);
                        when given, the workers rows run once per provider too
   --runtimes LIST      runtimes this library runs on: ${RUNTIMES.join(",")} (default: the current one)
   --duration MS        one timed measurement (default 1000; --quick 250)
@@ -125,7 +126,8 @@ export function parseBenchArgs(argv: string[], current: RuntimeName): BenchOptio
   const quick = values.quick === true;
   const o: BenchOptions = {
     kinds: list("kinds", values.kinds, KINDS, [...KINDS]),
-    providers: list("providers", values.providers, PROVIDERS, quick ? ["auto"] : [...PROVIDERS]),
+    // "openssl" (auto with AES-GCM on libcrypto through FFI) only when named: not part of "all".
+    providers: list("providers", values.providers, [...PROVIDERS, "openssl"], quick ? ["auto"] : [...PROVIDERS]),
     providersGiven: values.providers !== undefined,
     runtimes: list("runtimes", values.runtimes, RUNTIMES, [current]),
     durationMs: int("duration", values.duration, quick ? 250 : 1000, 1),

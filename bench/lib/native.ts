@@ -147,8 +147,14 @@ export function nativeHandshake(p: TlsParams, port: number, state: NativeClientS
   });
 }
 
-/** Receive a flood for `durationMs` after a warm-up (as ourRecords). */
-export function nativeRecords(p: TlsParams, port: number, durationMs: number, warmupMs: number): Promise<{ bytes: number; elapsedMs: number }> {
+/** Receive a flood for `durationMs` after a warm-up (as ourRecords, `onStart` too). */
+export function nativeRecords(
+  p: TlsParams,
+  port: number,
+  durationMs: number,
+  warmupMs: number,
+  onStart?: () => void,
+): Promise<{ bytes: number; elapsedMs: number }> {
   return new Promise((resolve, reject) => {
     const s = tls.connect({ ...clientOptions(p, {}), port });
     let tStart = 0;
@@ -158,7 +164,10 @@ export function nativeRecords(p: TlsParams, port: number, durationMs: number, wa
     s.on("data", (b: Buffer) => {
       const now = performance.now();
       if (t0 === 0) {
-        if (now - tStart >= warmupMs) t0 = now;
+        if (now - tStart >= warmupMs) {
+          t0 = now;
+          onStart?.();
+        }
         return;
       }
       bytes += b.length;

@@ -11,7 +11,7 @@ import { join } from "node:path";
 import process from "node:process";
 import { connect } from "../../src/client/connect.ts";
 import type { CipherSuiteName, ClientConfig, ServerConfig } from "../../src/config.ts";
-import { auto } from "../../src/crypto/auto.ts";
+import { auto, autoProvider } from "../../src/crypto/auto.ts";
 import { noble } from "../../src/crypto/noble.ts";
 import { node } from "../../src/crypto/node.ts";
 import type { CryptoProvider, GroupName } from "../../src/crypto/provider.ts";
@@ -29,6 +29,7 @@ const PROVIDERS: Partial<Record<ProviderName, CryptoProvider>> = { noble, webcry
 
 /** The provider of a case; the pool ones are started on first use (idle workers do not keep the peer alive). */
 function providerFor(name: ProviderName): CryptoProvider {
+  if (name === "openssl") return (PROVIDERS.openssl ??= autoProvider({ choices: { "AES-128-GCM": "openssl", "AES-256-GCM": "openssl" } }));
   return (PROVIDERS[name] ??= name === "pool" ? poolProvider({ over: "noble" }) : poolProvider({ over: "auto" }));
 }
 const SUITES: Record<SuiteShort, CipherSuiteName> = {
@@ -251,8 +252,8 @@ export async function ourHandshake(p: TlsParams, port: number, state: OurClientS
   return { resumed: params.resumed, early: params.earlyData, latencyMs };
 }
 
-/** Receive a flood for `durationMs` (after a short warm-up); returns bytes and window. */
-export async function ourRecords(p: TlsParams, port: number, durationMs: number, warmupMs: number) {
+/** Receive a flood for `durationMs` (after a short warm-up); returns bytes and window. `onStart`: the window begins. */
+export async function ourRecords(p: TlsParams, port: number, durationMs: number, warmupMs: number, onStart?: () => void) {
   const tls = await connect({ host: "127.0.0.1", port, tls: clientConfig(p, {}) });
   await tls.handshake;
   const reader = tls.readable.getReader();
@@ -264,7 +265,10 @@ export async function ourRecords(p: TlsParams, port: number, durationMs: number,
     if (done) throw new Error("server closed during the records run");
     const now = performance.now();
     if (t0 === 0) {
-      if (now - tStart >= warmupMs) t0 = now;
+      if (now - tStart >= warmupMs) {
+        t0 = now;
+        onStart?.();
+      }
       continue;
     }
     bytes += value.length;

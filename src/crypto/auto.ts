@@ -51,9 +51,10 @@ export type Runtime = "bun" | "deno" | "node" | "web";
 export type Implementation = "noble" | "webcrypto" | "node" | "noble-keyed" | "openssl";
 
 /**
- * The implementations of an AES-GCM entry: those of {@link Implementation};
- * where `"openssl"` does not load, the entry falls back to the size split
- * Deno used before (node:crypto below 4 KiB, WebCrypto from 4 KiB).
+ * The implementations of an AES-GCM entry: those of {@link Implementation}
+ * (`"openssl"` for AES-GCM also on Bun, through `bun:ffi`); where `"openssl"`
+ * does not load, the entry falls back, on Deno to the size split Deno used
+ * before (node:crypto below 4 KiB, WebCrypto from 4 KiB), elsewhere to node:crypto.
  */
 export type AeadImplementation = Implementation;
 
@@ -125,8 +126,12 @@ const TABLE: Record<Runtime, AutoChoices> = {
     hash: "node",
     "hmac-SHA-256": "node",
     "hmac-SHA-384": "node",
-    "AES-128-GCM": "node",
-    "AES-256-GCM": "node",
+    // libcrypto through bun:ffi where it loads, node:crypto otherwise: BoringSSL's AES-GCM is
+    // faster per call, but node:crypto hands back every record's ciphertext or plaintext in a
+    // fresh 16 KiB buffer, while libcrypto seals straight into the flush buffer; under load
+    // Bun's allocator makes fresh memory page-fault (README, "Bun bulk: the per-record overhead").
+    "AES-128-GCM": "openssl",
+    "AES-256-GCM": "openssl",
     "CHACHA20-POLY1305": "noble", // Bun's node:crypto has no chacha20-poly1305; noble is what every provider uses there
     x25519: "node",
     secp256r1: "node",
@@ -407,8 +412,8 @@ export function autoProvider(options: AutoProviderOptions = {}): CryptoProvider 
       impl !== "openssl" ? get(impl, op) : openssl ?? impls.webcrypto;
     const aes = (op: "AES-128-GCM" | "AES-256-GCM"): AesSource => {
       let c = table[op];
-      // libcrypto did not load: the size split that served Deno before it.
-      if (c === "openssl" && openssl === null) c = OPENSSL_FALLBACK;
+      // libcrypto did not load: the size split that served Deno before it; node:crypto elsewhere.
+      if (c === "openssl" && openssl === null) c = runtime === "deno" ? OPENSSL_FALLBACK : "node";
       return typeof c === "object"
         ? { small: aead(c.small, op), large: aead(c.large, op), threshold: c.threshold }
         : aead(c, op);
@@ -432,7 +437,8 @@ export function autoProvider(options: AutoProviderOptions = {}): CryptoProvider 
       usesNode && runtime !== "web"
         ? import("./node.ts").then((m: NodeModule) => m.nodeCryptoProvider(opts), () => null)
         : null,
-      usesOpenSsl && runtime === "deno" ? import("./openssl_ffi.ts").then((m: OpenSslModule) => m.loadOpenSslAead(), () => null) : null,
+      // AES-GCM on libcrypto: Deno, and Bun (bun:ffi; README, "Bun bulk: the per-record overhead").
+      usesOpenSsl && (runtime === "deno" || runtime === "bun") ? import("./openssl_ffi.ts").then((m: OpenSslModule) => m.loadOpenSslAead(), () => null) : null,
       // The handshake's hashes, HMAC/HKDF and X25519 on libcrypto: Deno only (measured there).
       usesOpenSsl && runtime === "deno" ? import("./openssl_ffi_hash.ts").then((m: OpenSslHashModule) => m.loadOpenSslHash(), () => null) : null,
       usesOpenSsl && runtime === "deno" ? import("./openssl_ffi_kx.ts").then((m: OpenSslKxModule) => m.loadOpenSslX25519(), () => null) : null,

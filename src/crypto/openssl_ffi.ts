@@ -9,6 +9,12 @@
  * well under a microsecond. Records are encrypted straight into the record
  * layer's flush buffer (no copy of the ciphertext).
  *
+ * On Bun the same calls go through `bun:ffi` (no permission there), and
+ * `auto` uses them for AES-GCM too: Bun's node:crypto (BoringSSL) is faster
+ * per call than OpenSSL 3.0, but returns every record's output in a fresh
+ * 16 KiB buffer, which under load costs more than the cipher (page faults
+ * in Bun's allocator; README, "Bun bulk: the per-record overhead").
+ *
  * Used only when it is safe to try, else {@link loadOpenSslAead} returns null
  * and `auto` keeps its other choices:
  * - the runtime is Deno, and the `ffi` permission is already granted
@@ -288,8 +294,8 @@ function selfTest(evp: Evp): boolean {
 let loaded: OpenSslAead | null | undefined;
 
 /**
- * Load AES-GCM on the system's libcrypto through Deno's FFI, or return null
- * when this is not Deno, the `ffi` permission is not granted, no OpenSSL
+ * Load AES-GCM on the system's libcrypto through Deno's FFI (or Bun's
+ * `bun:ffi`), or return null when this is neither, Deno's `ffi` permission is not granted, no OpenSSL
  * library loads, or its known-answer test fails. Never throws, never prompts.
  * Loaded once; later calls return the same object (one EVP context).
  */
@@ -319,5 +325,5 @@ function load(): OpenSslAead | null {
         }
       },
     };
-  });
+  }, { bun: true });
 }

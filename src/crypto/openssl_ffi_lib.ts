@@ -1,5 +1,6 @@
 /**
- * Loading the system's OpenSSL `libcrypto` through Deno's FFI, shared by the
+ * Loading the system's OpenSSL `libcrypto` through Deno's FFI (and Bun's
+ * `bun:ffi`, for the AES-GCM records), shared by the
  * AES-GCM records (`openssl_ffi.ts`) and the handshake's hashes, HMAC/HKDF
  * (`openssl_ffi_hash.ts`) and X25519 (`openssl_ffi_kx.ts`).
  *
@@ -53,24 +54,71 @@ function candidates(os: string | undefined): string[] {
   }
 }
 
+/** The part of `bun:ffi` used here. */
+interface BunFfi {
+  dlopen(path: string, symbols: Record<string, { args: string[]; returns: string }>): { symbols: Record<string, Fn>; close(): void };
+}
+
+/**
+ * `Deno.dlopen` over Bun's FFI, taking Deno's symbol definitions (`pointer` and `buffer`
+ * are both `ptr` there: Bun passes a typed array's bytes, or null; a NULL pointer result
+ * comes back as null, as from Deno), when this is Bun; otherwise undefined. Bun has no
+ * permission to check.
+ */
+function bunDlopen(): DenoFfi["dlopen"] | undefined {
+  if ((globalThis as { Bun?: unknown }).Bun === undefined) return undefined;
+  let ffi: BunFfi;
+  try {
+    ffi = (import.meta as { require?: (id: string) => BunFfi }).require!("bun:ffi");
+  } catch {
+    return undefined;
+  }
+  const type = (t: string): string => (t === "pointer" || t === "buffer" ? "ptr" : t);
+  return (path, symbols) => {
+    const defs: Record<string, { args: string[]; returns: string }> = {};
+    for (const [name, d] of Object.entries(symbols)) defs[name] = { args: d.parameters.map(type), returns: type(d.result) };
+    const lib = ffi.dlopen(path, defs);
+    const fns: Record<string, Fn> = {};
+    for (const [name, f] of Object.entries(lib.symbols)) {
+      fns[name] = symbols[name]!.result === "pointer" ? (...a: unknown[]) => f(...a) || null : f;
+    }
+    return { symbols: fns, close: () => lib.close() };
+  };
+}
+
 /**
  * Open the first candidate libcrypto with `symbols` for which `setup` returns a value
  * (it runs the caller's known-answer tests; returning null or throwing rejects that
- * library, which is then closed). Null when this is not Deno, the `ffi` permission is not
- * granted, or no library is accepted. Never throws, never prompts.
+ * library, which is then closed). Null when this is not Deno (nor Bun, with `bun`), the
+ * `ffi` permission is not granted, or no library is accepted. Never throws, never prompts.
+ * `bun`: also on Bun, through `bun:ffi` (the AES-GCM records only, so far).
  */
-export function openLibcrypto<T>(symbols: SymbolDefs, setup: (fns: Record<string, Fn>, library: string) => T | null): T | null {
+export function openLibcrypto<T>(
+  symbols: SymbolDefs,
+  setup: (fns: Record<string, Fn>, library: string) => T | null,
+  options: { bun?: boolean } = {},
+): T | null {
   const deno = (globalThis as { Deno?: Partial<DenoFfi> }).Deno;
-  if (typeof deno?.dlopen !== "function") return null;
-  try {
-    if (deno.permissions?.querySync?.({ name: "ffi" }).state !== "granted") return null;
-  } catch {
-    return null;
+  let dlopen: DenoFfi["dlopen"] | undefined;
+  let os: string | undefined;
+  if (typeof deno?.dlopen === "function") {
+    try {
+      if (deno.permissions?.querySync?.({ name: "ffi" }).state !== "granted") return null;
+    } catch {
+      return null;
+    }
+    dlopen = deno.dlopen.bind(deno);
+    os = deno.build?.os;
+  } else if (options.bun === true) {
+    dlopen = bunDlopen();
+    const platform = (globalThis as { process?: { platform?: string } }).process?.platform;
+    os = platform === "win32" ? "windows" : platform;
   }
-  for (const library of candidates(deno.build?.os)) {
+  if (dlopen === undefined) return null;
+  for (const library of candidates(os)) {
     let lib: { symbols: Record<string, Fn>; close(): void };
     try {
-      lib = deno.dlopen(library, symbols);
+      lib = dlopen(library, symbols);
     } catch {
       continue;
     }

@@ -1,7 +1,7 @@
 /**
- * AES-GCM on the system's libcrypto through Deno's FFI (src/crypto/openssl_ffi.ts):
+ * AES-GCM on the system's libcrypto through Deno's FFI or bun:ffi (src/crypto/openssl_ffi.ts):
  * byte-identical to noble for every entry point, refuses what fails authentication,
- * and is what `auto` uses on Deno; elsewhere it does not load and `auto` falls back.
+ * and is what `auto` uses on Deno and Bun; on Node it does not load and `auto` falls back.
  * (scripts/test.sh runs this file under Deno with -A, and under Bun; note that the words
  * "Bun" followed by a dot would make scripts/test.sh treat the file as Bun-only.)
  */
@@ -12,18 +12,22 @@ import { noble } from "../../src/crypto/noble.ts";
 import type { AeadAlgorithm } from "../../src/crypto/provider.ts";
 import { toHex } from "../../src/wire/bytes.ts";
 
-const g = globalThis as { Deno?: { build?: { os?: string } } };
+const g = globalThis as { Deno?: { build?: { os?: string } }; Bun?: unknown; process?: { platform?: string } };
 const onDeno = g.Deno !== undefined;
-/** Where this suite requires the library: Deno on Linux (the reference and CI machines have OpenSSL 3). */
-const required = onDeno && g.Deno?.build?.os === "linux";
+const onBun = g.Bun !== undefined;
+/**
+ * Where this suite requires the library: Deno and Bun (through bun:ffi) on Linux (the
+ * reference and CI machines have OpenSSL 3).
+ */
+const required = onDeno ? g.Deno?.build?.os === "linux" : onBun && g.process?.platform === "linux";
 
 const rand = (n: number): Uint8Array => crypto.getRandomValues(new Uint8Array(n));
 const SIZES = [0, 1, 15, 16, 17, 255, 4096, 16385];
 
-describe("OpenSSL AES-GCM through Deno FFI", () => {
-  test("loads exactly where it can: Deno on Linux with the ffi permission, nowhere else", () => {
+describe("OpenSSL AES-GCM through FFI (Deno, Bun)", () => {
+  test("loads exactly where it can: Deno on Linux with the ffi permission, Bun on Linux, not on Node", () => {
     const lib = loadOpenSslAead();
-    if (!onDeno) expect(lib).toBeNull();
+    if (!onDeno && !onBun) expect(lib).toBeNull();
     if (required) expect(lib?.library).toMatch(/^libcrypto\.so/);
   });
 
@@ -154,7 +158,7 @@ describe("OpenSSL AES-GCM through Deno FFI", () => {
     await expect(lib.importAeadKey("CHACHA20-POLY1305", rand(32))).rejects.toThrow(TypeError);
   });
 
-  test("auto uses it for AES-GCM on Deno (synchronous record seals), WebCrypto when told to", async () => {
+  test("auto uses it for AES-GCM on Deno and Bun (synchronous record seals), WebCrypto when told to", async () => {
     const nonce = rand(12);
     const out = new Uint8Array(5 + 20000 + 16);
     const content = rand(20000);
@@ -162,6 +166,11 @@ describe("OpenSSL AES-GCM through Deno FFI", () => {
     const viaAuto = await autoProvider().importAeadKey("AES-128-GCM", new Uint8Array(16).fill(1));
     const sync = viaAuto.sealRecordInto!(nonce, out, 5, content.subarray(0, 16384), trailer) === undefined;
     if (required) expect(sync).toBe(true);
+    // node:crypto, which serves AES-GCM where libcrypto does not load, seals the same bytes.
+    const viaNode = await autoProvider({ choices: { "AES-128-GCM": "node" } }).importAeadKey("AES-128-GCM", new Uint8Array(16).fill(1));
+    const alt = new Uint8Array(out.length);
+    expect(viaNode.sealRecordInto!(nonce, alt, 5, content.subarray(0, 16384), trailer)).toBeUndefined();
+    expect(toHex(alt.subarray(5, 5 + 16385 + 16))).toBe(toHex(out.subarray(5, 5 + 16385 + 16)));
     const viaWeb = await autoProvider({ choices: { "AES-128-GCM": "webcrypto" } }).importAeadKey("AES-128-GCM", new Uint8Array(16).fill(1));
     const copy = new Uint8Array(out.length);
     const r = viaWeb.sealRecordInto!(nonce, copy, 5, content.subarray(0, 16384), trailer);
