@@ -274,7 +274,7 @@ async function once(r: Row, p: CryptoProvider): Promise<{ value: number; cpu: nu
   const m = await r.run(p);
   const wallUs = (performance.now() - t0) * 1000;
   const cpu = (mainCpuUs() - c0) / Math.max(1, m.ops);
-  // The workers' own time on the jobs they answered, over the wall time × workers.
+  // The workers' threads' CPU time, over the wall time × workers (a replaced worker would skew it: none is here).
   const busy = pool ? ((pool.stats.busyUs.reduce((a, x) => a + x, 0) - b0) / (wallUs * pool.size)) : NaN;
   return { value: m.value, cpu, busy };
 }

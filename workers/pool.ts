@@ -90,7 +90,11 @@ export interface PoolStats {
   readonly messagesPosted: number;
   /** Messages received from workers (each carries the answers a worker finished in one macrotask). */
   readonly messagesReceived: number;
-  /** Per worker slot: the worker's own time on the jobs it answered, µs (its busy time: compare with wall time). */
+  /**
+   * Per worker slot: the worker thread's CPU time, µs, as its last answer
+   * said (compare with wall time; a replaced worker starts again from 0).
+   * Empty where the runtime cannot tell (`process.threadCpuUsage`).
+   */
   readonly busyUs: readonly number[];
 }
 
@@ -352,6 +356,8 @@ export class CryptoPool {
       this.#url,
       (rs) => {
         this.#received++;
+        const cpu = rs[rs.length - 1]?.cpu;
+        if (cpu !== undefined && s.gen === gen) this.#busyUs[s.index] = cpu;
         for (const r of rs) this.#onReply(s, gen, r, rs.length === 1);
       },
       (detail) => {
@@ -392,7 +398,6 @@ export class CryptoPool {
     s.inflight.delete(r.id);
     if (--this.#inflight === 0) this.#idle();
     if (s.inflight.size === 0) s.worker.unref();
-    this.#busyUs[s.index] = (this.#busyUs[s.index] ?? 0) + r.us;
     // Twice the hand-over to the worker (wake-up and transfer): the way back costs the same, and
     // time the reply then waits for a busy main thread is not a cost of offloading.
     const handoverUs = Math.max(0, (r.at - (performance.timeOrigin + p.t0)) * 1000);
