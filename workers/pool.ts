@@ -14,7 +14,7 @@
  */
 import { KeyExchangeError } from "../src/crypto/stages.ts";
 import { Pacer } from "./pacer.ts";
-import { nextTurn, type OverName, type Reply, type Request } from "./protocol.ts";
+import type { OverName, Reply, Request } from "./protocol.ts";
 
 /**
  * Round-trip samples older than this (ms) leave the estimate: the samples of
@@ -473,14 +473,9 @@ export class CryptoPool {
   #send(s: Slot, req: Request, transfer: Transferable[]): void {
     if (s.outbox.length === 0) {
       const gen = s.gen;
-      const flush = () => {
+      queueMicrotask(() => {
         if (s.gen === gen) this.#flush(s);
-      };
-      // A worker with other jobs of ours in flight is busy: the request can wait for the end of this
-      // macrotask (the continuations the pacer released in it post their jobs too) and share its
-      // message; an idle worker gets it once the current microtasks are done.
-      if (s.inflight.size > 1) nextTurn(flush);
-      else queueMicrotask(flush);
+      });
     }
     s.outbox.push(req);
     for (const t of transfer) s.outboxTransfer.push(t);
