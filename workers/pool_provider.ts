@@ -81,7 +81,9 @@ export interface OffloadPolicy {
    * and nothing waits for a turn here: this thread would otherwise sit idle
    * until the answers, and on a machine with as many cores as threads the
    * workers are then one fewer than the cores, not one more (see
-   * workers/README.md, "Main share"). Off: every share goes to a worker.
+   * workers/README.md, "Main share"). Off by default: every share goes to
+   * a worker (no gain shown on this machine's loaded sittings, and the main
+   * thread then does half the AEAD work of a pooled batch).
    */
   mainShare: boolean;
   /** Ephemeral key pairs per group kept ready in the workers (0: generate on demand). */
@@ -116,7 +118,7 @@ export const DEFAULT_OFFLOAD_POLICY: Readonly<OffloadPolicy> = Object.freeze({
   kexUs: Object.freeze({ x25519: 350, secp256r1: 900, secp384r1: 2500, X25519MLKEM768: 5000 }),
   signatureUs: 700,
   keyPairStock: 8,
-  mainShare: true,
+  mainShare: false,
   alwaysMinBytes: 1024,
   exploreMs: 500,
   exploreRun: 4,

@@ -185,10 +185,10 @@ describe("crypto pool: records", () => {
     }
   });
 
-  test("adaptive records: with the pool otherwise idle, a split batch keeps one share here (one job, not two), noble's bytes either way", async () => {
+  test("adaptive records, mainShare: with the pool otherwise idle, a split batch keeps one share here (one job, not two), noble's bytes either way", async () => {
     const opts = { usPerKiB: { "CHACHA20-POLY1305": 1e6 }, exploreMs: 1e9, warmMs: 0 };
-    const shared = poolProvider({ over: "noble", size: 2, offload: opts });
-    const whole = poolProvider({ over: "noble", size: 2, offload: { ...opts, mainShare: false } });
+    const shared = poolProvider({ over: "noble", size: 2, offload: { ...opts, mainShare: true } });
+    const whole = poolProvider({ over: "noble", size: 2, offload: opts }); // the default: every share to a worker
     const params = CIPHER_SUITES.get(CipherSuite.TLS_CHACHA20_POLY1305_SHA256)!;
     const raw = new Uint8Array(32).fill(6);
     const iv = new Uint8Array(12).fill(7);
