@@ -56,6 +56,8 @@ const auto = autoProvider();
 const poolNoble = poolProvider({ over: "noble", size: SIZE });
 const poolAuto = poolProvider({ over: "auto", size: SIZE });
 const poolNobleAlways = poolProvider({ over: "noble", size: SIZE, policy: "always" });
+// A split batch keeps one share on the main thread when the pool is otherwise idle (offload.mainShare).
+const poolNobleShare = poolProvider({ over: "noble", size: SIZE, offload: { mainShare: true } });
 // The event-loop rows: the pool as configured for a responsive event loop (worker threads at nice 10,
 // so that the main thread is not preempted by its own workers; Linux, elsewhere the same as above).
 const poolNobleNice = poolProvider({ over: "noble", size: SIZE, workerNice: 10 });
@@ -101,7 +103,9 @@ async function handshakes(provider: CryptoProvider, lanes: number): Promise<Meas
 /** MB/s of one connection: the server writes `write` bytes per send, the client reads them (one feed per flight). */
 async function bulk(provider: CryptoProvider, suite: string, write: number): Promise<Measured> {
   const [c, s] = configs(provider, suite);
-  const pair = await handshakePair(c, s, { coalesce: true });
+  // No capture: the test harness otherwise copies every record once more and keeps them all (~half of
+  // the pool rows' main-thread time, and the same cost inline).
+  const pair = await handshakePair(c, s, { coalesce: true, capture: false });
   const data = new Uint8Array(write).fill(0x61);
   let bytes = 0;
   const t0 = performance.now();
@@ -239,6 +243,7 @@ const ROWS: Row[] = [
   { name: "handshakes/psk_dhe_ke_x25519/c1/auto", unit: "hs/s", better: "higher", a: "pool(auto)", b: "auto", pa: poolAuto, pb: auto, run: (p) => handshakes(p, 1), per: hs, target: noSlower },
   { name: "bulk/chacha20_poly1305/16k_x16/auto", unit: "MB/s", better: "higher", a: "pool(auto)", b: "auto", pa: poolAuto, pb: auto, run: (p) => bulk(p, "TLS_CHACHA20_POLY1305_SHA256", 16 * 16384), per: mb, target: runtime === "bun" ? fast("≥ 1.6× inline (Bun: auto's ChaCha is noble)") : noSlower },
   { name: "bulk/chacha20_poly1305/16k_x16/noble", unit: "MB/s", better: "higher", a: "pool(noble)", b: "noble", pa: poolNoble, pb: noble, run: (p) => bulk(p, "TLS_CHACHA20_POLY1305_SHA256", 16 * 16384), per: mb, target: fast("≥ 1.6× inline") },
+  { name: "bulk/chacha20_poly1305/16k_x16/noble-mainshare", unit: "MB/s", better: "higher", a: "pool(noble, main share)", b: "noble", pa: poolNobleShare, pb: noble, run: (p) => bulk(p, "TLS_CHACHA20_POLY1305_SHA256", 16 * 16384), per: mb },
   { name: "bulk/chacha20_poly1305/16k_x16/noble-always", unit: "MB/s", better: "higher", a: "pool(noble, always)", b: "noble", pa: poolNobleAlways, pb: noble, run: (p) => bulk(p, "TLS_CHACHA20_POLY1305_SHA256", 16 * 16384), per: mb },
   { name: "bulk/chacha20_poly1305/16k_x1/auto", unit: "MB/s", better: "higher", a: "pool(auto)", b: "auto", pa: poolAuto, pb: auto, run: (p) => bulk(p, "TLS_CHACHA20_POLY1305_SHA256", 16384), per: mb, target: noSlower },
   { name: "bulk/aes_128_gcm/16k_x16/auto", unit: "MB/s", better: "higher", a: "pool(auto)", b: "auto", pa: poolAuto, pb: auto, run: (p) => bulk(p, "TLS_AES_128_GCM_SHA256", 16 * 16384), per: mb, target: noSlower },
@@ -260,11 +265,18 @@ function mainCpuUs(): number {
   return u.user + u.system;
 }
 
-/** Run a row once: its figure and the main thread's CPU µs per operation. */
-async function once(r: Row, p: CryptoProvider): Promise<{ value: number; cpu: number }> {
+/** Run a row once: its figure, the main thread's CPU µs per operation, and (a pool) how busy its workers were. */
+async function once(r: Row, p: CryptoProvider): Promise<{ value: number; cpu: number; busy: number }> {
+  const pool = "pool" in p ? (p as PoolProvider).pool : undefined;
+  const b0 = pool?.stats.busyUs.reduce((a, x) => a + x, 0) ?? 0;
   const c0 = mainCpuUs();
+  const t0 = performance.now();
   const m = await r.run(p);
-  return { value: m.value, cpu: (mainCpuUs() - c0) / Math.max(1, m.ops) };
+  const wallUs = (performance.now() - t0) * 1000;
+  const cpu = (mainCpuUs() - c0) / Math.max(1, m.ops);
+  // The workers' threads' CPU time, over the wall time × workers (a replaced worker would skew it: none is here).
+  const busy = pool ? ((pool.stats.busyUs.reduce((a, x) => a + x, 0) - b0) / (wallUs * pool.size)) : NaN;
+  return { value: m.value, cpu, busy };
 }
 
 /** Whether the medians meet the row's target: "met", "met (whole range)", "not met", or "" (no target). */
@@ -286,14 +298,14 @@ const fmt = (x: number) => (!Number.isFinite(x) ? "–" : x >= 100 ? x.toFixed(0
 const out: Record<string, unknown>[] = [];
 const load = (await import("node:os")).loadavg().map((x) => x.toFixed(2)).join(" ");
 console.log(`pool bench on ${runtime}: pool size ${SIZE}, ${ROUNDS} interleaved rounds of ${DURATION} ms; ratio = median of per-round A/B; load average at start ${load}\n`);
-console.log("| row | A | B | A (±spread/2) | B (±spread/2) | A/B (min–max) | main-thread CPU A / B | pool round trip | target | verdict |");
-console.log("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+console.log("| row | A | B | A (±spread/2) | B (±spread/2) | A/B (min–max) | main-thread CPU A / B | A's workers busy | pool round trip | target | verdict |");
+console.log("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
 for (const r of selected) {
   // Warm both (JIT, worker start, noble precomputation) before timing.
   await r.run(r.pa);
   await r.run(r.pb);
-  const as: { value: number; cpu: number }[] = [];
-  const bs: { value: number; cpu: number }[] = [];
+  const as: { value: number; cpu: number; busy: number }[] = [];
+  const bs: { value: number; cpu: number; busy: number }[] = [];
   for (let i = 0; i < ROUNDS; i++) {
     if (i % 2 === 0) {
       as.push(await once(r, r.pa));
@@ -322,6 +334,7 @@ for (const r of selected) {
     ratioMax: Math.max(...ratios),
     aMainCpuUs: median(as.map((x) => x.cpu)),
     bMainCpuUs: median(bs.map((x) => x.cpu)),
+    aWorkersBusy: median(as.map((x) => x.busy)),
     target: r.target?.what,
     verdict: "",
   };
@@ -329,15 +342,17 @@ for (const r of selected) {
   out.push(row);
   const cpu = r.per ? `${fmt(row.aMainCpuUs)} / ${fmt(row.bMainCpuUs)} µs ${r.per}` : "";
   const rtt = "pool" in r.pa ? `${fmt((r.pa as PoolProvider).pool.roundTripUs)} µs` : "";
+  const busy = Number.isFinite(row.aWorkersBusy) ? `${(row.aWorkersBusy * 100).toFixed(0)}%` : "";
   console.log(
     `| ${r.name} (${r.unit}) | ${r.a} | ${r.b} | ${fmt(row.aValue)} ±${(row.aSpread * 50).toFixed(0)}% | ${fmt(row.bValue)} ±${(row.bSpread * 50).toFixed(0)}% | ` +
-      `${row.ratio.toFixed(2)}× (${row.ratioMin.toFixed(2)}–${row.ratioMax.toFixed(2)}) | ${cpu} | ${rtt} | ${r.target?.what ?? ""} | ${row.verdict} |`,
+      `${row.ratio.toFixed(2)}× (${row.ratioMin.toFixed(2)}–${row.ratioMax.toFixed(2)}) | ${cpu} | ${busy} | ${rtt} | ${r.target?.what ?? ""} | ${row.verdict} |`,
   );
 }
 if (values.json) writeFileSync(values.json, JSON.stringify(out, null, 2) + "\n");
 await poolNoble.close();
 await poolAuto.close();
 await poolNobleAlways.close();
+await poolNobleShare.close();
 await poolNobleNice.close();
 await poolNobleAlwaysNice.close();
 for (const w of spinners) w.terminate();

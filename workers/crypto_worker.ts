@@ -47,6 +47,18 @@ function lowerPriority(nice: number): void {
   }
 }
 
+/** This thread's CPU time so far (µs), where the runtime has `process.threadCpuUsage` (Bun, Node). */
+function threadCpuUs(): number | undefined {
+  const p = (globalThis as { process?: { threadCpuUsage?: () => { user: number; system: number } } }).process;
+  if (typeof p?.threadCpuUsage !== "function") return undefined;
+  try {
+    const u = p.threadCpuUsage();
+    return u.user + u.system;
+  } catch {
+    return undefined;
+  }
+}
+
 /** What a stage's `importAeadKey` returns in the worker: the bytes, sent to the main thread. */
 class RawKey {
   readonly algorithm: AeadAlgorithm;
@@ -113,6 +125,8 @@ class WorkerState {
     const transfer = this.#outboxTransfer;
     this.#outbox = [];
     this.#outboxTransfer = [];
+    const cpu = threadCpuUs();
+    if (cpu !== undefined) replies[replies.length - 1]!.cpu = cpu;
     this.#port.postMessage(replies, transfer);
   };
 

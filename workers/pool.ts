@@ -90,6 +90,12 @@ export interface PoolStats {
   readonly messagesPosted: number;
   /** Messages received from workers (each carries the answers a worker finished in one macrotask). */
   readonly messagesReceived: number;
+  /**
+   * Per worker slot: the worker thread's CPU time, µs, as its last answer
+   * said (compare with wall time; a replaced worker starts again from 0).
+   * Empty where the runtime cannot tell (`process.threadCpuUsage`).
+   */
+  readonly busyUs: readonly number[];
 }
 
 /** A job's answer and the worker's own time on it. */
@@ -98,6 +104,12 @@ export interface JobResult<T> {
   value: T;
   /** Worker compute time, µs. */
   us: number;
+  /**
+   * Hand-over, µs: from posting the job to the worker picking it up (its
+   * wake-up, the transfer, jobs ahead of it). The way back is not in it: how
+   * long an answer then waits depends on what this thread is doing.
+   */
+  handoverUs: number;
 }
 
 /** A request before the pool numbers it (`Omit<Request, "id">` for each kind). */
@@ -257,6 +269,7 @@ export class CryptoPool {
   #jobs = 0;
   #posted = 0;
   #received = 0;
+  #busyUs: number[] = [];
   /**
    * The main thread's turn budget: answers are handed out through it, and the
    * providers over this pool run their inline crypto through it too.
@@ -324,7 +337,7 @@ export class CryptoPool {
 
   /** Traffic so far: jobs posted (those wanting an answer), messages posted to workers and received from them. */
   get stats(): PoolStats {
-    return { jobs: this.#jobs, messagesPosted: this.#posted, messagesReceived: this.#received };
+    return { jobs: this.#jobs, messagesPosted: this.#posted, messagesReceived: this.#received, busyUs: this.#busyUs.slice() };
   }
 
   /** Workers replaced so far after a crash or hang. */
@@ -343,7 +356,9 @@ export class CryptoPool {
       this.#url,
       (rs) => {
         this.#received++;
-        for (const r of rs) this.#onReply(s, gen, r);
+        const cpu = rs[rs.length - 1]?.cpu;
+        if (cpu !== undefined && s.gen === gen) this.#busyUs[s.index] = cpu;
+        for (const r of rs) this.#onReply(s, gen, r, rs.length === 1);
       },
       (detail) => {
         if (s.gen === gen && !this.#closed) this.#fail(s, "crashed", detail);
@@ -375,7 +390,7 @@ export class CryptoPool {
     if (!this.#closed) this.#start(s);
   }
 
-  #onReply(s: Slot, gen: number, r: Reply): void {
+  #onReply(s: Slot, gen: number, r: Reply, alone: boolean): void {
     if (s.gen !== gen) return;
     s.lastHeard = performance.now();
     const p = s.inflight.get(r.id);
@@ -385,7 +400,8 @@ export class CryptoPool {
     if (s.inflight.size === 0) s.worker.unref();
     // Twice the hand-over to the worker (wake-up and transfer): the way back costs the same, and
     // time the reply then waits for a busy main thread is not a cost of offloading.
-    const rtt = 2 * (r.at - (performance.timeOrigin + p.t0)) * 1000;
+    const handoverUs = Math.max(0, (r.at - (performance.timeOrigin + p.t0)) * 1000);
+    const rtt = 2 * handoverUs;
     if (rtt > 0 && p.sample) {
       // Median of the last samples: one preempted hand-over (tens of ms on a loaded machine) must not swing it.
       const now = performance.now();
@@ -393,12 +409,16 @@ export class CryptoPool {
       this.#lastSample = now;
       this.#estimate(now);
     }
-    if (r.ok) this.#deliver(() => p.resolve({ value: r.value, us: r.us }));
-    else this.#deliver(() => p.reject(workerError(r.name, r.message)));
+    const hand = r.ok ? () => p.resolve({ value: r.value, us: r.us, handoverUs }) : () => p.reject(workerError(r.name, r.message));
+    // The only answer of its message, with nothing waiting and budget left in this turn: at once
+    // (a later turn is one more macrotask on the path of every record batch: 4 per send in the bulk rows).
+    if (alone && this.pacer.ready()) hand();
+    else this.#deliver(hand);
   }
 
   /**
-   * Hand an answer out in a later turn of the {@link Pacer}. A message
+   * Hand an answer out in a later turn of the {@link Pacer} (a lone answer
+   * goes at once while the turn has budget, see #onReply). A message
    * event's continuations run before the runtime looks at its timers (Bun
    * dispatches queued worker messages back to back), so resolving each
    * answer at once let a burst of 200 handshake answers hold the loop for
@@ -491,6 +511,15 @@ export class CryptoPool {
         }
       }
     }
+  }
+
+  /**
+   * Send the requests queued in this macrotask now, not once its microtasks
+   * are done: for a caller about to keep this thread busy (its own share of
+   * a batch) while the workers run theirs.
+   */
+  flush(): void {
+    for (const s of this.#slots) this.#flush(s);
   }
 
   /** The worker slot at `index` (0 ≤ index < size). */

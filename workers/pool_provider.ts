@@ -75,6 +75,17 @@ export interface OffloadPolicy {
    * 233, 43, 31, 27 µs/KiB, warm 5–10.
    */
   warmMs: number;
+  /**
+   * Under `"adaptive"`, a batch split across the workers (from `splitBytes`)
+   * keeps one share on this thread when the pool has nothing else in flight
+   * and nothing waits for a turn here: this thread would otherwise sit idle
+   * until the answers, and on a machine with as many cores as threads the
+   * workers are then one fewer than the cores, not one more (see
+   * workers/README.md, "Main share"). Off by default: every share goes to
+   * a worker (no gain shown on this machine's loaded sittings, and the main
+   * thread then does half the AEAD work of a pooled batch).
+   */
+  mainShare: boolean;
   /** Ephemeral key pairs per group kept ready in the workers (0: generate on demand). */
   keyPairStock: number;
   /**
@@ -107,6 +118,7 @@ export const DEFAULT_OFFLOAD_POLICY: Readonly<OffloadPolicy> = Object.freeze({
   kexUs: Object.freeze({ x25519: 350, secp256r1: 900, secp384r1: 2500, X25519MLKEM768: 5000 }),
   signatureUs: 700,
   keyPairStock: 8,
+  mainShare: false,
   alwaysMinBytes: 1024,
   exploreMs: 500,
   exploreRun: 4,
@@ -429,7 +441,24 @@ class PoolAeadKey implements AeadKey {
       if (this.#offload(bytes)) {
         // Content and trailer go into the packed buffer as they are (one copy; joining them first made two).
         const batch = items.map((i) => ({ nonce: i.nonce, aad: out.subarray(i.at - 5, i.at), data: i.content, tail: i.trailer }));
-        work = this.#pooled("seal", batch, bytes).then((cts) => cts.forEach((ct, n) => out.set(ct!, items[n]!.at)));
+        // This thread's share (if any) is sealed in place, at once (the caller may reuse `content`);
+        // the workers' shares are packed (copied) first, so they may run meanwhile.
+        const local = this.#inline.sealRecordInto
+          ? (first: number, end: number) => {
+            const pending: Promise<void>[] = [];
+            for (let n = first; n < end; n++) {
+              const i = items[n]!;
+              const r = this.#inline.sealRecordInto!(i.nonce, out, i.at, i.content, i.trailer);
+              if (r) pending.push(r);
+            }
+            return Promise.all(pending).then(() => undefined);
+          }
+          : undefined;
+        work = this.#pooled("seal", batch, bytes, local).then((cts) =>
+          cts.forEach((ct, n) => {
+            if (ct) out.set(ct, items[n]!.at);
+          })
+        );
       } else if (this.#inline.sealRecordInto) {
         // At once, not through the pacer: the caller may change `content` once this returns, so a
         // flush waiting for a later turn had to seal copies (a 256 KiB copy per flush: pool(auto)
@@ -540,11 +569,14 @@ class PoolAeadKey implements AeadKey {
     return out;
   }
 
-  async #pooled(dir: "seal" | "open", items: Item[], bytes: number): Promise<(Uint8Array | null)[]> {
-    const t0 = performance.now();
-    const out = await this.#post(dir, items, bytes);
+  /**
+   * A batch through the pool; `inPlace` seals items [first, end) where they
+   * belong (their results come back as `null`), for this thread's share.
+   */
+  async #pooled(dir: "seal" | "open", items: Item[], bytes: number, inPlace?: (first: number, end: number) => Promise<undefined>): Promise<(Uint8Array | null)[]> {
+    const { results: out, us } = await this.#post(dir, items, bytes, inPlace);
     if (this.#js) {
-      const perKiB = ((performance.now() - t0) * 1000 * 1024) / bytes;
+      const perKiB = (us * 1024) / bytes;
       const samples = (this.#cost.pooledAead[this.algorithm] ??= []);
       samples.push(perKiB);
       if (samples.length > Math.max(1, this.#policy.exploreRun)) samples.shift();
@@ -552,9 +584,20 @@ class PoolAeadKey implements AeadKey {
     return out;
   }
 
-  /** Post a batch (split across the workers from `splitBytes`) and join the answers in order. */
-  async #post(dir: "seal" | "open", items: Item[], bytes: number): Promise<(Uint8Array | null)[]> {
+  /**
+   * Post a batch (split across the workers from `splitBytes`) and join the
+   * answers in order. With the main share (see {@link OffloadPolicy.mainShare})
+   * the first share runs here once the others are posted: in place through
+   * `inPlace` (sealing a flush), else as an inline batch.
+   */
+  async #post(
+    dir: "seal" | "open",
+    items: Item[],
+    bytes: number,
+    inPlace?: (first: number, end: number) => Promise<undefined>,
+  ): Promise<{ results: (Uint8Array | null)[]; us: number }> {
     const pool = this.#pool;
+    const t0 = performance.now();
     const parts = items.length >= 2 && pool.size >= 2 && bytes >= this.#policy.splitBytes ? Math.min(pool.size, items.length) : 1;
     const chunks: Item[][] = [];
     const target = bytes / parts;
@@ -569,8 +612,9 @@ class PoolAeadKey implements AeadKey {
       }
     }
     if (cur.length > 0) chunks.push(cur);
+    const share = chunks.length >= 2 && !this.#always && this.#policy.mainShare && pool.inFlight === 0 && pool.pacer.waiting === 0;
     const used = new Set<Slot>();
-    const results = await Promise.all(chunks.map((c) => {
+    const posted = chunks.slice(share ? 1 : 0).map((c) => {
       const slot = pool.pick(used.size < pool.size ? used : undefined);
       used.add(slot);
       if (this.#seen.size === 0) keyRegistry.register(this, { pool, id: this.#id }, this);
@@ -581,8 +625,35 @@ class PoolAeadKey implements AeadKey {
         [packed.buf, packed.lens.buffer as ArrayBuffer],
         slot,
       );
-    }));
-    return results.flatMap((r) => unpackResults(r.value));
+    });
+    // Packing is this thread's cost of the hand-over.
+    const packedUs = (performance.now() - t0) * 1000;
+    let mine: Promise<(Uint8Array | null)[]> | undefined;
+    let mineUs = 0;
+    if (share) {
+      // The workers' shares leave now (not after this thread's share: they run meanwhile).
+      pool.flush();
+      const c = chunks[0]!;
+      const t1 = performance.now();
+      const done = (r: (Uint8Array | null)[]) => ((mineUs = (performance.now() - t1) * 1000), r);
+      if (inPlace) mine = inPlace(0, c.length).then(() => done(c.map(() => null)));
+      else {
+        let b = 0;
+        for (const i of c) b += i.data.length;
+        mine = this.#inlineRun(dir, c, b).then(done);
+      }
+    }
+    const answers = await Promise.all(posted);
+    const theirs = answers.flatMap((r) => unpackResults(r.value));
+    const results = mine ? [...(await mine), ...theirs] : theirs;
+    // What the batch cost, as the policy compares it with an inline run: packing, then the slowest
+    // share. A worker's share is its hand-over twice (there and back) and its work; the time its
+    // answer then waits for this thread (a GC, other connections, timers) is not counted: an inline
+    // run would wait for it just the same, and one such wait (hundreds of ms after a busy bench row)
+    // kept the pool's estimate high until the next try.
+    let slowest = mineUs;
+    for (const a of answers) slowest = Math.max(slowest, 2 * a.handoverUs + a.us);
+    return { results, us: packedUs + slowest };
   }
 }
 

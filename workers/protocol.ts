@@ -79,13 +79,21 @@ export type Request =
   | { readonly id: number; readonly op: "fault"; readonly kind: "crash" | "hang" };
 
 /**
- * A reply. `us` is the worker's own time on the job (µs); `at` when the
+ * A reply. `us` is the time from the worker picking the job up to its
+ * answer (µs: the jobs of one message start together, so it includes
+ * waiting for the ones before it); `at` when the
  * worker picked the job up (ms, `performance.timeOrigin + now()`): the
  * hand-over latency the round-trip estimate is made of.
  */
 export type Reply =
-  | { readonly id: number; readonly ok: true; readonly value: unknown; readonly us: number; readonly at: number }
-  | { readonly id: number; readonly ok: false; readonly name: string; readonly message: string; readonly us: number; readonly at: number };
+  & (
+    | { readonly id: number; readonly ok: true; readonly value: unknown; readonly us: number; readonly at: number }
+    | { readonly id: number; readonly ok: false; readonly name: string; readonly message: string; readonly us: number; readonly at: number }
+  )
+  & {
+    /** The worker thread's CPU time so far, µs, where its runtime tells (on the last reply of a message). */
+    cpu?: number;
+  };
 
 /**
  * Encoded values inside stage arguments and results: a secret kept in the

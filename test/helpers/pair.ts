@@ -66,6 +66,11 @@ export interface PumpOptions {
   coalesce?: boolean;
   /** Safety bound on exchange rounds (default 200). */
   maxRounds?: number;
+  /**
+   * Keep every record in `records` (default true). Benchmarks moving megabytes
+   * turn it off: the capture copies each record once more and holds them all.
+   */
+  capture?: boolean;
 }
 
 /** Result of {@link pump}. */
@@ -148,8 +153,7 @@ async function pumpState(st: PairState, options: PumpOptions = {}): Promise<Pump
         const info: RecordInfo = { from, index: st.counters[from]++, type: rec[0]! };
         const r = options.intercept ? await options.intercept(rec, info) : undefined;
         const pieces = r === undefined ? [rec] : r === null ? [] : Array.isArray(r) ? r : [r];
-        const delivered = pieces.length === 0 ? null : concatAll(pieces);
-        st.records.push({ ...info, original: rec, delivered });
+        if (options.capture !== false) st.records.push({ ...info, original: rec, delivered: pieces.length === 0 ? null : concatAll(pieces) });
         if (options.coalesce) batch.push(...pieces);
         else for (const p of pieces) await feed(to, p);
       }

@@ -163,6 +163,67 @@ describe("crypto pool: records", () => {
     }
   });
 
+  test("adaptive records: an answer that waited for a busy main thread is not counted against the pool", async () => {
+    // Inline seeded at 2000 µs/KiB: the pool wins unless a 64 KiB batch is measured at 128 ms or more.
+    // The first batch (a try of one) is answered while this thread is busy for 600 ms: its wall time
+    // (~9 ms/KiB) would say "inline" for good (exploreMs huge); the hand-over and the worker's own
+    // time (what the batch costs, as an inline run is timed) say "pool".
+    const p = poolProvider({ over: "noble", size: 2, offload: { usPerKiB: { "CHACHA20-POLY1305": 2000 }, exploreMs: 1e9, exploreRun: 1, warmMs: 0, mainShare: false } });
+    try {
+      await settled(p.pool);
+      const k = await p.importAeadKey("CHACHA20-POLY1305", new Uint8Array(32).fill(3));
+      const before = p.pool.stats.jobs;
+      const first = k.sealMany!(records(4, 16384));
+      await Promise.resolve(); // the job is posted (the pool sends once the current microtasks are done)
+      expect(p.pool.stats.jobs).toBeGreaterThan(before);
+      const until = performance.now() + 600;
+      while (performance.now() < until) { /* this thread busy: the answer waits for it */ }
+      expect((await first).length).toBe(4);
+      expect(await whereBatchesWent(p, k, 2)).toEqual([true, true]);
+    } finally {
+      await p.close();
+    }
+  });
+
+  test("adaptive records, mainShare: with the pool otherwise idle, a split batch keeps one share here (one job, not two), noble's bytes either way", async () => {
+    const opts = { usPerKiB: { "CHACHA20-POLY1305": 1e6 }, exploreMs: 1e9, warmMs: 0 };
+    const shared = poolProvider({ over: "noble", size: 2, offload: { ...opts, mainShare: true } });
+    const whole = poolProvider({ over: "noble", size: 2, offload: opts }); // the default: every share to a worker
+    const params = CIPHER_SUITES.get(CipherSuite.TLS_CHACHA20_POLY1305_SHA256)!;
+    const raw = new Uint8Array(32).fill(6);
+    const iv = new Uint8Array(12).fill(7);
+    const flush = Array.from({ length: 5 }, (_, i) => ({ type: ContentType.application_data, content: new Uint8Array(16384 - i).fill(i) }));
+    try {
+      const ref = await noble.importAeadKey("CHACHA20-POLY1305", raw);
+      const refSealer = RecordSealer.fromKeys(params, { key: ref, iv });
+      const want = await refSealer.sealFlush(flush);
+      for (const [p, jobs] of [[shared, 1], [whole, 2]] as const) {
+        await settled(p.pool);
+        const k = await p.importAeadKey("CHACHA20-POLY1305", raw);
+        // A batch (sealMany, openMany) and a whole flush (sealRecordsInto, this thread's share sealed in place).
+        const items = records(4, 16384);
+        let before = p.pool.stats.jobs;
+        const cts = await k.sealMany!(items);
+        expect(p.pool.stats.jobs - before).toBe(jobs);
+        for (let i = 0; i < 4; i++) expect(Array.from(cts[i]!)).toEqual(Array.from(await ref.seal(items[i]!.nonce, items[i]!.aad, items[i]!.plaintext)));
+        cts[2]![7]! ^= 1; // tampered: null in its place, the others open
+        before = p.pool.stats.jobs;
+        const pts = await k.openMany!(items.map((it, i) => ({ nonce: it.nonce, aad: it.aad, ciphertext: cts[i]! })));
+        expect(p.pool.stats.jobs - before).toBe(jobs);
+        expect(pts.map((x) => x === null)).toEqual([false, false, true, false]);
+        expect(Array.from(pts[3]!)).toEqual(Array.from(items[3]!.plaintext));
+        const sealer = RecordSealer.fromKeys(params, { key: k, iv });
+        before = p.pool.stats.jobs;
+        const got = await sealer.sealFlush(flush);
+        expect(p.pool.stats.jobs - before).toBe(jobs);
+        expect(Array.from(got)).toEqual(Array.from(want));
+      }
+    } finally {
+      await shared.close();
+      await whole.close();
+    }
+  });
+
   test("a pure-JS AEAD is warmed in every worker once, when the first key of it is made (and again in a replaced worker); native AEAD is not", async () => {
     const p = poolProvider({ over: "noble", size: 2 });
     const native = poolProvider({ over: "auto", size: 2, policy: "always" });
