@@ -19,8 +19,8 @@
  * Each line: µs of CPU per record, of it system CPU, and minor page faults
  * per record (fresh memory touched: on Bun the main cost under load, see
  * the README's "Bun bulk: the per-record overhead"). Probes, by environment:
- * PROVIDER=node (ours with AES-GCM on node:crypto, `auto`'s choice on Bun
- * before branch bunbulk2; the default `auto` now seals and opens on libcrypto),
+ * PROVIDER=openssl (ours with AES-GCM on libcrypto through bun:ffi; `auto`
+ * keeps node:crypto on Bun),
  * RAW_REUSE=1 (raw seals into one reused buffer), RAW_AEAD=openssl (raw on
  * libcrypto, writer in a reused buffer, reader in place), BALLAST=MB (live
  * heap), EVENTS=1 (raw's socket read sizes); MIMALLOC_PURGE_DELAY=-1 is

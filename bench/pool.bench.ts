@@ -268,14 +268,15 @@ function mainCpuUs(): number {
 /** Run a row once: its figure, the main thread's CPU µs per operation, and (a pool) how busy its workers were. */
 async function once(r: Row, p: CryptoProvider): Promise<{ value: number; cpu: number; busy: number }> {
   const pool = "pool" in p ? (p as PoolProvider).pool : undefined;
-  const b0 = pool?.stats.busyUs.reduce((a, x) => a + x, 0) ?? 0;
+  const busyUs = (): number => pool?.stats.busyUs?.reduce((a, x) => a + x, 0) ?? NaN; // NaN: a pool without busyUs (before pool3)
+  const b0 = busyUs();
   const c0 = mainCpuUs();
   const t0 = performance.now();
   const m = await r.run(p);
   const wallUs = (performance.now() - t0) * 1000;
   const cpu = (mainCpuUs() - c0) / Math.max(1, m.ops);
   // The workers' threads' CPU time, over the wall time × workers (a replaced worker would skew it: none is here).
-  const busy = pool ? ((pool.stats.busyUs.reduce((a, x) => a + x, 0) - b0) / (wallUs * pool.size)) : NaN;
+  const busy = pool ? (busyUs() - b0) / (wallUs * pool.size) : NaN;
   return { value: m.value, cpu, busy };
 }
 

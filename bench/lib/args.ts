@@ -61,7 +61,7 @@ median of the per-round ratios.
 Options:
   --kinds LIST         ${KINDS.join(",")} (default: all)
   --providers LIST     crypto providers for records: ${PROVIDERS.join(",")} (default: auto; all of them without --quick),
-                       or openssl (auto with AES-GCM on libcrypto through FFI, as auto itself on Bun and Deno; only when named);
+                       or openssl (auto with AES-GCM on libcrypto through FFI, as auto itself on Deno; only when named);
                        when given, the workers rows run once per provider too
   --runtimes LIST      runtimes this library runs on: ${RUNTIMES.join(",")} (default: the current one)
   --duration MS        one timed measurement (default 1000; --quick 250)

@@ -13,7 +13,7 @@ export type Impl = "ours" | "native";
 export type RuntimeName = "bun" | "deno" | "node";
 
 /** Crypto providers of this library (src/crypto; `pool` = poolProvider over noble, `auto-pool` = over auto, both adaptive; workers.ts). */
-/** `openssl`: `auto` with AES-GCM on the system libcrypto through FFI (auto's own choice on Bun and Deno; `--providers openssl` only when named). */
+/** `openssl`: `auto` with AES-GCM on the system libcrypto through FFI (auto's own choice on Deno; `--providers openssl` only when named). */
 export type ProviderName = "noble" | "webcrypto" | "node" | "auto" | "pool" | "auto-pool" | "openssl";
 
 /** Handshake kinds measured. */

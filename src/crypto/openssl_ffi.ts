@@ -9,11 +9,12 @@
  * well under a microsecond. Records are encrypted straight into the record
  * layer's flush buffer (no copy of the ciphertext).
  *
- * On Bun the same calls go through `bun:ffi` (no permission there), and
- * `auto` uses them for AES-GCM too: Bun's node:crypto (BoringSSL) is faster
- * per call than OpenSSL 3.0, but returns every record's output in a fresh
- * 16 KiB buffer, which under load costs more than the cipher (page faults
- * in Bun's allocator; README, "Bun bulk: the per-record overhead").
+ * On Bun the same calls go through `bun:ffi` (no permission there), but
+ * `auto` keeps node:crypto (Bun's BoringSSL, faster per call than OpenSSL
+ * 3.0) unless a caller names `"openssl"` in its choices: it seals straight
+ * into the flush buffer, so a record's ciphertext is not a fresh 16 KiB
+ * buffer, but a quiet sitting showed no throughput gain from it (README,
+ * "Bun bulk: the per-record overhead").
  *
  * Used only when it is safe to try, else {@link loadOpenSslAead} returns null
  * and `auto` keeps its other choices:
